@@ -1,0 +1,105 @@
+# certbulk -- see README for the quick start.
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+DESTDIR	?=
+BUILD	?= build
+
+CC	?= cc
+PKGS	 = ldap lber libsasl2 libcrypto
+CFLAGS	?= -O2 -g
+WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wcast-qual \
+	   -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wwrite-strings \
+	   -Wno-missing-field-initializers
+WERROR	?=
+SAN	?=
+ALL_CPPFLAGS = -Iinclude -D_GNU_SOURCE -DLDAP_DEPRECATED=0 \
+	   $(shell pkg-config --cflags $(PKGS)) $(CPPFLAGS)
+ALL_CFLAGS = -std=c11 $(WARN) $(WERROR) $(SAN) $(CFLAGS)
+ALL_LDFLAGS = $(SAN) $(LDFLAGS)
+LIBS	 = $(shell pkg-config --libs $(PKGS)) -lcsv
+
+LIBSRC	 = $(filter-out src/main.c,$(wildcard src/*.c))
+LIBOBJ	 = $(LIBSRC:src/%.c=$(BUILD)/src/%.o)
+UNITSRC	 = $(wildcard tests/unit/test_*.c)
+UNITBIN	 = $(UNITSRC:tests/unit/%.c=$(BUILD)/tests/%)
+PROG	 = $(BUILD)/certbulk
+
+all: certbulk
+
+# The program lives in $(BUILD); ./certbulk is a copy for convenience.
+certbulk: $(PROG)
+	cp $(PROG) $@
+
+$(PROG): $(BUILD)/src/main.o $(BUILD)/libcertbulk.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/libcertbulk.a: $(LIBOBJ)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# Objects are rebuilt whenever the compiler flags change.
+$(BUILD)/flags: FORCE
+	@mkdir -p $(BUILD)
+	@echo '$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) $(ALL_LDFLAGS)' > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+$(BUILD)/src/%.o: src/%.c $(BUILD)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%.o: tests/unit/%.c $(BUILD)/flags
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CPPFLAGS) -Itests/unit $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(BUILD)/tests/%: $(BUILD)/tests/%.o $(BUILD)/libcertbulk.a
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)
+
+units: $(UNITBIN)
+
+# make check: warnings are errors; runs every test against the build.
+TESTS	?= tests/t/*.t
+check:
+	$(MAKE) WERROR=-Werror certbulk units
+	UNITDIR=$(abspath $(BUILD))/tests CERTBULK=$(abspath $(PROG)) \
+	    prove --exec bash $(PROVEFLAGS) $(TESTS)
+
+# make asan: the same tests under AddressSanitizer and UBSan.
+asan:
+	$(MAKE) BUILD=build-asan WERROR=-Werror \
+	    SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
+	    CFLAGS='-O1 -g' build-asan/certbulk units
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	UNITDIR=$(abspath build-asan)/tests CERTBULK=$(abspath build-asan/certbulk) \
+	    prove --exec bash $(PROVEFLAGS) $(TESTS)
+
+# make fuzz: libFuzzer targets for every parser of outside input (clang).
+FUZZSRC	 = $(wildcard tests/fuzz/fuzz_*.c)
+fuzz:
+	$(MAKE) BUILD=build-fuzz CC=clang \
+	    SAN='-fsanitize=fuzzer-no-link,address,undefined' CFLAGS='-O1 -g' \
+	    build-fuzz/libcertbulk.a
+	@for f in $(FUZZSRC); do \
+	    n=$$(basename $$f .c); \
+	    echo "clang ... -o build-fuzz/$$n"; \
+	    clang -fsanitize=fuzzer,address,undefined -O1 -g $(ALL_CPPFLAGS) \
+	        -o build-fuzz/$$n $$f build-fuzz/libcertbulk.a $(LIBS) || exit 1; \
+	done
+	@echo "run e.g.: build-fuzz/fuzz_cert -max_total_time=60 tests/fuzz/corpus/cert"
+
+install: certbulk
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m 0755 certbulk $(DESTDIR)$(BINDIR)/certbulk
+	install -m 0644 man/certbulk.1 $(DESTDIR)$(MANDIR)/man1/certbulk.1
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/certbulk $(DESTDIR)$(MANDIR)/man1/certbulk.1
+
+clean:
+	rm -rf build build-asan build-fuzz certbulk
+
+FORCE:
+.PHONY: all check asan fuzz install uninstall clean units FORCE
+
+-include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d)

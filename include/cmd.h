@@ -1,0 +1,26 @@
+/*
+ * cmd: the subcommands.  Each returns the process exit status; only
+ * main() exits.
+ */
+#ifndef CERTBULK_CMD_H
+#define CERTBULK_CMD_H
+
+#define CB_EXIT_OK	0	/* everything done */
+#define CB_EXIT_SOME	1	/* some inputs or accounts failed */
+#define CB_EXIT_USAGE	2	/* bad options or arguments */
+#define CB_EXIT_LDAP	3	/* directory unreachable, bind failed, lost */
+#define CB_EXIT_LOCAL	4	/* state folder, lock or undo file problem */
+
+#define CB_VERSION	"0.1.0"
+
+/* certbulk show [--type LIST] [--tsv] FILE... */
+int	show_main(int argc, char *argv[]);
+/* certbulk [options] --csv FILE | --certdir DIR ... (the batch run) */
+int	run_main(int argc, char *argv[]);
+/* certbulk undo [options] FILE... */
+int	undo_main(int argc, char *argv[]);
+
+/* Prints the synopsis to FP. */
+void	usage_print(void *fp);
+
+#endif

@@ -1,0 +1,154 @@
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "altsec.h"
+#include "sbuf.h"
+
+static const char *const altsec_names[ALTSEC_NTYPES] = {
+	"X509IssuerSerialNumber",
+	"X509SKI",
+	"X509SHA1PublicKey",
+	"X509IssuerSubject",
+	"X509SubjectOnly",
+	"X509RFC822",
+	"X509Issuer",
+};
+
+const char *
+altsec_type_name(enum altsec_type t)
+{
+	return (unsigned)t < ALTSEC_NTYPES ? altsec_names[t] : "?";
+}
+
+int
+altsec_is_strong(enum altsec_type t)
+{
+	return (ALTSEC_STRONG & ALTSEC_BIT(t)) != 0;
+}
+
+int
+altsec_parse_types(const char *list, unsigned *mask, const char **bad)
+{
+	const char	*p = list, *e;
+	size_t		 n, t;
+	unsigned	 m = 0;
+
+	*bad = list;
+	if (*list == '\0')
+		return -1;
+	while (*p != '\0') {
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		*bad = p;
+		if (n == 6 && strncasecmp(p, "strong", n) == 0)
+			m |= ALTSEC_STRONG;
+		else if (n == 3 && strncasecmp(p, "all", n) == 0)
+			m |= ALTSEC_ALL;
+		else {
+			for (t = 0; t < ALTSEC_NTYPES; t++)
+				if (strlen(altsec_names[t]) == n &&
+				    strncasecmp(p, altsec_names[t], n) == 0)
+					break;
+			if (t == ALTSEC_NTYPES)
+				return -1;
+			m |= ALTSEC_BIT(t);
+		}
+		p = *e == ',' ? e + 1 : e;
+		if (*e == ',' && *p == '\0') {
+			*bad = p;
+			return -1;
+		}
+	}
+	*mask = m;
+	return 0;
+}
+
+char *
+altsec_value(const struct cert *c, enum altsec_type t, const char **why,
+    int *fallback)
+{
+	struct sbuf	 b = SBUF_INIT;
+	const char	*issuer, *subject, *ski, *iwhy, *swhy, *email;
+	char		*out;
+
+	*why = NULL;
+	*fallback = 0;
+	issuer = cert_ms_issuer(c, &iwhy);
+	subject = cert_ms_subject(c, &swhy);
+	sbuf_puts(&b, "X509:");
+	switch (t) {
+	case ALTSEC_ISSUER_SERIAL:
+	case ALTSEC_ISSUER_SUBJECT:
+	case ALTSEC_ISSUER:
+		if (issuer == NULL) {
+			*why = iwhy;
+			goto fail;
+		}
+		sbuf_puts(&b, "<I>");
+		sbuf_puts(&b, issuer);
+		if (t == ALTSEC_ISSUER_SERIAL) {
+			sbuf_puts(&b, "<SR>");
+			sbuf_puts(&b, cert_ms_serial(c));
+		} else if (t == ALTSEC_ISSUER_SUBJECT) {
+			if (subject == NULL) {
+				*why = swhy;
+				goto fail;
+			}
+			sbuf_puts(&b, "<S>");
+			sbuf_puts(&b, subject);
+		}
+		break;
+	case ALTSEC_SUBJECT:
+		if (subject == NULL) {
+			*why = swhy;
+			goto fail;
+		}
+		sbuf_puts(&b, "<S>");
+		sbuf_puts(&b, subject);
+		break;
+	case ALTSEC_SKI:
+		if ((ski = cert_ms_ski(c, why)) == NULL)
+			goto fail;
+		sbuf_puts(&b, "<SKI>");
+		sbuf_puts(&b, ski);
+		break;
+	case ALTSEC_SHA1_PUKEY:
+		sbuf_puts(&b, "<SHA1-PUKEY>");
+		sbuf_puts(&b, cert_sha1(c));
+		break;
+	case ALTSEC_RFC822:
+		if (cert_emails(c)->n > 0)
+			email = cert_emails(c)->v[0];
+		else if ((email = cert_subject_email(c)) != NULL)
+			*fallback = 1;
+		else {
+			*why = "no e-mail address in subjectAltName or subject";
+			goto fail;
+		}
+		sbuf_puts(&b, "<RFC822>");
+		sbuf_puts(&b, email);
+		break;
+	default:
+		*why = "unknown mapping form";
+		goto fail;
+	}
+	if ((out = sbuf_done(&b)) == NULL)
+		*why = "out of memory";
+	return out;
+fail:
+	sbuf_reset(&b);
+	return NULL;
+}
+
+int
+altsec_casecmp(const char *a, const char *b)
+{
+	return strcasecmp(a, b);
+}
+
+int
+altsec_is_x509(const char *v)
+{
+	return strncasecmp(v, "X509:", 5) == 0;
+}

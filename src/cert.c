@@ -1,0 +1,939 @@
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/pkcs7.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "cert.h"
+#include "msg.h"
+#include "msname.h"
+#include "sbuf.h"
+
+#define OID_UPN		"1.3.6.1.4.1.311.20.2.3"
+#define OID_SIDEXT	"1.3.6.1.4.1.311.25.2"
+#define OID_SIDEXT_SID	"1.3.6.1.4.1.311.25.2.1"
+
+struct cert {
+	X509		*x;		/* owned */
+	unsigned char	*der;		/* owned: the bytes as read */
+	size_t		 derlen;
+	char		*subject_text;	/* owned, all strings below too */
+	char		*issuer_text;
+	char		*serial_text;
+	char		*ms_issuer;
+	const char	*ms_issuer_why;	/* static */
+	char		*ms_subject;
+	const char	*ms_subject_why;
+	char		*ms_serial;
+	char		*ms_ski;
+	const char	*ms_ski_why;
+	char		*sha1;
+	char		*sha256;
+	char		*subject_email;
+	char		*sid;
+	time_t		 not_before;
+	time_t		 not_after;
+	int		 is_ca;
+	struct strlist	 upns;
+	struct strlist	 emails;
+	struct strlist	 ekus;
+	struct strlist	 crldps;
+	struct strlist	 problems;
+};
+
+void
+strlist_free(struct strlist *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+int
+strlist_add(struct strlist *l, const char *s)
+{
+	char	**v, *d;
+
+	if ((d = strdup(s)) == NULL)
+		return -1;
+	if ((v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL) {
+		free(d);
+		return -1;
+	}
+	v[l->n++] = d;
+	l->v = v;
+	return 0;
+}
+
+static void
+cert_free(struct cert *c)
+{
+	if (c == NULL)
+		return;
+	X509_free(c->x);
+	free(c->der);
+	free(c->subject_text);
+	free(c->issuer_text);
+	free(c->serial_text);
+	free(c->ms_issuer);
+	free(c->ms_subject);
+	free(c->ms_serial);
+	free(c->ms_ski);
+	free(c->sha1);
+	free(c->sha256);
+	free(c->subject_email);
+	free(c->sid);
+	strlist_free(&c->upns);
+	strlist_free(&c->emails);
+	strlist_free(&c->ekus);
+	strlist_free(&c->crldps);
+	strlist_free(&c->problems);
+	free(c);
+}
+
+void
+certset_free(struct certset *set)
+{
+	size_t	i;
+
+	for (i = 0; i < set->n; i++)
+		cert_free(set->v[i]);
+	free(set->v);
+	set->v = NULL;
+	set->n = 0;
+}
+
+/* Adds a problem note "what: why" to the cert. */
+static void
+cert_problem(struct cert *c, const char *what, const char *why)
+{
+	struct sbuf	b = SBUF_INIT;
+	char		*s;
+
+	sbuf_printf(&b, "%s: %s", what, why);
+	if ((s = sbuf_done(&b)) != NULL) {
+		(void)strlist_add(&c->problems, s);
+		free(s);
+	}
+}
+
+static char *
+cert_hex(const unsigned char *p, size_t n, int reverse)
+{
+	struct sbuf	b = SBUF_INIT;
+
+	sbuf_hex(&b, p, n, reverse);
+	return sbuf_done(&b);
+}
+
+static char *
+cert_name_text(const X509_NAME *name)
+{
+	BIO	*bio;
+	BUF_MEM	*mem;
+	char	*out = NULL, *esc;
+
+	if ((bio = BIO_new(BIO_s_mem())) == NULL)
+		return NULL;
+	/* As people read names: most specific first, UTF-8 left as is. */
+	if (X509_NAME_print_ex(bio, name, 0,
+	    XN_FLAG_RFC2253 & ~ASN1_STRFLGS_ESC_MSB) >= 0) {
+		BIO_get_mem_ptr(bio, &mem);
+		if ((esc = msg_escape(mem->data, mem->length)) != NULL)
+			out = esc;
+	}
+	BIO_free(bio);
+	return out;
+}
+
+static char *
+cert_digest(const unsigned char *p, size_t n, const EVP_MD *md)
+{
+	unsigned char	d[EVP_MAX_MD_SIZE];
+	unsigned int	dl;
+
+	if (!EVP_Digest(p, n, d, &dl, md, NULL))
+		return NULL;
+	return cert_hex(d, dl, 0);
+}
+
+/*
+ * Finds the serial number's content octets in the certificate DER, sign
+ * byte included: OpenSSL's ASN1_INTEGER drops it, and the KDC keeps it.
+ */
+static int
+cert_der_serial(const unsigned char *der, size_t len,
+    const unsigned char **sp, size_t *sl)
+{
+	const unsigned char	*p = der, *end = der + len;
+	long			 l;
+	int			 tag, cls, r, depth;
+
+	/* Certificate SEQUENCE, then TBSCertificate SEQUENCE */
+	for (depth = 0; depth < 2; depth++) {
+		r = ASN1_get_object(&p, &l, &tag, &cls, end - p);
+		if ((r & 0x80) || r != V_ASN1_CONSTRUCTED ||
+		    tag != V_ASN1_SEQUENCE || cls != V_ASN1_UNIVERSAL)
+			return -1;
+	}
+	r = ASN1_get_object(&p, &l, &tag, &cls, end - p);
+	if (r & 0x80)
+		return -1;
+	if (cls == V_ASN1_CONTEXT_SPECIFIC && tag == 0) {
+		/* [0] EXPLICIT version: skip it */
+		if (r != V_ASN1_CONSTRUCTED || l > end - p)
+			return -1;
+		p += l;
+		r = ASN1_get_object(&p, &l, &tag, &cls, end - p);
+		if (r & 0x80)
+			return -1;
+	}
+	if (r != 0 || cls != V_ASN1_UNIVERSAL || tag != V_ASN1_INTEGER ||
+	    l <= 0 || l > end - p)
+		return -1;
+	*sp = p;
+	*sl = (size_t)l;
+	return 0;
+}
+
+static int
+cert_time(const ASN1_TIME *t, time_t *out)
+{
+	struct tm	tm;
+
+	memset(&tm, 0, sizeof(tm));
+	if (t == NULL || !ASN1_TIME_to_tm(t, &tm))
+		return -1;
+	*out = timegm(&tm);
+	return 0;
+}
+
+/* Copies an ASN.1 text string to a C string, refusing embedded NULs. */
+static char *
+cert_asn1_text(int tag, const unsigned char *p, int n, const char **why)
+{
+	struct sbuf	b = SBUF_INIT;
+
+	if (msname_to_utf8(tag, p, (size_t)n, &b, why) == -1) {
+		sbuf_reset(&b);
+		return NULL;
+	}
+	return sbuf_done(&b);
+}
+
+static void
+cert_read_san(struct cert *c)
+{
+	GENERAL_NAMES		*gens;
+	const GENERAL_NAME	*g;
+	const ASN1_STRING	*s;
+	const char		*why;
+	char			 oid[64], *t;
+	int			 i, crit;
+
+	gens = X509_get_ext_d2i(c->x, NID_subject_alt_name, &crit, NULL);
+	if (gens == NULL) {
+		if (crit != -1)
+			cert_problem(c, "subjectAltName", crit == -2 ?
+			    "extension appears twice" : "cannot be decoded");
+		return;
+	}
+	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+		g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type == GEN_EMAIL) {
+			s = g->d.rfc822Name;
+			t = cert_asn1_text(V_ASN1_IA5STRING,
+			    ASN1_STRING_get0_data(s), ASN1_STRING_length(s),
+			    &why);
+			if (t == NULL)
+				cert_problem(c, "subjectAltName e-mail", why);
+			else if (strlist_add(&c->emails, t) == -1)
+				cert_problem(c, "subjectAltName", "no memory");
+			free(t);
+		} else if (g->type == GEN_OTHERNAME) {
+			OBJ_obj2txt(oid, sizeof(oid), g->d.otherName->type_id,
+			    1);
+			if (strcmp(oid, OID_UPN) != 0)
+				continue;
+			if (g->d.otherName->value == NULL ||
+			    g->d.otherName->value->type != V_ASN1_UTF8STRING) {
+				cert_problem(c, "subjectAltName UPN",
+				    "not a UTF8String");
+				continue;
+			}
+			s = g->d.otherName->value->value.utf8string;
+			t = cert_asn1_text(V_ASN1_UTF8STRING,
+			    ASN1_STRING_get0_data(s), ASN1_STRING_length(s),
+			    &why);
+			if (t == NULL)
+				cert_problem(c, "subjectAltName UPN", why);
+			else if (strlist_add(&c->upns, t) == -1)
+				cert_problem(c, "subjectAltName", "no memory");
+			free(t);
+		}
+	}
+	GENERAL_NAMES_free(gens);
+}
+
+/*
+ * The SID extension (AD CS, KB5014754) is a GeneralNames-shaped SEQUENCE
+ * holding one otherName 1.3.6.1.4.1.311.25.2.1 whose value is an OCTET
+ * STRING with the SID as ASCII text.
+ */
+static void
+cert_read_sid(struct cert *c)
+{
+	ASN1_OBJECT		*obj = NULL;
+	X509_EXTENSION		*ext;
+	GENERAL_NAMES		*gens = NULL;
+	const GENERAL_NAME	*g;
+	const ASN1_OCTET_STRING	*os;
+	const unsigned char	*p;
+	char			 oid[64];
+	int			 i, idx;
+
+	if ((obj = OBJ_txt2obj(OID_SIDEXT, 1)) == NULL)
+		goto out;
+	if ((idx = X509_get_ext_by_OBJ(c->x, obj, -1)) < 0)
+		goto out;
+	ext = X509_get_ext(c->x, idx);
+	os = X509_EXTENSION_get_data(ext);
+	p = ASN1_STRING_get0_data(os);
+	if ((gens = d2i_GENERAL_NAMES(NULL, &p, ASN1_STRING_length(os))) ==
+	    NULL) {
+		ERR_clear_error();
+		cert_problem(c, "SID extension", "cannot be decoded");
+		goto out;
+	}
+	for (i = 0; i < sk_GENERAL_NAME_num(gens); i++) {
+		g = sk_GENERAL_NAME_value(gens, i);
+		if (g->type != GEN_OTHERNAME)
+			continue;
+		OBJ_obj2txt(oid, sizeof(oid), g->d.otherName->type_id, 1);
+		if (strcmp(oid, OID_SIDEXT_SID) != 0 ||
+		    g->d.otherName->value == NULL ||
+		    g->d.otherName->value->type != V_ASN1_OCTET_STRING)
+			continue;
+		os = g->d.otherName->value->value.octet_string;
+		if (ASN1_STRING_length(os) < 5 || ASN1_STRING_length(os) > 200 ||
+		    memcmp(ASN1_STRING_get0_data(os), "S-1-", 4) != 0 ||
+		    strspn((const char *)ASN1_STRING_get0_data(os) + 4,
+		    "0123456789-") != (size_t)ASN1_STRING_length(os) - 4) {
+			cert_problem(c, "SID extension", "not a SID string");
+			break;
+		}
+		c->sid = strndup((const char *)ASN1_STRING_get0_data(os),
+		    (size_t)ASN1_STRING_length(os));
+		break;
+	}
+out:
+	GENERAL_NAMES_free(gens);
+	ASN1_OBJECT_free(obj);
+}
+
+static void
+cert_read_ekus(struct cert *c)
+{
+	EXTENDED_KEY_USAGE	*eku;
+	char			 oid[64];
+	int			 i, crit;
+
+	if ((eku = X509_get_ext_d2i(c->x, NID_ext_key_usage, &crit, NULL)) ==
+	    NULL) {
+		if (crit != -1)
+			cert_problem(c, "extendedKeyUsage", "cannot be decoded");
+		return;
+	}
+	for (i = 0; i < sk_ASN1_OBJECT_num(eku); i++) {
+		OBJ_obj2txt(oid, sizeof(oid), sk_ASN1_OBJECT_value(eku, i), 1);
+		(void)strlist_add(&c->ekus, oid);
+	}
+	EXTENDED_KEY_USAGE_free(eku);
+}
+
+static void
+cert_read_crldps(struct cert *c)
+{
+	CRL_DIST_POINTS		*dps;
+	const DIST_POINT	*dp;
+	const GENERAL_NAME	*g;
+	const ASN1_STRING	*s;
+	char			*t;
+	const char		*why;
+	int			 i, j, crit;
+
+	if ((dps = X509_get_ext_d2i(c->x, NID_crl_distribution_points, &crit,
+	    NULL)) == NULL) {
+		if (crit != -1)
+			cert_problem(c, "CRL distribution points",
+			    "cannot be decoded");
+		return;
+	}
+	for (i = 0; i < sk_DIST_POINT_num(dps); i++) {
+		dp = sk_DIST_POINT_value(dps, i);
+		if (dp->distpoint == NULL || dp->distpoint->type != 0)
+			continue;
+		for (j = 0; j < sk_GENERAL_NAME_num(dp->distpoint->name.fullname);
+		    j++) {
+			g = sk_GENERAL_NAME_value(dp->distpoint->name.fullname,
+			    j);
+			if (g->type != GEN_URI)
+				continue;
+			s = g->d.uniformResourceIdentifier;
+			t = cert_asn1_text(V_ASN1_IA5STRING,
+			    ASN1_STRING_get0_data(s), ASN1_STRING_length(s),
+			    &why);
+			if (t != NULL)
+				(void)strlist_add(&c->crldps, t);
+			free(t);
+		}
+	}
+	CRL_DIST_POINTS_free(dps);
+}
+
+static void
+cert_read_ski(struct cert *c)
+{
+	ASN1_OCTET_STRING	*ski;
+	int			 crit;
+
+	if ((ski = X509_get_ext_d2i(c->x, NID_subject_key_identifier, &crit,
+	    NULL)) == NULL) {
+		/* Never a computed key hash: the KDC does not compute one. */
+		c->ms_ski_why = crit == -1 ? "no SubjectKeyIdentifier extension" :
+		    crit == -2 ? "SubjectKeyIdentifier extension appears twice" :
+		    "SubjectKeyIdentifier extension cannot be decoded";
+		return;
+	}
+	if (ASN1_STRING_length(ski) == 0)
+		c->ms_ski_why = "SubjectKeyIdentifier extension is empty";
+	else
+		c->ms_ski = cert_hex(ASN1_STRING_get0_data(ski),
+		    (size_t)ASN1_STRING_length(ski), 0);
+	ASN1_OCTET_STRING_free(ski);
+}
+
+static void
+cert_read_subject_email(struct cert *c)
+{
+	const X509_NAME		*name = X509_get_subject_name(c->x);
+	const ASN1_STRING	*s;
+	const char		*why;
+	int			 idx;
+
+	idx = X509_NAME_get_index_by_NID(name, NID_pkcs9_emailAddress, -1);
+	if (idx < 0)
+		return;
+	s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
+	c->subject_email = cert_asn1_text(ASN1_STRING_type(s),
+	    ASN1_STRING_get0_data(s), ASN1_STRING_length(s), &why);
+}
+
+/*
+ * Builds a cert from X (taking ownership) and the exact DER it came from.
+ * Returns NULL after reporting.
+ */
+static struct cert *
+cert_new(const char *label, X509 *x, const unsigned char *der, size_t len)
+{
+	struct cert		*c = NULL, *ret = NULL;
+	const unsigned char	*sp;
+	size_t			 sl;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		msg_err("%s: out of memory", label);
+		X509_free(x);
+		goto out;
+	}
+	c->x = x;
+	if ((c->der = malloc(len)) == NULL) {
+		msg_err("%s: out of memory", label);
+		goto out;
+	}
+	memcpy(c->der, der, len);
+	c->derlen = len;
+	if (cert_der_serial(der, len, &sp, &sl) == -1) {
+		msg_err("%s: certificate is not DER encoded (serial number "
+		    "cannot be located)", label);
+		goto out;
+	}
+	c->ms_serial = cert_hex(sp, sl, 1);
+	c->serial_text = cert_hex(sp, sl, 0);
+	c->sha1 = cert_digest(der, len, EVP_sha1());
+	c->sha256 = cert_digest(der, len, EVP_sha256());
+	c->subject_text = cert_name_text(X509_get_subject_name(x));
+	c->issuer_text = cert_name_text(X509_get_issuer_name(x));
+	if (c->ms_serial == NULL || c->serial_text == NULL ||
+	    c->sha1 == NULL || c->sha256 == NULL || c->subject_text == NULL ||
+	    c->issuer_text == NULL) {
+		msg_ssl("%s: cannot compute certificate facts", label);
+		goto out;
+	}
+	c->ms_issuer = msname_format(X509_get_issuer_name(x),
+	    &c->ms_issuer_why);
+	c->ms_subject = msname_format(X509_get_subject_name(x),
+	    &c->ms_subject_why);
+	if (c->ms_subject != NULL && c->ms_subject[0] == '\0') {
+		free(c->ms_subject);
+		c->ms_subject = NULL;
+		c->ms_subject_why = "subject name is empty";
+	}
+	if (c->ms_issuer != NULL && c->ms_issuer[0] == '\0') {
+		free(c->ms_issuer);
+		c->ms_issuer = NULL;
+		c->ms_issuer_why = "issuer name is empty";
+	}
+	if (cert_time(X509_get0_notBefore(x), &c->not_before) == -1 ||
+	    cert_time(X509_get0_notAfter(x), &c->not_after) == -1) {
+		msg_err("%s: certificate validity dates cannot be read", label);
+		goto out;
+	}
+	c->is_ca = X509_check_ca(x) > 0 && X509_get_extension_flags(x) &
+	    EXFLAG_CA;
+	cert_read_ski(c);
+	cert_read_san(c);
+	cert_read_sid(c);
+	cert_read_ekus(c);
+	cert_read_crldps(c);
+	cert_read_subject_email(c);
+	ERR_clear_error();
+	ret = c;
+	c = NULL;
+out:
+	cert_free(c);
+	return ret;
+}
+
+static int
+certset_push(struct certset *set, struct cert *c)
+{
+	struct cert	**v;
+
+	if ((v = realloc(set->v, (set->n + 1) * sizeof(*v))) == NULL)
+		return -1;
+	v[set->n++] = c;
+	set->v = v;
+	return 0;
+}
+
+/* Moves every cert of FROM to the end of TO; FROM is left empty. */
+static int
+certset_move(struct certset *to, struct certset *from)
+{
+	struct cert	**v;
+
+	if (from->n == 0)
+		return 0;
+	if ((v = realloc(to->v, (to->n + from->n) * sizeof(*v))) == NULL)
+		return -1;
+	memcpy(v + to->n, from->v, from->n * sizeof(*v));
+	to->v = v;
+	to->n += from->n;
+	free(from->v);
+	from->v = NULL;
+	from->n = 0;
+	return 0;
+}
+
+/* One DER certificate filling exactly N bytes at P. */
+static int
+cert_from_der(const char *label, const unsigned char *p, size_t n,
+    struct certset *set)
+{
+	const unsigned char	*q = p;
+	X509			*x;
+	struct cert		*c;
+
+	if (n > LONG_MAX || (x = d2i_X509(NULL, &q, (long)n)) == NULL) {
+		msg_ssl("%s: not a valid DER certificate", label);
+		return -1;
+	}
+	if ((size_t)(q - p) != n) {
+		msg_err("%s: %zu bytes of trailing data after the certificate",
+		    label, n - (size_t)(q - p));
+		X509_free(x);
+		return -1;
+	}
+	if ((c = cert_new(label, x, p, n)) == NULL)
+		return -1;
+	if (certset_push(set, c) == -1) {
+		msg_err("%s: out of memory", label);
+		cert_free(c);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The certificates of a PKCS#7 SignedData (a .p7b/.p7c bundle).  Each
+ * certificate's own bytes are located inside the bundle so that the
+ * thumbprint is taken over what was read, not over a re-encoding.
+ */
+static int
+cert_from_p7(const char *label, const unsigned char *p, size_t n,
+    struct certset *set)
+{
+	const unsigned char	*q = p, *hit;
+	PKCS7			*p7 = NULL;
+	STACK_OF(X509)		*certs;
+	X509			*x;
+	struct certset		 tmp = { NULL, 0 };
+	struct cert		*c;
+	unsigned char		*enc = NULL;
+	int			 i, len, rc = -1;
+
+	if (n > LONG_MAX || (p7 = d2i_PKCS7(NULL, &q, (long)n)) == NULL) {
+		msg_ssl("%s: neither a DER certificate nor a PKCS#7 bundle",
+		    label);
+		goto out;
+	}
+	if (!PKCS7_type_is_signed(p7) || p7->d.sign == NULL ||
+	    (certs = p7->d.sign->cert) == NULL || sk_X509_num(certs) == 0) {
+		msg_err("%s: PKCS#7 bundle holds no certificates", label);
+		goto out;
+	}
+	for (i = 0; i < sk_X509_num(certs); i++) {
+		x = sk_X509_value(certs, i);
+		OPENSSL_free(enc);
+		enc = NULL;
+		if ((len = i2d_X509(x, &enc)) <= 0) {
+			msg_ssl("%s: certificate %d in the bundle", label, i + 1);
+			goto out;
+		}
+		hit = memmem(p, n, enc, (size_t)len);
+		if (hit == NULL)
+			msg_warn("%s: certificate %d of the PKCS#7 bundle is not "
+			    "DER encoded; its thumbprint is taken over a "
+			    "re-encoding", label, i + 1);
+		if (!X509_up_ref(x)) {
+			msg_ssl("%s: certificate %d", label, i + 1);
+			goto out;
+		}
+		if ((c = cert_new(label, x, hit ? hit : enc, (size_t)len)) ==
+		    NULL)
+			goto out;
+		if (certset_push(&tmp, c) == -1) {
+			cert_free(c);
+			msg_err("%s: out of memory", label);
+			goto out;
+		}
+	}
+	if (certset_move(set, &tmp) == -1) {
+		msg_err("%s: out of memory", label);
+		goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_free(enc);
+	certset_free(&tmp);
+	PKCS7_free(p7);
+	return rc;
+}
+
+/* DER: a certificate, or else a PKCS#7 bundle. */
+static int
+cert_from_binary(const char *label, const unsigned char *p, size_t n,
+    struct certset *set)
+{
+	const unsigned char	*q = p;
+	X509			*x;
+
+	/* Decide by trying the certificate parser on its own first. */
+	if (n <= LONG_MAX && (x = d2i_X509(NULL, &q, (long)n)) != NULL) {
+		X509_free(x);
+		return cert_from_der(label, p, n, set);
+	}
+	ERR_clear_error();
+	return cert_from_p7(label, p, n, set);
+}
+
+static int
+cert_from_pem(const char *label, const unsigned char *buf, size_t n,
+    struct certset *set)
+{
+	BIO		*bio = NULL;
+	char		*name = NULL, *header = NULL;
+	unsigned char	*data = NULL;
+	long		 len;
+	unsigned long	 e;
+	struct certset	 tmp = { NULL, 0 };
+	struct sbuf	 lbl = SBUF_INIT;
+	const unsigned char *q;
+	X509		*x;
+	int		 block = 0, rc = -1;
+
+	if (n > INT_MAX ||
+	    (bio = BIO_new_mem_buf(buf, (int)n)) == NULL) {
+		msg_err("%s: out of memory", label);
+		goto out;
+	}
+	for (;;) {
+		if (!PEM_read_bio(bio, &name, &header, &data, &len)) {
+			e = ERR_peek_last_error();
+			if (ERR_GET_LIB(e) == ERR_LIB_PEM &&
+			    ERR_GET_REASON(e) == PEM_R_NO_START_LINE) {
+				ERR_clear_error();
+				break;
+			}
+			msg_ssl("%s: PEM block %d is damaged", label, block + 1);
+			goto out;
+		}
+		block++;
+		sbuf_reset(&lbl);
+		sbuf_printf(&lbl, "%s: PEM block %d", label, block);
+		if (lbl.oom) {
+			msg_err("%s: out of memory", label);
+			goto out;
+		}
+		if (strcmp(name, PEM_STRING_X509) == 0 ||
+		    strcmp(name, PEM_STRING_X509_OLD) == 0) {
+			if (cert_from_der(lbl.s, data, (size_t)len, &tmp) == -1)
+				goto out;
+		} else if (strcmp(name, PEM_STRING_X509_TRUSTED) == 0) {
+			/* a certificate followed by OpenSSL trust settings */
+			q = data;
+			if ((x = d2i_X509(NULL, &q, len)) == NULL) {
+				msg_ssl("%s: not a valid certificate", lbl.s);
+				goto out;
+			}
+			X509_free(x);
+			if (cert_from_der(lbl.s, data, (size_t)(q - data),
+			    &tmp) == -1)
+				goto out;
+		} else if (strcmp(name, PEM_STRING_PKCS7) == 0 ||
+		    strcmp(name, "CMS") == 0) {
+			if (cert_from_p7(lbl.s, data, (size_t)len, &tmp) == -1)
+				goto out;
+		} else
+			msg_note("%s: skipped PEM block %d (\"%.40s\"), not a "
+			    "certificate", label, block, name);
+		OPENSSL_free(name);
+		OPENSSL_free(header);
+		OPENSSL_clear_free(data, (size_t)len);
+		name = header = NULL;
+		data = NULL;
+	}
+	if (tmp.n == 0) {
+		msg_err("%s: no certificate in this PEM file", label);
+		goto out;
+	}
+	if (certset_move(set, &tmp) == -1) {
+		msg_err("%s: out of memory", label);
+		goto out;
+	}
+	rc = 0;
+out:
+	OPENSSL_free(name);
+	OPENSSL_free(header);
+	if (data != NULL)
+		OPENSSL_clear_free(data, (size_t)len);
+	sbuf_reset(&lbl);
+	certset_free(&tmp);
+	BIO_free(bio);
+	return rc;
+}
+
+static int
+cert_is_b64(const unsigned char *p, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++)
+		if (strchr("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		    "0123456789+/= \t\r\n", p[i]) == NULL || p[i] == '\0')
+			return 0;
+	return n > 0;
+}
+
+static int
+cert_from_b64(const char *label, const unsigned char *p, size_t n,
+    struct certset *set)
+{
+	EVP_ENCODE_CTX	*ctx = NULL;
+	unsigned char	*out = NULL;
+	int		 ol, fl, rc = -1;
+
+	if (n > INT_MAX / 2 || (ctx = EVP_ENCODE_CTX_new()) == NULL ||
+	    (out = malloc(n)) == NULL) {
+		msg_err("%s: out of memory", label);
+		goto out;
+	}
+	EVP_DecodeInit(ctx);
+	if (EVP_DecodeUpdate(ctx, out, &ol, p, (int)n) < 0 ||
+	    EVP_DecodeFinal(ctx, out + ol, &fl) != 1) {
+		msg_err("%s: invalid base64", label);
+		goto out;
+	}
+	rc = cert_from_binary(label, out, (size_t)(ol + fl), set);
+out:
+	free(out);
+	EVP_ENCODE_CTX_free(ctx);
+	return rc;
+}
+
+int
+cert_read_mem(const char *label, const unsigned char *buf, size_t n,
+    int b64_ok, struct certset *set)
+{
+	int	rc;
+
+	if (n == 0) {
+		msg_err("%s: empty, no certificate", label);
+		return -1;
+	}
+	if (memmem(buf, n, "-----BEGIN ", 11) != NULL)
+		rc = cert_from_pem(label, buf, n, set);
+	else if (buf[0] == 0x30)
+		rc = cert_from_binary(label, buf, n, set);
+	else if (b64_ok && cert_is_b64(buf, n))
+		rc = cert_from_b64(label, buf, n, set);
+	else {
+		msg_err("%s: not a certificate (neither DER, PEM nor PKCS#7)",
+		    label);
+		rc = -1;
+	}
+	ERR_clear_error();
+	return rc;
+}
+
+int
+cert_read_file(const char *path, struct certset *set)
+{
+	struct stat	 st;
+	unsigned char	*buf = NULL, *nb;
+	size_t		 len = 0, cap = 0;
+	ssize_t		 r;
+	int		 fd = -1, rc = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
+	    -1) {
+		msg_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		msg_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		msg_err("%s: is a directory, not a certificate file", path);
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+		msg_err("%s: not a regular file", path);
+		goto out;
+	}
+	if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size >
+	    CERT_MAX_FILE) {
+		msg_err("%s: too large for a certificate file (%lld bytes, "
+		    "limit %lu)", path, (long long)st.st_size, CERT_MAX_FILE);
+		goto out;
+	}
+	if (fcntl(fd, F_SETFL, 0) == -1) {
+		msg_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	for (;;) {
+		if (len == cap) {
+			if (cap > CERT_MAX_FILE) {
+				msg_err("%s: too large for a certificate file "
+				    "(limit %lu bytes)", path, CERT_MAX_FILE);
+				goto out;
+			}
+			cap = cap ? cap * 2 : 8192;
+			if ((nb = realloc(buf, cap)) == NULL) {
+				msg_err("%s: out of memory", path);
+				goto out;
+			}
+			buf = nb;
+		}
+		if ((r = read(fd, buf + len, cap - len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			msg_err("%s: %s", path, strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	rc = cert_read_mem(path, buf, len, 0, set);
+out:
+	if (buf != NULL)
+		OPENSSL_cleanse(buf, cap);	/* may hold a private key */
+	free(buf);
+	if (fd != -1)
+		close(fd);
+	return rc;
+}
+
+const unsigned char *
+cert_der(const struct cert *c, size_t *len)
+{
+	*len = c->derlen;
+	return c->der;
+}
+
+const char *cert_subject_text(const struct cert *c) { return c->subject_text; }
+const char *cert_issuer_text(const struct cert *c) { return c->issuer_text; }
+const char *cert_serial_text(const struct cert *c) { return c->serial_text; }
+time_t cert_not_before(const struct cert *c) { return c->not_before; }
+time_t cert_not_after(const struct cert *c) { return c->not_after; }
+int cert_is_ca(const struct cert *c) { return c->is_ca; }
+const char *cert_sha256(const struct cert *c) { return c->sha256; }
+const char *cert_sha1(const struct cert *c) { return c->sha1; }
+const struct strlist *cert_upns(const struct cert *c) { return &c->upns; }
+const struct strlist *cert_emails(const struct cert *c) { return &c->emails; }
+const char *cert_subject_email(const struct cert *c) { return c->subject_email; }
+const char *cert_sid(const struct cert *c) { return c->sid; }
+const struct strlist *cert_ekus(const struct cert *c) { return &c->ekus; }
+const struct strlist *cert_crldps(const struct cert *c) { return &c->crldps; }
+const struct strlist *cert_problems(const struct cert *c) { return &c->problems; }
+const char *cert_ms_serial(const struct cert *c) { return c->ms_serial; }
+
+const char *
+cert_ms_issuer(const struct cert *c, const char **why)
+{
+	*why = c->ms_issuer_why;
+	return c->ms_issuer;
+}
+
+const char *
+cert_ms_subject(const struct cert *c, const char **why)
+{
+	*why = c->ms_subject_why;
+	return c->ms_subject;
+}
+
+const char *
+cert_ms_ski(const struct cert *c, const char **why)
+{
+	*why = c->ms_ski_why;
+	return c->ms_ski;
+}
+
+void
+cert_fmt_time(time_t t, char *buf, size_t len)
+{
+	struct tm	tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%d %H:%M:%SZ", &tm) == 0)
+		snprintf(buf, len, "?");
+}

@@ -1,0 +1,182 @@
+/*
+ * certbulk show: the mapping values of certificate files, offline.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "altsec.h"
+#include "cert.h"
+#include "cmd.h"
+#include "msg.h"
+
+static void
+show_list(const char *label, const struct strlist *l)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		printf("  %-10s %s\n", i == 0 ? label : "", l->v[i]);
+}
+
+/* Prints one value line; control characters cannot break the format. */
+static void
+show_value(const char *file, size_t idx, enum altsec_type t, const char *v,
+    int tsv)
+{
+	char	*esc;
+
+	if ((esc = msg_escape(v, strlen(v))) == NULL)
+		return;
+	if (tsv)
+		printf("%s\t%zu\t%s\t%s\n", file, idx, altsec_type_name(t), esc);
+	else
+		printf("  %-23s %s\n", altsec_type_name(t), esc);
+	free(esc);
+}
+
+static void
+show_facts(const struct cert *c, time_t now)
+{
+	char	nb[32], na[32];
+
+	cert_fmt_time(cert_not_before(c), nb, sizeof(nb));
+	cert_fmt_time(cert_not_after(c), na, sizeof(na));
+	printf("  %-10s %s\n", "Subject:", cert_subject_text(c));
+	printf("  %-10s %s\n", "Issuer:", cert_issuer_text(c));
+	printf("  %-10s %s\n", "Serial:", cert_serial_text(c));
+	printf("  %-10s %s to %s%s\n", "Valid:", nb, na,
+	    now > cert_not_after(c) ? " (EXPIRED)" :
+	    now < cert_not_before(c) ? " (NOT YET VALID)" : "");
+	if (cert_is_ca(c))
+		printf("  %-10s %s\n", "CA:", "yes (a CA certificate, not a "
+		    "user's)");
+	show_list("UPN:", cert_upns(c));
+	show_list("E-mail:", cert_emails(c));
+	if (cert_emails(c)->n == 0 && cert_subject_email(c) != NULL)
+		printf("  %-10s %s (subject E=)\n", "E-mail:",
+		    cert_subject_email(c));
+	if (cert_sid(c) != NULL)
+		printf("  %-10s %s\n", "SID:", cert_sid(c));
+	show_list("EKU:", cert_ekus(c));
+	show_list("CRL DP:", cert_crldps(c));
+	printf("  %-10s %s\n", "SHA-256:", cert_sha256(c));
+}
+
+/* Prints one certificate; returns how many forms could not be built. */
+static void
+show_cert(const char *file, size_t idx, const struct cert *c,
+    unsigned types, int tsv, time_t now)
+{
+	const struct strlist	*probs = cert_problems(c);
+	const char		*why;
+	char			*v;
+	size_t			 i;
+	int			 t, fallback;
+
+	if (!tsv) {
+		printf("%s [%zu]\n", file, idx);
+		show_facts(c, now);
+	}
+	for (i = 0; i < probs->n; i++)
+		msg_warn("%s [%zu]: %s", file, idx, probs->v[i]);
+	for (t = 0; t < ALTSEC_NTYPES; t++) {
+		if (!(types & ALTSEC_BIT(t)))
+			continue;
+		if ((v = altsec_value(c, (enum altsec_type)t, &why,
+		    &fallback)) == NULL) {
+			msg_warn("%s [%zu]: no %s value: %s", file, idx,
+			    altsec_type_name((enum altsec_type)t), why);
+			continue;
+		}
+		if (fallback)
+			msg_warn("%s [%zu]: X509RFC822 taken from the subject's "
+			    "E= attribute: the certificate has no "
+			    "subjectAltName e-mail", file, idx);
+		show_value(file, idx, (enum altsec_type)t, v, tsv);
+		free(v);
+	}
+	if (!tsv)
+		printf("\n");
+}
+
+int
+show_main(int argc, char *argv[])
+{
+	static const struct option longopts[] = {
+		{ "type", required_argument, NULL, 't' },
+		{ "tsv", no_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct certset	 set = { NULL, 0 };
+	const char	*bad;
+	unsigned	 types = ALTSEC_STRONG;
+	time_t		 now = time(NULL);
+	size_t		 i;
+	int		 ch, tsv = 0, failed = 0, t;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "hqt:v", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 't':
+			if (altsec_parse_types(optarg, &types, &bad) == -1) {
+				msg_err("--type: unknown mapping form \"%.*s\" "
+				    "(known: strong, all, X509IssuerSerialNumber,"
+				    " X509SKI, X509SHA1PublicKey, "
+				    "X509IssuerSubject, X509SubjectOnly, "
+				    "X509RFC822, X509Issuer)",
+				    (int)strcspn(bad, ","), bad);
+				return CB_EXIT_USAGE;
+			}
+			break;
+		case 'T':
+			tsv = 1;
+			break;
+		case 'q':
+			msg_verbosity = -1;
+			break;
+		case 'v':
+			msg_verbosity++;
+			break;
+		case 'h':
+			usage_print(stdout);
+			return CB_EXIT_OK;
+		default:
+			usage_print(stderr);
+			return CB_EXIT_USAGE;
+		}
+	}
+	if (optind == argc) {
+		msg_err("show: no certificate file given");
+		usage_print(stderr);
+		return CB_EXIT_USAGE;
+	}
+	for (t = 0; t < ALTSEC_NTYPES; t++)
+		if ((types & ALTSEC_BIT(t)) && !altsec_is_strong(t)) {
+			msg_warn("weak mapping forms requested: domain "
+			    "controllers in full enforcement (KB5014754) "
+			    "ignore them for certificate logon");
+			break;
+		}
+	for (; optind < argc; optind++) {
+		if (cert_read_file(argv[optind], &set) == -1) {
+			failed = 1;
+			continue;
+		}
+		for (i = 0; i < set.n; i++)
+			show_cert(argv[optind], i + 1, set.v[i], types, tsv,
+			    now);
+		certset_free(&set);
+		fflush(stdout);
+	}
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		msg_err("standard output: write error");
+		return CB_EXIT_SOME;
+	}
+	return failed ? CB_EXIT_SOME : CB_EXIT_OK;
+}

@@ -1,0 +1,127 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+
+#include "msg.h"
+#include "sbuf.h"
+#include "utf8.h"
+
+const char	*msg_progname = "certbulk";
+int		 msg_verbosity = 0;
+
+static FILE	*msg_log;
+
+void
+msg_set_log(void *fp)
+{
+	msg_log = fp;
+}
+
+static void
+msg_vput(const char *tag, const char *fmt, va_list ap)
+{
+	char		 text[4096], stamp[32];
+	time_t		 now;
+	struct tm	 tm;
+
+	vsnprintf(text, sizeof(text), fmt, ap);
+	fprintf(stderr, "%s: %s%s\n", msg_progname, tag, text);
+	if (msg_log != NULL) {
+		now = time(NULL);
+		gmtime_r(&now, &tm);
+		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(msg_log, "%s %s%s\n", stamp, tag, text);
+		fflush(msg_log);
+	}
+}
+
+#define MSG_BODY(tag)				\
+	va_list	ap;				\
+	va_start(ap, fmt);			\
+	msg_vput(tag, fmt, ap);			\
+	va_end(ap)
+
+void
+msg_err(const char *fmt, ...)
+{
+	MSG_BODY("");
+}
+
+void
+msg_warn(const char *fmt, ...)
+{
+	if (msg_verbosity < 0)
+		return;
+	MSG_BODY("warning: ");
+}
+
+void
+msg_note(const char *fmt, ...)
+{
+	if (msg_verbosity < 0)
+		return;
+	MSG_BODY("note: ");
+}
+
+void
+msg_info(const char *fmt, ...)
+{
+	if (msg_verbosity < 1)
+		return;
+	MSG_BODY("");
+}
+
+void
+msg_debug(const char *fmt, ...)
+{
+	if (msg_verbosity < 2)
+		return;
+	MSG_BODY("debug: ");
+}
+
+void
+msg_ssl(const char *fmt, ...)
+{
+	char		 text[2048], reason[256];
+	unsigned long	 e;
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	/* The first queued error is the root cause; later ones are context. */
+	if ((e = ERR_peek_error()) != 0) {
+		ERR_error_string_n(e, reason, sizeof(reason));
+		msg_err("%s (%s)", text, ERR_reason_error_string(e) ?
+		    ERR_reason_error_string(e) : reason);
+	} else
+		msg_err("%s", text);
+	ERR_clear_error();
+}
+
+char *
+msg_escape(const char *p, size_t n)
+{
+	struct sbuf	 b = SBUF_INIT;
+	size_t		 i, cl;
+	unsigned char	 c;
+
+	for (i = 0; i < n; ) {
+		c = (unsigned char)p[i];
+		if (c >= 0x80 && (cl = utf8_seqlen(p + i, n - i)) > 0) {
+			sbuf_add(&b, p + i, cl);
+			i += cl;
+			continue;
+		}
+		if (c < 0x20 || c == 0x7f || c >= 0x80)
+			sbuf_printf(&b, "\\x%02X", c);
+		else
+			sbuf_putc(&b, c);
+		i++;
+	}
+	return sbuf_done(&b);
+}
