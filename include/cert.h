@@ -28,10 +28,11 @@ struct certset {
 
 /*
  * Reads every certificate in the file PATH into SET (appending).  Returns
- * 0, or -1 after printing one line "PATH: reason"; SET is then unchanged.
- * PEM blocks that are not certificates are skipped with a note.
+ * 0, or -1 after printing one line "LABEL: reason" (LABEL NULL: PATH); SET
+ * is then unchanged.  PEM blocks that are not certificates are skipped
+ * with a note.
  */
-int	cert_read_file(const char *path, struct certset *set);
+int	cert_read_file(const char *path, const char *label, struct certset *set);
 
 /*
  * The same for N bytes at BUF; LABEL names the source in messages.  BUF may

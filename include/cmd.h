@@ -15,10 +15,11 @@
 
 /* certbulk show [--type LIST] [--tsv] FILE... */
 int	show_main(int argc, char *argv[]);
-/* certbulk [options] --csv FILE | --certdir DIR ... (the batch run) */
+/*
+ * certbulk [options] --csv FILE | --certdir DIR ... (the batch run), and
+ * certbulk [options] undo [options] FILE... (its operand "undo").
+ */
 int	run_main(int argc, char *argv[]);
-/* certbulk undo [options] FILE... */
-int	undo_main(int argc, char *argv[]);
 
 /* Prints the synopsis to FP. */
 void	usage_print(void *fp);

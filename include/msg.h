@@ -33,6 +33,9 @@ void	msg_ssl(const char *, ...) MSG_FMT(1, 2);
  */
 void	msg_set_log(void *fp);
 
+/* Also sends every message to syslog (facility user) when ON. */
+void	msg_set_syslog(int on);
+
 /*
  * Returns a printable copy of N bytes at P: control bytes, DEL and bytes
  * that are not valid UTF-8 become \xHH.  Caller frees; NULL on ENOMEM.

@@ -814,7 +814,7 @@ cert_read_mem(const char *label, const unsigned char *buf, size_t n,
 }
 
 int
-cert_read_file(const char *path, struct certset *set)
+cert_read_file(const char *path, const char *label, struct certset *set)
 {
 	struct stat	 st;
 	unsigned char	*buf = NULL, *nb;
@@ -822,43 +822,46 @@ cert_read_file(const char *path, struct certset *set)
 	ssize_t		 r;
 	int		 fd = -1, rc = -1;
 
+	if (label == NULL)
+		label = path;
+
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
 	    -1) {
-		msg_err("%s: %s", path, strerror(errno));
+		msg_err("%s: %s", label, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) == -1) {
-		msg_err("%s: %s", path, strerror(errno));
+		msg_err("%s: %s", label, strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		msg_err("%s: is a directory, not a certificate file", path);
+		msg_err("%s: is a directory, not a certificate file", label);
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
-		msg_err("%s: not a regular file", path);
+		msg_err("%s: not a regular file", label);
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size >
 	    CERT_MAX_FILE) {
 		msg_err("%s: too large for a certificate file (%lld bytes, "
-		    "limit %lu)", path, (long long)st.st_size, CERT_MAX_FILE);
+		    "limit %lu)", label, (long long)st.st_size, CERT_MAX_FILE);
 		goto out;
 	}
 	if (fcntl(fd, F_SETFL, 0) == -1) {
-		msg_err("%s: %s", path, strerror(errno));
+		msg_err("%s: %s", label, strerror(errno));
 		goto out;
 	}
 	for (;;) {
 		if (len == cap) {
 			if (cap > CERT_MAX_FILE) {
 				msg_err("%s: too large for a certificate file "
-				    "(limit %lu bytes)", path, CERT_MAX_FILE);
+				    "(limit %lu bytes)", label, CERT_MAX_FILE);
 				goto out;
 			}
 			cap = cap ? cap * 2 : 8192;
 			if ((nb = realloc(buf, cap)) == NULL) {
-				msg_err("%s: out of memory", path);
+				msg_err("%s: out of memory", label);
 				goto out;
 			}
 			buf = nb;
@@ -866,14 +869,14 @@ cert_read_file(const char *path, struct certset *set)
 		if ((r = read(fd, buf + len, cap - len)) == -1) {
 			if (errno == EINTR)
 				continue;
-			msg_err("%s: %s", path, strerror(errno));
+			msg_err("%s: %s", label, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
 			break;
 		len += (size_t)r;
 	}
-	rc = cert_read_mem(path, buf, len, 0, set);
+	rc = cert_read_mem(label, buf, len, 0, set);
 out:
 	if (buf != NULL)
 		OPENSSL_cleanse(buf, cap);	/* may hold a private key */

@@ -1,5 +1,602 @@
+/*
+ * The batch run (certbulk --csv/--certdir) and certbulk undo: options,
+ * then the stages in order -- inputs, plan, preview or apply.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "altsec.h"
+#include "apply.h"
 #include "cmd.h"
+#include "dir.h"
+#include "input.h"
+#include "ldifout.h"
 #include "msg.h"
-int run_main(int argc, char *argv[]) { (void)argc; (void)argv; msg_err("not yet"); return CB_EXIT_USAGE; }
-int undo_main(int argc, char *argv[]) { (void)argc; (void)argv; msg_err("not yet"); return CB_EXIT_USAGE; }
+#include "plan.h"
+#include "sbuf.h"
+#include "state.h"
+#include "undo.h"
+
+/* An input named on the command line, in order. */
+struct source {
+	int		 is_dir;	/* --certdir, else --csv */
+	const char	*path;		/* argv: not owned */
+};
+
+struct runopts {
+	struct dir_opts	 dir;
+	struct source	*src;		/* owned array */
+	size_t		 nsrc;
+	unsigned	 types;
+	unsigned	 match;
+	int		 preview;
+	const char	*out;		/* -o */
+	const char	*state_dir;
+	const char	*log;
+	int		 syslog;
+	int		 window;
+	int		 txn;
+	int		 strict;
+	int		 allow_expired;
+	int		 is_undo;
+};
+
+enum {
+	OPT_CSV = 256, OPT_CERTDIR, OPT_TYPE, OPT_MATCH, OPT_STATE, OPT_WINDOW,
+	OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED, OPT_CLEAR,
+	OPT_TIMEOUT
+};
+
+static const struct option run_longopts[] = {
+	{ "csv", required_argument, NULL, OPT_CSV },
+	{ "certdir", required_argument, NULL, OPT_CERTDIR },
+	{ "type", required_argument, NULL, OPT_TYPE },
+	{ "match", required_argument, NULL, OPT_MATCH },
+	{ "preview", no_argument, NULL, 'n' },
+	{ "output", required_argument, NULL, 'o' },
+	{ "state-dir", required_argument, NULL, OPT_STATE },
+	{ "window", required_argument, NULL, OPT_WINDOW },
+	{ "transaction", required_argument, NULL, OPT_TXN },
+	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "log", required_argument, NULL, OPT_LOG },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG },
+	{ "allow-expired", no_argument, NULL, OPT_EXPIRED },
+	{ "allow-cleartext-bind", no_argument, NULL, OPT_CLEAR },
+	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+static int
+run_number(const char *opt, const char *arg, int min, int max, int *out)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (errno || *end != '\0' || end == arg || v < min || v > max) {
+		msg_err("%s %s: not a number from %d to %d", opt, arg, min, max);
+		return -1;
+	}
+	*out = (int)v;
+	return 0;
+}
+
+static int
+run_match(const char *arg, unsigned *out)
+{
+	const char	*p = arg;
+	size_t		 n;
+	unsigned	 m = 0;
+
+	while (*p != '\0') {
+		n = strcspn(p, ",");
+		if (n == 3 && strncasecmp(p, "sid", 3) == 0)
+			m |= MATCH_SID;
+		else if (n == 3 && strncasecmp(p, "upn", 3) == 0)
+			m |= MATCH_UPN;
+		else if (n == 5 && strncasecmp(p, "email", 5) == 0)
+			m |= MATCH_EMAIL;
+		else {
+			msg_err("--match: unknown method \"%.*s\" (known: sid, "
+			    "upn, email)", (int)n, p);
+			return -1;
+		}
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (m == 0) {
+		msg_err("--match: no method given");
+		return -1;
+	}
+	*out = m;
+	return 0;
+}
+
+/* Parses the options common to the run and undo.  -1: usage error. */
+static int
+run_parse(int argc, char *argv[], struct runopts *o, int *help)
+{
+	struct source	*s;
+	const char	*bad;
+	int		 ch, t;
+
+	*help = 0;
+	o->types = ALTSEC_BIT(ALTSEC_ISSUER_SERIAL);
+	o->match = MATCH_SID | MATCH_UPN | MATCH_EMAIL;
+	o->window = 32;
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "b:cD:hH:no:O:qR:U:vWxX:y:Y:Z",
+	    run_longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'b': o->dir.base = optarg; break;
+		case 'c': break;	/* the default: go on after errors */
+		case 'D': o->dir.binddn = optarg; break;
+		case 'H': o->dir.uri = optarg; break;
+		case 'n': o->preview = 1; break;
+		case 'o': o->out = optarg; break;
+		case 'O': o->dir.secprops = optarg; break;
+		case 'q': msg_verbosity = -1; break;
+		case 'R': o->dir.realm = optarg; break;
+		case 'U': o->dir.authcid = optarg; break;
+		case 'v': msg_verbosity++; break;
+		case 'W': o->dir.prompt = 1; break;
+		case 'x': o->dir.simple = 1; break;
+		case 'X': o->dir.authzid = optarg; break;
+		case 'y': o->dir.pwfile = optarg; break;
+		case 'Y': o->dir.mech = optarg; break;
+		case 'Z': o->dir.starttls++; break;
+		case 'h':
+			*help = 1;
+			return 0;
+		case OPT_CSV:
+		case OPT_CERTDIR:
+			if (o->is_undo)
+				goto usage;
+			if ((s = realloc(o->src, (o->nsrc + 1) * sizeof(*s))) ==
+			    NULL) {
+				msg_err("out of memory");
+				return -1;
+			}
+			o->src = s;
+			s[o->nsrc].is_dir = ch == OPT_CERTDIR;
+			s[o->nsrc].path = optarg;
+			o->nsrc++;
+			break;
+		case OPT_TYPE:
+			if (altsec_parse_types(optarg, &o->types, &bad) == -1) {
+				msg_err("--type: unknown mapping form \"%.*s\"",
+				    (int)strcspn(bad, ","), bad);
+				return -1;
+			}
+			break;
+		case OPT_MATCH:
+			if (run_match(optarg, &o->match) == -1)
+				return -1;
+			break;
+		case OPT_STATE: o->state_dir = optarg; break;
+		case OPT_WINDOW:
+			if (run_number("--window", optarg, 1, 1024,
+			    &o->window) == -1)
+				return -1;
+			break;
+		case OPT_TXN:
+			if (run_number("--transaction", optarg, 1, 10000,
+			    &o->txn) == -1)
+				return -1;
+			break;
+		case OPT_TIMEOUT:
+			if (run_number("--timeout", optarg, 1, 3600,
+			    &t) == -1)
+				return -1;
+			o->dir.timeout = t;
+			break;
+		case OPT_STRICT: o->strict = 1; break;
+		case OPT_LOG: o->log = optarg; break;
+		case OPT_SYSLOG: o->syslog = 1; break;
+		case OPT_EXPIRED: o->allow_expired = 1; break;
+		case OPT_CLEAR: o->dir.allow_cleartext = 1; break;
+		default:
+			goto usage;
+		}
+	}
+	if (o->dir.simple && o->dir.mech != NULL) {
+		msg_err("-x (simple bind) and -Y (SASL) exclude each other");
+		return -1;
+	}
+	if (o->dir.pwfile != NULL && o->dir.prompt) {
+		msg_err("-y and -W exclude each other");
+		return -1;
+	}
+	return 0;
+usage:
+	usage_print(stderr);
+	return -1;
+}
+
+/* Opens -o FILE (mode 0600) or stdout. */
+static FILE *
+run_open_out(const char *path)
+{
+	FILE	*fp;
+	int	 fd;
+
+	if (path == NULL || strcmp(path, "-") == 0)
+		return stdout;
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600)) == -1) {
+		msg_err("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	(void)fchmod(fd, 0600);
+	if ((fp = fdopen(fd, "w")) == NULL) {
+		msg_err("%s: %s", path, strerror(errno));
+		close(fd);
+	}
+	return fp;
+}
+
+/* Comments saying who made a file, when, against which directory. */
+static char *
+run_header(const char *what, struct dir *d, const char *extra)
+{
+	struct sbuf	 b = SBUF_INIT;
+	struct passwd	*pw;
+	char		 stamp[32], host[HOST_NAME_MAX + 1];
+	time_t		 now = time(NULL);
+	struct tm	 tm;
+
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (gethostname(host, sizeof(host)) == -1)
+		strcpy(host, "?");
+	host[sizeof(host) - 1] = '\0';
+	pw = getpwuid(geteuid());
+	sbuf_printf(&b, "certbulk %s: %s\n", CB_VERSION, what);
+	sbuf_printf(&b, "made %s by %s on %s\n", stamp, pw ? pw->pw_name : "?",
+	    host);
+	sbuf_printf(&b, "directory %s, base %s", dir_uri(d), dir_base(d));
+	if (extra != NULL)
+		sbuf_printf(&b, "\n%s", extra);
+	return sbuf_done(&b);
+}
+
+static int
+run_preview(const struct runopts *o, struct dir *d, const struct changes *cs)
+{
+	struct sbuf	 b = SBUF_INIT;
+	FILE		*fp;
+	char		*head;
+	size_t		 i;
+	int		 rc = -1;
+
+	if ((fp = run_open_out(o->out)) == NULL)
+		return -1;
+	head = run_header(o->is_undo ? "preview of an undo" :
+	    "preview; nothing has been changed", d,
+	    "apply with: ldapmodify -f FILE, or ldifde -i -f FILE");
+	if (head != NULL)
+		ldifout_comment(&b, head);
+	free(head);
+	sbuf_putc(&b, '\n');
+	for (i = 0; i < cs->n; i++) {
+		ldifout_record(&b, &cs->v[i], 0);
+		if (b.len > 65536 || i + 1 == cs->n) {
+			if (b.oom || fwrite(b.s, 1, b.len, fp) != b.len)
+				break;
+			sbuf_reset(&b);
+		}
+	}
+	if (cs->n == 0 && !b.oom && b.s != NULL)
+		fwrite(b.s, 1, b.len, fp);
+	if (b.oom)
+		msg_err("out of memory");
+	else if (fflush(fp) == EOF || ferror(fp))
+		msg_err("%s: write error: %s", o->out ? o->out : "stdout",
+		    strerror(errno));
+	else
+		rc = 0;
+	if (fp != stdout && fclose(fp) == EOF && rc == 0) {
+		msg_err("%s: %s", o->out, strerror(errno));
+		rc = -1;
+	}
+	sbuf_reset(&b);
+	return rc;
+}
+
+/* Takes the lock, writes the undo file ahead, applies. */
+static int
+run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
+    struct apply_stats *st, char **undo_out)
+{
+	struct state		*s = NULL;
+	struct undo		*u = NULL;
+	struct apply_opts	 ao;
+	char			*dirpath = NULL, *path = NULL, *head = NULL;
+	int			 rc = CB_EXIT_LOCAL;
+
+	if (o->state_dir == NULL && (dirpath = state_default_dir()) == NULL) {
+		msg_err("no state folder: give --state-dir DIR");
+		goto out;
+	}
+	if ((s = state_open(o->state_dir ? o->state_dir : dirpath)) == NULL)
+		goto out;
+	if ((path = state_undo_path(s)) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	head = run_header(o->is_undo ? "undo file of an undo" : "undo file",
+	    d, "revert with: certbulk undo [LDAP options] THIS-FILE\n"
+	    "records marked failed or unsent were not applied");
+	if (head == NULL || (u = undo_create(path, head)) == NULL)
+		goto out;
+	msg_note("undo file: %s", path);
+	memset(&ao, 0, sizeof(ao));
+	ao.window = o->window;
+	ao.txn = o->txn;
+	ao.strict = o->strict;
+	ao.progress = isatty(STDERR_FILENO) && msg_verbosity == 0;
+	rc = CB_EXIT_OK;
+	if (apply_run(d, cs, u, &ao, st) == -1)
+		rc = st->lost ? CB_EXIT_LDAP : st->failed ? CB_EXIT_SOME :
+		    CB_EXIT_LOCAL;
+	if (undo_close(u) == -1)
+		rc = CB_EXIT_LOCAL;
+	u = NULL;
+	*undo_out = path;
+	path = NULL;
+out:
+	if (u != NULL)
+		(void)undo_close(u);
+	free(head);
+	free(path);
+	free(dirpath);
+	state_close(s);
+	return rc;
+}
+
+static void
+run_summary(const char *what, const struct plan_stats *ps,
+    const struct apply_stats *as, size_t input_errors, const char *undo,
+    int preview, size_t nchanges)
+{
+	struct sbuf	b = SBUF_INIT;
+
+	sbuf_printf(&b, "%s: ", what);
+	if (ps != NULL)
+		sbuf_printf(&b, "%zu certificates, %zu accounts examined, "
+		    "%zu already up to date, ", ps->items, ps->accounts,
+		    ps->uptodate);
+	if (preview)
+		sbuf_printf(&b, "%zu accounts to change", nchanges);
+	else
+		sbuf_printf(&b, "%zu accounts changed (%zu values added, %zu "
+		    "removed), %zu failed", as->done, as->added, as->removed,
+		    as->failed);
+	if (!preview && as->unsent + as->unknown > 0)
+		sbuf_printf(&b, ", %zu not sent, %zu without a reply",
+		    as->unsent, as->unknown);
+	if (ps != NULL)
+		sbuf_printf(&b, ", %zu certificates refused", ps->refused);
+	if (input_errors > 0)
+		sbuf_printf(&b, ", %zu input rows or files skipped",
+		    input_errors);
+	if (undo != NULL)
+		sbuf_printf(&b, "; undo file %s", undo);
+	if (b.s != NULL) {
+		if (msg_verbosity >= 0)
+			msg_note("%s", b.s);
+		else
+			msg_err("%s", b.s);
+	}
+	sbuf_reset(&b);
+}
+
+static int
+run_connect(const struct runopts *o, struct dir **d)
+{
+	int	usage_err;
+
+	if ((*d = dir_open(&o->dir, &usage_err)) == NULL)
+		return usage_err ? CB_EXIT_USAGE : CB_EXIT_LDAP;
+	return CB_EXIT_OK;
+}
+
+static int
+run_log(const struct runopts *o, FILE **logfp)
+{
+	int	fd;
+
+	if (o->syslog)
+		msg_set_syslog(1);
+	if (o->log == NULL)
+		return 0;
+	if ((fd = open(o->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+	    0600)) == -1 || (*logfp = fdopen(fd, "a")) == NULL) {
+		msg_err("%s: %s", o->log, strerror(errno));
+		if (fd != -1)
+			close(fd);
+		return -1;
+	}
+	msg_set_log(*logfp);
+	return 0;
+}
+
+static int	undo_body(struct runopts *, int, char *[]);
+
+int
+run_main(int argc, char *argv[])
+{
+	struct runopts		 o;
+	struct input		 in;
+	struct dir		*d = NULL;
+	struct changes		 cs = { NULL, 0 };
+	struct plan_stats	 ps;
+	struct apply_stats	 as;
+	struct plan_opts	 po;
+	FILE			*logfp = NULL;
+	char			*undo = NULL;
+	size_t			 i;
+	int			 help, rc = CB_EXIT_USAGE, t;
+
+	memset(&o, 0, sizeof(o));
+	memset(&in, 0, sizeof(in));
+	memset(&as, 0, sizeof(as));
+	if (run_parse(argc, argv, &o, &help) == -1)
+		goto out;
+	if (help) {
+		usage_print(stdout);
+		rc = CB_EXIT_OK;
+		goto out;
+	}
+	if (optind < argc && strcmp(argv[optind], "undo") == 0) {
+		/* certbulk [options] undo [options] FILE... */
+		if (o.nsrc > 0) {
+			msg_err("undo takes undo files, not --csv or --certdir");
+			goto out;
+		}
+		o.is_undo = 1;
+		rc = undo_body(&o, argc - optind - 1, argv + optind + 1);
+		goto out;
+	}
+	if (optind < argc) {
+		msg_err("unexpected argument \"%s\" (inputs are given with "
+		    "--csv FILE or --certdir DIR)", argv[optind]);
+		usage_print(stderr);
+		goto out;
+	}
+	if (o.nsrc == 0) {
+		msg_err("no input: give --csv FILE or --certdir DIR");
+		usage_print(stderr);
+		goto out;
+	}
+	if (run_log(&o, &logfp) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	for (t = 0; t < ALTSEC_NTYPES; t++)
+		if ((o.types & ALTSEC_BIT(t)) && !altsec_is_strong(t))
+			msg_warn("%s is a weak mapping: domain controllers in "
+			    "full enforcement (KB5014754) ignore it for "
+			    "certificate logon", altsec_type_name(t));
+	/* Stage 1: inputs, all checked before anything else. */
+	for (i = 0; i < o.nsrc; i++)
+		if ((o.src[i].is_dir ? input_certdir(&in, o.src[i].path, o.types) :
+		    input_csv(&in, o.src[i].path, o.types)) == -1)
+			in.errors++;
+	if (in.n == 0) {
+		msg_err("no certificate to map");
+		rc = CB_EXIT_SOME;
+		goto out;
+	}
+	/* Stage 2: the plan, read-only. */
+	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+		goto out;
+	po.match = o.match;
+	po.allow_expired = o.allow_expired;
+	po.now = time(NULL);
+	if (plan_build(d, &in, &po, &cs, &ps) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	/* Stage 3: preview, or undo file and apply. */
+	if (o.preview) {
+		rc = run_preview(&o, d, &cs) == -1 ? CB_EXIT_LOCAL : CB_EXIT_OK;
+		run_summary("preview", &ps, &as, in.errors, NULL, 1, cs.n);
+	} else if (cs.n == 0) {
+		rc = CB_EXIT_OK;
+		run_summary("nothing to change", &ps, &as, in.errors, NULL, 0, 0);
+	} else {
+		rc = run_apply(&o, d, &cs, &as, &undo);
+		run_summary("done", &ps, &as, in.errors, undo, 0, cs.n);
+	}
+	if (rc == CB_EXIT_OK && (in.errors > 0 || ps.refused > 0 ||
+	    as.failed > 0))
+		rc = CB_EXIT_SOME;
+out:
+	free(undo);
+	changes_free(&cs);
+	dir_close(d);
+	input_free(&in);
+	free(o.src);
+	msg_set_log(NULL);
+	if (logfp != NULL)
+		fclose(logfp);
+	return rc;
+}
+
+static int
+undo_body(struct runopts *op, int nfiles, char *files[])
+{
+	struct runopts		 o = *op;
+	struct dir		*d = NULL;
+	struct changes		 want = { NULL, 0 }, cs = { NULL, 0 };
+	struct apply_stats	 as;
+	FILE			*logfp = NULL;
+	char			*undo = NULL;
+	size_t			 bad = 0, b, missing = 0;
+	int			 rc = CB_EXIT_USAGE, i;
+
+	memset(&as, 0, sizeof(as));
+	if (nfiles == 0) {
+		msg_err("undo: no undo file given");
+		usage_print(stderr);
+		goto out;
+	}
+	if (run_log(&o, &logfp) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	/* Every file is read and checked before the directory is touched. */
+	for (i = 0; i < nfiles; i++) {
+		if (undo_read(files[i], &want, &b) == -1) {
+			rc = CB_EXIT_SOME;
+			goto out;
+		}
+		bad += b;
+	}
+	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+		goto out;
+	if (plan_undo(d, &want, &cs, &missing) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	if (o.preview) {
+		rc = run_preview(&o, d, &cs) == -1 ? CB_EXIT_LOCAL : CB_EXIT_OK;
+		run_summary("undo preview", NULL, &as, bad + missing, NULL, 1,
+		    cs.n);
+	} else if (cs.n == 0) {
+		rc = CB_EXIT_OK;
+		run_summary("undo: nothing to change", NULL, &as, bad + missing,
+		    NULL, 0, 0);
+	} else {
+		rc = run_apply(&o, d, &cs, &as, &undo);
+		run_summary("undo done", NULL, &as, bad + missing, undo, 0, cs.n);
+	}
+	if (rc == CB_EXIT_OK && (bad > 0 || missing > 0 || as.failed > 0))
+		rc = CB_EXIT_SOME;
+out:
+	free(undo);
+	changes_free(&want);
+	changes_free(&cs);
+	dir_close(d);
+	msg_set_log(NULL);
+	if (logfp != NULL)
+		fclose(logfp);
+	return rc;
+}

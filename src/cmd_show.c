@@ -164,7 +164,7 @@ show_main(int argc, char *argv[])
 			break;
 		}
 	for (; optind < argc; optind++) {
-		if (cert_read_file(argv[optind], &set) == -1) {
+		if (cert_read_file(argv[optind], NULL, &set) == -1) {
 			failed = 1;
 			continue;
 		}

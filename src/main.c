@@ -29,8 +29,6 @@ main(int argc, char *argv[])
 {
 	if (argc > 1 && strcmp(argv[1], "show") == 0)
 		return show_main(argc - 1, argv + 1);
-	if (argc > 1 && strcmp(argv[1], "undo") == 0)
-		return undo_main(argc - 1, argv + 1);
 	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
 		printf("certbulk %s\n", CB_VERSION);

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 
 #include <openssl/err.h>
@@ -14,6 +15,15 @@ const char	*msg_progname = "certbulk";
 int		 msg_verbosity = 0;
 
 static FILE	*msg_log;
+static int	 msg_syslog;
+
+void
+msg_set_syslog(int on)
+{
+	if (on && !msg_syslog)
+		openlog("certbulk", LOG_PID, LOG_USER);
+	msg_syslog = on;
+}
 
 void
 msg_set_log(void *fp)
@@ -30,6 +40,9 @@ msg_vput(const char *tag, const char *fmt, va_list ap)
 
 	vsnprintf(text, sizeof(text), fmt, ap);
 	fprintf(stderr, "%s: %s%s\n", msg_progname, tag, text);
+	if (msg_syslog)
+		syslog(*tag == 'w' ? LOG_WARNING : *tag == '\0' ? LOG_ERR :
+		    LOG_NOTICE, "%s%s", tag, text);
 	if (msg_log != NULL) {
 		now = time(NULL);
 		gmtime_r(&now, &tm);

@@ -1,0 +1,136 @@
+/*
+ * dir: the directory connection.  The only module that includes <ldap.h>;
+ * everyone else sees struct dir and plain C data.
+ */
+#ifndef CERTBULK_DIR_H
+#define CERTBULK_DIR_H
+
+#include <stddef.h>
+
+#include "cert.h"	/* struct strlist */
+
+/* How to connect and bind: the OpenLDAP client tools' options. */
+struct dir_opts {
+	const char	*uri;		/* -H; NULL: ldap.conf / LDAPURI */
+	const char	*base;		/* -b; NULL: ldap.conf, then rootDSE */
+	const char	*binddn;	/* -D */
+	const char	*pwfile;	/* -y */
+	int		 prompt;	/* -W */
+	int		 simple;	/* -x */
+	const char	*mech;		/* -Y */
+	const char	*authcid;	/* -U */
+	const char	*authzid;	/* -X */
+	const char	*realm;		/* -R */
+	const char	*secprops;	/* -O */
+	int		 starttls;	/* -Z count: 1 try, 2 require */
+	int		 allow_cleartext; /* --allow-cleartext-bind */
+	int		 timeout;	/* seconds for connect and each reply */
+};
+
+/* One account as read from the directory. */
+struct account {
+	char		*dn;		/* owned, all fields */
+	char		*sam;
+	char		*upn;
+	char		*mail;
+	char		*sid;		/* objectSid as S-1-... text */
+	struct strlist	 altsec;	/* current altSecurityIdentities */
+};
+
+/* Accounts found so far, unique by DN (compared case-insensitively). */
+struct accounts {
+	struct account	*v;	/* owned */
+	size_t		 n;
+};
+
+/* A lookup: which accounts have VALUE in ATTR. */
+struct dir_key {
+	const char	*attr;	/* sAMAccountName, userPrincipalName, mail,
+				   objectSid, distinguishedName,
+				   altSecurityIdentities; not owned */
+	const char	*value;	/* not owned */
+	size_t		*hits;	/* owned: indices into struct accounts */
+	size_t		 nhits;
+};
+
+/* One account's change: single values added and deleted, never replace. */
+struct dir_mod {
+	const char	*dn;	/* not owned */
+	char	*const	*add;	/* not owned */
+	size_t		 nadd;
+	char	*const	*del;	/* not owned */
+	size_t		 ndel;
+};
+
+struct dir;
+
+/*
+ * Connects and binds as OPTS says.  Returns the connection, or NULL after
+ * printing one line; *USAGE_ERR is set to 1 when the problem is the
+ * options (e.g. a refused cleartext bind) rather than the directory.
+ */
+struct dir	*dir_open(const struct dir_opts *opts, int *usage_err);
+/* Unbinds and frees; NULL is a no-op. */
+void		 dir_close(struct dir *);
+
+/* The search base in use. Owned by the connection. */
+const char	*dir_base(const struct dir *);
+/* The URI in use, for messages and the undo file header. */
+const char	*dir_uri(const struct dir *);
+/* 1 if the server advertises the control or extension OID. */
+int		 dir_supports(const struct dir *, const char *oid);
+
+/*
+ * Looks up N keys in batched, paged searches and fills each key's hits,
+ * adding the accounts found to ACC.  Returns 0, or -1 after reporting
+ * (the connection failed or the server refused the search).
+ */
+int	dir_lookup(struct dir *, struct dir_key *keys, size_t n,
+	    struct accounts *acc);
+/* Frees the hits of N keys. */
+void	dir_keys_free(struct dir_key *keys, size_t n);
+/*
+ * Reads the current altSecurityIdentities of one DN into *OUT (replacing
+ * it).  Returns 0, 1 if the entry does not exist, -1 on failure.
+ */
+int	dir_read_altsec(struct dir *, const char *dn, struct strlist *out);
+
+/* Frees the accounts. */
+void	accounts_free(struct accounts *);
+/* Index of DN in ACC (case-insensitive), or -1. */
+long	accounts_find(const struct accounts *, const char *dn);
+
+/*
+ * Asynchronous modifies.  dir_mod_send sends one, with the permissive
+ * modify control if PERMISSIVE, inside the open transaction if any, and
+ * returns its message id, or -1 after reporting.
+ */
+int	dir_mod_send(struct dir *, const struct dir_mod *, int permissive);
+/*
+ * Waits for the reply to any outstanding modify.  Returns 0 with *MSGID,
+ * *RC (the LDAP result code) and *DIAG (a text the caller frees, never
+ * NULL) set; or -1 when the connection failed (reported).
+ */
+int	dir_mod_wait(struct dir *, int *msgid, int *rc, char **diag);
+/* The text of an LDAP result code. */
+const char *dir_err2string(int rc);
+/* LDAP result codes the callers tell apart. */
+#define DIR_RC_SUCCESS		0
+#define DIR_RC_NO_SUCH_ATTR	16
+#define DIR_RC_EXISTS		20
+#define DIR_RC_NO_SUCH_OBJECT	32
+/* 1 if the connection is still usable. */
+int	dir_alive(const struct dir *);
+
+/* RFC 5805 transactions: 0 or -1 (reported). */
+int	dir_txn_begin(struct dir *);
+int	dir_txn_end(struct dir *, int commit);
+
+/* OIDs of what certbulk may use. */
+#define DIR_OID_PERMISSIVE	"1.2.840.113556.1.4.1413"
+#define DIR_OID_TXN		"1.3.6.1.1.21.1"
+
+/* Parses a SID string to its binary form. 0 or -1. */
+int	dir_sid_to_bin(const char *sid, unsigned char *out, size_t *len);
+
+#endif

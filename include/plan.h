@@ -1,0 +1,80 @@
+/*
+ * plan: what should change in the directory, worked out read-only.
+ * For a batch run: each item's values, its account, and the values each
+ * account lacks.  For an undo: the records of an undo file, checked
+ * against what is there now.
+ */
+#ifndef CERTBULK_PLAN_H
+#define CERTBULK_PLAN_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "cert.h"
+#include "dir.h"
+#include "input.h"
+
+enum change_status {
+	CHANGE_PLANNED,		/* not sent */
+	CHANGE_DONE,		/* the server said yes (or already so) */
+	CHANGE_FAILED		/* the server said no; nothing changed */
+};
+
+/* One account's change: one atomic modify. */
+struct change {
+	char			*dn;	/* owned, all fields */
+	struct strlist		 add;	/* single values to add */
+	struct strlist		 del;	/* single values to delete */
+	struct strlist		 notes;	/* preview comments: where from */
+	enum change_status	 status;
+	long			 rec;	/* its undo-file record, or -1 */
+};
+
+struct changes {
+	struct change	*v;	/* owned */
+	size_t		 n;
+};
+
+#define MATCH_SID	1u
+#define MATCH_UPN	2u
+#define MATCH_EMAIL	4u
+
+struct plan_opts {
+	unsigned	 match;		/* MATCH_* for certificate-only items */
+	int		 allow_expired;
+	time_t		 now;
+};
+
+struct plan_stats {
+	size_t	items;		/* certificates considered */
+	size_t	refused;	/* items left out (reported) */
+	size_t	accounts;	/* accounts examined */
+	size_t	uptodate;	/* accounts that already had every value */
+	size_t	values;		/* values to add */
+};
+
+/*
+ * Plans the batch: computes every item's values, finds its account,
+ * compares with the account's current values and refuses values that
+ * another account holds.  Items it leaves out are reported and counted.
+ * Returns 0, or -1 when the directory failed (reported).
+ */
+int	plan_build(struct dir *, struct input *, const struct plan_opts *,
+	    struct changes *out, struct plan_stats *st);
+
+/*
+ * Plans an undo: keeps of each wanted change only what still needs doing
+ * (deletes of values present, adds of values absent).  Entries that no
+ * longer exist are reported.  Returns 0 or -1 (directory failure).
+ */
+int	plan_undo(struct dir *, const struct changes *want,
+	    struct changes *out, size_t *missing);
+
+/* Adds an empty change for DN; returns it or NULL on ENOMEM. */
+struct change	*changes_add(struct changes *, const char *dn);
+/* Frees all changes. */
+void		 changes_free(struct changes *);
+/* 1 if L holds V (compared as AD compares the attribute). */
+int		 strlist_has(const struct strlist *l, const char *v);
+
+#endif

@@ -1,0 +1,48 @@
+/*
+ * undo: the undo file.  Written ahead of every modify (flushed and
+ * fsync'd before the modify is sent), so that a run killed at any instant
+ * leaves a file that reverts everything that may have reached the
+ * directory.  Each record's status comment is updated in place:
+ *   # certbulk-record: N status: pending|done   |failed |unsent
+ * pending and done records are undone; failed and unsent ones are not.
+ */
+#ifndef CERTBULK_UNDO_H
+#define CERTBULK_UNDO_H
+
+#include "plan.h"
+
+struct undo;
+
+/*
+ * Creates the undo file PATH (mode 0600, must not exist) and writes HEADER
+ * as comments.  Returns NULL after reporting.
+ */
+struct undo	*undo_create(const char *path, const char *header);
+/*
+ * Appends the inverse of C as a pending record (not yet synced) and sets
+ * C->rec.  Returns 0 or -1 (reported).
+ */
+int		 undo_add(struct undo *, struct change *c);
+/* Flushes and fsyncs everything added so far. 0 or -1 (reported). */
+int		 undo_sync(struct undo *);
+/* Rewrites the status of record REC in place. 0 or -1 (reported). */
+int		 undo_mark(struct undo *, long rec, const char *status);
+/* Syncs and closes; returns 0 or -1. NULL is a no-op returning 0. */
+int		 undo_close(struct undo *);
+/* The file's path. */
+const char	*undo_path(const struct undo *);
+
+#define UNDO_PENDING	"pending"
+#define UNDO_DONE	"done   "
+#define UNDO_FAILED	"failed "
+#define UNDO_UNSENT	"unsent "
+
+/*
+ * Reads an undo file (or any LDIF of modify records on
+ * altSecurityIdentities) with libldap's LDIF reader into OUT, leaving out
+ * records marked failed or unsent.  Bad records are reported with their
+ * line and counted in *BAD.  Returns 0, or -1 if the file cannot be read.
+ */
+int	undo_read(const char *path, struct changes *out, size_t *bad);
+
+#endif

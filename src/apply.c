@@ -1,0 +1,363 @@
+/*
+ * Applying changes: write-ahead, then asynchronous modifies in a window.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "apply.h"
+#include "msg.h"
+
+struct flight {
+	int	msgid;
+	size_t	idx;	/* into the changes */
+};
+
+struct applyctx {
+	struct dir		*d;
+	struct changes		*cs;
+	struct undo		*u;
+	const struct apply_opts	*o;
+	struct apply_stats	*st;
+	struct flight		*fl;	/* owned: o->window slots */
+	size_t			 nfl;
+	size_t			 journaled;	/* changes [0, journaled) */
+	unsigned char		*sent;	/* owned: per change, 1 once sent */
+	size_t			*retry;	/* owned: 16/20 without permissive */
+	size_t			 nretry;
+	int			 permissive;
+	struct timespec		 t0, tlast;
+};
+
+static double
+apply_elapsed(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) +
+	    (double)(b->tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void
+apply_progress(struct applyctx *a, int final)
+{
+	struct timespec	now;
+	double		t;
+	size_t		n = a->st->done + a->st->failed;
+
+	if (!a->o->progress)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (!final && apply_elapsed(&a->tlast, &now) < 0.25)
+		return;
+	a->tlast = now;
+	t = apply_elapsed(&a->t0, &now);
+	fprintf(stderr, "\r%s: %zu/%zu accounts, %.0f/s%s", msg_progname, n,
+	    a->cs->n, t > 0 ? (double)n / t : 0.0, final ? "\n" : "   ");
+	fflush(stderr);
+}
+
+/* Writes ahead the next chunk of undo records, then syncs once. */
+static int
+apply_journal(struct applyctx *a, size_t upto)
+{
+	for (; a->journaled < upto && a->journaled < a->cs->n; a->journaled++)
+		if (undo_add(a->u, &a->cs->v[a->journaled]) == -1)
+			return -1;
+	return undo_sync(a->u);
+}
+
+static void
+apply_done(struct applyctx *a, struct change *c)
+{
+	c->status = CHANGE_DONE;
+	a->st->done++;
+	a->st->added += c->add.n;
+	a->st->removed += c->del.n;
+	(void)undo_mark(a->u, c->rec, UNDO_DONE);
+	msg_info("%s: %zu added, %zu removed", c->dn, c->add.n, c->del.n);
+}
+
+static void
+apply_failed(struct applyctx *a, struct change *c, int rc, const char *diag)
+{
+	c->status = CHANGE_FAILED;
+	a->st->failed++;
+	(void)undo_mark(a->u, c->rec, UNDO_FAILED);
+	msg_err("\"%s\": modify failed: %s (%d)%s%s%s", c->dn,
+	    dir_err2string(rc), rc, *diag ? ": \"" : "", diag,
+	    *diag ? "\"" : "");
+}
+
+/* Handles one reply. */
+static int
+apply_reply(struct applyctx *a, int msgid, int rc, const char *diag)
+{
+	struct change	*c;
+	size_t		 i, *r;
+
+	for (i = 0; i < a->nfl; i++)
+		if (a->fl[i].msgid == msgid)
+			break;
+	if (i == a->nfl)
+		return 0;	/* not ours (e.g. an abandoned search) */
+	c = &a->cs->v[a->fl[i].idx];
+	a->fl[i] = a->fl[--a->nfl];
+	if (rc == DIR_RC_SUCCESS)
+		apply_done(a, c);
+	else if (rc == DIR_RC_EXISTS || rc == DIR_RC_NO_SUCH_ATTR) {
+		/* some value appeared or went meanwhile: sort out later */
+		if ((r = realloc(a->retry, (a->nretry + 1) * sizeof(*r))) ==
+		    NULL) {
+			msg_err("out of memory");
+			return -1;
+		}
+		a->retry = r;
+		a->retry[a->nretry++] = (size_t)(c - a->cs->v);
+	} else {
+		apply_failed(a, c, rc, diag);
+		if (a->o->strict)
+			return -1;
+	}
+	apply_progress(a, 0);
+	return 0;
+}
+
+static int
+apply_wait_one(struct applyctx *a)
+{
+	char	*diag = NULL;
+	int	 msgid, rc, r;
+
+	if (dir_mod_wait(a->d, &msgid, &rc, &diag) == -1) {
+		a->st->lost = 1;
+		return -1;
+	}
+	r = apply_reply(a, msgid, rc, diag);
+	free(diag);
+	return r;
+}
+
+static int
+apply_send(struct applyctx *a, size_t idx)
+{
+	struct change	*c = &a->cs->v[idx];
+	struct dir_mod	 m;
+	int		 msgid;
+
+	m.dn = c->dn;
+	m.add = c->add.v;
+	m.nadd = c->add.n;
+	m.del = c->del.v;
+	m.ndel = c->del.n;
+	if ((msgid = dir_mod_send(a->d, &m, a->permissive)) == -1) {
+		if (!dir_alive(a->d)) {
+			a->st->lost = 1;
+			return -1;
+		}
+		apply_failed(a, c, 80, "the request could not be sent");
+		return a->o->strict ? -1 : 0;
+	}
+	a->fl[a->nfl].msgid = msgid;
+	a->fl[a->nfl].idx = idx;
+	a->nfl++;
+	a->sent[idx] = 1;
+	return 0;
+}
+
+/*
+ * A change refused with 20 or 16 (no permissive modify, or slapd deleting
+ * a missing value): what is already so is dropped, the rest is journaled
+ * as a new record and sent again.  The old record is marked failed, since
+ * nothing of it was applied (the modify is atomic).
+ */
+static int
+apply_retry(struct applyctx *a, size_t idx)
+{
+	struct change	*c = &a->cs->v[idx];
+	struct strlist	 cur = { NULL, 0 }, add = { NULL, 0 },
+			 del = { NULL, 0 };
+	size_t		 i;
+	int		 r, rc = -1;
+
+	(void)undo_mark(a->u, c->rec, UNDO_FAILED);
+	if ((r = dir_read_altsec(a->d, c->dn, &cur)) != 0) {
+		if (r == 1)
+			apply_failed(a, c, DIR_RC_NO_SUCH_OBJECT,
+			    "the entry is gone");
+		rc = r == 1 ? 0 : -1;
+		if (r == -1)
+			a->st->lost = !dir_alive(a->d);
+		goto out;
+	}
+	for (i = 0; i < c->add.n; i++)
+		if (!strlist_has(&cur, c->add.v[i]) &&
+		    strlist_add(&add, c->add.v[i]) == -1)
+			goto oom;
+	for (i = 0; i < c->del.n; i++)
+		if (strlist_has(&cur, c->del.v[i]) &&
+		    strlist_add(&del, c->del.v[i]) == -1)
+			goto oom;
+	strlist_free(&c->add);
+	strlist_free(&c->del);
+	c->add = add;
+	c->del = del;
+	memset(&add, 0, sizeof(add));
+	memset(&del, 0, sizeof(del));
+	if (c->add.n == 0 && c->del.n == 0) {
+		c->status = CHANGE_DONE;
+		a->st->done++;
+		msg_info("%s: already as planned", c->dn);
+		rc = 0;
+		goto out;
+	}
+	if (undo_add(a->u, c) == -1 || undo_sync(a->u) == -1)
+		goto out;
+	if (apply_send(a, idx) == -1)
+		goto out;
+	while (a->nfl > 0)
+		if (apply_wait_one(a) == -1)
+			goto out;
+	rc = 0;
+	goto out;
+oom:
+	msg_err("out of memory");
+out:
+	strlist_free(&cur);
+	strlist_free(&add);
+	strlist_free(&del);
+	return rc;
+}
+
+/* Sends changes [from, to) in the window; returns -1 to stop the run. */
+static int
+apply_range(struct applyctx *a, size_t from, size_t to)
+{
+	size_t	next;
+	size_t	w = (size_t)a->o->window;
+
+	for (next = from; next < to || a->nfl > 0; ) {
+		while (a->nfl < w && next < to) {
+			if (next == a->journaled &&
+			    apply_journal(a, next + w) == -1)
+				return -1;
+			if (apply_send(a, next++) == -1)
+				return -1;
+		}
+		if (a->nfl > 0 && apply_wait_one(a) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* --transaction N: groups of N accounts, each all or nothing. */
+static int
+apply_txn_group(struct applyctx *a, size_t from, size_t to)
+{
+	size_t	i, failed_before = a->st->failed, done_before = a->st->done;
+
+	if (apply_journal(a, to) == -1 || dir_txn_begin(a->d) == -1)
+		return -1;
+	if (apply_range(a, from, to) == -1) {
+		(void)dir_txn_end(a->d, 0);
+		return -1;
+	}
+	if (a->st->failed > failed_before || a->nretry > 0) {
+		msg_err("transaction of accounts %zu-%zu aborted: a modify in it "
+		    "failed", from + 1, to);
+		(void)dir_txn_end(a->d, 0);
+		goto undo_counts;
+	}
+	if (dir_txn_end(a->d, 1) == -1) {
+		if (!dir_alive(a->d)) {
+			a->st->lost = 1;
+			return -1;
+		}
+		goto undo_counts;
+	}
+	return 0;
+undo_counts:
+	/* nothing of the group was applied */
+	for (i = from; i < to; i++) {
+		if (a->cs->v[i].status == CHANGE_DONE) {
+			a->st->added -= a->cs->v[i].add.n;
+			a->st->removed -= a->cs->v[i].del.n;
+		}
+		if (a->cs->v[i].status != CHANGE_FAILED) {
+			a->cs->v[i].status = CHANGE_FAILED;
+			(void)undo_mark(a->u, a->cs->v[i].rec, UNDO_FAILED);
+		}
+	}
+	a->st->done = done_before;
+	a->st->failed = failed_before + (to - from);
+	a->nretry = 0;
+	return a->o->strict ? -1 : 0;
+}
+
+int
+apply_run(struct dir *d, struct changes *cs, struct undo *u,
+    const struct apply_opts *o, struct apply_stats *st)
+{
+	struct applyctx	 a;
+	size_t		 i, g;
+	int		 rc = -1, txn = o->txn;
+
+	memset(st, 0, sizeof(*st));
+	memset(&a, 0, sizeof(a));
+	a.d = d;
+	a.cs = cs;
+	a.u = u;
+	a.o = o;
+	a.st = st;
+	a.permissive = dir_supports(d, DIR_OID_PERMISSIVE);
+	if (!a.permissive)
+		msg_info("%s does not offer permissive modify; values that "
+		    "appear or vanish meanwhile are sorted out one by one",
+		    dir_uri(d));
+	if (txn > 0 && !dir_supports(d, DIR_OID_TXN)) {
+		msg_warn("%s offers no LDAP transactions (RFC 5805; Active "
+		    "Directory has none): going on with one atomic modify per "
+		    "account", dir_uri(d));
+		txn = 0;
+	}
+	if ((a.fl = calloc((size_t)o->window, sizeof(*a.fl))) == NULL ||
+	    (a.sent = calloc(cs->n + 1, 1)) == NULL) {
+		free(a.fl);
+		msg_err("out of memory");
+		return -1;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &a.t0);
+	a.tlast = a.t0;
+	if (txn > 0) {
+		for (g = 0; g < cs->n; g += (size_t)txn)
+			if (apply_txn_group(&a, g, g + (size_t)txn < cs->n ?
+			    g + (size_t)txn : cs->n) == -1)
+				goto out;
+	} else if (apply_range(&a, 0, cs->n) == -1)
+		goto out;
+	for (i = 0; i < a.nretry; i++)
+		if (apply_retry(&a, a.retry[i]) == -1)
+			goto out;
+	rc = 0;
+out:
+	apply_progress(&a, 1);
+	/*
+	 * Sent without a reply: unknown, the record stays pending and the
+	 * undo reverts it.  Journaled but never sent: marked so that the
+	 * undo file does not revert what never happened.
+	 */
+	for (i = 0; i < cs->n; i++) {
+		if (cs->v[i].status != CHANGE_PLANNED)
+			continue;
+		if (a.sent[i]) {
+			st->unknown++;
+			continue;
+		}
+		st->unsent++;
+		if (cs->v[i].rec >= 0)
+			(void)undo_mark(u, cs->v[i].rec, UNDO_UNSENT);
+	}
+	free(a.sent);
+	free(a.fl);
+	free(a.retry);
+	return rc;
+}

@@ -1,0 +1,577 @@
+/*
+ * Inputs: CSV files (libcsv) and certificate folders.
+ */
+#include <sys/stat.h>
+
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <csv.h>
+
+#include "input.h"
+#include "msg.h"
+#include "sbuf.h"
+
+#define INPUT_MAX_DEPTH	32
+
+static const char *const input_attrs[] = {
+	[ID_MATCH] = "(certificate)",
+	[ID_SAM] = "sAMAccountName",
+	[ID_UPN] = "userPrincipalName",
+	[ID_DN] = "distinguishedName",
+	[ID_SID] = "objectSid",
+	[ID_MAIL] = "mail",
+};
+
+const char *
+input_kind_attr(enum id_kind k)
+{
+	return input_attrs[k];
+}
+
+void
+input_free(struct input *in)
+{
+	size_t	i, t;
+
+	for (i = 0; i < in->n; i++) {
+		free(in->items[i].src);
+		free(in->items[i].ident);
+		for (t = 0; t < ALTSEC_NTYPES; t++)
+			free(in->items[i].values[t]);
+	}
+	free(in->items);
+	certset_free(&in->pool);
+	memset(in, 0, sizeof(*in));
+}
+
+enum id_kind
+input_guess_kind(const char *s)
+{
+	if (strncasecmp(s, "S-1-", 4) == 0)
+		return ID_SID;
+	if (strchr(s, '=') != NULL)
+		return ID_DN;
+	if (strchr(s, '@') != NULL)
+		return ID_UPN;
+	return ID_SAM;
+}
+
+/*
+ * Adds one item per end-entity certificate of SET (taking the
+ * certificates into the pool).  Returns how many items were added, or -1.
+ */
+static long
+input_add(struct input *in, const char *src, enum id_kind kind,
+    const char *ident, struct certset *set, unsigned types)
+{
+	struct item	*v, *it;
+	struct sbuf	 b = SBUF_INIT;
+	size_t		 i, ee = 0, base = in->pool.n;
+	long		 added = 0;
+	struct cert	**pv;
+
+	for (i = 0; i < set->n; i++)
+		if (!cert_is_ca(set->v[i]))
+			ee++;
+	if ((pv = realloc(in->pool.v, (in->pool.n + set->n) * sizeof(*pv))) ==
+	    NULL)
+		return -1;
+	in->pool.v = pv;
+	memcpy(pv + in->pool.n, set->v, set->n * sizeof(*pv));
+	in->pool.n += set->n;
+	free(set->v);
+	set->v = NULL;
+	if ((v = realloc(in->items, (in->n + ee) * sizeof(*v))) == NULL) {
+		set->n = 0;
+		return -1;
+	}
+	in->items = v;
+	for (i = 0; i < set->n; i++) {
+		if (cert_is_ca(in->pool.v[base + i])) {
+			msg_info("%s: certificate %zu is a CA certificate, not "
+			    "mapped", src, i + 1);
+			continue;
+		}
+		it = &in->items[in->n];
+		memset(it, 0, sizeof(*it));
+		sbuf_reset(&b);
+		if (set->n > 1)
+			sbuf_printf(&b, "%s [%zu]", src, i + 1);
+		else
+			sbuf_puts(&b, src);
+		it->src = sbuf_done(&b);
+		it->ident = ident ? strdup(ident) : NULL;
+		it->kind = kind;
+		it->cert = in->pool.v[base + i];
+		it->types = types;
+		it->acct = -1;
+		if (it->src == NULL || (ident && it->ident == NULL)) {
+			free(it->src);
+			free(it->ident);
+			set->n = 0;
+			return -1;
+		}
+		in->n++;
+		added++;
+	}
+	set->n = 0;
+	return added;
+}
+
+/* Columns a CSV header may name. */
+enum col {
+	COL_USER, COL_SAM, COL_UPN, COL_DN, COL_MAIL, COL_SID, COL_CERT,
+	COL_TYPES, COL_NCOLS
+};
+
+static const struct {
+	const char	*name;
+	enum id_kind	 kind;
+} input_cols[COL_NCOLS] = {
+	[COL_USER] = { "user", ID_MATCH },
+	[COL_SAM] = { "sAMAccountName", ID_SAM },
+	[COL_UPN] = { "userPrincipalName", ID_UPN },
+	[COL_DN] = { "distinguishedName", ID_DN },
+	[COL_MAIL] = { "mail", ID_MAIL },
+	[COL_SID] = { "objectSid", ID_SID },
+	[COL_CERT] = { "certificate", ID_MATCH },
+	[COL_TYPES] = { "types", ID_MATCH },
+};
+
+struct csvctx {
+	struct input	*in;
+	const char	*path;
+	char		*dir;		/* owned: the CSV file's folder */
+	unsigned	 types;
+	int		 col[COL_NCOLS]; /* field index, -1 if absent */
+	int		 idcol;		/* the identifier column (enum col) */
+	int		 have_header;
+	int		 fatal;		/* the header is unusable */
+	unsigned long	 line;		/* first line of the current row */
+	char		**f;		/* fields of the current row, owned */
+	size_t		 nf;
+	int		 oom;
+};
+
+static void
+csv_field(void *s, size_t len, void *arg)
+{
+	struct csvctx	*c = arg;
+	char		**nf;
+
+	if (c->oom)
+		return;
+	if ((nf = realloc(c->f, (c->nf + 1) * sizeof(*nf))) == NULL) {
+		c->oom = 1;
+		return;
+	}
+	c->f = nf;
+	if ((c->f[c->nf] = strndup(s ? (const char *)s : "", len)) == NULL) {
+		c->oom = 1;
+		return;
+	}
+	c->nf++;
+}
+
+static void
+csv_clear(struct csvctx *c)
+{
+	size_t	i;
+
+	for (i = 0; i < c->nf; i++)
+		free(c->f[i]);
+	free(c->f);
+	c->f = NULL;
+	c->nf = 0;
+}
+
+/* Trims white space in place. */
+static char *
+input_trim(char *s)
+{
+	char	*e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static void
+csv_header(struct csvctx *c)
+{
+	size_t	i;
+	int	k, ids = 0;
+	char	*name;
+
+	c->have_header = 1;
+	for (k = 0; k < COL_NCOLS; k++)
+		c->col[k] = -1;
+	for (i = 0; i < c->nf; i++) {
+		name = input_trim(c->f[i]);
+		for (k = 0; k < COL_NCOLS; k++)
+			if (strcasecmp(name, input_cols[k].name) == 0)
+				break;
+		if (k == COL_NCOLS) {
+			msg_warn("%s:%lu: column \"%s\" ignored", c->path,
+			    c->line, name);
+			continue;
+		}
+		if (c->col[k] != -1) {
+			msg_err("%s:%lu: column \"%s\" appears twice", c->path,
+			    c->line, name);
+			c->fatal = 1;
+			return;
+		}
+		c->col[k] = (int)i;
+		if (k != COL_CERT && k != COL_TYPES) {
+			c->idcol = k;
+			ids++;
+		}
+	}
+	if (ids != 1 || c->col[COL_CERT] == -1) {
+		msg_err("%s:%lu: the header must name exactly one account column "
+		    "(user, sAMAccountName, userPrincipalName, "
+		    "distinguishedName, mail or objectSid) and a certificate "
+		    "column", c->path, c->line);
+		c->fatal = 1;
+	}
+}
+
+static const char *
+csv_get(struct csvctx *c, int col)
+{
+	if (c->col[col] < 0 || (size_t)c->col[col] >= c->nf)
+		return "";
+	return input_trim(c->f[c->col[col]]);
+}
+
+/* An inline certificate: PEM text, or long base64 without a path shape. */
+static int
+input_inline(const char *v)
+{
+	size_t	n = strlen(v);
+
+	if (strstr(v, "-----BEGIN") != NULL)
+		return 1;
+	return n >= 64 && strspn(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmn"
+	    "opqrstuvwxyz0123456789+/=\r\n\t ") == n && strchr(v, '.') == NULL;
+}
+
+static void
+csv_row(int term, void *arg)
+{
+	struct csvctx	*c = arg;
+	struct certset	 set = { NULL, 0 };
+	struct sbuf	 label = SBUF_INIT, path = SBUF_INIT;
+	const char	*ident, *certv, *typev, *bad;
+	enum id_kind	 kind;
+	unsigned	 types = c->types;
+	size_t		 i;
+	int		 empty = 1;
+	long		 n;
+
+	(void)term;
+	if (c->oom || c->fatal)
+		goto out;
+	for (i = 0; i < c->nf; i++)
+		if (*input_trim(c->f[i]) != '\0')
+			empty = 0;
+	if (empty)
+		goto out;
+	if (!c->have_header) {
+		csv_header(c);
+		goto out;
+	}
+	sbuf_printf(&label, "%s:%lu", c->path, c->line);
+	if (label.oom) {
+		c->oom = 1;
+		goto out;
+	}
+	ident = csv_get(c, c->idcol);
+	certv = csv_get(c, COL_CERT);
+	typev = csv_get(c, COL_TYPES);
+	if (*ident == '\0') {
+		msg_err("%s: no account named in column \"%s\"; row skipped",
+		    label.s, input_cols[c->idcol].name);
+		goto bad;
+	}
+	if (*certv == '\0') {
+		msg_err("%s: no certificate for %s; row skipped", label.s,
+		    ident);
+		goto bad;
+	}
+	if (*typev != '\0' && altsec_parse_types(typev, &types, &bad) == -1) {
+		msg_err("%s: unknown mapping form \"%.*s\" in column types; row "
+		    "skipped", label.s, (int)strcspn(bad, ","), bad);
+		goto bad;
+	}
+	kind = input_cols[c->idcol].kind;
+	if (c->idcol == COL_USER) {
+		kind = input_guess_kind(ident);
+		/* DOMAIN\user: the NetBIOS domain is this directory's */
+		if (kind == ID_SAM && strchr(ident, '\\') != NULL)
+			ident = strrchr(ident, '\\') + 1;
+	}
+	if (kind == ID_SID && (strncasecmp(ident, "S-1-", 4) != 0 ||
+	    strspn(ident + 4, "0123456789-") != strlen(ident + 4))) {
+		msg_err("%s: \"%s\" is not a SID; row skipped", label.s, ident);
+		goto bad;
+	}
+	if (input_inline(certv)) {
+		if (cert_read_mem(label.s, (const unsigned char *)certv,
+		    strlen(certv), 1, &set) == -1)
+			goto bad;
+	} else {
+		if (certv[0] != '/')
+			sbuf_printf(&path, "%s/", c->dir);
+		sbuf_puts(&path, certv);
+		sbuf_reset(&label);
+		sbuf_printf(&label, "%s:%lu: %s", c->path, c->line, certv);
+		if (path.oom || label.oom) {
+			c->oom = 1;
+			goto out;
+		}
+		if (cert_read_file(path.s, label.s, &set) == -1)
+			goto bad;
+		sbuf_reset(&label);
+		sbuf_printf(&label, "%s:%lu", c->path, c->line);
+	}
+	if ((n = input_add(c->in, label.s, kind, ident, &set, types)) < 0) {
+		c->oom = 1;
+		goto out;
+	}
+	if (n == 0) {
+		msg_err("%s: only CA certificates, nothing to map; row skipped",
+		    label.s);
+		goto bad;
+	}
+	goto out;
+bad:
+	c->in->errors++;
+out:
+	certset_free(&set);
+	sbuf_reset(&label);
+	sbuf_reset(&path);
+	csv_clear(c);
+}
+
+int
+input_csv(struct input *in, const char *path, unsigned types)
+{
+	struct csv_parser	 p;
+	struct csvctx		 c;
+	FILE			*fp = NULL;
+	char			*line = NULL, *slash;
+	size_t			 cap = 0, len, off;
+	ssize_t			 r;
+	unsigned long		 lineno = 0;
+	int			 init = 0, rc = -1;
+	const unsigned char	 opts = CSV_STRICT | CSV_STRICT_FINI |
+				    CSV_APPEND_NULL;
+
+	memset(&c, 0, sizeof(c));
+	c.in = in;
+	c.path = path;
+	c.types = types;
+	if ((c.dir = strdup(path)) == NULL)
+		goto out;
+	if ((slash = strrchr(c.dir, '/')) != NULL)
+		*(slash == c.dir ? slash + 1 : slash) = '\0';
+	else
+		strcpy(c.dir, ".");
+	if ((fp = fopen(path, "re")) == NULL) {
+		msg_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (csv_init(&p, opts) != 0) {
+		msg_err("%s: out of memory", path);
+		goto out;
+	}
+	init = 1;
+	while ((r = getline(&line, &cap, fp)) != -1) {
+		lineno++;
+		len = (size_t)r;
+		off = 0;
+		if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
+			off = 3;	/* UTF-8 byte order mark */
+		if (p.pstate == 0) {
+			/* between rows: comment lines are skipped */
+			if (line[off] == '#')
+				continue;
+			c.line = lineno;
+		}
+		if (memchr(line + off, '\0', len - off) != NULL) {
+			msg_err("%s:%lu: NUL byte: not a text CSV file", path,
+			    lineno);
+			goto out;
+		}
+		if (csv_parse(&p, line + off, len - off, csv_field, csv_row, &c) !=
+		    len - off) {
+			msg_err("%s:%lu: %s; row skipped", path, lineno,
+			    csv_strerror(csv_error(&p)));
+			in->errors++;
+			csv_free(&p);
+			csv_clear(&c);
+			init = 0;
+			if (csv_init(&p, opts) != 0)
+				goto out;
+			init = 1;
+		}
+		if (c.oom) {
+			msg_err("%s:%lu: out of memory", path, lineno);
+			goto out;
+		}
+		if (c.fatal)
+			goto out;
+	}
+	if (ferror(fp)) {
+		msg_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (csv_fini(&p, csv_field, csv_row, &c) != 0) {
+		msg_err("%s:%lu: unterminated quoted field at end of file; row "
+		    "skipped", path, c.line);
+		in->errors++;
+		csv_clear(&c);
+	}
+	if (c.fatal || c.oom)
+		goto out;
+	if (!c.have_header) {
+		msg_err("%s: empty: no header row", path);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (init)
+		csv_free(&p);
+	csv_clear(&c);
+	free(line);
+	free(c.dir);
+	if (fp != NULL)
+		fclose(fp);
+	return rc;
+}
+
+static int
+input_certext(const char *name)
+{
+	static const char *const exts[] = {
+		".cer", ".crt", ".der", ".pem", ".p7b", ".p7c", NULL
+	};
+	size_t	n = strlen(name), i;
+
+	for (i = 0; exts[i] != NULL; i++)
+		if (n > 4 && strcasecmp(name + n - 4, exts[i]) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+input_namecmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collects the certificate files below DIR into L. */
+static int
+input_walk(const char *dir, int depth, struct strlist *l)
+{
+	DIR		*d;
+	struct dirent	*de;
+	struct stat	 st;
+	struct strlist	 names = { NULL, 0 };
+	struct sbuf	 p = SBUF_INIT;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (depth > INPUT_MAX_DEPTH) {
+		msg_err("%s: folders nested too deep", dir);
+		return -1;
+	}
+	if ((d = opendir(dir)) == NULL) {
+		msg_err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		if (strlist_add(&names, de->d_name) == -1)
+			goto out;
+	}
+	qsort(names.v, names.n, sizeof(*names.v), input_namecmp);
+	for (i = 0; i < names.n; i++) {
+		sbuf_reset(&p);
+		sbuf_printf(&p, "%s/%s", dir, names.v[i]);
+		if (p.oom)
+			goto out;
+		if (lstat(p.s, &st) == -1) {
+			msg_err("%s: %s", p.s, strerror(errno));
+			continue;
+		}
+		if (S_ISDIR(st.st_mode)) {
+			if (input_walk(p.s, depth + 1, l) == -1)
+				goto out;
+		} else if (input_certext(names.v[i])) {
+			/* symlinked folders are not followed: no loops */
+			if (strlist_add(l, p.s) == -1)
+				goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (rc == -1 && errno == ENOMEM)
+		msg_err("%s: out of memory", dir);
+	sbuf_reset(&p);
+	strlist_free(&names);
+	closedir(d);
+	return rc;
+}
+
+int
+input_certdir(struct input *in, const char *dir, unsigned types)
+{
+	struct strlist	 files = { NULL, 0 };
+	struct certset	 set = { NULL, 0 };
+	struct stat	 st;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (stat(dir, &st) == -1) {
+		msg_err("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		msg_err("%s: not a directory (--certdir wants a folder)", dir);
+		return -1;
+	}
+	if (input_walk(dir, 0, &files) == -1)
+		goto out;
+	if (files.n == 0)
+		msg_warn("%s: no certificate files (.cer .crt .der .pem .p7b "
+		    ".p7c)", dir);
+	for (i = 0; i < files.n; i++) {
+		if (cert_read_file(files.v[i], NULL, &set) == -1) {
+			in->errors++;
+			continue;
+		}
+		if (input_add(in, files.v[i], ID_MATCH, NULL, &set, types) < 0) {
+			msg_err("out of memory");
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	certset_free(&set);
+	strlist_free(&files);
+	return rc;
+}

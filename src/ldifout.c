@@ -1,0 +1,74 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lber.h>
+#include <ldif.h>
+
+#include "ldifout.h"
+#include "msg.h"
+
+#define LDIFOUT_ATTR	"altSecurityIdentities"
+
+/* One "name: value" line, base64 when the value needs it. */
+static void
+ldifout_put(struct sbuf *b, int type, const char *name, const char *val)
+{
+	char	*s;
+
+	s = ldif_put_wrap(type, name, val, val ? (ber_len_t)strlen(val) : 0,
+	    LDIF_LINE_WIDTH_MAX);
+	if (s == NULL) {
+		b->oom = 1;
+		return;
+	}
+	sbuf_puts(b, s);
+	ber_memfree(s);
+}
+
+void
+ldifout_comment(struct sbuf *b, const char *text)
+{
+	const char	*p = text, *nl;
+	char		*esc;
+
+	do {
+		nl = strchr(p, '\n');
+		esc = msg_escape(p, nl ? (size_t)(nl - p) : strlen(p));
+		if (esc == NULL) {
+			b->oom = 1;
+			return;
+		}
+		sbuf_printf(b, "# %s\n", esc);
+		free(esc);
+		p = nl ? nl + 1 : NULL;
+	} while (p != NULL);
+}
+
+static void
+ldifout_block(struct sbuf *b, const char *op, const struct strlist *l)
+{
+	size_t	i;
+
+	if (l->n == 0)
+		return;
+	ldifout_put(b, LDIF_PUT_VALUE, op, LDIFOUT_ATTR);
+	for (i = 0; i < l->n; i++)
+		ldifout_put(b, LDIF_PUT_VALUE, LDIFOUT_ATTR, l->v[i]);
+	sbuf_puts(b, "-\n");
+}
+
+void
+ldifout_record(struct sbuf *b, const struct change *c, int invert)
+{
+	size_t	i;
+
+	for (i = 0; i < c->notes.n; i++)
+		ldifout_comment(b, c->notes.v[i]);
+	ldifout_put(b, LDIF_PUT_VALUE, "dn", c->dn);
+	ldifout_put(b, LDIF_PUT_VALUE, "changetype", "modify");
+	/* deletes first, as they are sent */
+	ldifout_block(b, "delete", invert ? &c->add : &c->del);
+	ldifout_block(b, "add", invert ? &c->del : &c->add);
+	sbuf_putc(b, '\n');
+}

@@ -1,0 +1,546 @@
+/*
+ * The plan: read-only work against the directory.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "altsec.h"
+#include "msg.h"
+#include "plan.h"
+#include "sbuf.h"
+
+/* Entra Connect syncs altSecurityIdentities only within these limits. */
+#define ENTRA_MAX_VALUES	5
+#define ENTRA_MAX_LEN		1024
+
+int
+strlist_has(const struct strlist *l, const char *v)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		if (altsec_casecmp(l->v[i], v) == 0)
+			return 1;
+	return 0;
+}
+
+struct change *
+changes_add(struct changes *cs, const char *dn)
+{
+	struct change	*v, *c;
+
+	if ((v = realloc(cs->v, (cs->n + 1) * sizeof(*v))) == NULL)
+		return NULL;
+	cs->v = v;
+	c = &v[cs->n];
+	memset(c, 0, sizeof(*c));
+	c->rec = -1;
+	if ((c->dn = strdup(dn)) == NULL)
+		return NULL;
+	cs->n++;
+	return c;
+}
+
+void
+changes_free(struct changes *cs)
+{
+	size_t	i;
+
+	for (i = 0; i < cs->n; i++) {
+		free(cs->v[i].dn);
+		strlist_free(&cs->v[i].add);
+		strlist_free(&cs->v[i].del);
+		strlist_free(&cs->v[i].notes);
+	}
+	free(cs->v);
+	cs->v = NULL;
+	cs->n = 0;
+}
+
+/* "CN=Jane, serial 2B00.., expires 2027-01-01": for messages. */
+static char *
+plan_describe(const struct cert *c)
+{
+	struct sbuf	b = SBUF_INIT;
+	char		t[32];
+
+	cert_fmt_time(cert_not_after(c), t, sizeof(t));
+	sbuf_printf(&b, "%s, serial %s, expires %s", cert_subject_text(c),
+	    cert_serial_text(c), t);
+	return sbuf_done(&b);
+}
+
+static void
+plan_refuse(struct item *it, struct plan_stats *st)
+{
+	if (!it->failed) {
+		it->failed = 1;
+		st->refused++;
+	}
+}
+
+/* Computes the values of every item; refuses what cannot be mapped. */
+static void
+plan_values(struct input *in, const struct plan_opts *o,
+    struct plan_stats *st)
+{
+	struct item	*it;
+	const char	*why;
+	char		 t[32], *desc;
+	size_t		 i, nv;
+	int		 k, fallback;
+
+	for (i = 0; i < in->n; i++) {
+		it = &in->items[i];
+		desc = plan_describe(it->cert);
+		if (cert_not_after(it->cert) < o->now) {
+			cert_fmt_time(cert_not_after(it->cert), t, sizeof(t));
+			if (!o->allow_expired) {
+				msg_err("%s: certificate expired %s (%s); not "
+				    "mapped (--allow-expired maps it anyway)",
+				    it->src, t, desc ? desc : "");
+				plan_refuse(it, st);
+				free(desc);
+				continue;
+			}
+			msg_warn("%s: certificate expired %s", it->src, t);
+		} else if (cert_not_before(it->cert) > o->now) {
+			cert_fmt_time(cert_not_before(it->cert), t, sizeof(t));
+			msg_warn("%s: certificate not valid before %s", it->src,
+			    t);
+		}
+		free(desc);
+		for (k = 0, nv = 0; k < ALTSEC_NTYPES; k++) {
+			if (!(it->types & ALTSEC_BIT(k)))
+				continue;
+			it->values[k] = altsec_value(it->cert,
+			    (enum altsec_type)k, &why, &fallback);
+			if (it->values[k] == NULL) {
+				msg_warn("%s: no %s value: %s", it->src,
+				    altsec_type_name((enum altsec_type)k), why);
+				continue;
+			}
+			if (fallback)
+				msg_warn("%s: X509RFC822 taken from the "
+				    "subject's E= attribute", it->src);
+			nv++;
+		}
+		if (nv == 0) {
+			msg_err("%s: none of the requested mapping forms can be "
+			    "built for this certificate; not mapped", it->src);
+			plan_refuse(it, st);
+		}
+	}
+}
+
+/* Key list with the item each key belongs to. */
+struct plan_keys {
+	struct dir_key	*k;
+	size_t		*item;
+	size_t		 n;
+};
+
+static int
+plan_key(struct plan_keys *pk, size_t item, const char *attr,
+    const char *value)
+{
+	struct dir_key	*k;
+	size_t		*it;
+
+	if ((k = realloc(pk->k, (pk->n + 1) * sizeof(*k))) == NULL)
+		return -1;
+	pk->k = k;
+	if ((it = realloc(pk->item, (pk->n + 1) * sizeof(*it))) == NULL)
+		return -1;
+	pk->item = it;
+	memset(&k[pk->n], 0, sizeof(*k));
+	k[pk->n].attr = attr;
+	k[pk->n].value = value;
+	it[pk->n] = item;
+	pk->n++;
+	return 0;
+}
+
+static void
+plan_keys_free(struct plan_keys *pk)
+{
+	dir_keys_free(pk->k, pk->n);
+	free(pk->k);
+	free(pk->item);
+	memset(pk, 0, sizeof(*pk));
+}
+
+/* The lookups that name each item's account. */
+static int
+plan_lookup_keys(struct input *in, const struct plan_opts *o,
+    struct plan_keys *pk, struct plan_stats *st)
+{
+	struct item	*it;
+	const struct cert *c;
+	size_t		 i, before;
+
+	for (i = 0; i < in->n; i++) {
+		it = &in->items[i];
+		if (it->failed)
+			continue;
+		if (it->kind != ID_MATCH) {
+			if (plan_key(pk, i, input_kind_attr(it->kind),
+			    it->ident) == -1)
+				return -1;
+			continue;
+		}
+		c = it->cert;
+		before = pk->n;
+		if ((o->match & MATCH_SID) && cert_sid(c) != NULL &&
+		    plan_key(pk, i, "objectSid", cert_sid(c)) == -1)
+			return -1;
+		if ((o->match & MATCH_UPN) && cert_upns(c)->n > 0 &&
+		    plan_key(pk, i, "userPrincipalName", cert_upns(c)->v[0]) ==
+		    -1)
+			return -1;
+		if ((o->match & MATCH_EMAIL) && cert_emails(c)->n > 0 &&
+		    plan_key(pk, i, "mail", cert_emails(c)->v[0]) == -1)
+			return -1;
+		if (pk->n == before) {
+			msg_err("%s: the certificate has nothing to find its "
+			    "account by (--match: SID extension, SAN UPN, SAN "
+			    "e-mail); not mapped", it->src);
+			plan_refuse(it, st);
+		}
+	}
+	return 0;
+}
+
+/* Describes what an item was looked up by, for messages. */
+static void
+plan_by(struct sbuf *b, const struct plan_keys *pk, size_t item)
+{
+	size_t	j;
+	int	first = 1;
+
+	for (j = 0; j < pk->n; j++) {
+		if (pk->item[j] != item)
+			continue;
+		sbuf_printf(b, "%s%s=%s", first ? "" : " or ", pk->k[j].attr,
+		    pk->k[j].value);
+		first = 0;
+	}
+}
+
+/* Gives each item its account: exactly one across all its lookups. */
+static void
+plan_resolve(struct input *in, const struct plan_keys *pk,
+    const struct accounts *acc, struct plan_stats *st)
+{
+	struct item	*it;
+	struct sbuf	 b = SBUF_INIT;
+	size_t		 i, j, h;
+	long		 other;
+
+	for (j = 0; j < pk->n; j++) {
+		it = &in->items[pk->item[j]];
+		for (h = 0; h < pk->k[j].nhits; h++) {
+			if (it->acct == -1)
+				it->acct = (long)pk->k[j].hits[h];
+			else if (it->acct != (long)pk->k[j].hits[h])
+				it->acct = -2;	/* more than one */
+		}
+	}
+	for (i = 0; i < in->n; i++) {
+		it = &in->items[i];
+		if (it->failed)
+			continue;
+		sbuf_reset(&b);
+		plan_by(&b, pk, i);
+		if (it->acct == -1) {
+			msg_err("%s: no account with %s; not mapped", it->src,
+			    b.s ? b.s : "");
+			plan_refuse(it, st);
+			continue;
+		}
+		if (it->acct == -2) {
+			sbuf_puts(&b, " matches more than one account:");
+			for (j = 0, other = -1; j < pk->n; j++)
+				if (pk->item[j] == i)
+					for (h = 0; h < pk->k[j].nhits; h++)
+						if (other != (long)pk->k[j].hits[h]) {
+							other = (long)pk->k[j].hits[h];
+							sbuf_printf(&b, " \"%s\"",
+							    acc->v[other].dn);
+						}
+			msg_err("%s: %s; not mapped", it->src, b.s);
+			it->acct = -1;
+			plan_refuse(it, st);
+			continue;
+		}
+		/* The certificate's own SID extension names the account. */
+		if (cert_sid(it->cert) != NULL && acc->v[it->acct].sid != NULL &&
+		    strcasecmp(cert_sid(it->cert), acc->v[it->acct].sid) != 0) {
+			msg_err("%s: the certificate's SID extension names %s but "
+			    "the account \"%s\" is %s; not mapped", it->src,
+			    cert_sid(it->cert), acc->v[it->acct].dn,
+			    acc->v[it->acct].sid);
+			plan_refuse(it, st);
+			continue;
+		}
+		if (it->kind != ID_MATCH && cert_upns(it->cert)->n > 0 &&
+		    acc->v[it->acct].upn != NULL && strcasecmp(
+		    cert_upns(it->cert)->v[0], acc->v[it->acct].upn) != 0)
+			msg_warn("%s: the certificate's UPN %s differs from the "
+			    "account's userPrincipalName %s", it->src,
+			    cert_upns(it->cert)->v[0], acc->v[it->acct].upn);
+	}
+	sbuf_reset(&b);
+}
+
+static int
+plan_keycmp(const void *a, const void *b)
+{
+	const struct dir_key	*ka = *(const struct dir_key *const *)a;
+	const struct dir_key	*kb = *(const struct dir_key *const *)b;
+
+	return altsec_casecmp(ka->value, kb->value);
+}
+
+/*
+ * Refuses values that would sit on two accounts: held by another account
+ * in the directory, or wanted for two accounts by this run.
+ */
+static int
+plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
+    struct plan_stats *st)
+{
+	struct plan_keys pk = { NULL, NULL, 0 };
+	struct dir_key	**order = NULL;
+	struct item	*it, *jt;
+	size_t		 i, j, h, a, b;
+	int		 k, rc = -1;
+
+	for (i = 0; i < in->n; i++) {
+		it = &in->items[i];
+		if (it->failed)
+			continue;
+		for (k = 0; k < ALTSEC_NTYPES; k++)
+			if (it->values[k] != NULL && plan_key(&pk, i,
+			    "altSecurityIdentities", it->values[k]) == -1) {
+				msg_err("out of memory");
+				goto out;
+			}
+	}
+	if (dir_lookup(d, pk.k, pk.n, acc) == -1)
+		goto out;
+	for (j = 0; j < pk.n; j++) {
+		it = &in->items[pk.item[j]];
+		for (h = 0; h < pk.k[j].nhits; h++) {
+			if ((long)pk.k[j].hits[h] == it->acct)
+				continue;
+			msg_err("%s: %s is already on \"%s\"; mapping it to "
+			    "\"%s\" too would let either account log on with "
+			    "it; not mapped", it->src, pk.k[j].value,
+			    acc->v[pk.k[j].hits[h]].dn, acc->v[it->acct].dn);
+			plan_refuse(it, st);
+		}
+	}
+	/* the same value for two accounts within this run: sort, compare */
+	if (pk.n > 0 && (order = malloc(pk.n * sizeof(*order))) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	for (i = 0; i < pk.n; i++)
+		order[i] = &pk.k[i];
+	if (pk.n > 0)
+		qsort(order, pk.n, sizeof(*order), plan_keycmp);
+	for (i = 0; i < pk.n; i = j) {
+		for (j = i + 1; j < pk.n && altsec_casecmp(order[i]->value,
+		    order[j]->value) == 0; j++)
+			;
+		for (a = i; a < j; a++)
+			for (b = a + 1; b < j; b++) {
+				it = &in->items[pk.item[order[a] - pk.k]];
+				jt = &in->items[pk.item[order[b] - pk.k]];
+				if (it->acct == jt->acct)
+					continue;
+				msg_err("%s and %s: %s is wanted for both \"%s\" "
+				    "and \"%s\"; neither is mapped", it->src,
+				    jt->src, order[a]->value,
+				    acc->v[it->acct].dn, acc->v[jt->acct].dn);
+				plan_refuse(it, st);
+				plan_refuse(jt, st);
+			}
+	}
+	rc = 0;
+out:
+	free(order);
+	plan_keys_free(&pk);
+	return rc;
+}
+
+static int
+plan_note(struct change *c, const struct item *it)
+{
+	struct sbuf	 b = SBUF_INIT;
+	char		*desc, *s;
+	int		 rc;
+
+	desc = plan_describe(it->cert);
+	sbuf_printf(&b, "from %s: %s", it->src, desc ? desc : "?");
+	free(desc);
+	if ((s = sbuf_done(&b)) == NULL)
+		return -1;
+	rc = strlist_add(&c->notes, s);
+	free(s);
+	return rc;
+}
+
+/* Groups the items by account and keeps the values each one lacks. */
+static int
+plan_changes(struct input *in, const struct accounts *acc,
+    struct changes *out, struct plan_stats *st)
+{
+	const struct account	*a;
+	struct change		*c;
+	long			*chg = NULL;
+	struct item		*it;
+	size_t			 i, total, examined = 0;
+	int			 k, rc = -1;
+
+	if (acc->n > 0 && (chg = malloc(acc->n * sizeof(*chg))) == NULL)
+		goto out;
+	for (i = 0; i < acc->n; i++)
+		chg[i] = -2;	/* -2: not examined, -1: no change */
+	for (i = 0; i < in->n; i++) {
+		it = &in->items[i];
+		if (it->failed || it->acct < 0)
+			continue;
+		a = &acc->v[it->acct];
+		if (chg[it->acct] == -2) {
+			examined++;
+			chg[it->acct] = -1;
+		}
+		for (k = 0; k < ALTSEC_NTYPES; k++) {
+			if (it->values[k] == NULL ||
+			    strlist_has(&a->altsec, it->values[k]))
+				continue;
+			if (chg[it->acct] == -1) {
+				if (changes_add(out, a->dn) == NULL)
+					goto out;
+				chg[it->acct] = (long)out->n - 1;
+			}
+			c = &out->v[chg[it->acct]];
+			if (strlist_has(&c->add, it->values[k]))
+				continue;
+			if (strlist_add(&c->add, it->values[k]) == -1)
+				goto out;
+			st->values++;
+		}
+		if (chg[it->acct] >= 0 &&
+		    plan_note(&out->v[chg[it->acct]], it) == -1)
+			goto out;
+	}
+	st->accounts = examined;
+	st->uptodate = examined - out->n;
+	for (i = 0; i < acc->n; i++) {
+		if (chg[i] < 0)
+			continue;
+		c = &out->v[chg[i]];
+		total = acc->v[i].altsec.n + c->add.n;
+		if (total > ENTRA_MAX_VALUES)
+			msg_warn("\"%s\" will hold %zu altSecurityIdentities "
+			    "values: Entra Connect does not sync more than %d",
+			    c->dn, total, ENTRA_MAX_VALUES);
+		for (k = 0; k < (int)c->add.n; k++)
+			if (strlen(c->add.v[k]) > ENTRA_MAX_LEN)
+				msg_warn("\"%s\": a value of %zu characters: "
+				    "Entra Connect does not sync values over %d",
+				    c->dn, strlen(c->add.v[k]), ENTRA_MAX_LEN);
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		msg_err("out of memory");
+	free(chg);
+	return rc;
+}
+
+int
+plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
+    struct changes *out, struct plan_stats *st)
+{
+	struct accounts	 acc = { NULL, 0 };
+	struct plan_keys pk = { NULL, NULL, 0 };
+	int		 rc = -1;
+
+	memset(st, 0, sizeof(*st));
+	st->items = in->n;
+	plan_values(in, o, st);
+	if (plan_lookup_keys(in, o, &pk, st) == -1) {
+		msg_err("out of memory");
+		goto out;
+	}
+	if (dir_lookup(d, pk.k, pk.n, &acc) == -1)
+		goto out;
+	plan_resolve(in, &pk, &acc, st);
+	if (plan_conflicts(d, in, &acc, st) == -1)
+		goto out;
+	if (plan_changes(in, &acc, out, st) == -1)
+		goto out;
+	rc = 0;
+out:
+	plan_keys_free(&pk);
+	accounts_free(&acc);
+	return rc;
+}
+
+int
+plan_undo(struct dir *d, const struct changes *want, struct changes *out,
+    size_t *missing)
+{
+	const struct change	*w;
+	struct change		*c;
+	struct strlist		 cur = { NULL, 0 };
+	size_t			 i, j;
+	int			 r, rc = -1;
+
+	*missing = 0;
+	for (i = 0; i < want->n; i++) {
+		w = &want->v[i];
+		if ((r = dir_read_altsec(d, w->dn, &cur)) == -1)
+			goto out;
+		if (r == 1) {
+			msg_err("\"%s\": no such entry any more; its undo record "
+			    "is skipped", w->dn);
+			(*missing)++;
+			continue;
+		}
+		if ((c = changes_add(out, w->dn)) == NULL)
+			goto oom;
+		for (j = 0; j < w->del.n; j++)
+			if (strlist_has(&cur, w->del.v[j]) &&
+			    !strlist_has(&c->del, w->del.v[j]) &&
+			    strlist_add(&c->del, w->del.v[j]) == -1)
+				goto oom;
+		for (j = 0; j < w->add.n; j++)
+			if (!strlist_has(&cur, w->add.v[j]) &&
+			    !strlist_has(&c->add, w->add.v[j]) &&
+			    strlist_add(&c->add, w->add.v[j]) == -1)
+				goto oom;
+		for (j = 0; j < w->notes.n; j++)
+			if (strlist_add(&c->notes, w->notes.v[j]) == -1)
+				goto oom;
+		if (c->add.n == 0 && c->del.n == 0) {
+			/* already as the undo file wants it */
+			free(c->dn);
+			strlist_free(&c->notes);
+			out->n--;
+		}
+	}
+	rc = 0;
+	goto out;
+oom:
+	msg_err("out of memory");
+out:
+	strlist_free(&cur);
+	return rc;
+}
