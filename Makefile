@@ -88,6 +88,27 @@ fuzz:
 	done
 	@echo "run e.g.: build-fuzz/fuzz_cert -max_total_time=60 tests/fuzz/corpus/cert"
 
+# Debian packages to build, test and run the demo (run as root).
+DEPS	 = build-essential pkg-config libldap2-dev libsasl2-dev libssl-dev \
+	   libcsv-dev openssl ldap-utils slapd samba-ad-dc samba-dsdb-modules \
+	   krb5-user libsasl2-modules-gssapi-mit libsasl2-modules perl \
+	   util-linux procps iproute2
+deps:
+	DEBIAN_FRONTEND=noninteractive apt-get update -q
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+	    --no-install-recommends $(DEPS)
+	@# the tests start their own servers; no system daemon may hold ports
+	-service slapd stop >/dev/null 2>&1
+	-service samba-ad-dc stop >/dev/null 2>&1
+
+# make demo: the main job on a throwaway slapd with the sample data.
+demo: certbulk
+	samples/demo.sh
+
+# make bench: figures for the README (not part of make check).
+bench: certbulk
+	tests/bench/bench.sh
+
 install: certbulk
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
 	install -m 0755 certbulk $(DESTDIR)$(BINDIR)/certbulk
@@ -100,6 +121,6 @@ clean:
 	rm -rf build build-asan build-fuzz certbulk
 
 FORCE:
-.PHONY: all check asan fuzz install uninstall clean units FORCE
+.PHONY: all check asan fuzz install uninstall clean units deps demo bench FORCE
 
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d)

@@ -11,17 +11,60 @@
 void
 usage_print(void *fp)
 {
-	fprintf(fp,
-"usage: certbulk [-cnqvZ] [-H URI] [-b BASE] [-D DN] [-y FILE | -W] [-x]\n"
-"                [-Y MECH] [-U AUTHCID] [-X AUTHZID] [-R REALM] [-O PROPS]\n"
-"                [--type LIST] [--match LIST] [-o FILE] [--state-dir DIR]\n"
-"                [--window N] [--transaction N] [--strict] [--log FILE]\n"
-"                [--allow-expired] [--allow-cleartext-bind]\n"
-"                --csv FILE | --certdir DIR ...\n"
-"       certbulk undo [LDAP options] [-n] [-o FILE] [--state-dir DIR] FILE\n"
+	fputs(
+"usage: certbulk [-cnqvxWZ] [-H URI] [-b BASE] [-D BINDDN] [-y PASSWDFILE]\n"
+"                [-Y MECH] [-U AUTHCID] [-X AUTHZID] [-R REALM] [-O SECPROPS]\n"
+"                [-o FILE] [--type LIST] [--match LIST] [--state-dir DIR]\n"
+"                [--window N] [--transaction N] [--timeout SECONDS]\n"
+"                [--strict] [--allow-expired] [--allow-cleartext-bind]\n"
+"                [--log FILE] [--syslog] --csv FILE | --certdir DIR ...\n"
+"       certbulk [LDAP options] undo [-n] [-o FILE] [--state-dir DIR] UNDOFILE...\n"
 "       certbulk show [--type LIST] [--tsv] FILE...\n"
-"       certbulk --help | --version\n"
-"See certbulk(1) for the reference.\n");
+"       certbulk --help | --version\n", fp);
+}
+
+/* --help: the synopsis and one line per option; certbulk(1) has the rest. */
+static void
+help_print(void)
+{
+	usage_print(stdout);
+	fputs(
+"\n"
+"Maps certificates to Active Directory accounts by adding the\n"
+"altSecurityIdentities values a domain controller derives from them.\n"
+"\n"
+"Inputs:\n"
+"  --csv FILE           CSV with a header: user (or sAMAccountName,\n"
+"                       userPrincipalName, distinguishedName, mail,\n"
+"                       objectSid), certificate, optional types\n"
+"  --certdir DIR        every .cer .crt .der .pem .p7b .p7c below DIR\n"
+"  --match LIST         how --certdir certificates find accounts:\n"
+"                       sid,upn,email (default: all three)\n"
+"  --type LIST          mapping forms, or strong or all\n"
+"                       (default: X509IssuerSerialNumber)\n"
+"  --allow-expired      map expired certificates too\n"
+"Directory (as ldapmodify; ldap.conf and LDAP* variables apply):\n"
+"  -H URI  -b BASE  -x (simple bind)  -D BINDDN  -y PASSWDFILE  -W (prompt)\n"
+"  -Y MECH  -U AUTHCID  -X AUTHZID  -R REALM  -O SECPROPS  -Z / -ZZ StartTLS\n"
+"  --allow-cleartext-bind  allow a simple bind without TLS\n"
+"  --timeout SECONDS    connect and reply timeout (default 30)\n"
+"Run:\n"
+"  -n, --preview        write the plan as LDIF, change nothing\n"
+"  -o FILE              write the preview to FILE (mode 0600)\n"
+"  --state-dir DIR      undo files and lock (default /var/lib/certbulk\n"
+"                       for root, else $XDG_STATE_HOME/certbulk)\n"
+"  --window N           modifies in flight (default 32)\n"
+"  --transaction N      N accounts per RFC 5805 transaction, if offered\n"
+"  --strict             stop after the first failed account\n"
+"  -c                   continue after errors (the default)\n"
+"  --log FILE, --syslog a record of the run\n"
+"  -q, -v               errors only; more detail\n"
+"show:\n"
+"  --tsv                FILE<TAB>INDEX<TAB>TYPE<TAB>VALUE lines\n"
+"\n"
+"Exit status: 0 done, 1 some inputs or accounts failed, 2 usage,\n"
+"3 directory unreachable or bind failed, 4 state folder or lock.\n"
+"See certbulk(1) for the reference.\n", stdout);
 }
 
 int
@@ -32,6 +75,11 @@ main(int argc, char *argv[])
 	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
 	    strcmp(argv[1], "-V") == 0)) {
 		printf("certbulk %s\n", CB_VERSION);
+		return CB_EXIT_OK;
+	}
+	if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		help_print();
 		return CB_EXIT_OK;
 	}
 	return run_main(argc, argv);
