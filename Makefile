@@ -86,7 +86,7 @@ fuzz:
 	    clang -fsanitize=fuzzer,address,undefined -O1 -g $(ALL_CPPFLAGS) \
 	        -o build-fuzz/$$n $$f build-fuzz/libcertbulk.a $(LIBS) || exit 1; \
 	done
-	@echo "run e.g.: build-fuzz/fuzz_cert -max_total_time=60 tests/fuzz/corpus/cert"
+	@echo "run e.g.: mkdir -p build-fuzz/cert && build-fuzz/fuzz_cert -max_total_time=60 build-fuzz/cert tests/fuzz/corpus/cert"
 
 # Debian packages to build, test and run the demo (run as root).
 DEPS	 = build-essential pkg-config libldap2-dev libsasl2-dev libssl-dev \
