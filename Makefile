@@ -29,7 +29,7 @@ all: certbulk
 
 # The program lives in $(BUILD); ./certbulk is a copy for convenience.
 certbulk: $(PROG)
-	cp $(PROG) $@
+	cp $(PROG) $@.tmp && mv -f $@.tmp $@
 
 $(PROG): $(BUILD)/src/main.o $(BUILD)/libcertbulk.a
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIBS)

@@ -1,0 +1,105 @@
+/*
+ * Table-driven checks of the small parsers: --type lists, SID strings,
+ * user identifier shapes, UTF-8 validation.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "altsec.h"
+#include "dir.h"
+#include "input.h"
+#include "tap.h"
+#include "utf8.h"
+
+static const struct {
+	const char	*list;
+	int		 ok;
+	unsigned	 mask;
+} types[] = {
+	{ "strong", 1, ALTSEC_STRONG },
+	{ "all", 1, ALTSEC_ALL },
+	{ "X509IssuerSerialNumber", 1, ALTSEC_BIT(ALTSEC_ISSUER_SERIAL) },
+	{ "x509ski,X509SHA1PublicKey", 1,
+	    ALTSEC_BIT(ALTSEC_SKI) | ALTSEC_BIT(ALTSEC_SHA1_PUKEY) },
+	{ "X509RFC822,X509Issuer", 1,
+	    ALTSEC_BIT(ALTSEC_RFC822) | ALTSEC_BIT(ALTSEC_ISSUER) },
+	{ "X509SubjectOnly,strong", 1,
+	    ALTSEC_BIT(ALTSEC_SUBJECT) | ALTSEC_STRONG },
+	{ "", 0, 0 },
+	{ "X509", 0, 0 },
+	{ "strong,", 0, 0 },
+	{ "X509IssuerSerialNumberX", 0, 0 },
+};
+
+static const struct {
+	const char	*sid;
+	const char	*hex;	/* NULL: refused */
+} sids[] = {
+	{ "S-1-5-21-1111111111-2222222222-3333333333-1105",
+	    "010500000000000515000000C7353A428E6B748455A1AEC651040000" },
+	{ "S-1-5-32-544", "01020000000000052000000020020000" },
+	{ "S-1-1-0", "010100000000000100000000" },
+	{ "S-1-5-21-4294967296", NULL },
+	{ "S-1-5-", NULL },
+	{ "S-2-5-21", NULL },
+	{ "jdoe", NULL },
+};
+
+static const struct {
+	const char	*ident;
+	enum id_kind	 kind;
+} shapes[] = {
+	{ "jdoe", ID_SAM },
+	{ "CONTOSO\\jdoe", ID_SAM },
+	{ "jdoe@contoso.com", ID_UPN },
+	{ "CN=Doe\\, John,OU=Staff,DC=contoso,DC=com", ID_DN },
+	{ "S-1-5-21-1-2-3-500", ID_SID },
+	{ "s-1-5-21-1-2-3-500", ID_SID },
+};
+
+int
+main(void)
+{
+	unsigned char	 bin[80];
+	char		 hex[200], name[160];
+	const char	*bad;
+	unsigned	 mask;
+	size_t		 i, j, len;
+	int		 r;
+
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		mask = 0;
+		r = altsec_parse_types(types[i].list, &mask, &bad);
+		snprintf(name, sizeof(name), "--type \"%s\"", types[i].list);
+		tap_ok(types[i].ok ? r == 0 && mask == types[i].mask : r == -1,
+		    name);
+	}
+	for (i = 0; i < sizeof(sids) / sizeof(sids[0]); i++) {
+		snprintf(name, sizeof(name), "SID %s", sids[i].sid);
+		r = dir_sid_to_bin(sids[i].sid, bin, &len);
+		if (sids[i].hex == NULL) {
+			tap_ok(r == -1, name);
+			continue;
+		}
+		for (j = 0; r == 0 && j < len; j++)
+			snprintf(hex + 2 * j, 3, "%02X", bin[j]);
+		tap_is(r == 0 ? hex : NULL, sids[i].hex, name);
+	}
+	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
+		snprintf(name, sizeof(name), "identifier shape %s",
+		    shapes[i].ident);
+		tap_ok(input_guess_kind(shapes[i].ident) == shapes[i].kind,
+		    name);
+	}
+	tap_ok(utf8_valid("\xe6\x97\xa5", 3), "UTF-8 3-byte sequence");
+	tap_ok(!utf8_valid("\xed\xa0\x80", 3), "UTF-8 surrogate refused");
+	tap_ok(!utf8_valid("\xf4\x90\x80\x80", 4), "UTF-8 above U+10FFFF");
+	tap_ok(!utf8_valid("\xe6\x97", 2), "UTF-8 truncated");
+	tap_is(altsec_type_name(ALTSEC_SHA1_PUKEY), "X509SHA1PublicKey",
+	    "form name");
+	tap_ok(altsec_casecmp("X509:<I>DC=com<SR>0A", "x509:<i>dc=COM<sr>0a") == 0,
+	    "values compare case-insensitively");
+	tap_ok(altsec_casecmp("X509:<S>CN=a b", "X509:<S>CN=a  b") != 0,
+	    "spaces matter");
+	return tap_done();
+}
