@@ -552,19 +552,16 @@ certset_move(struct certset *to, struct certset *from)
 	return 0;
 }
 
-/* One DER certificate filling exactly N bytes at P. */
+/*
+ * Takes X, decoded from the first bytes of the N at P (Q: where decoding
+ * stopped), as one certificate that must fill all N bytes.
+ */
 static int
-cert_from_der(const char *label, const unsigned char *p, size_t n,
-    struct certset *set)
+cert_take(const char *label, X509 *x, const unsigned char *p,
+    const unsigned char *q, size_t n, struct certset *set)
 {
-	const unsigned char	*q = p;
-	X509			*x;
-	struct cert		*c;
+	struct cert	*c;
 
-	if (n > LONG_MAX || (x = d2i_X509(NULL, &q, (long)n)) == NULL) {
-		msg_ssl("%s: not a valid DER certificate", label);
-		return -1;
-	}
 	if ((size_t)(q - p) != n) {
 		msg_err("%s: %zu bytes of trailing data after the certificate",
 		    label, n - (size_t)(q - p));
@@ -579,6 +576,21 @@ cert_from_der(const char *label, const unsigned char *p, size_t n,
 		return -1;
 	}
 	return 0;
+}
+
+/* One DER certificate filling exactly N bytes at P. */
+static int
+cert_from_der(const char *label, const unsigned char *p, size_t n,
+    struct certset *set)
+{
+	const unsigned char	*q = p;
+	X509			*x;
+
+	if (n > LONG_MAX || (x = d2i_X509(NULL, &q, (long)n)) == NULL) {
+		msg_ssl("%s: not a valid DER certificate", label);
+		return -1;
+	}
+	return cert_take(label, x, p, q, n, set);
 }
 
 /*
@@ -647,6 +659,24 @@ out:
 	return rc;
 }
 
+/*
+ * 1 if the DER at P looks like a certificate (SEQUENCE { SEQUENCE ... }),
+ * 0 if it looks like a PKCS#7 ContentInfo (SEQUENCE { OID ... }).
+ */
+static int
+cert_shaped(const unsigned char *p, size_t n)
+{
+	const unsigned char	*q = p;
+	long			 l;
+	int			 tag, cls, r;
+
+	r = ASN1_get_object(&q, &l, &tag, &cls, (long)n);
+	if ((r & 0x80) || tag != V_ASN1_SEQUENCE)
+		return 1;
+	r = ASN1_get_object(&q, &l, &tag, &cls, (long)n - (q - p));
+	return (r & 0x80) || tag != V_ASN1_OBJECT;
+}
+
 /* DER: a certificate, or else a PKCS#7 bundle. */
 static int
 cert_from_binary(const char *label, const unsigned char *p, size_t n,
@@ -655,13 +685,18 @@ cert_from_binary(const char *label, const unsigned char *p, size_t n,
 	const unsigned char	*q = p;
 	X509			*x;
 
-	/* Decide by trying the certificate parser on its own first. */
-	if (n <= LONG_MAX && (x = d2i_X509(NULL, &q, (long)n)) != NULL) {
-		X509_free(x);
-		return cert_from_der(label, p, n, set);
+	if (n > LONG_MAX) {
+		msg_err("%s: too large", label);
+		return -1;
 	}
-	ERR_clear_error();
-	return cert_from_p7(label, p, n, set);
+	if (!cert_shaped(p, n))
+		return cert_from_p7(label, p, n, set);
+	/* decoded once: OpenSSL 3 makes decoding a certificate costly */
+	if ((x = d2i_X509(NULL, &q, (long)n)) == NULL) {
+		msg_ssl("%s: not a valid DER certificate", label);
+		return -1;
+	}
+	return cert_take(label, x, p, q, n, set);
 }
 
 static int
@@ -674,7 +709,7 @@ cert_from_pem(const char *label, const unsigned char *buf, size_t n,
 	long		 len;
 	unsigned long	 e;
 	struct certset	 tmp = { NULL, 0 };
-	struct sbuf	 lbl = SBUF_INIT;
+	struct sbuf	 lbl = SBUF_INIT, skipped = SBUF_INIT;
 	const unsigned char *q;
 	X509		*x;
 	int		 block = 0, rc = -1;
@@ -721,9 +756,12 @@ cert_from_pem(const char *label, const unsigned char *buf, size_t n,
 		    strcmp(name, "CMS") == 0) {
 			if (cert_from_p7(lbl.s, data, (size_t)len, &tmp) == -1)
 				goto out;
-		} else
-			msg_note("%s: skipped PEM block %d (\"%.40s\"), not a "
+		} else {
+			sbuf_printf(&skipped, "%s\"%.40s\"", skipped.len ?
+			    ", " : "", name);
+			msg_debug("%s: skipped PEM block %d (\"%.40s\"), not a "
 			    "certificate", label, block, name);
+		}
 		OPENSSL_free(name);
 		OPENSSL_free(header);
 		OPENSSL_clear_free(data, (size_t)len);
@@ -731,9 +769,13 @@ cert_from_pem(const char *label, const unsigned char *buf, size_t n,
 		data = NULL;
 	}
 	if (tmp.n == 0) {
-		msg_err("%s: no certificate in this PEM file", label);
+		msg_err("%s: no certificate in this PEM file%s%s", label,
+		    skipped.len ? ", only " : "", skipped.len ? skipped.s : "");
 		goto out;
 	}
+	if (skipped.len > 0)
+		msg_note("%s: skipped PEM blocks that are not certificates: %s",
+		    label, skipped.s);
 	if (certset_move(set, &tmp) == -1) {
 		msg_err("%s: out of memory", label);
 		goto out;
@@ -745,6 +787,7 @@ out:
 	if (data != NULL)
 		OPENSSL_clear_free(data, (size_t)len);
 	sbuf_reset(&lbl);
+	sbuf_reset(&skipped);
 	certset_free(&tmp);
 	BIO_free(bio);
 	return rc;

@@ -629,19 +629,60 @@ accounts_free(struct accounts *acc)
 		strlist_free(&acc->v[i].altsec);
 	}
 	free(acc->v);
-	acc->v = NULL;
-	acc->n = 0;
+	free(acc->slot);
+	memset(acc, 0, sizeof(*acc));
+}
+
+/* FNV-1a over the ASCII-lowered DN: DNs compare case-insensitively. */
+static size_t
+accounts_hash(const char *dn)
+{
+	uint64_t	h = 14695981039346656037ULL;
+
+	for (; *dn != '\0'; dn++) {
+		h ^= (unsigned char)(*dn >= 'A' && *dn <= 'Z' ? *dn + 32 : *dn);
+		h *= 1099511628211ULL;
+	}
+	return (size_t)h;
 }
 
 long
 accounts_find(const struct accounts *acc, const char *dn)
 {
-	size_t	i;
+	size_t	i, s;
 
-	for (i = 0; i < acc->n; i++)
-		if (strcasecmp(acc->v[i].dn, dn) == 0)
-			return (long)i;
+	if (acc->nslot == 0)
+		return -1;
+	for (i = accounts_hash(dn) & (acc->nslot - 1); (s = acc->slot[i]) != 0;
+	    i = (i + 1) & (acc->nslot - 1))
+		if (strcasecmp(acc->v[s - 1].dn, dn) == 0)
+			return (long)(s - 1);
 	return -1;
+}
+
+/* Indexes the last account added; grows the table as needed. */
+static int
+accounts_index(struct accounts *acc)
+{
+	size_t	*slot, n, i, j;
+
+	if (2 * acc->n > acc->nslot) {
+		n = acc->nslot ? 2 * acc->nslot : 64;
+		if ((slot = calloc(n, sizeof(*slot))) == NULL)
+			return -1;
+		free(acc->slot);
+		acc->slot = slot;
+		acc->nslot = n;
+		j = 0;
+	} else
+		j = acc->n - 1;
+	for (; j < acc->n; j++) {
+		for (i = accounts_hash(acc->v[j].dn) & (acc->nslot - 1);
+		    acc->slot[i] != 0; i = (i + 1) & (acc->nslot - 1))
+			;
+		acc->slot[i] = j + 1;
+	}
+	return 0;
 }
 
 /* Adds the entry to ACC unless present; returns its index or -1. */
@@ -683,9 +724,13 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 		msg_err("out of memory");
 		return -1;
 	}
-	v[acc->n] = a;
+	v[acc->n++] = a;
 	acc->v = v;
-	return (long)acc->n++;
+	if (accounts_index(acc) == -1) {
+		msg_err("out of memory");
+		return -1;
+	}
+	return (long)acc->n - 1;
 }
 
 static int

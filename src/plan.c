@@ -213,6 +213,22 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 	return 0;
 }
 
+/* The first key of ITEM (keys are added item by item), or pk->n. */
+static size_t
+plan_first_key(const struct plan_keys *pk, size_t item)
+{
+	size_t	lo = 0, hi = pk->n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (pk->item[mid] < item)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /* Describes what an item was looked up by, for messages. */
 static void
 plan_by(struct sbuf *b, const struct plan_keys *pk, size_t item)
@@ -220,13 +236,36 @@ plan_by(struct sbuf *b, const struct plan_keys *pk, size_t item)
 	size_t	j;
 	int	first = 1;
 
-	for (j = 0; j < pk->n; j++) {
-		if (pk->item[j] != item)
-			continue;
+	for (j = plan_first_key(pk, item); j < pk->n && pk->item[j] == item;
+	    j++) {
 		sbuf_printf(b, "%s%s=%s", first ? "" : " or ", pk->k[j].attr,
 		    pk->k[j].value);
 		first = 0;
 	}
+}
+
+/* Appends the distinct accounts ITEM's lookups found. */
+static void
+plan_accounts_of(struct sbuf *b, const struct plan_keys *pk, size_t item,
+    const struct accounts *acc)
+{
+	size_t	j, h, k, l;
+	int	seen;
+
+	sbuf_puts(b, " matches more than one account:");
+	for (j = plan_first_key(pk, item); j < pk->n && pk->item[j] == item;
+	    j++)
+		for (h = 0; h < pk->k[j].nhits; h++) {
+			seen = 0;
+			for (k = plan_first_key(pk, item); k <= j && !seen; k++)
+				for (l = 0; l < (k == j ? h : pk->k[k].nhits);
+				    l++)
+					if (pk->k[k].hits[l] == pk->k[j].hits[h])
+						seen = 1;
+			if (!seen)
+				sbuf_printf(b, " \"%s\"",
+				    acc->v[pk->k[j].hits[h]].dn);
+		}
 }
 
 /* Gives each item its account: exactly one across all its lookups. */
@@ -237,7 +276,6 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 	struct item	*it;
 	struct sbuf	 b = SBUF_INIT;
 	size_t		 i, j, h;
-	long		 other;
 
 	for (j = 0; j < pk->n; j++) {
 		it = &in->items[pk->item[j]];
@@ -261,15 +299,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			continue;
 		}
 		if (it->acct == -2) {
-			sbuf_puts(&b, " matches more than one account:");
-			for (j = 0, other = -1; j < pk->n; j++)
-				if (pk->item[j] == i)
-					for (h = 0; h < pk->k[j].nhits; h++)
-						if (other != (long)pk->k[j].hits[h]) {
-							other = (long)pk->k[j].hits[h];
-							sbuf_printf(&b, " \"%s\"",
-							    acc->v[other].dn);
-						}
+			plan_accounts_of(&b, pk, i, acc);
 			msg_err("%s: %s; not mapped", it->src, b.s);
 			it->acct = -1;
 			plan_refuse(it, st);
