@@ -27,7 +27,14 @@ struct apply_stats {
 	size_t	added;		/* values added */
 	size_t	removed;	/* values removed */
 	int	lost;		/* the connection failed mid-run */
+	int	interrupted;	/* stopped by a signal */
 };
+
+/*
+ * Makes SIGINT, SIGTERM and SIGHUP stop a run gracefully: nothing more is
+ * sent, the replies to what is in flight are collected and recorded.
+ */
+void	apply_catch_signals(void);
 
 /*
  * Applies CS.  Returns 0 when every change was tried (see ST for

@@ -41,6 +41,8 @@ struct account {
 struct accounts {
 	struct account	*v;	/* owned */
 	size_t		 n;
+	size_t		*slot;	/* owned: hash of DNs, index + 1, 0 empty */
+	size_t		 nslot;	/* a power of two, at least 2 * n */
 };
 
 /* A lookup: which accounts have VALUE in ATTR. */

@@ -39,10 +39,13 @@ struct changes {
 #define MATCH_UPN	2u
 #define MATCH_EMAIL	4u
 
+struct trust;
+
 struct plan_opts {
 	unsigned	 match;		/* MATCH_* for certificate-only items */
 	int		 allow_expired;
 	time_t		 now;
+	const struct trust *trust;	/* --ca-file: chains checked; or NULL */
 };
 
 struct plan_stats {

@@ -1,6 +1,7 @@
 /*
  * Applying changes: write-ahead, then asynchronous modifies in a window.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,6 +9,28 @@
 
 #include "apply.h"
 #include "msg.h"
+
+/* Set by SIGINT/SIGTERM/SIGHUP: stop sending, collect what is in flight. */
+static volatile sig_atomic_t apply_stop;
+
+static void
+apply_on_signal(int sig)
+{
+	apply_stop = sig;
+}
+
+void
+apply_catch_signals(void)
+{
+	struct sigaction	sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = apply_on_signal;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGINT, &sa, NULL);
+	(void)sigaction(SIGTERM, &sa, NULL);
+	(void)sigaction(SIGHUP, &sa, NULL);
+}
 
 struct flight {
 	int	msgid;
@@ -236,7 +259,11 @@ apply_range(struct applyctx *a, size_t from, size_t to)
 	size_t	w = (size_t)a->o->window;
 
 	for (next = from; next < to || a->nfl > 0; ) {
-		while (a->nfl < w && next < to) {
+		if (apply_stop && a->nfl == 0) {
+			a->st->interrupted = 1;
+			return -1;
+		}
+		while (a->nfl < w && next < to && !apply_stop) {
 			if (next == a->journaled &&
 			    apply_journal(a, next + w) == -1)
 				return -1;
@@ -334,9 +361,13 @@ apply_run(struct dir *d, struct changes *cs, struct undo *u,
 				goto out;
 	} else if (apply_range(&a, 0, cs->n) == -1)
 		goto out;
-	for (i = 0; i < a.nretry; i++)
+	for (i = 0; i < a.nretry && !apply_stop; i++)
 		if (apply_retry(&a, a.retry[i]) == -1)
 			goto out;
+	if (apply_stop) {
+		st->interrupted = 1;
+		goto out;
+	}
 	rc = 0;
 out:
 	apply_progress(&a, 1);

@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "cert_ossl.h"
 #include "msg.h"
 #include "msname.h"
 #include "sbuf.h"
@@ -927,6 +928,12 @@ out:
 	if (fd != -1)
 		close(fd);
 	return rc;
+}
+
+X509 *
+cert_x509(const struct cert *c)
+{
+	return c->x;
 }
 
 const unsigned char *

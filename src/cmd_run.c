@@ -26,6 +26,7 @@
 #include "plan.h"
 #include "sbuf.h"
 #include "state.h"
+#include "trust.h"
 #include "undo.h"
 
 /* An input named on the command line, in order. */
@@ -50,12 +51,14 @@ struct runopts {
 	int		 strict;
 	int		 allow_expired;
 	int		 is_undo;
+	const char	*cafile;	/* --ca-file */
+	const char	*crlfile;	/* --crl-file */
 };
 
 enum {
 	OPT_CSV = 256, OPT_CERTDIR, OPT_TYPE, OPT_MATCH, OPT_STATE, OPT_WINDOW,
 	OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED, OPT_CLEAR,
-	OPT_TIMEOUT
+	OPT_TIMEOUT, OPT_CAFILE, OPT_CRLFILE
 };
 
 static const struct option run_longopts[] = {
@@ -74,6 +77,8 @@ static const struct option run_longopts[] = {
 	{ "allow-expired", no_argument, NULL, OPT_EXPIRED },
 	{ "allow-cleartext-bind", no_argument, NULL, OPT_CLEAR },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "ca-file", required_argument, NULL, OPT_CAFILE },
+	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -206,6 +211,8 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 				return -1;
 			o->dir.timeout = t;
 			break;
+		case OPT_CAFILE: o->cafile = optarg; break;
+		case OPT_CRLFILE: o->crlfile = optarg; break;
 		case OPT_STRICT: o->strict = 1; break;
 		case OPT_LOG: o->log = optarg; break;
 		case OPT_SYSLOG: o->syslog = 1; break;
@@ -217,6 +224,10 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 	}
 	if (o->dir.simple && o->dir.mech != NULL) {
 		msg_err("-x (simple bind) and -Y (SASL) exclude each other");
+		return -1;
+	}
+	if (o->crlfile != NULL && o->cafile == NULL) {
+		msg_err("--crl-file needs --ca-file");
 		return -1;
 	}
 	if (o->dir.pwfile != NULL && o->dir.prompt) {
@@ -352,9 +363,22 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	ao.strict = o->strict;
 	ao.progress = isatty(STDERR_FILENO) && msg_verbosity == 0;
 	rc = CB_EXIT_OK;
-	if (apply_run(d, cs, u, &ao, st) == -1)
-		rc = st->lost ? CB_EXIT_LDAP : st->failed ? CB_EXIT_SOME :
-		    CB_EXIT_LOCAL;
+	apply_catch_signals();
+	if (apply_run(d, cs, u, &ao, st) == -1) {
+		rc = st->lost ? CB_EXIT_LDAP : (st->failed || st->interrupted) ?
+		    CB_EXIT_SOME : CB_EXIT_LOCAL;
+		if (st->interrupted)
+			msg_err("interrupted: %zu accounts were not sent; run "
+			    "again to finish", st->unsent);
+		else if (st->lost)
+			msg_err("connection lost: %zu accounts were not sent and "
+			    "%zu got no reply (the undo file covers them); run "
+			    "again when the directory is back", st->unsent,
+			    st->unknown);
+		else if (o->strict && st->failed)
+			msg_err("--strict: stopped after the first failure; %zu "
+			    "accounts were not sent", st->unsent);
+	}
 	if (undo_close(u) == -1)
 		rc = CB_EXIT_LOCAL;
 	u = NULL;
@@ -449,6 +473,7 @@ run_main(int argc, char *argv[])
 	struct plan_stats	 ps;
 	struct apply_stats	 as;
 	struct plan_opts	 po;
+	struct trust		*trust = NULL;
 	FILE			*logfp = NULL;
 	char			*undo = NULL;
 	size_t			 i;
@@ -494,6 +519,11 @@ run_main(int argc, char *argv[])
 			msg_warn("%s is a weak mapping: domain controllers in "
 			    "full enforcement (KB5014754) ignore it for "
 			    "certificate logon", altsec_type_name(t));
+	if (o.cafile != NULL &&
+	    (trust = trust_load(o.cafile, o.crlfile)) == NULL) {
+		rc = CB_EXIT_USAGE;
+		goto out;
+	}
 	/* Stage 1: inputs, all checked before anything else. */
 	for (i = 0; i < o.nsrc; i++)
 		if ((o.src[i].is_dir ? input_certdir(&in, o.src[i].path, o.types) :
@@ -510,6 +540,7 @@ run_main(int argc, char *argv[])
 	po.match = o.match;
 	po.allow_expired = o.allow_expired;
 	po.now = time(NULL);
+	po.trust = trust;
 	if (plan_build(d, &in, &po, &cs, &ps) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
@@ -530,6 +561,7 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_SOME;
 out:
 	free(undo);
+	trust_free(trust);
 	changes_free(&cs);
 	dir_close(d);
 	input_free(&in);

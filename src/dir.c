@@ -426,6 +426,7 @@ dir_bind(struct dir *d, const struct dir_opts *o, int protected_conn,
 {
 	struct dir_sasl	 s = { o, NULL, 0 };
 	struct berval	 cred = { 0, NULL };
+	const char	*props;
 	char		*pw = NULL, *mech = NULL;
 	int		 r, rc = -1;
 
@@ -461,17 +462,27 @@ dir_bind(struct dir *d, const struct dir_opts *o, int protected_conn,
 		r = ldap_sasl_bind_s(d->ld, o->binddn, LDAP_SASL_SIMPLE, &cred,
 		    NULL, NULL, NULL);
 	} else {
-		if (o->secprops != NULL && (r = ldap_set_option(d->ld,
-		    LDAP_OPT_X_SASL_SECPROPS, o->secprops)) !=
-		    LDAP_OPT_SUCCESS) {
-			msg_err("-O %s: invalid SASL security properties",
-			    o->secprops);
-			*usage_err = 1;
-			goto out;
-		}
 		if (o->mech == NULL)
 			(void)ldap_get_option(d->ld, LDAP_OPT_X_SASL_MECH,
 			    &mech);
+		props = o->secprops;
+		/*
+		 * AD refuses GSSAPI signing and sealing inside TLS (result
+		 * 53); TLS protects the session already.
+		 */
+		if (props == NULL && ldap_tls_inplace(d->ld) &&
+		    strcasecmp(o->mech ? o->mech : mech ? mech : "",
+		    "GSSAPI") == 0) {
+			props = "maxssf=0";
+			msg_info("GSSAPI inside TLS: using -O maxssf=0");
+		}
+		if (props != NULL && (r = ldap_set_option(d->ld,
+		    LDAP_OPT_X_SASL_SECPROPS, props)) != LDAP_OPT_SUCCESS) {
+			msg_err("-O %s: invalid SASL security properties",
+			    props);
+			*usage_err = 1;
+			goto out;
+		}
 		s.pw = pw;
 		r = ldap_sasl_interactive_bind_s(d->ld, o->binddn,
 		    o->mech ? o->mech : mech, NULL, NULL, LDAP_SASL_QUIET,

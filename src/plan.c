@@ -10,6 +10,7 @@
 #include "msg.h"
 #include "plan.h"
 #include "sbuf.h"
+#include "trust.h"
 
 /* Entra Connect syncs altSecurityIdentities only within these limits. */
 #define ENTRA_MAX_VALUES	5
@@ -111,6 +112,17 @@ plan_values(struct input *in, const struct plan_opts *o,
 			msg_warn("%s: certificate not valid before %s", it->src,
 			    t);
 		}
+		if (o->trust != NULL && trust_verify(o->trust, it->cert,
+		    &in->pool, o->now, &why) == -1) {
+			msg_err("%s: certificate does not verify against the "
+			    "trusted CAs: %s (%s); not mapped", it->src, why,
+			    desc ? desc : "");
+			plan_refuse(it, st);
+			free(desc);
+			continue;
+		}
+		if ((why = trust_logon_eku(it->cert)) != NULL)
+			msg_warn("%s: %s", it->src, why);
 		free(desc);
 		for (k = 0, nv = 0; k < ALTSEC_NTYPES; k++) {
 			if (!(it->types & ALTSEC_BIT(k)))
