@@ -431,6 +431,32 @@ run_summary(const char *what, const struct plan_stats *ps,
 	sbuf_reset(&b);
 }
 
+/* The last stage, for runs and undos alike: preview, or apply. */
+static int
+run_output(const struct runopts *o, struct dir *d, struct changes *cs,
+    const struct plan_stats *ps, size_t input_errors,
+    struct apply_stats *as)
+{
+	char	*undo = NULL;
+	int	 rc;
+
+	if (o->preview) {
+		rc = run_preview(o, d, cs) == -1 ? CB_EXIT_LOCAL : CB_EXIT_OK;
+		run_summary(o->is_undo ? "undo preview" : "preview", ps, as,
+		    input_errors, NULL, 1, cs->n);
+	} else if (cs->n == 0) {
+		rc = CB_EXIT_OK;
+		run_summary(o->is_undo ? "undo: nothing to change" :
+		    "nothing to change", ps, as, input_errors, NULL, 0, 0);
+	} else {
+		rc = run_apply(o, d, cs, as, &undo);
+		run_summary(o->is_undo ? "undo done" : "done", ps, as,
+		    input_errors, undo, 0, cs->n);
+	}
+	free(undo);
+	return rc;
+}
+
 static int
 run_connect(const struct runopts *o, struct dir **d)
 {
@@ -475,7 +501,6 @@ run_main(int argc, char *argv[])
 	struct plan_opts	 po;
 	struct trust		*trust = NULL;
 	FILE			*logfp = NULL;
-	char			*undo = NULL;
 	size_t			 i;
 	int			 help, rc = CB_EXIT_USAGE, t;
 
@@ -546,21 +571,11 @@ run_main(int argc, char *argv[])
 		goto out;
 	}
 	/* Stage 3: preview, or undo file and apply. */
-	if (o.preview) {
-		rc = run_preview(&o, d, &cs) == -1 ? CB_EXIT_LOCAL : CB_EXIT_OK;
-		run_summary("preview", &ps, &as, in.errors, NULL, 1, cs.n);
-	} else if (cs.n == 0) {
-		rc = CB_EXIT_OK;
-		run_summary("nothing to change", &ps, &as, in.errors, NULL, 0, 0);
-	} else {
-		rc = run_apply(&o, d, &cs, &as, &undo);
-		run_summary("done", &ps, &as, in.errors, undo, 0, cs.n);
-	}
+	rc = run_output(&o, d, &cs, &ps, in.errors, &as);
 	if (rc == CB_EXIT_OK && (in.errors > 0 || ps.refused > 0 ||
 	    as.failed > 0))
 		rc = CB_EXIT_SOME;
 out:
-	free(undo);
 	trust_free(trust);
 	changes_free(&cs);
 	dir_close(d);
@@ -580,7 +595,6 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	struct changes		 want = { NULL, 0 }, cs = { NULL, 0 };
 	struct apply_stats	 as;
 	FILE			*logfp = NULL;
-	char			*undo = NULL;
 	size_t			 bad = 0, b, missing = 0;
 	int			 rc = CB_EXIT_USAGE, i;
 
@@ -608,22 +622,10 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
-	if (o.preview) {
-		rc = run_preview(&o, d, &cs) == -1 ? CB_EXIT_LOCAL : CB_EXIT_OK;
-		run_summary("undo preview", NULL, &as, bad + missing, NULL, 1,
-		    cs.n);
-	} else if (cs.n == 0) {
-		rc = CB_EXIT_OK;
-		run_summary("undo: nothing to change", NULL, &as, bad + missing,
-		    NULL, 0, 0);
-	} else {
-		rc = run_apply(&o, d, &cs, &as, &undo);
-		run_summary("undo done", NULL, &as, bad + missing, undo, 0, cs.n);
-	}
+	rc = run_output(&o, d, &cs, NULL, bad + missing, &as);
 	if (rc == CB_EXIT_OK && (bad > 0 || missing > 0 || as.failed > 0))
 		rc = CB_EXIT_SOME;
 out:
-	free(undo);
 	changes_free(&want);
 	changes_free(&cs);
 	dir_close(d);

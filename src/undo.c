@@ -293,14 +293,8 @@ oom:
 out:
 	free(v);
 	strlist_free(&notes);
-	if (rc == -1 && c != NULL) {
-		/* drop the half-read record */
-		out->n--;
-		free(c->dn);
-		strlist_free(&c->add);
-		strlist_free(&c->del);
-		strlist_free(&c->notes);
-	} else if (c != NULL && *skip) {
+	if (c != NULL && (rc == -1 || *skip)) {
+		/* a bad record, or one that never reached the directory */
 		out->n--;
 		free(c->dn);
 		strlist_free(&c->add);
