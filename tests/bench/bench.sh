@@ -41,4 +41,3 @@ for w in 1 8 32 128; do
 	[ "$w" = 128 ] && t "re-run (nothing to change)" "$CERTBULK" "${LDAP[@]}" --csv "$work/data/users.csv"
 	t "undo --window $w" undo_last
 done
-t "apply --transaction 100" "$CERTBULK" "${LDAP[@]}" --transaction 100 --csv "$work/data/users.csv"
