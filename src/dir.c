@@ -546,6 +546,16 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	ldap_set_option(d->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
 	ldap_set_option(d->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
 	ldap_set_option(d->ld, LDAP_OPT_TIMEOUT, &tv);
+	/* Refuse a cleartext password before anything goes on the wire. */
+	if (o->simple && (o->binddn != NULL || o->pwfile != NULL ||
+	    o->prompt) && !o->allow_cleartext && o->starttls == 0 &&
+	    strncasecmp(d->uri, "ldap://", 7) == 0) {
+		msg_err("%s: refusing a simple bind over an unencrypted "
+		    "connection: use ldaps://, -ZZ, ldapi:// or SASL (-Y "
+		    "GSSAPI), or --allow-cleartext-bind", d->uri);
+		*usage_err = 1;
+		goto out;
+	}
 	if ((r = ldap_connect(d->ld)) != LDAP_SUCCESS) {
 		dir_report(d, r, "cannot connect");
 		goto out;
@@ -784,6 +794,7 @@ struct dir_batch {
 	struct dir_key	*keys;
 	size_t		 n;
 	struct accounts	*acc;
+	int		 base;	/* a base search: the entry is the key's */
 };
 
 static int
@@ -796,7 +807,7 @@ dir_batch_cb(struct dir *d, LDAPMessage *e, void *arg)
 	if ((idx = dir_account(d, e, b->acc)) < 0)
 		return -1;
 	for (i = 0; i < b->n; i++)
-		if (dir_matches(&b->acc->v[idx], &b->keys[i]) &&
+		if ((b->base || dir_matches(&b->acc->v[idx], &b->keys[i])) &&
 		    dir_add_hit(&b->keys[i], (size_t)idx) == -1)
 			return -1;
 	return 0;
@@ -845,6 +856,7 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 			continue;
 		b.keys = &keys[i];
 		b.n = 1;
+		b.base = 1;
 		r = dir_search(d, keys[i].value, LDAP_SCOPE_BASE,
 		    "(objectClass=user)", dir_attrs, 0, dir_batch_cb, &b);
 		if (r == -1)
@@ -877,6 +889,7 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 		}
 		b.keys = &keys[i];
 		b.n = j - i;
+		b.base = 0;
 		msg_debug("search %s", f.s);
 		if (dir_search(d, d->base, LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1,
 		    dir_batch_cb, &b) != 0)
