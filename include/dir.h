@@ -124,9 +124,12 @@ const char *dir_err2string(int rc);
 /* 1 if the connection is still usable. */
 int	dir_alive(const struct dir *);
 
-/* RFC 5805 transactions: 0 or -1 (reported). */
+/*
+ * RFC 5805 transactions: 0 or -1 (reported).  When the server refuses the
+ * commit, *FAILED is the message id of the update it blames, or -1.
+ */
 int	dir_txn_begin(struct dir *);
-int	dir_txn_end(struct dir *, int commit);
+int	dir_txn_end(struct dir *, int commit, int *failed);
 
 /* OIDs of what certbulk may use. */
 #define DIR_OID_PERMISSIVE	"1.2.840.113556.1.4.1413"

@@ -47,6 +47,7 @@ struct applyctx {
 	size_t			 nfl;
 	size_t			 journaled;	/* changes [0, journaled) */
 	unsigned char		*sent;	/* owned: per change, 1 once sent */
+	int			*msgid;	/* owned: per change, its last modify */
 	size_t			*retry;	/* owned: 16/20 without permissive */
 	size_t			 nretry;
 	int			 permissive;
@@ -184,6 +185,7 @@ apply_send(struct applyctx *a, size_t idx)
 	a->fl[a->nfl].idx = idx;
 	a->nfl++;
 	a->sent[idx] = 1;
+	a->msgid[idx] = msgid;
 	return 0;
 }
 
@@ -281,24 +283,30 @@ static int
 apply_txn_group(struct applyctx *a, size_t from, size_t to)
 {
 	size_t	i, failed_before = a->st->failed, done_before = a->st->done;
+	int	blamed;
 
 	if (apply_journal(a, to) == -1 || dir_txn_begin(a->d) == -1)
 		return -1;
 	if (apply_range(a, from, to) == -1) {
-		(void)dir_txn_end(a->d, 0);
+		(void)dir_txn_end(a->d, 0, &blamed);
 		return -1;
 	}
 	if (a->st->failed > failed_before || a->nretry > 0) {
 		msg_err("transaction of accounts %zu-%zu aborted: a modify in it "
 		    "failed", from + 1, to);
-		(void)dir_txn_end(a->d, 0);
+		(void)dir_txn_end(a->d, 0, &blamed);
 		goto undo_counts;
 	}
-	if (dir_txn_end(a->d, 1) == -1) {
+	if (dir_txn_end(a->d, 1, &blamed) == -1) {
 		if (!dir_alive(a->d)) {
 			a->st->lost = 1;
 			return -1;
 		}
+		for (i = from; i < to; i++)
+			if (blamed != -1 && a->msgid[i] == blamed)
+				msg_err("\"%s\": refused in the transaction of "
+				    "accounts %zu-%zu, which was rolled back",
+				    a->cs->v[i].dn, from + 1, to);
 		goto undo_counts;
 	}
 	return 0;
@@ -347,7 +355,9 @@ apply_run(struct dir *d, struct changes *cs, struct undo *u,
 		txn = 0;
 	}
 	if ((a.fl = calloc((size_t)o->window, sizeof(*a.fl))) == NULL ||
-	    (a.sent = calloc(cs->n + 1, 1)) == NULL) {
+	    (a.sent = calloc(cs->n + 1, 1)) == NULL ||
+	    (a.msgid = calloc(cs->n + 1, sizeof(*a.msgid))) == NULL) {
+		free(a.sent);
 		free(a.fl);
 		msg_err("out of memory");
 		return -1;
@@ -387,6 +397,7 @@ out:
 		if (cs->v[i].rec >= 0)
 			(void)undo_mark(u, cs->v[i].rec, UNDO_UNSENT);
 	}
+	free(a.msgid);
 	free(a.sent);
 	free(a.fl);
 	free(a.retry);

@@ -1042,18 +1042,66 @@ dir_txn_begin(struct dir *d)
 	return 0;
 }
 
+/*
+ * Ends the transaction.  The reply is parsed here rather than by
+ * ldap_txn_end_s, which in libldap 2.5 fails with "Decoding error" on a
+ * refused commit and loses the server's reason.
+ */
 int
-dir_txn_end(struct dir *d, int commit)
+dir_txn_end(struct dir *d, int commit, int *failed)
 {
-	int	r, retid = -1;
+	struct timeval	 tv = { d->timeout, 0 };
+	LDAPMessage	*res = NULL;
+	struct berval	*data = NULL;
+	BerElement	*ber = NULL;
+	ber_len_t	 len;
+	ber_int_t	 id;
+	char		*text = NULL, *diag;
+	int		 r, msgid, err = LDAP_OTHER, rc = -1;
 
-	r = ldap_txn_end_s(d->ld, commit, d->txnid, NULL, NULL, &retid);
+	*failed = -1;
+	r = ldap_txn_end(d->ld, commit, d->txnid, NULL, NULL, &msgid);
 	ber_bvfree(d->txnid);
 	d->txnid = NULL;
 	if (r != LDAP_SUCCESS) {
-		dir_report(d, r, commit ? "transaction commit" :
-		    "transaction abort");
+		dir_report(d, r, "transaction end");
 		return -1;
 	}
-	return 0;
+	if ((r = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res)) <= 0) {
+		if (r == 0)
+			err = LDAP_TIMEOUT;
+		else
+			ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &err);
+		dir_report(d, err, "transaction end");
+		d->alive = 0;
+		goto out;
+	}
+	if ((r = ldap_parse_result(d->ld, res, &err, NULL, &text, NULL, NULL,
+	    0)) != LDAP_SUCCESS)
+		err = r;
+	/* txnEndRes: SEQUENCE { messageID of the failed update OPTIONAL } */
+	if (err != LDAP_SUCCESS && ldap_parse_extended_result(d->ld, res, NULL,
+	    &data, 0) == LDAP_SUCCESS && data != NULL &&
+	    (ber = ber_init(data)) != NULL &&
+	    ber_scanf(ber, "{") != LBER_ERROR &&
+	    ber_peek_tag(ber, &len) == LBER_INTEGER &&
+	    ber_scanf(ber, "i", &id) != LBER_ERROR)
+		*failed = (int)id;
+	if (err != LDAP_SUCCESS) {
+		diag = msg_escape(text ? text : "", text ? strlen(text) : 0);
+		msg_err("%s: transaction %s refused: %s (%d)%s%s%s", d->uri,
+		    commit ? "commit" : "abort", ldap_err2string(err), err,
+		    diag && *diag ? ": \"" : "", diag ? diag : "",
+		    diag && *diag ? "\"" : "");
+		free(diag);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (ber != NULL)
+		ber_free(ber, 1);
+	ber_bvfree(data);
+	ldap_memfree(text);
+	ldap_msgfree(res);
+	return rc;
 }

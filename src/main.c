@@ -2,6 +2,7 @@
  * certbulk: maps certificates to Active Directory accounts through
  * altSecurityIdentities, in bulk, with a preview and an undo file.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -73,6 +74,8 @@ help_print(void)
 int
 main(int argc, char *argv[])
 {
+	/* A server gone mid-run must give an error, not kill us on write. */
+	(void)signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "show") == 0)
 		return show_main(argc - 1, argv + 1);
 	if (argc > 1 && (strcmp(argv[1], "--version") == 0 ||
