@@ -1,0 +1,100 @@
+# tests/e2e/samba-lib.sh: setup for end-to-end tests that run certbulk
+# against a real Samba AD DC (tests/dirs/samba.sh).  Sourced after
+# tests/lib/tap.sh and tests/e2e/lib.sh (whose certificate, run and LDIF
+# helpers it reuses: e2e_ca, e2e_leaf, e2e_val, e2e_run, exit_is, ...);
+# only defines functions and variables.
+#
+#   sb_require                  skip_all unless root, samba, kinit, the SASL
+#                               GSSAPI module, ldap-utils, openssl and a
+#                               built certbulk are there
+#   sb_setup                    temp dir $T, Samba in $AD (CB_* exported),
+#                               LDAPS=(...) and GSS=(...) option arrays, a
+#                               trap that stops everything on exit.  Only
+#                               one test Samba can run at a time (fixed
+#                               ports on 127.0.0.2): if another one runs,
+#                               wait up to $SB_WAIT seconds (default 180)
+#   sb_user NAME [LINE...]      a Samba user LDIF (cb_user_ldif samba)
+#   sb_user_mail NAME MAIL      the same with another mail value
+#   sb_dn NAME                  the user's DN, lower-cased
+#   sb_add_values NAME VALUE... add altSecurityIdentities values with
+#                               ldapmodify (not through certbulk)
+
+SB_WAIT=${SB_WAIT:-180}
+E2E_BGPIDS=${E2E_BGPIDS:-}
+
+sb_require() {
+	local f
+	case $CERTBULK in /*) ;; *) CERTBULK=$PWD/$CERTBULK ;; esac
+	[ -x "$CERTBULK" ] || skip_all "certbulk not built ($CERTBULK)"
+	[ "$(id -u)" = 0 ] || skip_all "the Samba AD DC needs root"
+	for f in samba samba-tool kinit ldapsearch ldapmodify ldapadd openssl \
+		flock awk timeout setsid ss; do
+		command -v "$f" >/dev/null 2>&1 || skip_all "missing command: $f"
+	done
+	ls /usr/lib/*/sasl2/libgssapiv2.so* >/dev/null 2>&1 ||
+		skip_all "missing the SASL GSSAPI module (libsasl2-modules-gssapi-mit)"
+}
+
+_sb_cleanup() {
+	local rc=$? p
+	for p in $E2E_BGPIDS; do
+		kill -KILL "$p" 2>/dev/null
+	done
+	for p in $E2E_BGPIDS; do
+		wait "$p" 2>/dev/null
+	done
+	if [ -n "${AD:-}" ]; then
+		"$E2E_DIRS/samba.sh" stop "$AD" >/dev/null 2>&1 || rc=1
+	fi
+	[ -z "${T:-}" ] || rm -rf -- "$T"
+	exit $rc
+}
+
+sb_setup() {
+	local env waited=0 t0
+	T=$(mktemp -d -t cb-samba-e2e.XXXXXX) || { echo "Bail out! mktemp"; exit 1; }
+	AD=$T/ad
+	trap _sb_cleanup EXIT
+	trap 'exit 130' INT TERM HUP
+	t0=$(date +%s%N)
+	while :; do
+		if env=$("$E2E_DIRS/samba.sh" start "$AD" 2>"$T/samba-start.err"); then
+			break
+		fi
+		# Another test's Samba holds the fixed ports: wait for it.
+		if grep -q 'only one test Samba DC can run at a time' "$T/samba-start.err" &&
+			[ "$waited" -lt "$SB_WAIT" ]; then
+			[ "$waited" -gt 0 ] || diag "another test Samba DC runs; waiting up to $SB_WAIT s"
+			sleep 1
+			waited=$((waited + 1))
+			continue
+		fi
+		diag "$(cat "$T/samba-start.err")"
+		AD=
+		echo "Bail out! Samba did not start"
+		exit 1
+	done
+	eval "$env"
+	diag "samba start: $((($(date +%s%N) - t0) / 1000000)) ms"
+	LDAPS=(-H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE" -b "$CB_BASE")
+	GSS=(-H "$CB_URI_LDAPS" -Y GSSAPI -b "$CB_BASE")
+}
+
+sb_user() { cb_user_ldif samba "$@"; }
+
+sb_user_mail() {
+	cb_user_ldif samba "$1" | sed "s/^mail: .*/mail: $2/"
+}
+
+sb_dn() { cb_user_dn "$1" | tr 'A-Z' 'a-z'; }
+
+sb_add_values() {
+	local dn v
+	dn=$(cb_user_dn "$1") || return 1
+	shift
+	{
+		printf 'dn: %s\nchangetype: modify\nadd: altSecurityIdentities\n' "$dn"
+		for v; do printf 'altSecurityIdentities: %s\n' "$v"; done
+		printf -- '-\n\n'
+	} | cb_ldap ldapmodify >/dev/null
+}
