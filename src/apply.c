@@ -46,7 +46,7 @@ struct applyctx {
 	struct flight		*fl;	/* owned: o->window slots */
 	size_t			 nfl;
 	size_t			 journaled;	/* changes [0, journaled) */
-	unsigned char		*sent;	/* owned: per change, 1 once sent */
+	unsigned char		*sent;	/* owned: per change, 1 sent, 2 resent */
 	int			*msgid;	/* owned: per change, its last modify */
 	size_t			*retry;	/* owned: 16/20 without permissive */
 	size_t			 nretry;
@@ -128,7 +128,8 @@ apply_reply(struct applyctx *a, int msgid, int rc, const char *diag)
 	a->fl[i] = a->fl[--a->nfl];
 	if (rc == DIR_RC_SUCCESS)
 		apply_done(a, c);
-	else if (rc == DIR_RC_EXISTS || rc == DIR_RC_NO_SUCH_ATTR) {
+	else if ((rc == DIR_RC_EXISTS || rc == DIR_RC_NO_SUCH_ATTR) &&
+	    a->sent[c - a->cs->v] != 2) {
 		/* some value appeared or went meanwhile: sort out later */
 		if ((r = realloc(a->retry, (a->nretry + 1) * sizeof(*r))) ==
 		    NULL) {
@@ -239,6 +240,7 @@ apply_retry(struct applyctx *a, size_t idx)
 		goto out;
 	if (apply_send(a, idx) == -1)
 		goto out;
+	a->sent[idx] = 2;	/* retried once: a second 20/16 is a failure */
 	while (a->nfl > 0)
 		if (apply_wait_one(a) == -1)
 			goto out;
