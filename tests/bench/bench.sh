@@ -1,6 +1,8 @@
 #!/bin/bash
-# bench.sh (make bench): certbulk's throughput against a local slapd.
-# Creates N accounts and N certificates (N=${BENCH_N:-10000}), then times:
+# bench.sh (make bench): certbulk's throughput against a local directory:
+# slapd, or with BENCH_KIND=samba the test Samba AD DC (root; N=2000 is
+# plenty there).  Creates N accounts and N certificates
+# (N=${BENCH_N:-10000}), then times:
 # reading and computing (show), the preview (plan: paged lookups, conflict
 # checks), the apply at several --window sizes, the no-op re-run, and the
 # undo.  Prints a table of wall-clock seconds and accounts per second.
@@ -9,16 +11,24 @@ set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CERTBULK=${CERTBULK:-$TOP/certbulk}
 N=${BENCH_N:-10000}
+KIND=${BENCH_KIND:-slapd}
+case $KIND in slapd|samba) ;; *) echo "BENCH_KIND: slapd or samba" >&2; exit 2 ;; esac
 . "$TOP/tests/dirs/common.sh"
 work=$(mktemp -d /tmp/certbulk-bench.XXXXXX)
-trap '"$TOP/tests/dirs/slapd.sh" stop "$work/slapd" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+trap '"$TOP/tests/dirs/$KIND.sh" stop "$work/dir" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 cc -O2 -o "$work/gencerts" "$TOP/tests/bench/gencerts.c" $(pkg-config --cflags --libs libcrypto)
 "$work/gencerts" "$N" "$work/data"
-eval "$("$TOP/tests/dirs/slapd.sh" start "$work/slapd")"
-awk -v n="$N" -v base="$CB_BASE" 'BEGIN {
-	for (i = 0; i < n; i++)
-		printf "dn: CN=bench%d,CN=Users,%s\nobjectClass: top\nobjectClass: person\nobjectClass: organizationalPerson\nobjectClass: user\ncn: bench%d\nsn: bench%d\nsAMAccountName: bench%d\nuserPrincipalName: bench%d@test.certbulk.lan\n\n", i, base, i, i, i, i
+eval "$("$TOP/tests/dirs/$KIND.sh" start "$work/dir")"
+awk -v n="$N" -v base="$CB_BASE" -v kind="$KIND" 'BEGIN {
+	for (i = 0; i < n; i++) {
+		printf "dn: CN=bench%d,CN=Users,%s\n", i, base
+		if (kind == "samba")
+			printf "objectClass: user\n"
+		else
+			printf "objectClass: top\nobjectClass: person\nobjectClass: organizationalPerson\nobjectClass: user\nsn: bench%d\ncn: bench%d\n", i, i
+		printf "sAMAccountName: bench%d\nuserPrincipalName: bench%d@test.certbulk.lan\n\n", i, i
+	}
 }' >"$work/users.ldif"
 cb_ldap ldapadd -f "$work/users.ldif" >/dev/null
 
@@ -33,7 +43,7 @@ t() {	# t LABEL COMMAND...: prints seconds and rate
 }
 undo_last() { "$CERTBULK" "${LDAP[@]}" undo "$(ls "$work"/state/undo-*.ldif | tail -1)"; }
 
-echo "certbulk benchmark: $N accounts, slapd on loopback, $(nproc) cores"
+echo "certbulk benchmark: $N accounts, $KIND on loopback, $(nproc) cores"
 t "show (read + compute, 1 process)" "$CERTBULK" show --tsv "$work"/data/certs/bench1*.cer
 t "preview (lookups + plan)" "$CERTBULK" "${LDAP[@]}" -n --csv "$work/data/users.csv"
 for w in 1 8 32 128; do
