@@ -197,23 +197,36 @@ undo_parse(const char *path, unsigned long line, char *buf,
 	struct strlist	*cur = NULL, notes = { NULL, 0 };
 	struct change	*c = NULL;
 	struct berval	 type, value;
-	char		*next = buf, *l, *v = NULL;
+	char		*next = buf, *l, *v = NULL, *eol;
 	const char	*st;
 	int		 freeval, rc = -1, ctype = 0;
 
 	*skip = 0;
-	while ((l = ldif_getline(&next)) != NULL) {
-		if (l[0] == '#') {
-			if (strncmp(l, UNDO_TAG, strlen(UNDO_TAG)) == 0 &&
-			    (st = strstr(l, "status: ")) != NULL) {
+	/*
+	 * ldif_getline skips comment lines, so the status comment and the
+	 * notes are read from the raw record first.
+	 */
+	for (l = buf; *l != '\0'; l = eol + (*eol == '\n')) {
+		eol = l + strcspn(l, "\n");
+		if (*l != '#')
+			continue;
+		if ((size_t)(eol - l) > strlen(UNDO_TAG) &&
+		    strncmp(l, UNDO_TAG, strlen(UNDO_TAG)) == 0) {
+			if ((st = strstr(l, "status: ")) != NULL && st < eol) {
 				st += strlen("status: ");
 				*skip = strncmp(st, "failed", 6) == 0 ||
 				    strncmp(st, "unsent", 6) == 0;
-			} else if (strlist_add(c ? &c->notes : &notes,
-			    l + 1 + (l[1] == ' ')) == -1)
-				goto oom;
+			}
 			continue;
 		}
+		l += 1 + (l[1] == ' ');
+		if ((v = strndup(l, (size_t)(eol - l))) == NULL ||
+		    strlist_add(&notes, v) == -1)
+			goto oom;
+		free(v);
+		v = NULL;
+	}
+	while ((l = ldif_getline(&next)) != NULL) {
 		if (strcmp(l, "-") == 0) {
 			cur = NULL;
 			continue;
