@@ -375,7 +375,7 @@ input_csv(struct input *in, const char *path, unsigned types)
 	size_t			 cap = 0, len, off;
 	ssize_t			 r;
 	unsigned long		 lineno = 0;
-	int			 init = 0, rc = -1;
+	int			 init = 0, rc = -1, delim = 0;
 	const unsigned char	 opts = CSV_STRICT | CSV_STRICT_FINI |
 				    CSV_APPEND_NULL;
 
@@ -404,11 +404,25 @@ input_csv(struct input *in, const char *path, unsigned types)
 		off = 0;
 		if (lineno == 1 && len >= 3 && memcmp(line, "\xef\xbb\xbf", 3) == 0)
 			off = 3;	/* UTF-8 byte order mark */
+		if (lineno == 1 && len >= 2 && (memcmp(line, "\xff\xfe", 2) == 0 ||
+		    memcmp(line, "\xfe\xff", 2) == 0)) {
+			msg_err("%s: UTF-16 text: save the CSV as UTF-8 (in Excel: "
+			    "\"CSV UTF-8\")", path);
+			goto out;
+		}
 		if (p.pstate == 0) {
 			/* between rows: comment lines are skipped */
 			if (line[off] == '#')
 				continue;
 			c.line = lineno;
+		}
+		if (!c.have_header && delim == 0 &&
+		    strspn(line + off, " \t\r\n") != len - off) {
+			/* the header tells the separator: "," or Excel's ";" */
+			delim = memchr(line + off, ',', len - off) ? ',' :
+			    memchr(line + off, ';', len - off) ? ';' :
+			    memchr(line + off, '\t', len - off) ? '\t' : ',';
+			csv_set_delim(&p, (unsigned char)delim);
 		}
 		if (memchr(line + off, '\0', len - off) != NULL) {
 			msg_err("%s:%lu: NUL byte: not a text CSV file", path,
@@ -426,6 +440,8 @@ input_csv(struct input *in, const char *path, unsigned types)
 			if (csv_init(&p, opts) != 0)
 				goto out;
 			init = 1;
+			if (delim != 0)
+				csv_set_delim(&p, (unsigned char)delim);
 		}
 		if (c.oom) {
 			msg_err("%s:%lu: out of memory", path, lineno);
