@@ -97,6 +97,14 @@ void	dir_keys_free(struct dir_key *keys, size_t n);
  */
 int	dir_read_altsec(struct dir *, const char *dn, struct strlist *out);
 
+/*
+ * Reads the current altSecurityIdentities of N entries, several reads in
+ * flight: OUT[i] gets the values, FOUND[i] 1 if the entry exists, else 0.
+ * Returns 0, or -1 on failure (reported).
+ */
+int	dir_read_many(struct dir *, char *const *dns, size_t n,
+	    struct strlist *out, int *found);
+
 /* Frees the accounts. */
 void	accounts_free(struct accounts *);
 /* Index of DN in ACC (case-insensitive), or -1. */

@@ -26,6 +26,8 @@
 /* Windows refuses pages larger than 1000 (MaxPageSize). */
 #define DIR_PAGE	1000
 #define DIR_PWMAX	1024
+/* Base searches in flight when reading many entries. */
+#define DIR_READ_WINDOW	32
 
 struct dir {
 	LDAP		*ld;
@@ -926,6 +928,86 @@ dir_read_altsec(struct dir *d, const char *dn, struct strlist *out)
 	return dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
 	    (const char *const []){ "altSecurityIdentities", NULL }, 0,
 	    dir_altsec_cb, out);
+}
+
+int
+dir_read_many(struct dir *d, char *const *dns, size_t n, struct strlist *out,
+    int *found)
+{
+	const char *const attrs[] = { "altSecurityIdentities", NULL };
+	struct timeval	 tv = { d->timeout, 0 };
+	LDAPMessage	*res = NULL, *m;
+	size_t		 next = 0, inflight = 0, i, idx;
+	int		*ids = NULL, msgid, r, err, rc = -1;
+
+	if (n > 0 && (ids = malloc(n * sizeof(*ids))) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		ids[i] = -1;
+		found[i] = 0;
+		strlist_free(&out[i]);
+	}
+	while (next < n || inflight > 0) {
+		while (inflight < DIR_READ_WINDOW && next < n) {
+			r = ldap_search_ext(d->ld, dns[next], LDAP_SCOPE_BASE,
+			    "(objectClass=*)", (char **)(uintptr_t)attrs, 0,
+			    NULL, NULL, &tv, 0, &ids[next]);
+			if (r != LDAP_SUCCESS) {
+				dir_report(d, r, "search");
+				goto out;
+			}
+			next++;
+			inflight++;
+		}
+		r = ldap_result(d->ld, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &res);
+		if (r <= 0) {
+			if (r == 0)
+				err = LDAP_TIMEOUT;
+			else
+				ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &err);
+			dir_report(d, err, "search");
+			goto out;
+		}
+		msgid = ldap_msgid(res);
+		for (idx = 0; idx < next && ids[idx] != msgid; idx++)
+			;
+		if (idx == next) {	/* not ours */
+			ldap_msgfree(res);
+			res = NULL;
+			continue;
+		}
+		inflight--;
+		ids[idx] = -1;
+		for (m = ldap_first_message(d->ld, res); m != NULL;
+		    m = ldap_next_message(d->ld, m)) {
+			if (ldap_msgtype(m) == LDAP_RES_SEARCH_ENTRY) {
+				found[idx] = 1;
+				if (dir_all(d->ld, m, attrs[0], &out[idx]) == -1) {
+					msg_err("out of memory");
+					goto out;
+				}
+			} else if (ldap_msgtype(m) == LDAP_RES_SEARCH_RESULT) {
+				r = ldap_parse_result(d->ld, m, &err, NULL, NULL,
+				    NULL, NULL, 0);
+				if (r == LDAP_SUCCESS && err != LDAP_SUCCESS &&
+				    err != LDAP_NO_SUCH_OBJECT) {
+					ldap_set_option(d->ld,
+					    LDAP_OPT_RESULT_CODE, &err);
+					dir_report(d, err, dns[idx]);
+					goto out;
+				}
+			}
+		}
+		ldap_msgfree(res);
+		res = NULL;
+	}
+	rc = 0;
+out:
+	ldap_msgfree(res);
+	free(ids);
+	return rc;
 }
 
 /* Fills an LDAPMod of single values; the bervals point into VALS. */

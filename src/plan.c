@@ -1,6 +1,7 @@
 /*
  * The plan: read-only work against the directory.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -535,41 +536,111 @@ out:
 	return rc;
 }
 
+/* Order of undo records: by DN (case-insensitively), then as given. */
+static int
+plan_undocmp(const void *a, const void *b, void *arg)
+{
+	const struct changes	*want = arg;
+	size_t			 i = *(const size_t *)a, j = *(const size_t *)b;
+	int			 c;
+
+	c = strcasecmp(want->v[i].dn, want->v[j].dn);
+	if (c != 0)
+		return c;
+	return i < j ? -1 : i > j;
+}
+
+/* Removes V from L (compared as AD does), keeping the order. */
+static void
+strlist_remove(struct strlist *l, const char *v)
+{
+	size_t	i;
+
+	for (i = 0; i < l->n; i++)
+		if (altsec_casecmp(l->v[i], v) == 0) {
+			free(l->v[i]);
+			memmove(&l->v[i], &l->v[i + 1],
+			    (l->n - i - 1) * sizeof(*l->v));
+			l->n--;
+			return;
+		}
+}
+
+/*
+ * Plans an undo.  The records of one entry (several files, or a record
+ * and its retry) are replayed in the order given onto the entry's values
+ * as they are now; what differs at the end becomes one modify.
+ */
 int
 plan_undo(struct dir *d, const struct changes *want, struct changes *out,
     size_t *missing)
 {
 	const struct change	*w;
 	struct change		*c;
-	struct strlist		 cur = { NULL, 0 };
-	size_t			 i, j;
-	int			 r, rc = -1;
+	struct strlist		*cur = NULL, state = { NULL, 0 };
+	char			**dns = NULL;
+	size_t			*order = NULL, g, e, k, i, j;
+	int			*found = NULL;
+	int			 rc = -1;
 
 	*missing = 0;
-	for (i = 0; i < want->n; i++) {
-		w = &want->v[i];
-		if ((r = dir_read_altsec(d, w->dn, &cur)) == -1)
-			goto out;
-		if (r == 1) {
-			msg_err("\"%s\": no such entry any more; its undo record "
-			    "is skipped", w->dn);
-			(*missing)++;
+	if (want->n == 0)
+		return 0;
+	if ((order = calloc(want->n, sizeof(*order))) == NULL)
+		goto oom;
+	for (i = 0; i < want->n; i++)
+		order[i] = i;
+	qsort_r(order, want->n, sizeof(*order), plan_undocmp,
+	    (void *)(uintptr_t)want);
+	/* one read per entry: the first record of each group */
+	if ((cur = calloc(want->n, sizeof(*cur))) == NULL ||
+	    (dns = calloc(want->n, sizeof(*dns))) == NULL ||
+	    (found = calloc(want->n, sizeof(*found))) == NULL)
+		goto oom;
+	for (g = 0, k = 0; g < want->n; g = e) {
+		for (e = g + 1; e < want->n && strcasecmp(want->v[order[g]].dn,
+		    want->v[order[e]].dn) == 0; e++)
+			;
+		dns[k++] = want->v[order[g]].dn;
+	}
+	if (dir_read_many(d, dns, k, cur, found) == -1)
+		goto out;
+	for (g = 0, k = 0; g < want->n; g = e, k++) {
+		for (e = g + 1; e < want->n && strcasecmp(want->v[order[g]].dn,
+		    want->v[order[e]].dn) == 0; e++)
+			;
+		if (!found[k]) {
+			msg_err("\"%s\": no such entry any more; %zu undo "
+			    "record%s skipped", dns[k], e - g, e - g > 1 ?
+			    "s are" : " is");
+			*missing += e - g;
 			continue;
 		}
-		if ((c = changes_add(out, w->dn)) == NULL)
+		strlist_free(&state);
+		for (j = 0; j < cur[k].n; j++)
+			if (strlist_add(&state, cur[k].v[j]) == -1)
+				goto oom;
+		if ((c = changes_add(out, dns[k])) == NULL)
 			goto oom;
-		for (j = 0; j < w->del.n; j++)
-			if (strlist_has(&cur, w->del.v[j]) &&
-			    !strlist_has(&c->del, w->del.v[j]) &&
-			    strlist_add(&c->del, w->del.v[j]) == -1)
+		for (i = g; i < e; i++) {
+			w = &want->v[order[i]];
+			for (j = 0; j < w->del.n; j++)
+				strlist_remove(&state, w->del.v[j]);
+			for (j = 0; j < w->add.n; j++)
+				if (!strlist_has(&state, w->add.v[j]) &&
+				    strlist_add(&state, w->add.v[j]) == -1)
+					goto oom;
+			for (j = 0; j < w->notes.n; j++)
+				if (strlist_add(&c->notes, w->notes.v[j]) == -1)
+					goto oom;
+		}
+		for (j = 0; j < cur[k].n; j++)
+			if (!strlist_has(&state, cur[k].v[j]) &&
+			    strlist_add(&c->del, cur[k].v[j]) == -1)
 				goto oom;
-		for (j = 0; j < w->add.n; j++)
-			if (!strlist_has(&cur, w->add.v[j]) &&
-			    !strlist_has(&c->add, w->add.v[j]) &&
-			    strlist_add(&c->add, w->add.v[j]) == -1)
-				goto oom;
-		for (j = 0; j < w->notes.n; j++)
-			if (strlist_add(&c->notes, w->notes.v[j]) == -1)
+		for (j = 0; j < state.n; j++)
+			if (!strlist_has(&cur[k], state.v[j]) &&
+			    strlist_add(&c->add, state.v[j]) == -1)
 				goto oom;
 		if (c->add.n == 0 && c->del.n == 0) {
 			/* already as the undo file wants it */
@@ -583,6 +654,12 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 oom:
 	msg_err("out of memory");
 out:
-	strlist_free(&cur);
+	for (i = 0; cur != NULL && i < want->n; i++)
+		strlist_free(&cur[i]);
+	strlist_free(&state);
+	free(cur);
+	free(dns);
+	free(found);
+	free(order);
 	return rc;
 }
