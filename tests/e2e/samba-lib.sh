@@ -18,6 +18,9 @@
 #   sb_dn NAME                  the user's DN, lower-cased
 #   sb_add_values NAME VALUE... add altSecurityIdentities values with
 #                               ldapmodify (not through certbulk)
+#   sb_stop / sb_restart        stop Samba, start it again on the same data
+#   sb_leaf FILE SERIAL SUBJ [EXT-LINE...]
+#                               a leaf with a UTF-8 subject (e2e_ca's key)
 
 SB_WAIT=${SB_WAIT:-180}
 E2E_BGPIDS=${E2E_BGPIDS:-}
@@ -97,4 +100,50 @@ sb_add_values() {
 		for v; do printf 'altSecurityIdentities: %s\n' "$v"; done
 		printf -- '-\n\n'
 	} | cb_ldap ldapmodify >/dev/null
+}
+
+# sb_stop: stop the Samba of $AD (its data stays).
+sb_stop() { "$E2E_DIRS/samba.sh" stop "$AD"; }
+
+# sb_restart: start Samba again on $AD with its data, configuration and
+# Kerberos ticket, as tests/dirs/samba.sh start does (which would copy the
+# template over the data); waits until LDAPS answers.
+sb_restart() {
+	local pid i
+	setsid samba -s "$AD/etc/smb.conf" -l "$AD/log" -F -M single \
+		</dev/null >>"$AD/log/samba.out" 2>&1 &
+	pid=$!
+	echo "$pid" >"$AD/samba.pid"
+	for ((i = 0; i < 600; i++)); do
+		cbd_alive "$pid" || break
+		if LDAPTLS_REQCERT=demand ldapsearch -x -H "$CB_URI_LDAPS" \
+			-o nettimeout=2 -b '' -s base -LLL 1.1 >/dev/null 2>&1; then
+			return 0
+		fi
+		sleep 0.05
+	done
+	tail -n 20 "$AD/log/samba.out" "$AD/log/log.samba" >&2
+	return 1
+}
+
+# sb_leaf FILE SERIAL SUBJECT [EXT-LINE...]: a PEM leaf from the e2e CA
+# whose subject is given as UTF-8 (openssl req -utf8; e2e_leaf's cn= would
+# read the bytes as Latin-1), with the given extension lines.
+sb_leaf() {
+	local file=$1 serial=$2 subj=$3 p=$T/pki
+	shift 3
+	{
+		echo 'basicConstraints = critical, CA:FALSE'
+		echo 'keyUsage = critical, digitalSignature'
+		echo 'extendedKeyUsage = clientAuth, 1.3.6.1.4.1.311.20.2.2'
+		printf '%s\n' "$@"
+	} >"$p/sb-leaf.ext"
+	openssl req -new -utf8 -key "$p/leaf.key" -subj "$subj" \
+		-out "$p/sb-leaf.csr" 2>"$p/sb-leaf.err" &&
+		openssl x509 -req -in "$p/sb-leaf.csr" -CA "$p/ca.pem" \
+			-CAkey "$p/ca.key" -set_serial "0x$serial" -days 3650 \
+			-extfile "$p/sb-leaf.ext" -out "$file" 2>>"$p/sb-leaf.err" || {
+		cat "$p/sb-leaf.err" >&2
+		return 1
+	}
 }
