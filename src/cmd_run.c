@@ -422,12 +422,8 @@ run_summary(const char *what, const struct plan_stats *ps,
 		    input_errors);
 	if (undo != NULL)
 		sbuf_printf(&b, "; undo file %s", undo);
-	if (b.s != NULL) {
-		if (msg_verbosity >= 0)
-			msg_note("%s", b.s);
-		else
-			msg_err("%s", b.s);
-	}
+	if (b.s != NULL)
+		msg_note("%s", b.s);	/* with -q: only in --log and syslog */
 	sbuf_reset(&b);
 }
 

@@ -31,15 +31,20 @@ msg_set_log(void *fp)
 	msg_log = fp;
 }
 
+/*
+ * Prints one message: on stderr when SHOW, and always to the --log file
+ * and syslog, which keep the run's record even with -q.
+ */
 static void
-msg_vput(const char *tag, const char *fmt, va_list ap)
+msg_vput(int show, const char *tag, const char *fmt, va_list ap)
 {
 	char		 text[4096], stamp[32];
 	time_t		 now;
 	struct tm	 tm;
 
 	vsnprintf(text, sizeof(text), fmt, ap);
-	fprintf(stderr, "%s: %s%s\n", msg_progname, tag, text);
+	if (show)
+		fprintf(stderr, "%s: %s%s\n", msg_progname, tag, text);
 	if (msg_syslog)
 		syslog(*tag == 'w' ? LOG_WARNING : *tag == '\0' ? LOG_ERR :
 		    LOG_NOTICE, "%s%s", tag, text);
@@ -52,32 +57,28 @@ msg_vput(const char *tag, const char *fmt, va_list ap)
 	}
 }
 
-#define MSG_BODY(tag)				\
+#define MSG_BODY(show, tag)			\
 	va_list	ap;				\
 	va_start(ap, fmt);			\
-	msg_vput(tag, fmt, ap);			\
+	msg_vput(show, tag, fmt, ap);		\
 	va_end(ap)
 
 void
 msg_err(const char *fmt, ...)
 {
-	MSG_BODY("");
+	MSG_BODY(1, "");
 }
 
 void
 msg_warn(const char *fmt, ...)
 {
-	if (msg_verbosity < 0)
-		return;
-	MSG_BODY("warning: ");
+	MSG_BODY(msg_verbosity >= 0, "warning: ");
 }
 
 void
 msg_note(const char *fmt, ...)
 {
-	if (msg_verbosity < 0)
-		return;
-	MSG_BODY("note: ");
+	MSG_BODY(msg_verbosity >= 0, "note: ");
 }
 
 void
@@ -85,7 +86,7 @@ msg_info(const char *fmt, ...)
 {
 	if (msg_verbosity < 1)
 		return;
-	MSG_BODY("");
+	MSG_BODY(1, "");
 }
 
 void
@@ -93,7 +94,7 @@ msg_debug(const char *fmt, ...)
 {
 	if (msg_verbosity < 2)
 		return;
-	MSG_BODY("debug: ");
+	MSG_BODY(1, "debug: ");
 }
 
 void

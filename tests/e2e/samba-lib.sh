@@ -19,6 +19,8 @@
 #   sb_add_values NAME VALUE... add altSecurityIdentities values with
 #                               ldapmodify (not through certbulk)
 #   sb_stop / sb_restart        stop Samba, start it again on the same data
+#   sb_freeze / sb_thaw         SIGSTOP / SIGCONT the Samba process (a hung
+#                               server: TCP still accepted by the kernel)
 #   sb_leaf FILE SERIAL SUBJ [EXT-LINE...]
 #                               a leaf with a UTF-8 subject (e2e_ca's key)
 
@@ -46,6 +48,7 @@ _sb_cleanup() {
 	for p in $E2E_BGPIDS; do
 		wait "$p" 2>/dev/null
 	done
+	sb_thaw
 	if [ -n "${AD:-}" ]; then
 		"$E2E_DIRS/samba.sh" stop "$AD" >/dev/null 2>&1 || rc=1
 	fi
@@ -100,6 +103,15 @@ sb_add_values() {
 		for v; do printf 'altSecurityIdentities: %s\n' "$v"; done
 		printf -- '-\n\n'
 	} | cb_ldap ldapmodify >/dev/null
+}
+
+SB_FROZEN=
+sb_freeze() {
+	SB_FROZEN=$(cat "$AD/samba.pid") && kill -STOP "$SB_FROZEN"
+}
+sb_thaw() {
+	[ -z "$SB_FROZEN" ] || kill -CONT "$SB_FROZEN" 2>/dev/null
+	SB_FROZEN=
 }
 
 # sb_stop: stop the Samba of $AD (its data stays).
