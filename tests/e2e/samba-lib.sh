@@ -82,6 +82,7 @@ sb_setup() {
 	done
 	eval "$env"
 	diag "samba start: $((($(date +%s%N) - t0) / 1000000)) ms"
+	# shellcheck disable=SC2034 # used by the tests
 	LDAPS=(-H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE" -b "$CB_BASE")
 	GSS=(-H "$CB_URI_LDAPS" -Y GSSAPI -b "$CB_BASE")
 }
