@@ -79,6 +79,8 @@ void		 dir_close(struct dir *);
 const char	*dir_base(const struct dir *);
 /* The URI in use, for messages and the undo file header. */
 const char	*dir_uri(const struct dir *);
+/* AD's NetBIOS name of the domain at the base, or NULL (not AD). */
+const char	*dir_netbios(const struct dir *);
 /* 1 if the server advertises the control or extension OID. */
 int		 dir_supports(const struct dir *, const char *oid);
 

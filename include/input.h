@@ -26,6 +26,7 @@ struct item {
 	char		*src;	/* owned: "users.csv:12" or a file path */
 	enum id_kind	 kind;
 	char		*ident;	/* owned; NULL for ID_MATCH */
+	char		*domain; /* owned: DOMAIN of DOMAIN\user, or NULL */
 	const struct cert *cert; /* owned by the input's pool */
 	unsigned	 types;	/* ALTSEC_BIT mask of forms wanted */
 	/* filled in by plan.c */

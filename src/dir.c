@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@ struct dir {
 	LDAP		*ld;
 	char		*uri;		/* owned */
 	char		*base;		/* owned */
+	char		*netbios;	/* owned: AD's NetBIOS domain, or NULL */
 	struct strlist	 features;	/* supportedControl + Extension */
 	struct berval	*txnid;		/* owned by libldap: ber_bvfree */
 	int		 alive;
@@ -68,7 +70,8 @@ dir_diag(struct dir *d)
 static void
 dir_report(struct dir *d, int rc, const char *what)
 {
-	char	*diag = dir_diag(d);
+	/* a timeout is ours: any diagnostic left is from something else */
+	char	*diag = rc == LDAP_TIMEOUT ? NULL : dir_diag(d);
 
 	msg_err("%s: %s: %s%s%s%s", d->uri, what, ldap_err2string(rc),
 	    diag && *diag ? " (" : "", diag ? diag : "",
@@ -419,7 +422,67 @@ dir_rootdse_cb(struct dir *d, LDAPMessage *e, void *arg)
 	(void)dir_all(d->ld, e, "supportedExtension", &d->features);
 	if ((dnc[0] = dir_first(d->ld, e, "defaultNamingContext")) == NULL)
 		dnc[0] = dir_first(d->ld, e, "namingContexts");
+	dnc[1] = dir_first(d->ld, e, "configurationNamingContext");
 	return 0;
+}
+
+static int
+dir_netbios_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	(void)arg;
+	if (d->netbios == NULL)
+		d->netbios = dir_first(d->ld, e, "nETBIOSName");
+	return 0;
+}
+
+/*
+ * AD: the NetBIOS name of the domain at BASE, from its crossRef in the
+ * Partitions container, so that DOMAIN\user can be checked.
+ */
+static void
+dir_read_netbios(struct dir *d, const char *config)
+{
+	struct berval	 in, out = { 0, NULL };
+	struct sbuf	 base = SBUF_INIT, f = SBUF_INIT;
+
+	in.bv_val = d->base;
+	in.bv_len = strlen(d->base);
+	if (ldap_bv2escaped_filter_value(&in, &out) != 0)
+		return;
+	sbuf_printf(&base, "CN=Partitions,%s", config);
+	sbuf_printf(&f, "(&(objectClass=crossRef)(nCName=%s))", out.bv_val);
+	ber_memfree(out.bv_val);
+	if (!base.oom && !f.oom)
+		(void)dir_search(d, base.s, LDAP_SCOPE_ONELEVEL, f.s,
+		    (const char *const []){ "nETBIOSName", NULL }, 0,
+		    dir_netbios_cb, NULL);
+	sbuf_reset(&base);
+	sbuf_reset(&f);
+}
+
+const char *
+dir_netbios(const struct dir *d)
+{
+	return d->netbios;
+}
+
+/*
+ * libldap 2.5 can spin in the TLS handshake forever when a server accepts
+ * the connection and then says nothing, whatever the network timeout.
+ * Connecting and binding run under this watchdog; nothing has been
+ * written anywhere yet, so leaving at once is safe.
+ */
+static void
+dir_watchdog(int sig)
+{
+	static const char	msg[] = ": no answer from the directory within "
+				    "the --timeout (connect, TLS handshake and "
+				    "bind)\n";
+
+	(void)sig;
+	(void)!write(STDERR_FILENO, msg_progname, strlen(msg_progname));
+	(void)!write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	_exit(3);	/* CB_EXIT_LDAP */
 }
 
 static int
@@ -442,6 +505,7 @@ dir_bind(struct dir *d, const struct dir_opts *o, int protected_conn,
 		*usage_err = 1;
 		goto out;
 	}
+	alarm((unsigned)d->timeout + 1);	/* the watchdog of dir_open */
 	if (o->simple) {
 		if (o->binddn != NULL && pw == NULL) {
 			msg_err("-D given without a password: use -y FILE or "
@@ -520,7 +584,8 @@ dir_open(const struct dir_opts *o, int *usage_err)
 {
 	struct dir	*d = NULL, *ret = NULL;
 	struct timeval	 tv;
-	char		*dnc = NULL, *uri = NULL, *defbase = NULL;
+	char		*dnc[2] = { NULL, NULL }, *uri = NULL, *defbase = NULL;
+	struct sigaction sa, oldsa;
 	const char	*scheme_end;
 	int		 r, v3 = LDAP_VERSION3, protected_conn;
 
@@ -558,14 +623,27 @@ dir_open(const struct dir_opts *o, int *usage_err)
 		*usage_err = 1;
 		goto out;
 	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = dir_watchdog;
+	sigemptyset(&sa.sa_mask);
+	(void)sigaction(SIGALRM, &sa, &oldsa);
+	/* connect with handshake, StartTLS, bind, root DSE: each may take
+	 * the timeout, and no more */
+	alarm((unsigned)d->timeout + 1);
 	if ((r = ldap_connect(d->ld)) != LDAP_SUCCESS) {
-		dir_report(d, r, "cannot connect");
+		/* libldap cannot tell a refused TLS certificate from silence */
+		dir_report(d, r, strncasecmp(d->uri, "ldaps:", 6) != 0 ?
+		    "cannot connect" : "cannot connect (if the server is up, "
+		    "check that its certificate verifies against TLS_CACERT "
+		    "and names the host in the URI)");
 		goto out;
 	}
 	if (o->starttls > 0 && strncasecmp(d->uri, "ldaps:", 6) != 0) {
+		alarm((unsigned)d->timeout + 1);
 		if ((r = ldap_start_tls_s(d->ld, NULL, NULL)) != LDAP_SUCCESS) {
 			dir_report(d, r, "StartTLS failed");
-			if (o->starttls > 1)
+			if (o->starttls > 1 || r == LDAP_SERVER_DOWN ||
+			    r == LDAP_CONNECT_ERROR)
 				goto out;
 			msg_warn("%s: going on without StartTLS (use -ZZ to "
 			    "require it)", d->uri);
@@ -574,12 +652,14 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	scheme_end = strstr(d->uri, "://");
 	protected_conn = ldap_tls_inplace(d->ld) || (scheme_end != NULL &&
 	    scheme_end - d->uri == 5 && strncasecmp(d->uri, "ldapi", 5) == 0);
+	alarm(0);	/* -W may wait for a person; dir_bind re-arms */
 	if (dir_bind(d, o, protected_conn, usage_err) == -1)
 		goto out;
+	alarm((unsigned)d->timeout + 1);
 	if (dir_search(d, "", LDAP_SCOPE_BASE, "(objectClass=*)",
 	    (const char *const []){ "defaultNamingContext", "namingContexts",
-	    "supportedControl", "supportedExtension", NULL }, 0,
-	    dir_rootdse_cb, &dnc) != 0) {
+	    "configurationNamingContext", "supportedControl",
+	    "supportedExtension", NULL }, 0, dir_rootdse_cb, dnc) != 0) {
 		msg_err("%s: cannot read the root DSE", d->uri);
 		goto out;
 	}
@@ -588,8 +668,8 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	else if (ldap_get_option(d->ld, LDAP_OPT_DEFBASE, &defbase) ==
 	    LDAP_OPT_SUCCESS && defbase != NULL && *defbase != '\0')
 		d->base = strdup(defbase);
-	else if (dnc != NULL)
-		d->base = strdup(dnc);
+	else if (dnc[0] != NULL)
+		d->base = strdup(dnc[0]);
 	else {
 		msg_err("%s: no search base: the server names no default "
 		    "naming context; give -b BASE", d->uri);
@@ -598,12 +678,18 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	}
 	if (d->base == NULL)
 		goto out;
-	msg_info("connected to %s, base %s", d->uri, d->base);
+	if (dnc[1] != NULL)
+		dir_read_netbios(d, dnc[1]);
+	msg_info("connected to %s, base %s%s%s", d->uri, d->base,
+	    d->netbios ? ", domain " : "", d->netbios ? d->netbios : "");
 	ret = d;
 	d = NULL;
 out:
+	alarm(0);
+	(void)sigaction(SIGALRM, &oldsa, NULL);
 	ldap_memfree(defbase);
-	free(dnc);
+	free(dnc[0]);
+	free(dnc[1]);
 	dir_close(d);
 	return ret;
 }
@@ -620,6 +706,7 @@ dir_close(struct dir *d)
 	strlist_free(&d->features);
 	free(d->uri);
 	free(d->base);
+	free(d->netbios);
 	free(d);
 }
 

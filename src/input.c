@@ -43,6 +43,7 @@ input_free(struct input *in)
 	for (i = 0; i < in->n; i++) {
 		free(in->items[i].src);
 		free(in->items[i].ident);
+		free(in->items[i].domain);
 		for (t = 0; t < ALTSEC_NTYPES; t++)
 			free(in->items[i].values[t]);
 	}
@@ -69,7 +70,8 @@ input_guess_kind(const char *s)
  */
 static long
 input_add(struct input *in, const char *src, enum id_kind kind,
-    const char *ident, struct certset *set, unsigned types)
+    const char *ident, const char *domain, struct certset *set,
+    unsigned types)
 {
 	struct item	*v, *it;
 	struct sbuf	 b = SBUF_INIT;
@@ -108,13 +110,16 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 			sbuf_puts(&b, src);
 		it->src = sbuf_done(&b);
 		it->ident = ident ? strdup(ident) : NULL;
+		it->domain = domain ? strdup(domain) : NULL;
 		it->kind = kind;
 		it->cert = in->pool.v[base + i];
 		it->types = types;
 		it->acct = -1;
-		if (it->src == NULL || (ident && it->ident == NULL)) {
+		if (it->src == NULL || (ident && it->ident == NULL) ||
+		    (domain && it->domain == NULL)) {
 			free(it->src);
 			free(it->ident);
+			free(it->domain);
 			set->n = 0;
 			return -1;
 		}
@@ -274,6 +279,7 @@ csv_row(int term, void *arg)
 	struct certset	 set = { NULL, 0 };
 	struct sbuf	 label = SBUF_INIT, path = SBUF_INIT;
 	const char	*ident, *certv, *typev, *bad;
+	char		*domain = NULL;
 	enum id_kind	 kind;
 	unsigned	 types = c->types;
 	size_t		 i;
@@ -318,9 +324,15 @@ csv_row(int term, void *arg)
 	kind = input_cols[c->idcol].kind;
 	if (c->idcol == COL_USER) {
 		kind = input_guess_kind(ident);
-		/* DOMAIN\user: the NetBIOS domain is this directory's */
-		if (kind == ID_SAM && strchr(ident, '\\') != NULL)
-			ident = strrchr(ident, '\\') + 1;
+		/* DOMAIN\user: the plan checks DOMAIN against the directory */
+		if (kind == ID_SAM && strchr(ident, '\\') != NULL) {
+			if ((domain = strndup(ident, (size_t)(strchr(ident,
+			    '\\') - ident))) == NULL) {
+				c->oom = 1;
+				goto out;
+			}
+			ident = strchr(ident, '\\') + 1;
+		}
 	}
 	if (kind == ID_SID && (strncasecmp(ident, "S-1-", 4) != 0 ||
 	    strspn(ident + 4, "0123456789-") != strlen(ident + 4))) {
@@ -346,7 +358,8 @@ csv_row(int term, void *arg)
 		sbuf_reset(&label);
 		sbuf_printf(&label, "%s:%lu", c->path, c->line);
 	}
-	if ((n = input_add(c->in, label.s, kind, ident, &set, types)) < 0) {
+	if ((n = input_add(c->in, label.s, kind, ident, domain, &set,
+	    types)) < 0) {
 		c->oom = 1;
 		goto out;
 	}
@@ -359,6 +372,7 @@ csv_row(int term, void *arg)
 bad:
 	c->in->errors++;
 out:
+	free(domain);
 	certset_free(&set);
 	sbuf_reset(&label);
 	sbuf_reset(&path);
@@ -580,7 +594,8 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 			in->errors++;
 			continue;
 		}
-		if (input_add(in, files.v[i], ID_MATCH, NULL, &set, types) < 0) {
+		if (input_add(in, files.v[i], ID_MATCH, NULL, NULL, &set,
+		    types) < 0) {
 			msg_err("out of memory");
 			goto out;
 		}

@@ -188,16 +188,30 @@ plan_keys_free(struct plan_keys *pk)
 /* The lookups that name each item's account. */
 static int
 plan_lookup_keys(struct input *in, const struct plan_opts *o,
-    struct plan_keys *pk, struct plan_stats *st)
+    const char *netbios, struct plan_keys *pk, struct plan_stats *st)
 {
 	struct item	*it;
 	const struct cert *c;
 	size_t		 i, before;
+	int		 unchecked = 0;
 
 	for (i = 0; i < in->n; i++) {
 		it = &in->items[i];
 		if (it->failed)
 			continue;
+		/* DOMAIN\user must name this directory's domain */
+		if (it->domain != NULL && netbios != NULL &&
+		    strcasecmp(it->domain, netbios) != 0) {
+			msg_err("%s: %s\\%s names the domain %s, but this "
+			    "directory is %s; not mapped", it->src, it->domain,
+			    it->ident, it->domain, netbios);
+			plan_refuse(it, st);
+			continue;
+		}
+		if (it->domain != NULL && netbios == NULL && !unchecked++)
+			msg_note("the directory names no NetBIOS domain (not "
+			    "Active Directory?): DOMAIN\\user rows are taken "
+			    "as this directory's users");
 		if (it->kind != ID_MATCH) {
 			if (plan_key(pk, i, input_kind_attr(it->kind),
 			    it->ident) == -1)
@@ -518,7 +532,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	memset(st, 0, sizeof(*st));
 	st->items = in->n;
 	plan_values(in, o, st);
-	if (plan_lookup_keys(in, o, &pk, st) == -1) {
+	if (plan_lookup_keys(in, o, dir_netbios(d), &pk, st) == -1) {
 		msg_err("out of memory");
 		goto out;
 	}
