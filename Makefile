@@ -70,6 +70,7 @@ asan:
 	    SAN='-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all' \
 	    CFLAGS='-O1 -g' build-asan/certbulk units
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp):print_suppressions=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	UNITDIR=$(abspath build-asan)/tests CERTBULK=$(abspath build-asan/certbulk) \
 	    prove --exec bash $(PROVEFLAGS) $(TESTS)
