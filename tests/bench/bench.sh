@@ -44,7 +44,7 @@ t() {	# t LABEL COMMAND...: prints seconds and rate
 undo_last() { "$CERTBULK" "${LDAP[@]}" undo "$(ls "$work"/state/undo-*.ldif | tail -1)"; }
 
 echo "certbulk benchmark: $N accounts, $KIND on loopback, $(nproc) cores"
-t "show (read + compute, 1 process)" "$CERTBULK" show --tsv "$work"/data/certs/bench1*.cer
+t "show (read + compute, 1 process)" "$CERTBULK" show -q --tsv "$work"/data/certs/*.cer
 t "preview (lookups + plan)" "$CERTBULK" "${LDAP[@]}" -n --csv "$work/data/users.csv"
 for w in 1 8 32 128; do
 	t "apply --window $w" "$CERTBULK" "${LDAP[@]}" --window "$w" --csv "$work/data/users.csv"
