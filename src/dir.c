@@ -82,6 +82,34 @@ dir_report(struct dir *d, int rc, const char *what)
 		d->alive = 0;
 }
 
+/*
+ * Waits for the reply to MSGID (or any, LDAP_RES_ANY), all of it (ALL) or
+ * the next message.  Returns 0 with *RES set (the caller frees it), or -1
+ * after reporting WHAT: a timeout (the request is abandoned) or a failed
+ * connection, which leaves the connection dead.
+ */
+static int
+dir_wait(struct dir *d, int msgid, int all, LDAPMessage **res,
+    const char *what)
+{
+	struct timeval	tv = { d->timeout, 0 };
+	int		r, err = LDAP_TIMEOUT;
+
+	*res = NULL;
+	if ((r = ldap_result(d->ld, msgid, all ? LDAP_MSG_ALL : LDAP_MSG_ONE,
+	    &tv, res)) > 0)
+		return 0;
+	if (r == 0 && msgid != LDAP_RES_ANY)
+		(void)ldap_abandon_ext(d->ld, msgid, NULL, NULL);
+	if (r < 0)
+		ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &err);
+	dir_report(d, err, what);
+	d->alive = 0;
+	ldap_msgfree(*res);
+	*res = NULL;
+	return -1;
+}
+
 int
 dir_sid_to_bin(const char *sid, unsigned char *out, size_t *len)
 {
@@ -345,19 +373,8 @@ dir_search(struct dir *d, const char *base, int scope, const char *filter,
 			goto out;
 		}
 		for (done = 0; !done; ) {
-			r = ldap_result(d->ld, msgid, LDAP_MSG_ONE, &tv, &res);
-			if (r <= 0) {
-				if (r == 0) {
-					ldap_abandon_ext(d->ld, msgid, NULL,
-					    NULL);
-					dir_report(d, LDAP_TIMEOUT, what);
-				} else {
-					ldap_get_option(d->ld,
-					    LDAP_OPT_RESULT_CODE, &err);
-					dir_report(d, err, what);
-				}
+			if (dir_wait(d, msgid, 0, &res, what) == -1)
 				goto out;
-			}
 			for (m = ldap_first_message(d->ld, res); m != NULL;
 			    m = ldap_next_message(d->ld, m)) {
 				switch (ldap_msgtype(m)) {
@@ -1048,15 +1065,8 @@ dir_read_many(struct dir *d, char *const *dns, size_t n, struct strlist *out,
 			next++;
 			inflight++;
 		}
-		r = ldap_result(d->ld, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &res);
-		if (r <= 0) {
-			if (r == 0)
-				err = LDAP_TIMEOUT;
-			else
-				ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &err);
-			dir_report(d, err, "search");
+		if (dir_wait(d, LDAP_RES_ANY, 1, &res, "search") == -1)
 			goto out;
-		}
 		msgid = ldap_msgid(res);
 		for (idx = 0; idx < next && ids[idx] != msgid; idx++)
 			;
@@ -1170,22 +1180,13 @@ out:
 int
 dir_mod_wait(struct dir *d, int *msgid, int *rc, char **diag)
 {
-	struct timeval	 tv = { d->timeout, 0 };
 	LDAPMessage	*res = NULL;
 	char		*text = NULL;
-	int		 r, err;
+	int		 r;
 
-	r = ldap_result(d->ld, LDAP_RES_ANY, LDAP_MSG_ALL, &tv, &res);
-	if (r <= 0) {
-		if (r == 0)
-			err = LDAP_TIMEOUT;
-		else
-			ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &err);
-		dir_report(d, err, "waiting for modify replies");
-		d->alive = 0;
-		ldap_msgfree(res);
+	if (dir_wait(d, LDAP_RES_ANY, 1, &res, "waiting for modify replies") ==
+	    -1)
 		return -1;
-	}
 	*msgid = ldap_msgid(res);
 	r = ldap_parse_result(d->ld, res, rc, NULL, &text, NULL, NULL, 1);
 	if (r != LDAP_SUCCESS)
@@ -1219,7 +1220,6 @@ dir_txn_begin(struct dir *d)
 int
 dir_txn_end(struct dir *d, int commit, int *failed)
 {
-	struct timeval	 tv = { d->timeout, 0 };
 	LDAPMessage	*res = NULL;
 	struct berval	*data = NULL;
 	BerElement	*ber = NULL;
@@ -1236,15 +1236,8 @@ dir_txn_end(struct dir *d, int commit, int *failed)
 		dir_report(d, r, "transaction end");
 		return -1;
 	}
-	if ((r = ldap_result(d->ld, msgid, LDAP_MSG_ALL, &tv, &res)) <= 0) {
-		if (r == 0)
-			err = LDAP_TIMEOUT;
-		else
-			ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &err);
-		dir_report(d, err, "transaction end");
-		d->alive = 0;
+	if (dir_wait(d, msgid, 1, &res, "transaction end") == -1)
 		goto out;
-	}
 	if ((r = ldap_parse_result(d->ld, res, &err, NULL, &text, NULL, NULL,
 	    0)) != LDAP_SUCCESS)
 		err = r;
