@@ -31,6 +31,11 @@
 #   e2e_closed_port             a loopback TCP port nothing listens on
 #   e2e_ldif_pairs FILE         "dn<TAB>op<TAB>value" per value in an LDIF
 #                               (dn lower-cased), sorted
+#   e2e_records UNDOFILE        how many records an undo file holds
+#   e2e_killrun STATE CSV rec N | time S
+#                               a run killed -9 once its undo file holds N
+#                               records, or after S seconds (KRC: status;
+#                               KWIN: --window, default 1)
 
 E2E_DIRS=$TOP/tests/dirs
 . "$E2E_DIRS/common.sh"
@@ -382,4 +387,34 @@ e2e_dn() {
 # (or the file given).
 e2e_undo_file() {
 	sed -n 's/^certbulk: note: undo file: //p' "${1:-$T/err}" | head -n 1
+}
+
+# e2e_records UNDOFILE: how many records the undo file holds
+e2e_records() { grep -c '^# certbulk-record: ' "$1"; }
+
+# e2e_killrun STATE CSV rec N | time SECONDS: a run over CSV (state folder
+# STATE, --window ${KWIN:-1}) killed -9 once its undo file holds N records,
+# or after SECONDS; its exit status in KRC.
+e2e_killrun() {
+	local state=$1 csv=$2 i f n
+	shift 2
+	: >"$T/k.err"
+	e2e_bg "$T/k.out" "$T/k.err" "${LDAPS[@]}" --state-dir "$state" \
+		--window "${KWIN:-1}" --csv "$csv"
+	if [ "$1" = time ]; then
+		sleep "$2"
+	else
+		for ((i = 0; i < 2000; i++)); do
+			f=$(e2e_undo_file "$T/k.err")
+			if [ -n "$f" ] && [ -f "$f" ]; then
+				n=$(e2e_records "$f")
+				[ "$n" -ge "$2" ] && break
+			fi
+			kill -0 "$BGPID" 2>/dev/null || break
+			sleep 0.001
+		done
+	fi
+	kill -KILL "$BGPID" 2>/dev/null
+	wait "$BGPID" 2>/dev/null
+	KRC=$?
 }

@@ -108,7 +108,7 @@ user_is() {	# user_is NAME DESC VALUE...: exactly these values
 	is "$(cb_user_altsec "$n" | e2e_norm | LC_ALL=C sort)" \
 		"$(printf '%s\n' "$@" | e2e_norm | LC_ALL=C sort)" "$d"
 }
-records() { grep -c '^# certbulk-record: ' "$1"; }
+records() { e2e_records "$1"; }
 # status_of UNDOFILE DN: the status of the record for DN
 status_of() {
 	awk -v dn="$2" '/^# certbulk-record: / { st = $5 }
@@ -346,31 +346,7 @@ same_content D0 "1100 accounts: undo restores the directory"
 # ---------------------------------------------------------------- kill -9
 KS=$T/st-kill
 prev=0
-# killrun rec N | time SECONDS: a bulk run killed -9 after its undo file
-# holds N records, or after SECONDS
-killrun() {
-	local i f n
-	: >"$T/k.err"
-	e2e_bg "$T/k.out" "$T/k.err" "${LDAPS[@]}" --state-dir "$KS" \
-		--window "${KWIN:-1}" --csv "$W/bulk.csv"
-	if [ "$1" = time ]; then
-		sleep "$2"
-	else
-		for ((i = 0; i < 1000; i++)); do
-			f=$(e2e_undo_file "$T/k.err")
-			if [ -n "$f" ] && [ -f "$f" ]; then
-				n=$(records "$f")
-				[ "$n" -ge "$2" ] && break
-			fi
-			kill -0 "$BGPID" 2>/dev/null || break
-			sleep 0.002
-		done
-	fi
-	kill -KILL "$BGPID" 2>/dev/null
-	wait "$BGPID" 2>/dev/null
-	KRC=$?
-}
-killrun time 0.02
+e2e_killrun "$KS" "$W/bulk.csv" time 0.02
 is "$KRC" 137 "kill -9 at 0.02 s: killed"
 m=$(e2e_count_mapped)
 diag "after kill -9 at 0.02 s: $m accounts mapped"
@@ -378,7 +354,7 @@ prev=$m
 # --window 1, then the default window (32 records journaled ahead of the replies)
 for n in 50:1 300:1 200:32; do
 	KWIN=${n#*:}
-	killrun rec "${n%:*}"
+	e2e_killrun "$KS" "$W/bulk.csv" rec "${n%:*}"
 	m=$(e2e_count_mapped)
 	[ "$KRC" = 137 ] && [ "$m" -gt "$prev" ] && [ "$m" -lt 1100 ]
 	ok $? "kill -9 after ${n%:*} undo records (--window $KWIN): the run was cut short ($prev -> $m accounts mapped)"
@@ -386,7 +362,7 @@ for n in 50:1 300:1 200:32; do
 done
 KWIN=1
 for s in 0.1 0.3; do
-	killrun time $s
+	e2e_killrun "$KS" "$W/bulk.csv" time $s
 	m=$(e2e_count_mapped)
 	diag "after kill -9 at $s s: $m accounts mapped (exit $KRC)"
 done

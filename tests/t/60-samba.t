@@ -137,7 +137,7 @@ same_strict() {		# same_strict NAME DESC: cb_dump strict equals $T/NAME
 	same_file "$T/now" "$T/$1" "$2"
 }
 nfiles() { find "$1" -name 'undo-*.ldif' 2>/dev/null | wc -l; }
-records() { grep -c '^# certbulk-record: ' "$1"; }
+records() { e2e_records "$1"; }
 undo_ok() {	# undo_ok FILE DESC [LDAP OPTIONS...]: certbulk undo FILE
 	local f=$1 d=$2
 	shift 2
@@ -566,39 +566,15 @@ same_content D0 "--window 64: undo restores the directory"
 
 # kill -9 in the middle, at several points, then a full run converges
 KS=$T/st-kill
-# killrun rec N | time SECONDS: a bulk run killed -9 once its undo file
-# holds N records, or after SECONDS
-killrun() {
-	local i f n
-	: >"$T/k.err"
-	e2e_bg "$T/k.out" "$T/k.err" "${LDAPS[@]}" --state-dir "$KS" \
-		--window "${KWIN:-1}" --csv "$W/bulk.csv"
-	if [ "$1" = time ]; then
-		sleep "$2"
-	else
-		for ((i = 0; i < 2000; i++)); do
-			f=$(e2e_undo_file "$T/k.err")
-			if [ -n "$f" ] && [ -f "$f" ]; then
-				n=$(records "$f")
-				[ "$n" -ge "$2" ] && break
-			fi
-			kill -0 "$BGPID" 2>/dev/null || break
-			sleep 0.001
-		done
-	fi
-	kill -KILL "$BGPID" 2>/dev/null
-	wait "$BGPID" 2>/dev/null
-	KRC=$?
-}
 prev=0
 KWIN=1
-killrun time 0.02
+e2e_killrun "$KS" "$W/bulk.csv" time 0.02
 m=$(e2e_count_mapped)
 diag "after kill -9 at 0.02 s: $m accounts mapped (exit $KRC)"
 prev=$m
 for n in 40:1 80:1 40:32; do
 	KWIN=${n#*:}
-	killrun rec "${n%:*}"
+	e2e_killrun "$KS" "$W/bulk.csv" rec "${n%:*}"
 	m=$(e2e_count_mapped)
 	[ "$KRC" = 137 ] && [ "$m" -gt "$prev" ] && [ "$m" -lt 300 ]
 	ok $? "kill -9 after ${n%:*} undo records (--window $KWIN): cut short ($prev -> $m accounts mapped, exit $KRC)"
