@@ -343,6 +343,8 @@ undo_read(const char *path, struct changes *out, size_t *bad)
 		start = line + 1;
 		if ((r = ldif_read_record(fp, &line, &buf, &buflen)) <= 0)
 			break;
+		if (buf == NULL)	/* libldap may say "a record" and give none */
+			continue;
 		if (undo_parse(path, start, buf, out, &skip) == -1)
 			(*bad)++;
 		else if (skip)

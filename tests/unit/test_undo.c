@@ -92,6 +92,11 @@ main(void)
 	changes_free(&back);
 	tap_ok(undo_read("/nonexistent/undo.ldif", &back, &bad) == -1,
 	    "a missing file fails");
+	/* fuzz_undo crash: ldif_read_record reported a record, gave no buffer */
+	write_file(bad_path, "1-\n\n-\n\n1\n\n-");
+	tap_ok(undo_read(bad_path, &back, &bad) == 0 && back.n == 0,
+	    "a file of dashes and digits reads as nothing, without a crash");
+	changes_free(&back);
 
 	changes_free(&cs);
 	unlink(path);
