@@ -11,6 +11,7 @@
 /* The two globals the program has: its name and how talkative it is. */
 extern const char	*msg_progname;
 extern int		 msg_verbosity;	/* -1 quiet, 0 normal, 1.. -v */
+#define MSG_SILENT	(-2)	/* not even errors: the fuzzers */
 
 #define MSG_FMT(a, b) __attribute__((format(printf, a, b)))
 

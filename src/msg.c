@@ -66,7 +66,7 @@ msg_vput(int show, const char *tag, const char *fmt, va_list ap)
 void
 msg_err(const char *fmt, ...)
 {
-	MSG_BODY(1, "");
+	MSG_BODY(msg_verbosity > MSG_SILENT, "");
 }
 
 void

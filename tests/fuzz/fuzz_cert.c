@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t		 i;
 	int		 t, fb;
 
-	msg_verbosity = -1;
+	msg_verbosity = MSG_SILENT;
 	if (cert_read_mem("fuzz", data, size, 1, &set) == 0)
 		for (i = 0; i < set.n; i++)
 			for (t = 0; t < ALTSEC_NTYPES; t++) {

@@ -18,7 +18,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char		 path[] = "/tmp/fuzz-csv-XXXXXX";
 	int		 fd;
 
-	msg_verbosity = -1;
+	msg_verbosity = MSG_SILENT;
 	if ((fd = mkstemp(path)) == -1)
 		return 0;
 	if (write(fd, data, size) == (ssize_t)size) {

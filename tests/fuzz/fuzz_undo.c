@@ -20,7 +20,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t		 bad;
 	int		 fd;
 
-	msg_verbosity = -1;
+	msg_verbosity = MSG_SILENT;
 	if ((fd = mkstemp(path)) == -1)
 		return 0;
 	if (write(fd, data, size) == (ssize_t)size)
