@@ -146,7 +146,7 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 	o->match = MATCH_SID | MATCH_UPN | MATCH_EMAIL;
 	o->window = 32;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "b:cD:hH:no:O:qR:U:vWxX:y:Y:Z",
+	while ((ch = getopt_long(argc, argv, "b:cD:hH:no:O:qR:U:vw:WxX:y:Y:Z",
 	    run_longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'b': o->dir.base = optarg; break;
@@ -161,6 +161,12 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 		case 'U': o->dir.authcid = optarg; break;
 		case 'v': msg_verbosity++; break;
 		case 'W': o->dir.prompt = 1; break;
+		case 'w':
+			/* ldapmodify's -w: every user on the host could read it */
+			explicit_bzero(optarg, strlen(optarg));
+			msg_err("-w: a password on the command line is visible to "
+			    "every user of this host; use -y FILE or -W");
+			return -1;
 		case 'x': o->dir.simple = 1; break;
 		case 'X': o->dir.authzid = optarg; break;
 		case 'y': o->dir.pwfile = optarg; break;
