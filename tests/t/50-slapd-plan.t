@@ -459,5 +459,14 @@ check_user star
 check_user starX
 check_user parenx
 
+# ldapmodify's -w puts the password where every user can read it
+e2e_run -H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -w "$(cat "$CB_PWFILE")" -n \
+	--csv "$W/ids.csv"
+is "$RC" 2 "-w (password on the command line): exit status 2"
+grep -q -- '-w: a password on the command line' "$T/err"
+ok_diag $? "-w: the reason is given"
+[ ! -s "$T/out" ]
+ok $? "-w: nothing planned"
+
 diag "50-slapd-plan.t: ${SECONDS} s"
 done_testing
