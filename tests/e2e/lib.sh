@@ -32,6 +32,8 @@
 #   e2e_ldif_pairs FILE         "dn<TAB>op<TAB>value" per value in an LDIF
 #                               (dn lower-cased), sorted
 #   e2e_records UNDOFILE        how many records an undo file holds
+#   e2e_undo_newest_first DIR   certbulk undo of every undo file in DIR,
+#                               newest first; status 1 if any failed
 #   e2e_killrun STATE CSV rec N | time S
 #                               a run killed -9 once its undo file holds N
 #                               records, or after S seconds (KRC: status;
@@ -417,4 +419,20 @@ e2e_killrun() {
 	kill -KILL "$BGPID" 2>/dev/null
 	wait "$BGPID" 2>/dev/null
 	KRC=$?
+}
+
+# e2e_undo_newest_first DIR: undo every undo file of DIR, newest first
+# (names sort by time), each with its own run; 1 if any of them failed.
+e2e_undo_newest_first() {
+	local f bad=0
+	ls "$1"/undo-*.ldif | LC_ALL=C sort -r >"$T/kfiles"
+	diag "$(wc -l <"$T/kfiles") undo files in $1"
+	while IFS= read -r f; do
+		e2e_run "${LDAPS[@]}" --state-dir "$T/undo-st" undo "$f"
+		if [ "$RC" != 0 ]; then
+			bad=1
+			diag "undo $f: exit $RC: $(head -c 1000 "$T/err")"
+		fi
+	done <"$T/kfiles"
+	return $bad
 }

@@ -369,18 +369,8 @@ done
 e2e_run "${LDAPS[@]}" --state-dir "$KS" --csv "$W/bulk.csv"
 exit_is 0 "after the kills, a full run"
 same_content FB "after the kills: the same final state as an uninterrupted run"
-# undo every file, newest first (names sort by time)
-ls "$KS"/undo-*.ldif | LC_ALL=C sort -r >"$T/kfiles"
-diag "kill -9: $(wc -l <"$T/kfiles") undo files"
-bad=0
-while IFS= read -r f; do
-	e2e_run "${LDAPS[@]}" --state-dir "$T/undo-st" undo "$f"
-	if [ "$RC" != 0 ]; then
-		bad=1
-		diag "undo $f: exit $RC: $(head -c 1000 "$T/err")"
-	fi
-done <"$T/kfiles"
-is "$bad" 0 "after the kills: every undo file undoes (newest first) with exit 0"
+e2e_undo_newest_first "$KS"
+ok $? "after the kills: every undo file undoes (newest first) with exit 0"
 same_content D0 "after the kills: the undo files restore the directory"
 
 # ------------------------------------------------- server stopped mid-run
