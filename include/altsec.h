@@ -46,7 +46,8 @@ char	*altsec_value(const struct cert *c, enum altsec_type t,
 
 /*
  * Compares two values the way AD does for this attribute (Unicode string
- * syntax, case-insensitive: ASCII letters folded, other bytes exact).
+ * syntax, case-insensitive: letters folded to lower case, in UTF-8 too;
+ * bytes that are not UTF-8 compare as themselves).  A total order.
  */
 int	altsec_casecmp(const char *a, const char *b);
 

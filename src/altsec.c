@@ -1,9 +1,12 @@
+#include <locale.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <wctype.h>
 
 #include "altsec.h"
 #include "sbuf.h"
+#include "utf8.h"
 
 static const char *const altsec_names[ALTSEC_NTYPES] = {
 	"X509IssuerSerialNumber",
@@ -141,10 +144,52 @@ fail:
 	return NULL;
 }
 
+/*
+ * Folds one code point to lower case with the C.UTF-8 locale's tables
+ * (locale-independent), so that Müller and MÜLLER compare equal as they
+ * do in AD.  Made once; if the locale is missing only ASCII is folded.
+ */
+static unsigned long
+altsec_fold(unsigned long cp)
+{
+	static locale_t	loc;
+	static int	tried;
+
+	if (cp < 0x80)
+		return cp >= 'A' && cp <= 'Z' ? cp + 32 : cp;
+	if (!tried) {
+		tried = 1;
+		loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+	}
+	return loc != (locale_t)0 ? (unsigned long)towlower_l((wint_t)cp, loc) :
+	    cp;
+}
+
 int
 altsec_casecmp(const char *a, const char *b)
 {
-	return strcasecmp(a, b);
+	size_t		 na = strlen(a), nb = strlen(b), la, lb;
+	unsigned long	 ca, cb;
+
+	while (na > 0 && nb > 0) {
+		if ((unsigned char)*a < 0x80 && (unsigned char)*b < 0x80) {
+			ca = altsec_fold((unsigned char)*a);
+			cb = altsec_fold((unsigned char)*b);
+			la = lb = 1;
+		} else {
+			la = utf8_get(a, na, &ca);
+			lb = utf8_get(b, nb, &cb);
+			ca = altsec_fold(ca);
+			cb = altsec_fold(cb);
+		}
+		if (ca != cb)
+			return ca < cb ? -1 : 1;
+		a += la;
+		na -= la;
+		b += lb;
+		nb -= lb;
+	}
+	return na > 0 ? 1 : nb > 0 ? -1 : 0;
 }
 
 int

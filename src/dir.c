@@ -18,6 +18,7 @@
 #include <ldap.h>
 #include <sasl/sasl.h>
 
+#include "altsec.h"
 #include "dir.h"
 #include "msg.h"
 #include "sbuf.h"
@@ -890,7 +891,7 @@ dir_matches(const struct account *a, const struct dir_key *k)
 		return a->sid && strcasecmp(a->sid, k->value) == 0;
 	if (strcasecmp(k->attr, "altSecurityIdentities") == 0) {
 		for (i = 0; i < a->altsec.n; i++)
-			if (strcasecmp(a->altsec.v[i], k->value) == 0)
+			if (altsec_casecmp(a->altsec.v[i], k->value) == 0)
 				return 1;
 	}
 	return 0;

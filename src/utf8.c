@@ -35,6 +35,22 @@ utf8_seqlen(const char *s, size_t n)
 	return len;
 }
 
+size_t
+utf8_get(const char *s, size_t n, unsigned long *cp)
+{
+	const unsigned char	*p = (const unsigned char *)s;
+	size_t			 len = utf8_seqlen(s, n), i;
+
+	if (len <= 1) {
+		*cp = p[0];
+		return 1;
+	}
+	*cp = p[0] & (len == 2 ? 0x1f : len == 3 ? 0x0f : 0x07);
+	for (i = 1; i < len; i++)
+		*cp = (*cp << 6) | (p[i] & 0x3f);
+	return len;
+}
+
 int
 utf8_valid(const char *p, size_t n)
 {

@@ -101,5 +101,16 @@ main(void)
 	    "values compare case-insensitively");
 	tap_ok(altsec_casecmp("X509:<S>CN=a b", "X509:<S>CN=a  b") != 0,
 	    "spaces matter");
+	tap_ok(altsec_casecmp("X509:<S>CN=M\xc3\xbcller",
+	    "X509:<S>CN=M\xc3\x9cLLER") == 0, "non-ASCII letters fold too");
+	tap_ok(altsec_casecmp("X509:<S>CN=\xd0\x98\xd0\xb2\xd0\xb0\xd0\xbd",
+	    "x509:<s>cn=\xd0\xb8\xd0\x92\xd0\x90\xd0\x9d") == 0,
+	    "Cyrillic folds");
+	tap_ok(altsec_casecmp("X509:<S>CN=M\xc3\xbcller", "X509:<S>CN=Muller") != 0,
+	    "accents are not dropped");
+	tap_ok(altsec_casecmp("a", "ab") < 0 && altsec_casecmp("ab", "a") > 0,
+	    "a prefix sorts first");
+	tap_ok(altsec_casecmp("\xff", "\xff") == 0 && altsec_casecmp("\xfe", "\xff") < 0,
+	    "bytes that are not UTF-8 compare as themselves");
 	return tap_done();
 }
