@@ -454,17 +454,18 @@ dir_netbios_cb(struct dir *d, LDAPMessage *e, void *arg)
 }
 
 /*
- * AD: the NetBIOS name of the domain at BASE, from its crossRef in the
- * Partitions container, so that DOMAIN\user can be checked.
+ * AD: the NetBIOS name of the domain NC (the default naming context, even
+ * when -b names an OU in it), from its crossRef in the Partitions
+ * container, so that DOMAIN\\user can be checked.
  */
 static void
-dir_read_netbios(struct dir *d, const char *config)
+dir_read_netbios(struct dir *d, const char *config, const char *nc)
 {
 	struct berval	 in, out = { 0, NULL };
 	struct sbuf	 base = SBUF_INIT, f = SBUF_INIT;
 
-	in.bv_val = d->base;
-	in.bv_len = strlen(d->base);
+	in.bv_val = (char *)(uintptr_t)nc;
+	in.bv_len = strlen(nc);
 	if (ldap_bv2escaped_filter_value(&in, &out) != 0)
 		return;
 	sbuf_printf(&base, "CN=Partitions,%s", config);
@@ -696,8 +697,8 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	}
 	if (d->base == NULL)
 		goto out;
-	if (dnc[1] != NULL)
-		dir_read_netbios(d, dnc[1]);
+	if (dnc[1] != NULL && dnc[0] != NULL)
+		dir_read_netbios(d, dnc[1], dnc[0]);
 	msg_info("connected to %s, base %s%s%s", d->uri, d->base,
 	    d->netbios ? ", domain " : "", d->netbios ? d->netbios : "");
 	ret = d;
