@@ -456,7 +456,7 @@ dir_netbios_cb(struct dir *d, LDAPMessage *e, void *arg)
 /*
  * AD: the NetBIOS name of the domain NC (the default naming context, even
  * when -b names an OU in it), from its crossRef in the Partitions
- * container, so that DOMAIN\\user can be checked.
+ * container, so that DOMAIN\user can be checked.
  */
 static void
 dir_read_netbios(struct dir *d, const char *config, const char *nc)
