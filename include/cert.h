@@ -49,9 +49,6 @@ void	strlist_free(struct strlist *);
 /* Appends a copy of S; returns 0 or -1 on ENOMEM. */
 int	strlist_add(struct strlist *, const char *s);
 
-/* The exact DER bytes read, and their length. Owned by the cert. */
-const unsigned char *cert_der(const struct cert *, size_t *len);
-
 /*
  * Facts.  Strings are owned by the cert; NULL means "the certificate has
  * none", and for the mapping pieces *_why (also owned, static) says why.

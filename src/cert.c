@@ -29,8 +29,6 @@
 
 struct cert {
 	X509		*x;		/* owned */
-	unsigned char	*der;		/* owned: the bytes as read */
-	size_t		 derlen;
 	char		*subject_text;	/* owned, all strings below too */
 	char		*issuer_text;
 	char		*serial_text;
@@ -89,7 +87,6 @@ cert_free(struct cert *c)
 	if (c == NULL)
 		return;
 	X509_free(c->x);
-	free(c->der);
 	free(c->subject_text);
 	free(c->issuer_text);
 	free(c->serial_text);
@@ -464,12 +461,7 @@ cert_new(const char *label, X509 *x, const unsigned char *der, size_t len)
 		goto out;
 	}
 	c->x = x;
-	if ((c->der = malloc(len)) == NULL) {
-		msg_err("%s: out of memory", label);
-		goto out;
-	}
-	memcpy(c->der, der, len);
-	c->derlen = len;
+	/* every fact, the thumbprints first, comes from the bytes read */
 	if (cert_der_serial(der, len, &sp, &sl) == -1) {
 		msg_err("%s: certificate is not DER encoded (serial number "
 		    "cannot be located)", label);
@@ -934,13 +926,6 @@ X509 *
 cert_x509(const struct cert *c)
 {
 	return c->x;
-}
-
-const unsigned char *
-cert_der(const struct cert *c, size_t *len)
-{
-	*len = c->derlen;
-	return c->der;
 }
 
 const char *cert_subject_text(const struct cert *c) { return c->subject_text; }

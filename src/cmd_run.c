@@ -516,6 +516,11 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_OK;
 		goto out;
 	}
+	/* --log and --syslog: for runs and undos alike */
+	if (run_log(&o, &logfp) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
 	if (optind < argc && strcmp(argv[optind], "undo") == 0) {
 		/* certbulk [options] undo [options] FILE... */
 		if (o.nsrc > 0) {
@@ -535,10 +540,6 @@ run_main(int argc, char *argv[])
 	if (o.nsrc == 0) {
 		msg_err("no input: give --csv FILE or --certdir DIR");
 		usage_print(stderr);
-		goto out;
-	}
-	if (run_log(&o, &logfp) == -1) {
-		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
 	for (t = 0; t < ALTSEC_NTYPES; t++)
@@ -596,7 +597,6 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	struct dir		*d = NULL;
 	struct changes		 want = { NULL, 0 }, cs = { NULL, 0 };
 	struct apply_stats	 as;
-	FILE			*logfp = NULL;
 	size_t			 bad = 0, b, missing = 0;
 	int			 rc = CB_EXIT_USAGE, i;
 
@@ -604,10 +604,6 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	if (nfiles == 0) {
 		msg_err("undo: no undo file given");
 		usage_print(stderr);
-		goto out;
-	}
-	if (run_log(&o, &logfp) == -1) {
-		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
 	/* Every file is read and checked before the directory is touched. */
@@ -631,8 +627,5 @@ out:
 	changes_free(&want);
 	changes_free(&cs);
 	dir_close(d);
-	msg_set_log(NULL);
-	if (logfp != NULL)
-		fclose(logfp);
 	return rc;
 }
