@@ -59,14 +59,20 @@ e2e_require() {
 	done
 }
 
-_e2e_cleanup() {
-	local rc=$? p
+# e2e_reap_bg: kill -9 and reap every certbulk e2e_bg started (exit traps)
+e2e_reap_bg() {
+	local p
 	for p in $E2E_BGPIDS; do
 		kill -KILL "$p" 2>/dev/null
 	done
 	for p in $E2E_BGPIDS; do
 		wait "$p" 2>/dev/null
 	done
+}
+
+_e2e_cleanup() {
+	local rc=$?
+	e2e_reap_bg
 	if [ -n "${SD:-}" ]; then
 		"$E2E_DIRS/slapd.sh" stop "$SD" >/dev/null 2>&1 || rc=1
 	fi

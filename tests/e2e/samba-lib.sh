@@ -41,13 +41,8 @@ sb_require() {
 }
 
 _sb_cleanup() {
-	local rc=$? p
-	for p in $E2E_BGPIDS; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	for p in $E2E_BGPIDS; do
-		wait "$p" 2>/dev/null
-	done
+	local rc=$?
+	e2e_reap_bg
 	sb_thaw
 	if [ -n "${AD:-}" ]; then
 		"$E2E_DIRS/samba.sh" stop "$AD" >/dev/null 2>&1 || rc=1
