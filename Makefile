@@ -91,7 +91,8 @@ fuzz:
 
 # Debian packages to build, test and run the demo (run as root).
 DEPS	 = build-essential pkg-config libldap2-dev libsasl2-dev libssl-dev \
-	   libcsv-dev openssl ldap-utils slapd samba-ad-dc samba-dsdb-modules \
+	   libcsv-dev openssl ldap-utils slapd samba-ad-dc samba-ad-provision \
+	   samba-dsdb-modules \
 	   krb5-user libsasl2-modules-gssapi-mit libsasl2-modules perl \
 	   util-linux procps iproute2 gdb
 deps:

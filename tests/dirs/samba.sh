@@ -46,13 +46,16 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)
 . "$HERE/lib.sh"
 
 # Bump when the provisioning below changes, so old templates are not reused.
-TEMPLATE_REV=1
+TEMPLATE_REV=2
 
 REALM=TEST.CERTBULK.LAN
 DNSDOMAIN=test.certbulk.lan
 NETBIOS_DOMAIN=TESTCB
 HOST=dc1
-IP=127.0.0.2
+# CB_SAMBA_IP: another loopback address (127.0.0.2-127.0.0.9) lets several
+# test DCs run at once, e.g. one per working copy.
+IP=${CB_SAMBA_IP:-127.0.0.2}
+case $IP in 127.0.0.[2-9]) ;; *) echo "samba.sh: CB_SAMBA_IP must be 127.0.0.2-127.0.0.9" >&2; exit 2 ;; esac
 BASE='DC=test,DC=certbulk,DC=lan'
 ADMIN_DN="CN=Administrator,CN=Users,$BASE"
 SAMBA=${CB_SAMBA:-$(command -v samba || echo /usr/sbin/samba)}
@@ -168,8 +171,12 @@ provision() {
 	sed -i 's/\(Admin password: *\).*/\1(in the password file)/' "$LOG"
 	# The template may be used long after today: no password expiry.
 	tool "$conf" user setexpiry Administrator --noexpiry -H "$sam"
-	# GSSAPI to ldap://127.0.0.2 asks for ldap/127.0.0.2.
-	tool "$conf" spn add "ldap/$IP" "${HOST^^}\$" -H "$sam"
+	# GSSAPI to ldap://127.0.0.2 asks for ldap/127.0.0.2; one SPN for each
+	# address CB_SAMBA_IP may choose, so the template serves them all.
+	local n
+	for n in 2 3 4 5 6 7 8 9; do
+		tool "$conf" spn add "ldap/127.0.0.$n" "${HOST^^}\$" -H "$sam"
+	done
 	tool "$conf" ou create "OU=Staff" -H "$sam"
 	tool "$conf" ou create "OU=Contractors" -H "$sam"
 	# The domain SID, for tests that build SIDs.

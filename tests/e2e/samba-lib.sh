@@ -11,7 +11,7 @@
 #                               LDAPS=(...) and GSS=(...) option arrays, a
 #                               trap that stops everything on exit.  Only
 #                               one test Samba can run at a time (fixed
-#                               ports on 127.0.0.2): if another one runs,
+#                               ports on $CB_SAMBA_IP, default 127.0.0.2): if another one runs,
 #                               wait up to $SB_WAIT seconds (default 180)
 #   sb_user NAME [LINE...]      a Samba user LDIF (cb_user_ldif samba)
 #   sb_user_mail NAME MAIL      the same with another mail value

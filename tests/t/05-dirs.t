@@ -84,7 +84,7 @@ for v in CB_KIND CB_URI CB_URI_LDAPS CB_BASE CB_BIND_DN CB_PWFILE \
 	[ -n "${!v:-}" ]
 	ok $? "samba exports $v"
 done
-is "$CB_URI" "ldap://127.0.0.2" "samba CB_URI"
+is "$CB_URI" "ldap://${CB_SAMBA_IP:-127.0.0.2}" "samba CB_URI"
 is "$CB_BASE" "DC=test,DC=certbulk,DC=lan" "samba CB_BASE"
 
 # A second Samba must refuse to start while this one runs.
@@ -94,7 +94,7 @@ rc=$?
 bash "$DIRS/samba.sh" stop "$other" >/dev/null 2>&1
 rm -rf -- "$other"
 ok $((rc == 0)) "a second samba start fails"
-like "$out" "already listens on 127.0.0.2" "... saying why"
+like "$out" "already listens on ${CB_SAMBA_IP:-127.0.0.2}" "... saying why"
 
 for kind in slapd samba; do
 	use "$kind"
