@@ -89,19 +89,25 @@ fuzz:
 	done
 	@echo "run e.g.: mkdir -p build-fuzz/cert && build-fuzz/fuzz_cert -max_total_time=60 build-fuzz/cert tests/fuzz/corpus/cert"
 
-# Debian packages to build, test and run the demo (run as root).
+# Debian packages that building, make demo, make check, make asan and
+# make bench need on a minimal Debian 12 (tests/fresh/run.sh checks this
+# list on a fresh root).  Run as root.
 DEPS	 = build-essential pkg-config libldap2-dev libsasl2-dev libssl-dev \
 	   libcsv-dev openssl ldap-utils slapd samba-ad-dc samba-ad-provision \
 	   samba-dsdb-modules \
 	   krb5-user libsasl2-modules-gssapi-mit libsasl2-modules perl \
 	   util-linux procps iproute2 gdb
+# System daemons those packages enable.  The tests start their own servers
+# on loopback: a system slapd holds port 389 on every address, and the
+# Samba ones want the AD ports, so they are stopped and disabled (not only
+# stopped: they would be back after a reboot, and an upgrade restarts an
+# enabled service).  Disabled, not masked: the admin may still start one.
+DAEMONS	 = slapd samba-ad-dc smbd nmbd winbind
 deps:
 	DEBIAN_FRONTEND=noninteractive apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 	    --no-install-recommends $(DEPS)
-	@# the tests start their own servers; no system daemon may hold ports
-	-service slapd stop >/dev/null 2>&1
-	-service samba-ad-dc stop >/dev/null 2>&1
+	@sh tests/fresh/daemons.sh disable $(DAEMONS)
 
 # make demo: the main job on a throwaway slapd with the sample data.
 demo: certbulk
@@ -110,6 +116,25 @@ demo: certbulk
 # make bench: figures for the README (not part of make check).
 bench: certbulk
 	tests/bench/bench.sh
+
+# make dist: certbulk-VERSION.tar.gz of the files git tracks (as they are
+# in the working tree), for machines without git.
+VERSION	:= $(shell sed -n 's/^\#define CB_VERSION[^"]*"\(.*\)"/\1/p' include/cmd.h)
+DISTNAME = certbulk-$(VERSION)
+dist:
+	@git rev-parse --is-inside-work-tree >/dev/null 2>&1 || \
+	    { echo "make dist: needs a git checkout (it ships the tracked files)" >&2; exit 1; }
+	git ls-files -z | tar --null -T - --transform 's,^,$(DISTNAME)/,' \
+	    --owner=0 --group=0 --numeric-owner --sort=name \
+	    -czf $(DISTNAME).tar.gz.tmp
+	mv -f $(DISTNAME).tar.gz.tmp $(DISTNAME).tar.gz
+	@echo "$(DISTNAME).tar.gz"
+
+# make check-fresh: the README's quick start, exactly as written, in a
+# throwaway minimal Debian 12 root made from make dist's tarball (root;
+# see tests/fresh/run.sh).
+check-fresh: dist
+	tests/fresh/run.sh $(DISTNAME).tar.gz
 
 install: certbulk
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
@@ -120,9 +145,10 @@ uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/certbulk $(DESTDIR)$(MANDIR)/man1/certbulk.1
 
 clean:
-	rm -rf build build-asan build-fuzz certbulk
+	rm -rf build build-asan build-fuzz certbulk certbulk-*.tar.gz certbulk-*.tar.gz.tmp
 
 FORCE:
-.PHONY: all check asan fuzz install uninstall clean units deps demo bench FORCE
+.PHONY: all check asan fuzz install uninstall clean units deps demo bench \
+	dist check-fresh FORCE
 
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d)

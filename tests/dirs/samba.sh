@@ -189,9 +189,14 @@ provision() {
 	touch "$t/READY"
 }
 
+# The EXIT traps below name globals, not locals: when errexit ends the
+# script inside a function, bash runs the trap after the function's locals
+# are gone ("t: unbound variable", and nothing was cleaned up).
+CBD_NEWTPL='' CBD_PID='' CBD_INST=''
+
 # ensure_template: prints the template path, provisioning it if needed.
 ensure_template() {
-	local base=${CB_TEMPLATE_DIR:-/tmp/certbulk-samba-template} key tpl t started
+	local base=${CB_TEMPLATE_DIR:-/tmp/certbulk-samba-template} key tpl started
 	key=$("$SAMBA" -V | sed 's/^Version //; s/[^A-Za-z0-9._-]/_/g')-r$TEMPLATE_REV
 	tpl=$base/$key
 	if [ -f "$tpl/READY" ]; then
@@ -208,13 +213,14 @@ ensure_template() {
 	if [ ! -f "$tpl/READY" ]; then
 		# Leftovers of an interrupted provision (we hold the lock).
 		rm -rf -- "$base"/.new.*
-		t=$(mktemp -d "$base/.new.XXXXXX")
+		trap '[ -z "$CBD_NEWTPL" ] || rm -rf -- "$CBD_NEWTPL"' EXIT
+		CBD_NEWTPL=$(mktemp -d "$base/.new.XXXXXX")
 		started=$(date +%s%N)
 		cbd_msg "provisioning a Samba template in $tpl (takes a few seconds)"
-		trap 'rm -rf -- "$t"' EXIT
-		(provision "$t")
+		(provision "$CBD_NEWTPL")
 		rm -rf -- "$tpl"
-		mv -T -- "$t" "$tpl"
+		mv -T -- "$CBD_NEWTPL" "$tpl"
+		CBD_NEWTPL=
 		trap - EXIT
 		cbd_msg "template ready after $((($(date +%s%N) - started) / 1000000)) ms"
 	fi
@@ -249,13 +255,14 @@ start() {
 	cbd_make_tls "$d/tls" "$HOST.$DNSDOMAIN" "IP:$IP,DNS:$HOST.$DNSDOMAIN"
 	log=$d/log/log.samba
 
-	pid=
-	trap '[ -z "$pid" ] || { cbd_kill_group "$pid" 5; cbd_log_tail "$d/log/samba.out" "$log"; }' EXIT
+	CBD_INST=$d
+	trap '[ -z "$CBD_PID" ] || { cbd_kill_group "$CBD_PID" 5; cbd_log_tail "$CBD_INST/log/samba.out" "$CBD_INST/log/log.samba"; }' EXIT
 	# -l: samba opens its default log (/var/log/samba/log.samba) before it
 	# reads -s; give it one inside DIR instead.
 	setsid "$SAMBA" -s "$d/etc/smb.conf" -l "$d/log" -F -M single \
 		</dev/null >"$d/log/samba.out" 2>&1 &
 	pid=$!
+	CBD_PID=$pid
 	echo "$pid" >"$d/samba.pid"
 	ready=
 	for ((i = 0; i < 600; i++)); do
@@ -288,6 +295,7 @@ start() {
 		cbd_log_tail "$d/log/kinit.out"
 		cbd_die "kinit Administrator failed"
 	fi
+	CBD_PID=
 	trap - EXIT
 
 	cbd_export CB_KIND samba

@@ -182,8 +182,11 @@ start() {
 	fi
 
 	pid=
-	# Stop what we started if anything below fails.
-	trap '[ -z "$pid" ] || { kill -KILL "$pid" 2>/dev/null; cbd_log_tail "$log"; }' EXIT
+	# Stop what we started if anything below fails.  The trap names
+	# globals: when errexit ends the script inside this function, bash
+	# runs it after the locals are gone.
+	CBD_PID='' CBD_LOG=$log
+	trap '[ -z "$CBD_PID" ] || { kill -KILL "$CBD_PID" 2>/dev/null; cbd_log_tail "$CBD_LOG"; }' EXIT
 	for try in 1 2 3 4 5 6 7 8 9 10; do
 		p1=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
 		p2=$((20000 + (RANDOM * 32768 + RANDOM) % 40000))
@@ -196,6 +199,7 @@ start() {
 			-h "ldap://127.0.0.1:$p1/ ldaps://127.0.0.1:$p2/ ldapi://$enc/" \
 			</dev/null >"$log" 2>&1 &
 		pid=$!
+		CBD_PID=$pid
 		ready=
 		for ((i = 0; i < 200; i++)); do
 			if ! cbd_alive "$pid"; then
@@ -214,20 +218,21 @@ start() {
 		fi
 		if cbd_alive "$pid"; then
 			kill -KILL "$pid" 2>/dev/null || true
-			pid=
+			pid= CBD_PID=
 			cbd_log_tail "$log"
 			cbd_die "slapd did not answer on ldaps://127.0.0.1:$p2 within 10s"
 		fi
 		wait "$pid" 2>/dev/null || true
 		if grep -qi 'address already in use' "$log"; then
-			pid=
+			pid= CBD_PID=
 			continue	# lost a race for the port: try others
 		fi
-		pid=
+		pid= CBD_PID=
 		cbd_log_tail "$log"
 		cbd_die "slapd failed to start"
 	done
 	[ -n "$ready" ] || cbd_die "no free ports found for slapd after $try tries"
+	CBD_PID=
 	trap - EXIT
 	echo "$p1 $p2" >"$d/ports"
 

@@ -49,4 +49,27 @@ same_file() {
 	rm -f /tmp/tap-diff.$$
 }
 
-skip_all() { echo "1..0 # SKIP $1"; exit 0; }
+# tap_ci: true when the CI variable is set (and not 0/false/no).
+tap_ci() { case ${CI:-} in '' | 0 | false | no) return 1 ;; esac; }
+
+# skip_all REASON: this file cannot run here.  A skip on a developer's
+# machine (no root, a package missing); when CI is set, a bail-out that
+# fails the run: CI must not pass with tests that did not run.
+skip_all() {
+	if tap_ci; then
+		echo "Bail out! cannot run $(basename "$0"): $1 (CI is set: a test that cannot run fails)"
+		exit 1
+	fi
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+# skip_one REASON: one test that cannot run here; a failure when CI is set.
+skip_one() {
+	if tap_ci; then
+		ok 1 "cannot run: $1 (CI is set: a test that cannot run fails)"
+	else
+		TAP_N=$((TAP_N + 1))
+		echo "ok $TAP_N # skip $1"
+	fi
+}
