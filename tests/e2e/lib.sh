@@ -36,8 +36,21 @@
 #                               newest first; status 1 if any failed
 #   e2e_killrun STATE CSV rec N | time S
 #                               a run killed -9 once its undo file holds N
-#                               records, or after S seconds (KRC: status;
+#                               records (through a proxy that holds every
+#                               byte from then on, so the run cannot get
+#                               further), or after S seconds (KRC: status;
 #                               KWIN: --window, default 1)
+#   e2e_proxy_start URI CTL [UNDO-DIR N]
+#                               tests/e2e/pauseproxy.pl towards URI's
+#                               server, on its address (PXPID; PXURI: URI
+#                               through the proxy); it pauses by itself
+#                               once an undo file new in UNDO-DIR holds N
+#                               records
+#   e2e_proxy_wait_paused PID   wait until the proxy paused (0), or PID
+#                               ended first or a timeout passed (1)
+#   e2e_proxy_pause / e2e_proxy_resume / e2e_proxy_stop
+#   e2e_via_proxy ARRAY         LDAP options ARRAY (starting -H URI) with
+#                               PXURI in place of URI, in PXARGS
 
 E2E_DIRS=$TOP/tests/dirs
 . "$E2E_DIRS/common.sh"
@@ -400,31 +413,129 @@ e2e_undo_file() {
 # e2e_records UNDOFILE: how many records the undo file holds
 e2e_records() { grep -c '^# certbulk-record: ' "$1"; }
 
+# ------------------------------------------------------------- the proxy
+PXPID='' PXCTL='' PXURI=''
+
+# e2e_proxy_start URI CTLDIR [UNDO-DIR N]: a pausable proxy (pauseproxy.pl)
+# in front of the server of URI (ldap:// or ldaps://, host and optional
+# port), listening on the same address so TLS still verifies.  PXURI is
+# URI through the proxy.  Killed by the exit trap if still running.
+e2e_proxy_start() {
+	local uri=$1 scheme hp host port i
+	PXCTL=$2
+	shift 2
+	scheme=${uri%%://*}
+	hp=${uri#*://}
+	hp=${hp%%/*}
+	host=${hp%:*}
+	port=${hp##*:}
+	if [ "$host" = "$hp" ]; then
+		case $scheme in ldaps) port=636 ;; *) port=389 ;; esac
+	fi
+	mkdir -p -- "$PXCTL"
+	rm -f -- "$PXCTL/port" "$PXCTL/paused"
+	perl "$TOP/tests/e2e/pauseproxy.pl" "$host" "$host" "$port" "$PXCTL" "$@" \
+		</dev/null 2>"$PXCTL/err" &
+	PXPID=$!
+	E2E_BGPIDS="$E2E_BGPIDS $PXPID"
+	for ((i = 0; i < 1000; i++)); do
+		[ -s "$PXCTL/port" ] && break
+		kill -0 "$PXPID" 2>/dev/null || break
+		sleep 0.01
+	done
+	if [ ! -s "$PXCTL/port" ]; then
+		echo "e2e_proxy_start: the proxy did not start: $(cat "$PXCTL/err")" >&2
+		return 1
+	fi
+	PXURI="$scheme://$host:$(cat "$PXCTL/port")"
+}
+
+# e2e_proxy_wait_paused PID: wait (up to $E2E_TIMEOUT s) until the proxy has
+# paused; 1 if PID (the certbulk behind it) ended first, or on timeout.
+e2e_proxy_wait_paused() {
+	local i
+	for ((i = 0; i < E2E_TIMEOUT * 100; i++)); do
+		[ -e "$PXCTL/paused" ] && return 0
+		kill -0 "$1" 2>/dev/null || break
+		sleep 0.01
+	done
+	[ -e "$PXCTL/paused" ]
+}
+
+e2e_proxy_pause() {
+	local i
+	kill -USR1 "$PXPID" || return 1
+	for ((i = 0; i < 1000; i++)); do
+		[ -e "$PXCTL/paused" ] && return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+e2e_proxy_resume() {
+	local i
+	kill -USR2 "$PXPID" || return 1
+	for ((i = 0; i < 1000; i++)); do
+		[ -e "$PXCTL/paused" ] || return 0
+		sleep 0.01
+	done
+	return 1
+}
+
+e2e_proxy_stop() {
+	[ -n "$PXPID" ] || return 0
+	kill -TERM "$PXPID" 2>/dev/null
+	wait "$PXPID" 2>/dev/null
+	PXPID=
+}
+
+# e2e_via_proxy NAME: PXARGS=( the array NAME with its "-H URI" pair
+# pointing at PXURI ).
+e2e_via_proxy() {
+	local -n a=$1
+	local i
+	PXARGS=("${a[@]}")
+	for ((i = 0; i < ${#PXARGS[@]} - 1; i++)); do
+		if [ "${PXARGS[i]}" = -H ]; then
+			PXARGS[i + 1]=$PXURI
+			return 0
+		fi
+	done
+	echo "e2e_via_proxy: no -H in $1" >&2
+	return 1
+}
+
 # e2e_killrun STATE CSV rec N | time SECONDS: a run over CSV (state folder
 # STATE, --window ${KWIN:-1}) killed -9 once its undo file holds N records,
 # or after SECONDS; its exit status in KRC.
+# "rec N" is certain, not a race: the run goes through the proxy, which
+# stops forwarding anything once the undo file holds N records (N = 0: once
+# it exists), so the run cannot finish before the kill; KRC is 137 unless
+# the run ended before it got there (then its own exit status).  "time"
+# is for kill points that no test result depends on.
 e2e_killrun() {
-	local state=$1 csv=$2 i f n
+	local state=$1 csv=$2
 	shift 2
 	: >"$T/k.err"
-	e2e_bg "$T/k.out" "$T/k.err" "${LDAPS[@]}" --state-dir "$state" \
-		--window "${KWIN:-1}" --csv "$csv"
 	if [ "$1" = time ]; then
+		e2e_bg "$T/k.out" "$T/k.err" "${LDAPS[@]}" --state-dir "$state" \
+			--window "${KWIN:-1}" --csv "$csv"
 		sleep "$2"
 	else
-		for ((i = 0; i < 2000; i++)); do
-			f=$(e2e_undo_file "$T/k.err")
-			if [ -n "$f" ] && [ -f "$f" ]; then
-				n=$(e2e_records "$f")
-				[ "$n" -ge "$2" ] && break
-			fi
-			kill -0 "$BGPID" 2>/dev/null || break
-			sleep 0.001
-		done
+		e2e_proxy_start "$CB_URI_LDAPS" "$T/kpx" "$state" "$2" || {
+			KRC=proxy
+			return
+		}
+		e2e_via_proxy LDAPS
+		e2e_bg "$T/k.out" "$T/k.err" "${PXARGS[@]}" --state-dir "$state" \
+			--window "${KWIN:-1}" --csv "$csv"
+		e2e_proxy_wait_paused "$BGPID" ||
+			diag "the proxy did not pause: $(head -c 1000 "$T/k.err")"
 	fi
 	kill -KILL "$BGPID" 2>/dev/null
 	wait "$BGPID" 2>/dev/null
 	KRC=$?
+	e2e_proxy_stop
 }
 
 # e2e_undo_newest_first DIR: undo every undo file of DIR, newest first

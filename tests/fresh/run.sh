@@ -133,6 +133,7 @@ RUN='' ROOT='' MOUNTS=()
 cleanup() {
 	local rc=$? i p pids r
 	trap - EXIT INT TERM HUP
+	[ "$rc" = 0 ] || msg "ending with exit status $rc"
 	if [ -n "$ROOT" ] && [ -d "$ROOT" ]; then
 		# processes started inside the root (a server a test left): by pid
 		r=$(readlink -f "$ROOT")
@@ -217,7 +218,7 @@ trap 'exit 130' INT TERM HUP
 T_ALL=$(now)
 ensure_base
 make_root
-SRC=$(tar -tzf "$TARBALL" | head -n 1)
+SRC=$(tar -tzf "$TARBALL" | sed -n 1p)
 SRC=${SRC%%/*}
 [ -n "$SRC" ] || die "empty tarball $TARBALL"
 tar -C "$ROOT/root" -xzf "$TARBALL"
@@ -277,7 +278,7 @@ if [ -n "$DROP" ]; then
 	# what names the package: itself, or a file or command it ships
 	if grep -Eiq -- "(missing|not installed|not found|No such file).*$DROP|$DROP.*(missing|not installed|not found)" "$RUN/step$fail.log"; then
 		msg "as expected: step $fail failed naming $DROP:"
-		grep -Ei -- "$DROP" "$RUN/step$fail.log" | grep -Ei 'missing|not installed|not found|bail|such file' | head -n 5 | sed 's/^/    /' >&2
+		grep -Ei -- "$DROP" "$RUN/step$fail.log" | grep -Ei 'missing|not installed|not found|bail|such file' | head -n 5 | sed 's/^/    /' >&2 || true
 		exit 0
 	fi
 	msg "step $fail failed, but its output does not name $DROP; last lines:"

@@ -5,10 +5,12 @@
 # pausable proxy of tests/e2e/pauseproxy.pl forwards, pauses on its undo
 # file condition and resumes.
 . "$(dirname "$0")/../lib/tap.sh"
+. "$TOP/tests/e2e/lib.sh"
+command -v perl >/dev/null 2>&1 || skip_all "perl not installed"
 
 T=$(mktemp -d -t cb-harness.XXXXXX) || { echo "Bail out! mktemp"; exit 1; }
-PXPID=
-trap '[ -z "$PXPID" ] || kill -KILL "$PXPID" 2>/dev/null; rm -rf -- "$T"' EXIT
+trap 'e2e_reap_bg; rm -rf -- "$T"' EXIT
+trap 'exit 130' INT TERM HUP
 
 # ------------------------------------------------------ skips under CI
 printf '. %q\nskip_all "missing command: frobnicate"\n' "$TOP/tests/lib/tap.sh" >"$T/skipall.t"
@@ -53,4 +55,55 @@ if [ "$(id -u)" = 0 ]; then
 else
 	skip_one "samba.sh provisioning failure: needs root"
 fi
+
+# ------------------------------------------------------ the pausable proxy
+# an echo server on loopback
+perl -MIO::Socket::INET -e '
+	my $l = IO::Socket::INET->new(LocalAddr => "127.0.0.1", LocalPort => 0,
+		Listen => 5, ReuseAddr => 1) or die "echo: $!\n";
+	open(my $f, ">", "$ARGV[0].tmp") or die; print $f $l->sockport, "\n";
+	close($f); rename("$ARGV[0].tmp", $ARGV[0]);
+	while (my $c = $l->accept) {
+		while (sysread($c, my $b, 4096)) { syswrite($c, $b) }
+		close($c);
+	}' "$T/echo.port" </dev/null &
+E2E_BGPIDS="$E2E_BGPIDS $!"
+for ((i = 0; i < 500; i++)); do [ -s "$T/echo.port" ] && break; sleep 0.01; done
+mkdir -p "$T/st"
+echo '# certbulk-record: 1 old' >"$T/st/undo-0-old.ldif"	# there before: ignored
+e2e_proxy_start "ldap://127.0.0.1:$(cat "$T/echo.port")" "$T/px" "$T/st" 2
+ok $? "proxy: starts"
+like "$PXURI" '^ldap://127\.0\.0\.1:[0-9]+$' "proxy: PXURI on the same address"
+LDAPX=(-H ldap://127.0.0.1:1 -x -D cn=x)
+e2e_via_proxy LDAPX
+is "${PXARGS[*]}" "-H $PXURI -x -D cn=x" "e2e_via_proxy: -H points at the proxy"
+exec 3<>"/dev/tcp/127.0.0.1/$(cat "$T/px/port")"
+say() {	# say WORD: send it through the proxy, print the echo (1 s at most)
+	local line=
+	printf '%s\n' "$1" >&3
+	read -r -t 1 -u 3 line
+	printf '%s' "$line"
+}
+is "$(say a)" a "proxy: forwards both ways"
+printf '# certbulk-record: 1 x\ndn: cn=a\n' >"$T/st/undo-1-new.ldif"
+is "$(say b)" b "proxy: one record of 2: still forwarding"
+printf '\n# certbulk-record: 2 x\n' >>"$T/st/undo-1-new.ldif"
+is "$(say c)" "" "proxy: 2 records: nothing passes"
+is "$(cat "$T/px/paused" 2>/dev/null)" 2 "proxy: paused, at 2 records"
+e2e_proxy_resume
+ok $? "proxy: resumes"
+line=
+read -r -t 2 -u 3 line
+is "$line" c "proxy: after resuming, the held bytes pass"
+printf '# certbulk-record: 3 x\n' >>"$T/st/undo-1-new.ldif"
+is "$(say d)" d "proxy: the undo condition does not fire again"
+e2e_proxy_pause
+ok $? "proxy: pauses on request"
+is "$(say e)" "" "proxy: paused on request: nothing passes"
+e2e_proxy_resume
+read -r -t 2 -u 3 line
+is "$line" e "proxy: resumed"
+exec 3>&-
+e2e_proxy_stop
+ok $? "proxy: stops"
 done_testing

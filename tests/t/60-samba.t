@@ -568,9 +568,10 @@ same_content D0 "--window 64: undo restores the directory"
 KS=$T/st-kill
 prev=0
 KWIN=1
-e2e_killrun "$KS" "$W/bulk.csv" time 0.02
+e2e_killrun "$KS" "$W/bulk.csv" rec 0
 m=$(e2e_count_mapped)
-diag "after kill -9 at 0.02 s: $m accounts mapped (exit $KRC)"
+is "$KRC" 137 "kill -9 as soon as the undo file exists: killed"
+diag "after kill -9 as soon as the undo file exists: $m accounts mapped"
 prev=$m
 for n in 40:1 80:1 40:32; do
 	KWIN=${n#*:}
