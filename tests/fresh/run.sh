@@ -201,10 +201,11 @@ inroot() {
 }
 
 # quickstart README: the commands of the README's "Quick start" section
-# (its indented lines, without trailing "# comments"), one a line.
+# (its indented lines, without trailing "# comments"), one a line.  The
+# section ends where the next one's underline is.
 quickstart() {
 	awk '/^Quick start/ { on = 1; next }
-		on && /^[A-Z][a-z]/ { exit }
+		on && /^---+$/ && ++rule > 1 { exit }	# the next section
 		on && /^    [^ ]/ { sub(/^    /, ""); sub(/[ \t]+#.*$/, ""); print }' "$1"
 }
 
