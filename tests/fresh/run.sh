@@ -211,7 +211,7 @@ quickstart() {
 
 # enabled_services: start links and enabled units, one a line.
 enabled_services() {
-	(cd "$ROOT/etc" && ls -1 rc[2345].d/S* systemd/system/*.wants/* 2>/dev/null) | LC_ALL=C sort
+	(cd "$ROOT/etc" && ls -1 rc[2345].d/S* systemd/system/*.wants/* 2>/dev/null || true) | LC_ALL=C sort
 }
 
 trap cleanup EXIT
