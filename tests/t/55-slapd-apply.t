@@ -375,18 +375,21 @@ ok $? "after the kills: every undo file undoes (newest first) with exit 0"
 same_content D0 "after the kills: the undo files restore the directory"
 
 # ------------------------------------------------- server stopped mid-run
+# stopped while a proxy holds the run at 100 records (certain mid-run),
+# then the proxy passes on what comes: the server's close
 SS=$T/st-stop
-: >"$T/s.err"
-e2e_bg "$T/s.out" "$T/s.err" "${LDAPS[@]}" --state-dir "$SS" --window 1 \
+e2e_proxy_start "$CB_URI_LDAPS" "$T/spx" "$SS" 100 ||
+	{ echo "Bail out! the proxy did not start"; exit 1; }
+e2e_via_proxy LDAPS
+e2e_bg "$T/s.out" "$T/s.err" "${PXARGS[@]}" --state-dir "$SS" --window 1 \
 	--timeout 20 --csv "$W/bulk.csv"
 STOPPER=$BGPID
-for ((i = 0; i < 1000; i++)); do
-	f=$(e2e_undo_file "$T/s.err")
-	[ -n "$f" ] && [ -f "$f" ] && [ "$(records "$f")" -ge 100 ] && break
-	sleep 0.002
-done
+e2e_proxy_wait_paused "$STOPPER"
+ok $? "slapd stopped mid-run: the run is in its middle"
 e2e_slapd_stop
+e2e_proxy_resume
 e2e_wait_bg "$STOPPER"
+e2e_proxy_stop
 RC=$BGRC
 cp "$T/s.err" "$T/err"
 exit_is 3 "slapd stopped mid-run"

@@ -610,17 +610,20 @@ hung "-ZZ, simple bind" -H "$CB_URI" -ZZ "${SIMPLE[@]}"
 hung "plain ldap://, GSSAPI" -H "$CB_URI" -Y GSSAPI
 sb_thaw
 
+# Mid-run for certain: the run goes through a proxy that holds everything
+# once the undo file holds 60 records; Samba is frozen, then the proxy
+# lets the run go on towards it.
 HS=$T/st-hang
-e2e_bg "$T/h.out" "$T/h.err" "${LDAPS[@]}" --state-dir "$HS" --window 1 \
+e2e_proxy_start "$CB_URI_LDAPS" "$T/hpx" "$HS" 60 ||
+	{ echo "Bail out! the proxy did not start"; exit 1; }
+e2e_via_proxy LDAPS
+e2e_bg "$T/h.out" "$T/h.err" "${PXARGS[@]}" --state-dir "$HS" --window 1 \
 	--timeout 3 --csv "$W/bulk.csv"
 HANGER=$BGPID
-for ((i = 0; i < 2000; i++)); do
-	f=$(e2e_undo_file "$T/h.err")
-	[ -n "$f" ] && [ -f "$f" ] && [ "$(records "$f")" -ge 60 ] && break
-	kill -0 "$HANGER" 2>/dev/null || break
-	sleep 0.001
-done
+e2e_proxy_wait_paused "$HANGER"
+ok $? "Samba hung mid-run: the run is in its middle"
 sb_freeze
+e2e_proxy_resume
 t0=$(date +%s%N)
 # not e2e_wait_bg: a certbulk that never gives up must not hang the test
 for ((i = 0; i < 300; i++)); do
@@ -631,6 +634,7 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 kill -KILL "$HANGER" 2>/dev/null
 e2e_wait_bg "$HANGER"
 sb_thaw
+e2e_proxy_stop
 RC=$BGRC
 cp "$T/h.err" "$T/err"
 exit_is 3 "Samba hung mid-run, --timeout 3"
@@ -657,22 +661,26 @@ exit_is 0 "Samba hung mid-run: undo both runs, newest first"
 same_content D0 "Samba hung mid-run: undo restores the directory"
 
 # -------------------------------------------------- Samba stopped mid-run
+# stopped while the proxy holds the run at 100 records (certain mid-run),
+# then the proxy passes on what comes: the server's close
 SS=$T/st-stop
-e2e_bg "$T/s.out" "$T/s.err" "${LDAPS[@]}" --state-dir "$SS" --window 1 \
+e2e_proxy_start "$CB_URI_LDAPS" "$T/spx" "$SS" 100 ||
+	{ echo "Bail out! the proxy did not start"; exit 1; }
+e2e_via_proxy LDAPS
+e2e_bg "$T/s.out" "$T/s.err" "${PXARGS[@]}" --state-dir "$SS" --window 1 \
 	--timeout 20 --csv "$W/bulk.csv"
 STOPPER=$BGPID
-for ((i = 0; i < 2000; i++)); do
-	f=$(e2e_undo_file "$T/s.err")
-	[ -n "$f" ] && [ -f "$f" ] && [ "$(records "$f")" -ge 100 ] && break
-	kill -0 "$STOPPER" 2>/dev/null || break
-	sleep 0.001
-done
+e2e_proxy_wait_paused "$STOPPER"
+ok $? "Samba stopped mid-run: the run is in its middle"
 sb_stop
+e2e_proxy_resume
 e2e_wait_bg "$STOPPER"
+e2e_proxy_stop
 RC=$BGRC
 cp "$T/s.err" "$T/err"
 exit_is 3 "Samba stopped mid-run"
-errors | grep -Eiq '127\.0\.0\.2.*(contact|connection|server)'
+SB_IP=${CB_URI#ldap://}
+errors | grep -Eiq "${SB_IP//./\\.}.*(contact|connection|server)"
 ok_diag $? "Samba stopped mid-run: a clear error naming the server"
 UST=$(e2e_undo_file "$T/s.err")
 sb_restart
