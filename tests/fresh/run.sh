@@ -15,8 +15,10 @@
 #     each in `chroot ... bash -c 'cd /root/certbulk-VERSION && COMMAND'`
 #     with a clean environment plus CI=true (a test that cannot run fails)
 #     and CB_SAMBA_IP;
-#  4. checks that no system service from the packages is left enabled;
-#  5. prints each step's time and the test counts, removes everything
+#  4. then, unless --quick, `make asan` and `BENCH_N=1000 make bench` (make
+#     deps must cover them too);
+#  5. checks that no system service from the packages is left enabled;
+#  6. prints each step's time and the test counts, removes everything
 #     (processes inside the root, mounts, the overlay) on exit, also on
 #     failure or interrupt.
 #
@@ -34,6 +36,7 @@
 #             command of it, 1 otherwise).
 # --keep      leave the overlay's upper folder for a look (mounts are
 #             still removed).
+# --quick     only the quick start (not make asan and make bench).
 #
 # Environment: CB_FRESH_CACHE, CB_FRESH_MIRROR (default: this host's
 # Debian mirror, else http://deb.debian.org/debian), CB_SAMBA_IP.
@@ -42,7 +45,7 @@ shopt -s inherit_errexit
 PROG=fresh
 CACHE=${CB_FRESH_CACHE:-/var/cache/certbulk-fresh}
 SUITE=bookworm
-DROP='' KEEP=''
+DROP='' KEEP='' QUICK=''
 
 msg() { printf '%s: %s\n' "$PROG" "$*" >&2; }
 die() { msg "$*"; exit 1; }
@@ -53,11 +56,12 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--drop) DROP=${2:?--drop needs a package}; shift 2 ;;
 	--keep) KEEP=1; shift ;;
+	--quick) QUICK=1; shift ;;
 	-*) die "unknown option $1" ;;
 	*) break ;;
 	esac
 done
-[ $# -eq 1 ] || { echo "usage: $0 [--drop PKG] [--keep] TARBALL" >&2; exit 2; }
+[ $# -eq 1 ] || { echo "usage: $0 [--drop PKG] [--keep] [--quick] TARBALL" >&2; exit 2; }
 TARBALL=$(cd "$(dirname "$1")" && pwd -P)/$(basename "$1")
 [ -f "$TARBALL" ] || die "no such tarball: $1"
 [ "$(id -u)" = 0 ] || die "needs root (debootstrap, mount, chroot)"
@@ -231,6 +235,8 @@ if [ -n "$DROP" ]; then
 fi
 mapfile -t CMDS < <(quickstart "$ROOT/root/$SRC/README")
 [ ${#CMDS[@]} -ge 1 ] || die "no commands found in the README's quick start"
+NQUICK=${#CMDS[@]}
+[ -n "$QUICK" ] || CMDS+=("make asan" "BENCH_N=1000 make bench")
 before=$(enabled_services)
 msg "root $ROOT, Debian $(cat "$ROOT/etc/debian_version"), source $SRC, CB_SAMBA_IP=${CB_SAMBA_IP:-127.0.0.2}"
 for c in make git gcc cc; do
@@ -241,7 +247,9 @@ fail='' n=0 SUMMARY=()
 for cmd in "${CMDS[@]}"; do
 	n=$((n + 1))
 	log=$RUN/step$n.log
-	msg "step $n: $cmd"
+	what="step $n (quick start)"
+	[ "$n" -le "$NQUICK" ] || what="step $n (after the quick start)"
+	msg "$what: $cmd"
 	t0=$(now)
 	set +e
 	inroot "$cmd" 2>&1 | tee "$log" | sed -u 's/^/    /'
