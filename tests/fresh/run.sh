@@ -42,6 +42,9 @@
 # Debian mirror, else http://deb.debian.org/debian), CB_SAMBA_IP.
 set -euo pipefail
 shopt -s inherit_errexit
+# All of it in one block: bash reads a script as it runs it, and this one
+# runs for a long time; a block is read whole before it starts.
+{
 PROG=fresh
 CACHE=${CB_FRESH_CACHE:-/var/cache/certbulk-fresh}
 SUITE=bookworm
@@ -133,11 +136,12 @@ EOF
 }
 
 # ------------------------------------------------------- the throwaway root
-RUN='' ROOT='' MOUNTS=()
+RUN='' ROOT='' MOUNTS=() STEP=
 cleanup() {
 	local rc=$? i p pids r
 	trap - EXIT INT TERM HUP
 	[ "$rc" = 0 ] || msg "ending with exit status $rc"
+	[ -z "$STEP" ] || kill "$STEP" 2>/dev/null || true
 	if [ -n "$ROOT" ] && [ -d "$ROOT" ]; then
 		# processes started inside the root (a server a test left): by pid
 		r=$(readlink -f "$ROOT")
@@ -158,10 +162,14 @@ cleanup() {
 			{ msg "cannot unmount ${MOUNTS[i]}"; rc=1; }
 	done
 	if [ -n "$RUN" ]; then
-		if [ -n "$KEEP" ]; then
+		if grep -q " $RUN/" /proc/self/mounts; then
+			# never remove through a mount (/dev is bound in there)
+			msg "still mounted below $RUN; not removing it"
+			rc=1
+		elif [ -n "$KEEP" ]; then
 			msg "kept $RUN/upper"
 		else
-			rm -rf -- "$RUN"
+			rm -rf --one-file-system -- "$RUN"
 		fi
 	fi
 	exit "$rc"
@@ -251,10 +259,17 @@ for cmd in "${CMDS[@]}"; do
 	[ "$n" -le "$NQUICK" ] || what="step $n (after the quick start)"
 	msg "$what: $cmd"
 	t0=$(now)
-	set +e
-	inroot "$cmd" 2>&1 | tee "$log" | sed -u 's/^/    /'
-	rc=${PIPESTATUS[0]}
-	set -e
+	# in the background, so that a signal to this script is handled at
+	# once (the trap's cleanup ends what runs in the root)
+	(
+		set +e
+		inroot "$cmd" 2>&1 | tee "$log" | sed -u 's/^/    /'
+		exit "${PIPESTATUS[0]}"
+	) &
+	STEP=$!
+	rc=0
+	wait "$STEP" || rc=$?
+	STEP=
 	t=$(secs "$t0" "$(now)")
 	tests=$(grep -E '^Files=[0-9]+, Tests=[0-9]+' "$log" | tail -n 1 | sed 's/,  *[0-9]* wallclock.*//') || true
 	res=$(grep -E '^Result: ' "$log" | tail -n 1) || true
@@ -296,3 +311,5 @@ if [ -n "$DROP" ]; then
 fi
 [ -z "$fail" ] || { msg "FAIL at ${fail/#[0-9]/step $fail}"; exit 1; }
 msg "PASS"
+exit 0
+}
