@@ -28,7 +28,8 @@
 # the root stops package scripts from starting system daemons (a slapd on
 # port 389 of every address would disturb the host); make deps must still
 # leave them disabled, which step 4 checks.  Downloaded .deb files are kept
-# in $CB_FRESH_CACHE/archives between runs (same packages, less waiting).
+# in $CB_FRESH_CACHE/archives between runs (same packages, less waiting;
+# one run at a time uses it).
 #
 # --drop PKG  remove PKG from the Makefile's DEPS in the unpacked copy:
 #             the run must then fail, naming what is missing (exit 0 if the
@@ -195,7 +196,14 @@ make_root() {
 	mnt --bind /dev "$ROOT/dev"
 	mnt -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$ROOT/dev/pts"
 	mnt -t tmpfs -o mode=1777 shm "$ROOT/dev/shm"
-	mnt --bind "$CACHE/archives" "$ROOT/var/cache/apt/archives"
+	# The .deb cache is shared with one run at a time (apt locks it).
+	exec 9>"$CACHE/archives.lock"
+	if flock -n 9; then
+		mnt --bind "$CACHE/archives" "$ROOT/var/cache/apt/archives"
+	else
+		msg "another run uses the package cache: downloading afresh"
+		exec 9>&-
+	fi
 	cp -L /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
 	printf '#!/bin/sh\n# certbulk fresh-root check: no daemon starts in this root\nexit 101\n' \
 		>"$ROOT/usr/sbin/policy-rc.d"
