@@ -2,7 +2,8 @@
 # against a real OpenLDAP slapd (tests/t/5*-slapd-*.t).  Sourced after
 # tests/lib/tap.sh; only defines functions and a few variables.
 #
-#   e2e_require                 skip_all unless slapd, ldap-utils, openssl,
+#   e2e_require                 skip_all (a failure when CI is set) unless
+#                               slapd, ldap-utils, openssl,
 #                               flock and a built certbulk are there
 #   e2e_setup                   temp dir $T, slapd in $SD (CB_* exported),
 #                               a trap that stops everything on exit

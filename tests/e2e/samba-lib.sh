@@ -4,7 +4,8 @@
 # helpers it reuses: e2e_ca, e2e_leaf, e2e_val, e2e_run, exit_is, ...);
 # only defines functions and variables.
 #
-#   sb_require                  skip_all unless root, samba, kinit, the SASL
+#   sb_require                  skip_all (a failure when CI is set) unless
+#                               root, samba, kinit, the SASL
 #                               GSSAPI module, ldap-utils, openssl and a
 #                               built certbulk are there
 #   sb_setup                    temp dir $T, Samba in $AD (CB_* exported),
