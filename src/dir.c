@@ -2,7 +2,12 @@
  * The directory connection: connect, bind, paged batched lookups, and
  * asynchronous single-value modifies.  Everything LDAP lives here.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -504,16 +509,82 @@ dir_watchdog(int sig)
 	_exit(3);	/* CB_EXIT_LDAP */
 }
 
+/*
+ * What the connection libldap actually made is: with a URI list it falls
+ * through to the first server that answers, so the URIs say nothing.
+ * Returns 1 if a reusable secret may go over it (TLS is in place on the
+ * socket, or it is a local socket), else 0; writes a description for
+ * messages to BUF.
+ */
 static int
-dir_bind(struct dir *d, const struct dir_opts *o, int protected_conn,
-    int *usage_err)
+dir_conn_protected(struct dir *d, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 host[INET6_ADDRSTRLEN];
+	int			 fd = -1, tls = ldap_tls_inplace(d->ld);
+
+	if (ldap_get_option(d->ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS ||
+	    fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		snprintf(buf, len, "the connection");
+		return tls;
+	}
+	if (ss.ss_family == AF_UNIX) {
+		snprintf(buf, len, "a local socket");
+		return 1;
+	}
+	sl = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    inet_ntop(ss.ss_family, ss.ss_family == AF_INET ?
+	    (const void *)&((struct sockaddr_in *)&ss)->sin_addr :
+	    (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr, host,
+	    sizeof(host)) == NULL)
+		snprintf(host, sizeof(host), "?");
+	snprintf(buf, len, "%s port %u %s", host, (unsigned)ntohs(
+	    ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port),
+	    tls ? "with TLS" : "without TLS");
+	return tls;
+}
+
+/* SASL mechanisms that send a reusable password as it is. */
+static int
+dir_mech_cleartext(const char *mech)
+{
+	return mech != NULL && (strcasecmp(mech, "PLAIN") == 0 ||
+	    strcasecmp(mech, "LOGIN") == 0);
+}
+
+static int
+dir_bind(struct dir *d, const struct dir_opts *o, int *usage_err)
 {
 	struct dir_sasl	 s = { o, NULL, 0 };
 	struct berval	 cred = { 0, NULL };
+	struct sbuf	 pbuf = SBUF_INIT;
 	const char	*props;
-	char		*pw = NULL, *mech = NULL;
-	int		 r, rc = -1;
+	char		*pw = NULL, *mech = NULL, conn[128];
+	int		 r, rc = -1, protected_conn;
 
+	/*
+	 * Decided on the live connection, before a password is read, asked
+	 * for or sent: TLS on this socket, or a local socket.
+	 */
+	protected_conn = dir_conn_protected(d, conn, sizeof(conn));
+	if (!o->simple && o->mech == NULL)
+		(void)ldap_get_option(d->ld, LDAP_OPT_X_SASL_MECH, &mech);
+	if (!protected_conn && !o->allow_cleartext && (o->simple ?
+	    o->binddn != NULL || o->pwfile != NULL || o->prompt :
+	    dir_mech_cleartext(o->mech ? o->mech : mech))) {
+		msg_err("%s: refusing a %s bind: connected to %s, which is "
+		    "unencrypted, and the password would go in clear; use "
+		    "ldaps://, -ZZ, ldapi:// or SASL (-Y GSSAPI), or "
+		    "--allow-cleartext-bind", d->uri, o->simple ? "simple" :
+		    o->mech ? o->mech : mech, conn);
+		*usage_err = 1;
+		goto out;
+	}
+	msg_info("%s: connected to %s", d->uri, conn);
 	if (o->pwfile != NULL && (pw = dir_read_pwfile(o->pwfile)) == NULL) {
 		*usage_err = 1;
 		goto out;
@@ -532,14 +603,6 @@ dir_bind(struct dir *d, const struct dir_opts *o, int protected_conn,
 			*usage_err = 1;
 			goto out;
 		}
-		if ((o->binddn != NULL || pw != NULL) && !protected_conn &&
-		    !o->allow_cleartext) {
-			msg_err("%s: refusing a simple bind over an unencrypted "
-			    "connection: use ldaps://, -ZZ, ldapi:// or SASL "
-			    "(-Y GSSAPI), or --allow-cleartext-bind", d->uri);
-			*usage_err = 1;
-			goto out;
-		}
 		if (pw != NULL) {
 			cred.bv_val = pw;
 			cred.bv_len = strlen(pw);
@@ -547,10 +610,21 @@ dir_bind(struct dir *d, const struct dir_opts *o, int protected_conn,
 		r = ldap_sasl_bind_s(d->ld, o->binddn, LDAP_SASL_SIMPLE, &cred,
 		    NULL, NULL, NULL);
 	} else {
-		if (o->mech == NULL)
-			(void)ldap_get_option(d->ld, LDAP_OPT_X_SASL_MECH,
-			    &mech);
 		props = o->secprops;
+		/*
+		 * The server picks the mechanism: on an unprotected
+		 * connection, none that sends the password as it is.
+		 */
+		if (o->mech == NULL && mech == NULL && !protected_conn &&
+		    !o->allow_cleartext) {
+			sbuf_printf(&pbuf, "%s%snoanonymous,noplain",
+			    props ? props : "", props ? "," : "");
+			if (pbuf.oom) {
+				msg_err("out of memory");
+				goto out;
+			}
+			props = pbuf.s;
+		}
 		/*
 		 * AD refuses GSSAPI signing and sealing inside TLS (result
 		 * 53); TLS protects the session already.
@@ -593,9 +667,28 @@ dir_bind(struct dir *d, const struct dir_opts *o, int protected_conn,
 	}
 	rc = 0;
 out:
+	sbuf_reset(&pbuf);
 	ldap_memfree(mech);
 	dir_free_pw(pw);
 	return rc;
+}
+
+/* 1 if every URI of the list (blanks or commas between) is ldap://. */
+static int
+dir_uris_plain(const char *list)
+{
+	const char	*p = list;
+	size_t		 n;
+
+	while (*p != '\0') {
+		p += strspn(p, " \t,");
+		if ((n = strcspn(p, " \t,")) == 0)
+			break;
+		if (n < 7 || strncasecmp(p, "ldap://", 7) != 0)
+			return 0;
+		p += n;
+	}
+	return 1;
 }
 
 struct dir *
@@ -605,8 +698,7 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	struct timeval	 tv;
 	char		*dnc[2] = { NULL, NULL }, *uri = NULL, *defbase = NULL;
 	struct sigaction sa, oldsa;
-	const char	*scheme_end;
-	int		 r, v3 = LDAP_VERSION3, protected_conn;
+	int		 r, v3 = LDAP_VERSION3;
 
 	*usage_err = 0;
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
@@ -632,10 +724,14 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	ldap_set_option(d->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
 	ldap_set_option(d->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
 	ldap_set_option(d->ld, LDAP_OPT_TIMEOUT, &tv);
-	/* Refuse a cleartext password before anything goes on the wire. */
+	/*
+	 * Every URI plain ldap:// and no StartTLS: a password could only go
+	 * in clear, so say so before connecting.  Any other list is judged
+	 * on the connection made (dir_bind).
+	 */
 	if (o->simple && (o->binddn != NULL || o->pwfile != NULL ||
 	    o->prompt) && !o->allow_cleartext && o->starttls == 0 &&
-	    strncasecmp(d->uri, "ldap://", 7) == 0) {
+	    dir_uris_plain(d->uri)) {
 		msg_err("%s: refusing a simple bind over an unencrypted "
 		    "connection: use ldaps://, -ZZ, ldapi:// or SASL (-Y "
 		    "GSSAPI), or --allow-cleartext-bind", d->uri);
@@ -668,11 +764,8 @@ dir_open(const struct dir_opts *o, int *usage_err)
 			    "require it)", d->uri);
 		}
 	}
-	scheme_end = strstr(d->uri, "://");
-	protected_conn = ldap_tls_inplace(d->ld) || (scheme_end != NULL &&
-	    scheme_end - d->uri == 5 && strncasecmp(d->uri, "ldapi", 5) == 0);
 	alarm(0);	/* -W may wait for a person; dir_bind re-arms */
-	if (dir_bind(d, o, protected_conn, usage_err) == -1)
+	if (dir_bind(d, o, usage_err) == -1)
 		goto out;
 	alarm((unsigned)d->timeout + 1);
 	if (dir_search(d, "", LDAP_SCOPE_BASE, "(objectClass=*)",
