@@ -77,6 +77,15 @@ void		 dir_close(struct dir *);
 
 /* The search base in use. Owned by the connection. */
 const char	*dir_base(const struct dir *);
+/*
+ * The naming context that holds the base (AD: the domain): the scope of
+ * the duplicate check.  Owned by the connection.
+ */
+const char	*dir_domain(const struct dir *);
+/* 1 if DN is BASE or below it (DNs compared as LDAP does), else 0. */
+int		 dir_dn_under(const char *dn, const char *base);
+/* 1 if the two DNs name the same entry (compared as LDAP does). */
+int		 dir_dn_equal(const char *a, const char *b);
 /* The URI in use, for messages and the undo file header. */
 const char	*dir_uri(const struct dir *);
 /* AD's NetBIOS name of the domain at the base, or NULL (not AD). */

@@ -41,6 +41,9 @@ struct dir {
 	char		*uri;		/* owned */
 	char		*base;		/* owned */
 	char		*netbios;	/* owned: AD's NetBIOS domain, or NULL */
+	char		*domain;	/* owned: the naming context holding the
+					   base: the duplicate check's scope */
+	struct strlist	 ncs;		/* namingContexts of the root DSE */
 	struct strlist	 features;	/* supportedControl + Extension */
 	struct berval	*txnid;		/* owned by libldap: ber_bvfree */
 	int		 alive;		/* 0 dead, 1 connecting, 2 connected */
@@ -529,6 +532,7 @@ dir_rootdse_cb(struct dir *d, LDAPMessage *e, void *arg)
 
 	(void)dir_all(d->ld, e, "supportedControl", &d->features);
 	(void)dir_all(d->ld, e, "supportedExtension", &d->features);
+	(void)dir_all(d->ld, e, "namingContexts", &d->ncs);
 	if ((dnc[0] = dir_first(d->ld, e, "defaultNamingContext")) == NULL)
 		dnc[0] = dir_first(d->ld, e, "namingContexts");
 	dnc[1] = dir_first(d->ld, e, "configurationNamingContext");
@@ -759,6 +763,73 @@ out:
 	return rc;
 }
 
+/* DN in LDAPv3 string form, or NULL (not a DN, or ENOMEM); ldap_memfree. */
+static char *
+dir_dn_norm(const char *dn)
+{
+	char	*out = NULL;
+
+	if (ldap_dn_normalize(dn, LDAP_DN_FORMAT_LDAP, &out,
+	    LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
+		return NULL;
+	return out;
+}
+
+int
+dir_dn_under(const char *dn, const char *base)
+{
+	char	*a = dir_dn_norm(dn), *b = dir_dn_norm(base);
+	size_t	 la, lb;
+	int	 r = 0;
+
+	if (a != NULL && b != NULL) {
+		la = strlen(a);
+		lb = strlen(b);
+		/* the root DSE ("") holds everything */
+		r = lb == 0 || (la >= lb && strcasecmp(a + la - lb, b) == 0 &&
+		    (la == lb || a[la - lb - 1] == ','));
+	}
+	ldap_memfree(a);
+	ldap_memfree(b);
+	return r;
+}
+
+int
+dir_dn_equal(const char *x, const char *y)
+{
+	char	*a = dir_dn_norm(x), *b = dir_dn_norm(y);
+	int	 r;
+
+	r = a != NULL && b != NULL ? strcasecmp(a, b) == 0 :
+	    strcasecmp(x, y) == 0;
+	ldap_memfree(a);
+	ldap_memfree(b);
+	return r;
+}
+
+/*
+ * The duplicate check's scope: the whole naming context that holds the
+ * base (AD's defaultNamingContext when -b is in it), not just -b, since a
+ * value on an account in another OU logs on all the same.
+ */
+static int
+dir_pick_domain(struct dir *d, const char *dnc)
+{
+	const char	*best = NULL;
+	size_t		 i;
+
+	if (dnc != NULL && dir_dn_under(d->base, dnc))
+		best = dnc;
+	for (i = 0; best == NULL && i < d->ncs.n; i++)
+		if (dir_dn_under(d->base, d->ncs.v[i]) && *d->ncs.v[i] != '\0')
+			best = d->ncs.v[i];
+	if ((d->domain = strdup(best != NULL ? best : d->base)) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * The search base must be an entry the bind can see: a wrong -b would
  * otherwise read as a "No such object" from some later search.  FROM says
@@ -977,6 +1048,8 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	    *defbase != '\0' ? "BASE (ldap.conf)" : "the default naming "
 	    "context", usage_err) == -1)
 		goto out;
+	if (dir_pick_domain(d, dnc[0]) == -1)
+		goto out;
 	if (dnc[1] != NULL && dnc[0] != NULL)
 		dir_read_netbios(d, dnc[1], dnc[0]);
 	msg_info("connected to %s, base %s%s%s", d->uri, d->base,
@@ -1004,13 +1077,16 @@ dir_close(struct dir *d)
 	if (d->txnid != NULL)
 		ber_bvfree(d->txnid);
 	strlist_free(&d->features);
+	strlist_free(&d->ncs);
 	free(d->uri);
 	free(d->base);
+	free(d->domain);
 	free(d->netbios);
 	free(d);
 }
 
 const char *dir_base(const struct dir *d) { return d->base; }
+const char *dir_domain(const struct dir *d) { return d->domain; }
 const char *dir_uri(const struct dir *d) { return d->uri; }
 int dir_alive(const struct dir *d) { return d->alive; }
 
@@ -1183,7 +1259,8 @@ struct dir_batch {
 	struct dir_key	*keys;
 	size_t		 n;
 	struct accounts	*acc;
-	int		 base;	/* a base search: the entry is the key's */
+	int		 base;	/* one key: every entry found is the key's */
+	int		 unmatched; /* an entry no key matched locally */
 };
 
 static int
@@ -1192,13 +1269,18 @@ dir_batch_cb(struct dir *d, LDAPMessage *e, void *arg)
 	struct dir_batch	*b = arg;
 	long			 idx;
 	size_t			 i;
+	int			 matched = 0;
 
 	if ((idx = dir_account(d, e, b->acc)) < 0)
 		return -1;
 	for (i = 0; i < b->n; i++)
-		if ((b->base || dir_matches(&b->acc->v[idx], &b->keys[i])) &&
-		    dir_add_hit(&b->keys[i], (size_t)idx) == -1)
-			return -1;
+		if (b->base || dir_matches(&b->acc->v[idx], &b->keys[i])) {
+			matched = 1;
+			if (dir_add_hit(&b->keys[i], (size_t)idx) == -1)
+				return -1;
+		}
+	if (!matched)
+		b->unmatched = 1;
 	return 0;
 }
 
@@ -1227,6 +1309,46 @@ dir_filter_term(struct sbuf *f, const struct dir_key *k)
 	sbuf_printf(f, "(%s=%s)", k->attr, out.bv_val);
 	ber_memfree(out.bv_val);
 	return 0;
+}
+
+/*
+ * The server matched an entry that no key of the batch matches by
+ * certbulk's own comparison: its equality rule is looser (AD, Samba and
+ * slapd ignore runs of spaces, and case beyond ASCII).  The server
+ * decides, so the batch's keys are looked up one by one and every entry
+ * found is that key's.  0 or -1 (reported).
+ */
+static int
+dir_lookup_each(struct dir *d, const struct dir_batch *in, int users)
+{
+	struct dir_batch	 b = *in;
+	struct sbuf		 f = SBUF_INIT;
+	size_t			 i;
+	int			 rc = -1;
+
+	b.n = 1;
+	b.base = 1;
+	for (i = 0; i < in->n; i++) {
+		if (strcasecmp(in->keys[i].attr, "distinguishedName") == 0)
+			continue;
+		sbuf_reset(&f);
+		sbuf_puts(&f, users ? "(&(objectClass=user)" : "");
+		if (dir_filter_term(&f, &in->keys[i]) == -1)
+			continue;	/* reported by the batch */
+		sbuf_puts(&f, users ? ")" : "");
+		if (f.oom) {
+			msg_err("out of memory");
+			goto out;
+		}
+		b.keys = &in->keys[i];
+		if (dir_search(d, users ? d->base : d->domain,
+		    LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1, dir_batch_cb, &b) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	sbuf_reset(&f);
+	return rc;
 }
 
 int
@@ -1279,9 +1401,13 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 		b.keys = &keys[i];
 		b.n = j - i;
 		b.base = 0;
+		b.unmatched = 0;
 		msg_debug("search %s", f.s);
-		if (dir_search(d, d->base, LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1,
-		    dir_batch_cb, &b) != 0)
+		/* values are looked for in the whole domain, accounts in -b */
+		if (dir_search(d, users ? d->base : d->domain,
+		    LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1, dir_batch_cb, &b) != 0)
+			goto out;
+		if (b.unmatched && dir_lookup_each(d, &b, users) == -1)
 			goto out;
 	}
 	rc = 0;

@@ -298,7 +298,7 @@ plan_accounts_of(struct sbuf *b, const struct plan_keys *pk, size_t item,
 /* Gives each item its account: exactly one across all its lookups. */
 static void
 plan_resolve(struct input *in, const struct plan_keys *pk,
-    const struct accounts *acc, struct plan_stats *st)
+    const struct accounts *acc, const char *base, struct plan_stats *st)
 {
 	struct item	*it;
 	struct sbuf	 b = SBUF_INIT;
@@ -332,6 +332,17 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			plan_refuse(it, st);
 			continue;
 		}
+		/*
+		 * -b limits the accounts a run maps, whatever names them: a
+		 * DN row is read directly, so it is checked here.
+		 */
+		if (it->kind == ID_DN &&
+		    !dir_dn_under(acc->v[it->acct].dn, base)) {
+			msg_err("%s: \"%s\" is outside the search base -b %s; "
+			    "not mapped", it->src, acc->v[it->acct].dn, base);
+			plan_refuse(it, st);
+			continue;
+		}
 		/* The certificate's own SID extension names the account. */
 		if (cert_sid(it->cert) != NULL && acc->v[it->acct].sid != NULL &&
 		    strcasecmp(cert_sid(it->cert), acc->v[it->acct].sid) != 0) {
@@ -361,6 +372,58 @@ plan_keycmp(const void *a, const void *b)
 	return altsec_casecmp(ka->value, kb->value);
 }
 
+int
+plan_dup_check(struct dir *d, char *const *vals, char *const *owners,
+    size_t n, void (*report)(void *, size_t, const char *), void *arg)
+{
+	struct accounts	 acc = { NULL, 0, NULL, 0 };
+	struct dir_key	*keys = NULL;
+	size_t		 i, h;
+	int		 rc = -1;
+
+	if (n > 0 && (keys = calloc(n, sizeof(*keys))) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		keys[i].attr = "altSecurityIdentities";
+		keys[i].value = vals[i];
+	}
+	/* the server's equality match decides which accounts hold it */
+	if (dir_lookup(d, keys, n, &acc) == -1)
+		goto out;
+	for (i = 0; i < n; i++)
+		for (h = 0; h < keys[i].nhits; h++)
+			if (!dir_dn_equal(acc.v[keys[i].hits[h]].dn, owners[i]))
+				report(arg, i, acc.v[keys[i].hits[h]].dn);
+	rc = 0;
+out:
+	dir_keys_free(keys, n);
+	free(keys);
+	accounts_free(&acc);
+	return rc;
+}
+
+/* What plan_conflicts passes to plan_dup_check's report. */
+struct plan_dupctx {
+	struct input		*in;
+	const struct plan_keys	*pk;
+	const struct accounts	*acc;
+	struct plan_stats	*st;
+};
+
+static void
+plan_dup_report(void *arg, size_t i, const char *holder)
+{
+	struct plan_dupctx	*c = arg;
+	struct item		*it = &c->in->items[c->pk->item[i]];
+
+	msg_err("%s: %s is already on \"%s\"; mapping it to \"%s\" too would "
+	    "let either account log on with it; not mapped", it->src,
+	    c->pk->k[i].value, holder, c->acc->v[it->acct].dn);
+	plan_refuse(it, c->st);
+}
+
 /*
  * Refuses values that would sit on two accounts: held by another account
  * in the directory, or wanted for two accounts by this run.
@@ -370,9 +433,11 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
     struct plan_stats *st)
 {
 	struct plan_keys pk = { NULL, NULL, 0 };
+	struct plan_dupctx dc;
 	struct dir_key	**order = NULL;
 	struct item	*it, *jt;
-	size_t		 i, j, h, a, b;
+	char		**vals = NULL, **owners = NULL;
+	size_t		 i, j, a, b;
 	int		 k, rc = -1;
 
 	for (i = 0; i < in->n; i++) {
@@ -386,19 +451,25 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
 				goto out;
 			}
 	}
-	if (dir_lookup(d, pk.k, pk.n, acc) == -1)
+	if (pk.n > 0 && ((vals = calloc(pk.n, sizeof(*vals))) == NULL ||
+	    (owners = calloc(pk.n, sizeof(*owners))) == NULL)) {
+		msg_err("out of memory");
 		goto out;
+	}
 	for (j = 0; j < pk.n; j++) {
-		it = &in->items[pk.item[j]];
-		for (h = 0; h < pk.k[j].nhits; h++) {
-			if ((long)pk.k[j].hits[h] == it->acct)
-				continue;
-			msg_err("%s: %s is already on \"%s\"; mapping it to "
-			    "\"%s\" too would let either account log on with "
-			    "it; not mapped", it->src, pk.k[j].value,
-			    acc->v[pk.k[j].hits[h]].dn, acc->v[it->acct].dn);
-			plan_refuse(it, st);
-		}
+		vals[j] = (char *)(uintptr_t)pk.k[j].value;
+		owners[j] = acc->v[in->items[pk.item[j]].acct].dn;
+	}
+	dc.in = in;
+	dc.pk = &pk;
+	dc.acc = acc;
+	dc.st = st;
+	if (pk.n > 0) {
+		msg_note("duplicate check: values held anywhere in %s",
+		    dir_domain(d));
+		if (plan_dup_check(d, vals, owners, pk.n, plan_dup_report,
+		    &dc) == -1)
+			goto out;
 	}
 	/* the same value for two accounts within this run: sort, compare */
 	if (pk.n > 0 && (order = malloc(pk.n * sizeof(*order))) == NULL) {
@@ -429,6 +500,8 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
 	}
 	rc = 0;
 out:
+	free(vals);
+	free(owners);
 	free(order);
 	plan_keys_free(&pk);
 	return rc;
@@ -538,7 +611,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	}
 	if (dir_lookup(d, pk.k, pk.n, &acc) == -1)
 		goto out;
-	plan_resolve(in, &pk, &acc, st);
+	plan_resolve(in, &pk, &acc, dir_base(d), st);
 	if (plan_conflicts(d, in, &acc, st) == -1)
 		goto out;
 	if (plan_changes(in, &acc, out, st) == -1)

@@ -14,9 +14,15 @@ W=$T/w
 mkdir -p "$W/c"
 DNU=$(printf 'CN=Users,%s' "$CB_BASE")
 
+STAFF="OU=Staff,$CB_BASE"
+SPACED=$(e2e_val 5202 | sed 's/certbulk e2e CA/certbulk  e2e   CA/')
 {
 	cb_user_ldif slapd sec1
 	cb_user_ldif slapd sec2
+	cb_user_ldif slapd sec3 "altSecurityIdentities: $SPACED"
+	e2e_user_ldif staffholder "$STAFF" staffholder \
+		"altSecurityIdentities: $(e2e_val 5201)"
+	e2e_user_ldif staffu "$STAFF" staffu
 } >"$T/users.ldif"
 cb_add_users "$T/users.ldif"
 ok $? "setup: users added"
@@ -77,5 +83,36 @@ e2e_run -H "ldaps://localhost:${CB_URI_LDAPS##*:}" -x -D "$CB_BIND_DN" \
 exit_is 3 "LDAPS to a host name the certificate does not carry"
 grep -q 'does not name the host' "$T/err"
 ok_diag $? "... it says the certificate does not name the host"
+
+# ------------------------------------- duplicate check: the whole domain
+e2e_leaf "$W/c/s5201.pem" 5201
+e2e_leaf "$W/c/s5202.pem" 5202
+e2e_leaf "$W/c/s5203.pem" 5203
+printf 'user,certificate\nsec2,c/s5201.pem\n' >"$W/dup-ou.csv"
+e2e_run -H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE" -b "$DNU" \
+	-n --csv "$W/dup-ou.csv"
+exit_is 1 "-b CN=Users: a value held by an account in OU=Staff"
+errors | grep -iq 'already on "CN=staffholder,OU=Staff'
+ok_diag $? "... is seen (the check covers the domain, not -b) and refused"
+[ ! -s "$T/out" ] || ! grep -q '^dn:' "$T/out"
+ok $? "... and nothing is planned"
+grep -Eiq 'note: duplicate check: .*anywhere in DC=test,DC=certbulk,DC=lan' "$T/err"
+ok_diag $? "the output says which scope the duplicate check covered"
+
+printf 'distinguishedName,certificate\n"CN=staffu,%s",c/s5203.pem\n' "$STAFF" >"$W/dn-out.csv"
+e2e_run -H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE" -b "$DNU" \
+	-n --csv "$W/dn-out.csv"
+exit_is 1 "a DN row outside -b"
+errors | grep -iq 'dn-out\.csv:2: "CN=staffu,OU=Staff,.*outside the search base -b'
+ok_diag $? "... is refused like any other row outside -b, naming the row"
+e2e_run "${LDAPS[@]}" -n --csv "$W/dn-out.csv"
+exit_is 0 "the same DN row with -b the domain is mapped"
+
+# ------------------------- duplicate check: the server's equality decides
+printf 'user,certificate\nsec2,c/s5202.pem\n' >"$W/dup-sp.csv"
+e2e_run "${LDAPS[@]}" -n --csv "$W/dup-sp.csv"
+exit_is 1 "a value held in another spacing (slapd matches it as equal)"
+errors | grep -iq 'already on "CN=sec3,CN=Users'
+ok_diag $? "... is refused: the server's equality match is trusted"
 
 done_testing
