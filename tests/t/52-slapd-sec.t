@@ -31,6 +31,24 @@ printf 'user,certificate\nsec1,c/s1.pem\n' >"$W/s1.csv"
 
 errors() { grep -v -e '^certbulk: note: ' -e '^certbulk: warning: ' "$T/err"; }
 
+PROXYPID=
+stop_proxy() {
+	[ -z "$PROXYPID" ] || { kill "$PROXYPID"; wait "$PROXYPID"; } 2>/dev/null
+	PROXYPID=
+}
+# start_proxy PATTERN: tests/lib/cutproxy.pl to slapd's ldap:// port,
+# dropping the connection when the client sends PATTERN; sets PROXYURI
+start_proxy() {
+	stop_proxy
+	rm -f "$T/pport"
+	perl "$TOP/tests/lib/cutproxy.pl" "$T/pport" 127.0.0.1 "${CB_URI##*:}" \
+		"$1" 2>>"$T/proxy.err" &
+	PROXYPID=$!
+	for ((i = 0; i < 100; i++)); do [ -s "$T/pport" ] && break; sleep 0.05; done
+	PROXYURI="ldap://127.0.0.1:$(cat "$T/pport")"
+}
+trap 'stop_proxy; _e2e_cleanup' EXIT
+
 # ----------------------------------------------------------- TLS_REQCERT
 for v in never allow; do
 	rm -f "$T/log"
@@ -114,5 +132,30 @@ e2e_run "${LDAPS[@]}" -n --csv "$W/dup-sp.csv"
 exit_is 1 "a value held in another spacing (slapd matches it as equal)"
 errors | grep -iq 'already on "CN=sec3,CN=Users'
 ok_diag $? "... is refused: the server's equality match is trusted"
+
+# ------------------------------ --transaction: the connection drops at start
+if grep -q "1.3.6.1.1.21.1" <(cb_ldap ldapsearch -LLL -b '' -s base supportedExtension); then
+	e2e_leaf "$W/c/s5301.pem" 5301
+	e2e_leaf "$W/c/s5302.pem" 5302
+	printf 'user,certificate\nsec1,c/s5301.pem\nsec2,c/s5302.pem\n' >"$W/txn.csv"
+	cb_dump content "$T/dump-txn0"
+	for step in "start 1.3.6.1.1.21.1" "end 1.3.6.1.1.21.3"; do
+		set -- $step
+		start_proxy "$2"
+		e2e_run -H "$PROXYURI" -x -D "$CB_BIND_DN" -y "$CB_PWFILE" \
+			-b "$CB_BASE" --allow-cleartext-bind --state-dir "$T/st-txn-$1" \
+			--transaction 1 --csv "$W/txn.csv"
+		exit_is 3 "--transaction: connection dropped at transaction $1"
+		errors | grep -q "connection lost.*run again"
+		ok_diag $? "... says the connection was lost and to run again"
+		grep -q 'Success)' "$T/err"
+		ok $((!$?)) "... without a stale diagnostic"
+		cb_dump content "$T/dump-txn1"
+		same_file "$T/dump-txn1" "$T/dump-txn0" "... and nothing was changed"
+	done
+	stop_proxy
+else
+	ok 0 "# SKIP slapd offers no transactions"
+fi
 
 done_testing
