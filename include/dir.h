@@ -34,6 +34,7 @@ struct account {
 	char		*upn;
 	char		*mail;
 	char		*sid;		/* objectSid as S-1-... text */
+	unsigned long	 uac;		/* userAccountControl, 0 if unread */
 	struct strlist	 altsec;	/* current altSecurityIdentities */
 };
 
@@ -115,6 +116,10 @@ int	dir_read_altsec(struct dir *, const char *dn, struct strlist *out);
  */
 int	dir_read_many(struct dir *, char *const *dns, size_t n,
 	    struct strlist *out, int *found);
+
+/* userAccountControl: a domain controller's, a read-only DC's account. */
+#define DIR_UAC_SERVER_TRUST	0x00002000UL
+#define DIR_UAC_PARTIAL_SECRETS	0x04000000UL
 
 /* Frees the accounts. */
 void	accounts_free(struct accounts *);

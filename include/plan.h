@@ -43,6 +43,7 @@ struct trust;
 
 struct plan_opts {
 	unsigned	 match;		/* MATCH_* for certificate-only items */
+	unsigned	 types;		/* --type: weak ones warned already */
 	int		 allow_expired;
 	time_t		 now;
 	const struct trust *trust;	/* --ca-file: chains checked; or NULL */

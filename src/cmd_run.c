@@ -566,6 +566,7 @@ run_main(int argc, char *argv[])
 	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
 		goto out;
 	po.match = o.match;
+	po.types = o.types;
 	po.allow_expired = o.allow_expired;
 	po.now = time(NULL);
 	po.trust = trust;

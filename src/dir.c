@@ -52,7 +52,7 @@ struct dir {
 
 static const char *const dir_attrs[] = {
 	"sAMAccountName", "userPrincipalName", "mail", "objectSid",
-	"altSecurityIdentities", NULL
+	"altSecurityIdentities", "userAccountControl", NULL
 };
 
 const char *
@@ -1177,7 +1177,7 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 {
 	struct account	 a, *v;
 	struct berval	**sids;
-	char		 *dn;
+	char		 *dn, *uac;
 	long		  idx;
 
 	memset(&a, 0, sizeof(a));
@@ -1193,6 +1193,9 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 	a.sam = dir_first(d->ld, e, "sAMAccountName");
 	a.upn = dir_first(d->ld, e, "userPrincipalName");
 	a.mail = dir_first(d->ld, e, "mail");
+	if ((uac = dir_first(d->ld, e, "userAccountControl")) != NULL)
+		a.uac = strtoul(uac, NULL, 10);
+	free(uac);
 	if ((sids = ldap_get_values_len(d->ld, e, "objectSid")) != NULL) {
 		if (sids[0] != NULL)
 			a.sid = dir_sid_to_text(sids[0]);

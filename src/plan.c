@@ -128,6 +128,14 @@ plan_values(struct input *in, const struct plan_opts *o,
 		for (k = 0, nv = 0; k < ALTSEC_NTYPES; k++) {
 			if (!(it->types & ALTSEC_BIT(k)))
 				continue;
+			/* weak forms of --type are warned once by the run */
+			if (!altsec_is_strong((enum altsec_type)k) &&
+			    !(o->types & ALTSEC_BIT(k)))
+				msg_warn("%s: %s (asked for in the row's types "
+				    "column) is a weak mapping: domain "
+				    "controllers in full enforcement (KB5014754) "
+				    "ignore it for certificate logon", it->src,
+				    altsec_type_name((enum altsec_type)k));
 			it->values[k] = altsec_value(it->cert,
 			    (enum altsec_type)k, &why, &fallback);
 			if (it->values[k] == NULL) {
@@ -295,6 +303,30 @@ plan_accounts_of(struct sbuf *b, const struct plan_keys *pk, size_t item,
 		}
 }
 
+/*
+ * The accounts a stolen certificate would hurt most: krbtgt (the KDC's
+ * own key; RODCs have krbtgt_NNNNN) and domain controllers' computer
+ * accounts (DCSync, everything).  Mapped as asked, but never silently.
+ */
+static void
+plan_warn_protected(const struct item *it, const struct account *a)
+{
+	size_t		 n = a->sid != NULL ? strlen(a->sid) : 0;
+	const char	*what = NULL;
+
+	if ((a->sam != NULL && (strcasecmp(a->sam, "krbtgt") == 0 ||
+	    strncasecmp(a->sam, "krbtgt_", 7) == 0)) ||
+	    (n > 4 && strcmp(a->sid + n - 4, "-502") == 0))
+		what = "the domain's krbtgt account (the KDC's own key)";
+	else if (a->uac & (DIR_UAC_SERVER_TRUST | DIR_UAC_PARTIAL_SECRETS))
+		what = "a domain controller's computer account";
+	if (what != NULL)
+		msg_warn("%s: \"%s\" is %s: whoever holds this certificate "
+		    "and its key can log on as it and take over the domain; "
+		    "check that this mapping is intended", it->src, a->dn,
+		    what);
+}
+
 /* Gives each item its account: exactly one across all its lookups. */
 static void
 plan_resolve(struct input *in, const struct plan_keys *pk,
@@ -353,6 +385,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			plan_refuse(it, st);
 			continue;
 		}
+		plan_warn_protected(it, &acc->v[it->acct]);
 		if (it->kind != ID_MATCH && cert_upns(it->cert)->n > 0 &&
 		    acc->v[it->acct].upn != NULL && strcasecmp(
 		    cert_upns(it->cert)->v[0], acc->v[it->acct].upn) != 0)

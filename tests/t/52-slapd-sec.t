@@ -23,6 +23,9 @@ SPACED=$(e2e_val 5202 | sed 's/certbulk e2e CA/certbulk  e2e   CA/')
 	e2e_user_ldif staffholder "$STAFF" staffholder \
 		"altSecurityIdentities: $(e2e_val 5201)"
 	e2e_user_ldif staffu "$STAFF" staffu
+	e2e_user_ldif krbtgt "$DNU" krbtgt
+	e2e_user_ldif 'DC1' "OU=Staff,$CB_BASE" 'DC1$' 'userAccountControl: 532480'
+	cb_user_ldif slapd sec4
 } >"$T/users.ldif"
 cb_add_users "$T/users.ldif"
 ok $? "setup: users added"
@@ -132,6 +135,31 @@ e2e_run "${LDAPS[@]}" -n --csv "$W/dup-sp.csv"
 exit_is 1 "a value held in another spacing (slapd matches it as equal)"
 errors | grep -iq 'already on "CN=sec3,CN=Users'
 ok_diag $? "... is refused: the server's equality match is trusted"
+
+# ----------------------- weak forms in a row; krbtgt and DC accounts (item 11)
+e2e_leaf "$W/c/s5401.pem" 5401
+e2e_leaf "$W/c/s5402.pem" 5402
+e2e_leaf "$W/c/s5403.pem" 5403
+cat >"$W/weak.csv" <<'CSV'
+user,certificate,types
+sec4,c/s5401.pem,"X509IssuerSerialNumber,X509IssuerSubject"
+krbtgt,c/s5402.pem,
+DC1$,c/s5403.pem,
+CSV
+e2e_run "${LDAPS[@]}" -n --csv "$W/weak.csv"
+exit_is 0 "weak form in a row, krbtgt, a DC: mapped as asked"
+grep -q 'warning: .*weak\.csv:2: X509IssuerSubject .*weak mapping' "$T/err"
+ok_diag $? "a weak form asked for in the types column is warned, naming the row"
+grep -q 'warning: .*weak\.csv:3: .*krbtgt account' "$T/err"
+ok_diag $? "mapping to krbtgt is warned"
+grep -iq 'warning: .*weak\.csv:4: "CN=DC1,OU=Staff.*domain controller' "$T/err"
+ok_diag $? "mapping to a domain controller's account is warned"
+grep -c 'weak mapping' "$T/err" >"$T/nweak"
+is "$(cat "$T/nweak")" 1 "... one weak-form warning (rows without a weak form: none)"
+rm -f "$T/log"
+e2e_run "${LDAPS[@]}" -n --log "$T/log" --csv "$W/weak.csv"
+grep -c 'krbtgt account\|domain controller\|weak mapping' "$T/log" >"$T/nlog"
+is "$(cat "$T/nlog")" 3 "the three warnings are in the --log file too"
 
 # ------------------------------ --transaction: the connection drops at start
 if grep -q "1.3.6.1.1.21.1" <(cb_ldap ldapsearch -LLL -b '' -s base supportedExtension); then
