@@ -101,6 +101,14 @@ int		 dir_supports(const struct dir *, const char *oid);
  */
 int	dir_lookup(struct dir *, struct dir_key *keys, size_t n,
 	    struct accounts *acc);
+/*
+ * Refuses a bind that may not read altSecurityIdentities (a confidential
+ * attribute, or rights delegated for writing only): every check certbulk
+ * makes would see no values.  An entry holding values must show them; if
+ * the domain shows none, a compare on DN (an account, or NULL) must not be
+ * refused.  Returns 0, or -1 after reporting.
+ */
+int	dir_check_readable(struct dir *, const char *dn);
 /* Frees the hits of N keys. */
 void	dir_keys_free(struct dir_key *keys, size_t n);
 /*

@@ -1264,7 +1264,79 @@ struct dir_batch {
 	struct accounts	*acc;
 	int		 base;	/* one key: every entry found is the key's */
 	int		 unmatched; /* an entry no key matched locally */
+	int		 values;	/* keys are altSecurityIdentities values */
 };
+
+/* Reports that the bind cannot read altSecurityIdentities of DN; -1. */
+static int
+dir_unreadable(struct dir *d, const char *dn)
+{
+	char	*e = msg_escape(dn, strlen(dn));
+
+	msg_err("%s: the bind may not read altSecurityIdentities (seen on "
+	    "\"%s\"): certbulk cannot see the values accounts hold, so it "
+	    "could neither avoid duplicates nor undo; refusing to go on.  "
+	    "Bind as an account with read access to the attribute (it may be "
+	    "confidential, or delegated for writing only)", d->uri,
+	    e ? e : "?");
+	free(e);
+	return -1;
+}
+
+int
+dir_check_readable(struct dir *d, const char *dn)
+{
+	struct timeval	 tv = { d->timeout, 0 };
+	struct berval	 probe = { 19, (char *)(uintptr_t)"certbulk-read-probe" };
+	LDAPMessage	*res = NULL, *e;
+	char		*attrs[] = { (char *)(uintptr_t)"altSecurityIdentities",
+			    NULL };
+	char		*edn;
+	int		 r, rc = -1;
+
+	/* any entry that holds a value must show it */
+	r = ldap_search_ext_s(d->ld, d->domain, LDAP_SCOPE_SUBTREE,
+	    "(altSecurityIdentities=*)", attrs, 0, NULL, NULL, &tv, 1, &res);
+	if ((r == LDAP_SUCCESS || r == LDAP_SIZELIMIT_EXCEEDED) &&
+	    (e = ldap_first_entry(d->ld, res)) != NULL) {
+		struct berval **v = ldap_get_values_len(d->ld, e, attrs[0]);
+
+		if (v != NULL) {
+			ldap_value_free_len(v);
+			rc = 0;
+		} else if ((edn = ldap_get_dn(d->ld, e)) != NULL) {
+			(void)dir_unreadable(d, edn);
+			ldap_memfree(edn);
+		}
+		goto out;
+	}
+	if (r == LDAP_SERVER_DOWN || r == LDAP_TIMEOUT) {
+		dir_report(d, r, "checking read access");
+		goto out;
+	}
+	/*
+	 * Nothing found: no values anywhere, or the attribute cannot even be
+	 * searched.  A compare on an account tells: the server answers
+	 * false or "no such attribute" only to a bind that may see it.
+	 */
+	if (dn == NULL) {
+		rc = 0;
+		goto out;
+	}
+	r = ldap_compare_ext_s(d->ld, dn, attrs[0], &probe, NULL, NULL);
+	if (r == LDAP_INSUFFICIENT_ACCESS) {
+		(void)dir_unreadable(d, dn);
+		goto out;
+	}
+	if (r == LDAP_SERVER_DOWN || r == LDAP_TIMEOUT) {
+		dir_report(d, r, "checking read access");
+		goto out;
+	}
+	rc = 0;
+out:
+	ldap_msgfree(res);
+	return rc;
+}
 
 static int
 dir_batch_cb(struct dir *d, LDAPMessage *e, void *arg)
@@ -1276,6 +1348,12 @@ dir_batch_cb(struct dir *d, LDAPMessage *e, void *arg)
 
 	if ((idx = dir_account(d, e, b->acc)) < 0)
 		return -1;
+	/*
+	 * Found by its altSecurityIdentities, yet none came back: the bind
+	 * may search the attribute but not read it.
+	 */
+	if (b->values && b->acc->v[idx].altsec.n == 0)
+		return dir_unreadable(d, b->acc->v[idx].dn);
 	for (i = 0; i < b->n; i++)
 		if (b->base || dir_matches(&b->acc->v[idx], &b->keys[i])) {
 			matched = 1;
@@ -1364,6 +1442,7 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 	int			 r, users, rc = -1;
 
 	b.acc = acc;
+	b.values = 0;
 	/* DNs are looked up one base search each. */
 	for (i = 0; i < n; i++) {
 		if (strcasecmp(keys[i].attr, "distinguishedName") != 0)
@@ -1405,6 +1484,7 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 		b.n = j - i;
 		b.base = 0;
 		b.unmatched = 0;
+		b.values = !users;
 		msg_debug("search %s", f.s);
 		/* values are looked for in the whole domain, accounts in -b */
 		if (dir_search(d, users ? d->base : d->domain,

@@ -633,6 +633,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 {
 	struct accounts	 acc = { NULL, 0 };
 	struct plan_keys pk = { NULL, NULL, 0 };
+	size_t		 i;
 	int		 rc = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -645,6 +646,12 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	if (dir_lookup(d, pk.k, pk.n, &acc) == -1)
 		goto out;
 	plan_resolve(in, &pk, &acc, dir_base(d), st);
+	for (i = 0; i < in->n && in->items[i].acct < 0; i++)
+		;
+	/* every check below relies on seeing the values accounts hold */
+	if (dir_check_readable(d, i < in->n ? acc.v[in->items[i].acct].dn :
+	    NULL) == -1)
+		goto out;
 	if (plan_conflicts(d, in, &acc, st) == -1)
 		goto out;
 	if (plan_changes(in, &acc, out, st) == -1)
@@ -723,7 +730,9 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 			;
 		dns[k++] = want->v[order[g]].dn;
 	}
-	if (dir_read_many(d, dns, k, cur, found) == -1)
+	/* unreadable values would look already undone */
+	if (dir_check_readable(d, dns[0]) == -1 ||
+	    dir_read_many(d, dns, k, cur, found) == -1)
 		goto out;
 	for (g = 0, k = 0; g < want->n; g = e, k++) {
 		for (e = g + 1; e < want->n && strcasecmp(want->v[order[g]].dn,

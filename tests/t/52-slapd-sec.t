@@ -26,6 +26,9 @@ SPACED=$(e2e_val 5202 | sed 's/certbulk e2e CA/certbulk  e2e   CA/')
 	e2e_user_ldif krbtgt "$DNU" krbtgt
 	e2e_user_ldif 'DC1' "OU=Staff,$CB_BASE" 'DC1$' 'userAccountControl: 532480'
 	cb_user_ldif slapd sec4
+	cb_user_ldif slapd wo1
+	cb_user_ldif slapd wo2
+	cb_user_ldif slapd woholder "altSecurityIdentities: $(e2e_val 5502)"
 } >"$T/users.ldif"
 cb_add_users "$T/users.ldif"
 ok $? "setup: users added"
@@ -184,6 +187,41 @@ if grep -q "1.3.6.1.1.21.1" <(cb_ldap ldapsearch -LLL -b '' -s base supportedExt
 	stop_proxy
 else
 	ok 0 "# SKIP slapd offers no transactions"
+fi
+
+# ---------------------------- a bind that may write but not read (item 8)
+e2e_leaf "$W/c/s5501.pem" 5501
+e2e_leaf "$W/c/s5502.pem" 5502
+printf 'user,certificate\nwo1,c/s5501.pem\n' >"$W/wo1.csv"
+e2e_run "${LDAPS[@]}" --state-dir "$T/st-wo" --csv "$W/wo1.csv"
+exit_is 0 "write-only: a first run with full rights"
+WOUNDO=$(e2e_undo_file)
+# root_altsec NAME: the values as the rootdn sees them (no ACL applies)
+root_altsec() {
+	ldapsearch -H "$CB_URI_LDAPI" -Y EXTERNAL -Q -LLL -o ldif-wrap=no \
+		-b "$CB_BASE" "(sAMAccountName=$1)" altSecurityIdentities |
+		sed -n 's/^altSecurityIdentities: //p' | e2e_norm | LC_ALL=C sort
+}
+cat >"$T/acl-wo.conf" <<ACL
+access to attrs=altSecurityIdentities
+	by dn.exact="$CB_BIND_DN" =w
+	by * none
+ACL
+if e2e_slapd_stop && e2e_slapd_restart "$T/acl-wo.conf"; then
+	printf 'user,certificate\nwo2,c/s5502.pem\n' >"$W/wo2.csv"
+	e2e_run "${LDAPS[@]}" --state-dir "$T/st-wo" --csv "$W/wo2.csv"
+	exit_is 3 "write-only bind: the run is refused"
+	errors | grep -q 'may not read altSecurityIdentities'
+	ok_diag $? "... with a clear message"
+	is "$(root_altsec wo2)" "" "... and no duplicate was written"
+	is "$(root_altsec woholder)" "$(e2e_val 5502 | e2e_norm)" "... the holder keeps its value"
+	e2e_run "${LDAPS[@]}" --state-dir "$T/st-wo" undo "$WOUNDO"
+	exit_is 3 "write-only bind: undo is refused"
+	grep -q 'nothing to change' "$T/err"
+	ok $((!$?)) "... it does not claim \"nothing to change\""
+	is "$(root_altsec wo1)" "$(e2e_val 5501 | e2e_norm)" "... and the mapping is still there to undo"
+else
+	ok 1 "slapd restarted with a write-only ACL"
 fi
 
 done_testing
