@@ -26,7 +26,7 @@ printf 'user,certificate\nalice,c.pem\n' >"$T/in.csv"
 
 perl "$TOP/tests/lib/fakeldap.pl" "$T/port" "$T/capture" 2>"$T/fake.err" &
 LPID=$!
-for ((i = 0; i < 100; i++)); do [ -s "$T/port" ] && break; sleep 0.05; done
+for ((i = 0; i < 1200; i++)); do [ -s "$T/port" ] && break; sleep 0.05; done
 [ -s "$T/port" ] || { diag "$(cat "$T/fake.err")"; echo "Bail out! fake listener"; exit 1; }
 PORT=$(cat "$T/port")
 FAKE="ldap://127.0.0.1:$PORT"

@@ -29,6 +29,10 @@ SPACED=$(e2e_val 5202 | sed 's/certbulk e2e CA/certbulk  e2e   CA/')
 	cb_user_ldif slapd wo1
 	cb_user_ldif slapd wo2
 	cb_user_ldif slapd woholder "altSecurityIdentities: $(e2e_val 5502)"
+	cb_user_ldif slapd race1
+	cb_user_ldif slapd race2
+	cb_user_ldif slapd race3
+	cb_user_ldif slapd race4
 } >"$T/users.ldif"
 cb_add_users "$T/users.ldif"
 ok $? "setup: users added"
@@ -42,15 +46,17 @@ stop_proxy() {
 	[ -z "$PROXYPID" ] || { kill "$PROXYPID"; wait "$PROXYPID"; } 2>/dev/null
 	PROXYPID=
 }
-# start_proxy PATTERN: tests/lib/cutproxy.pl to slapd's ldap:// port,
-# dropping the connection when the client sends PATTERN; sets PROXYURI
+# start_proxy PATTERN [HOLDFILE]: tests/lib/cutproxy.pl to slapd's
+# ldap:// port, dropping the connection when the client sends PATTERN (or
+# holding it until HOLDFILE exists); sets PROXYURI
 start_proxy() {
 	stop_proxy
 	rm -f "$T/pport"
 	perl "$TOP/tests/lib/cutproxy.pl" "$T/pport" 127.0.0.1 "${CB_URI##*:}" \
-		"$1" 2>>"$T/proxy.err" &
+		"$@" 2>>"$T/proxy.err" &
 	PROXYPID=$!
-	for ((i = 0; i < 100; i++)); do [ -s "$T/pport" ] && break; sleep 0.05; done
+	for ((i = 0; i < 1200; i++)); do [ -s "$T/pport" ] && break; sleep 0.05; done
+	[ -s "$T/pport" ] || diag "cutproxy.pl did not start: $(cat "$T/proxy.err")"
 	PROXYURI="ldap://127.0.0.1:$(cat "$T/pport")"
 }
 trap 'stop_proxy; _e2e_cleanup' EXIT
@@ -188,6 +194,58 @@ if grep -q "1.3.6.1.1.21.1" <(cb_ldap ldapsearch -LLL -b '' -s base supportedExt
 else
 	ok 0 "# SKIP slapd offers no transactions"
 fi
+
+# ------------------- two runs at once, different state folders (item 9)
+# Run B plans, then its modify is held by the proxy while run A maps the
+# same certificate to another account; then B's modify goes through.
+e2e_leaf "$W/c/s5601.pem" 5601
+e2e_leaf "$W/c/s5602.pem" 5602
+race() {	# race A-USER B-USER CERT [B-OPTION...]: sets RC (of B), err
+	local a=$1 b=$2 c=$3
+	shift 3
+	printf 'user,certificate\n%s,c/s%s.pem\n' "$a" "$c" >"$W/ra.csv"
+	printf 'user,certificate\n%s,c/s%s.pem\n' "$b" "$c" >"$W/rb.csv"
+	rm -f "$T/go" "$T/go.held"
+	start_proxy "cn=$b," "$T/go"
+	e2e_bg "$T/rb.out" "$T/rb.err" -H "$PROXYURI" -x -D "$CB_BIND_DN" \
+		-y "$CB_PWFILE" -b "$CB_BASE" --allow-cleartext-bind \
+		--state-dir "$T/st-rb" "$@" --csv "$W/rb.csv"
+	RB=$BGPID
+	# B has planned and its modify is held (a loaded machine: be patient)
+	for ((i = 0; i < 2400; i++)); do
+		[ -e "$T/go.held" ] && break
+		kill -0 "$RB" 2>/dev/null || break
+		sleep 0.05
+	done
+	e2e_run "${LDAPS[@]}" --state-dir "$T/st-ra" --csv "$W/ra.csv"
+	RA=$RC
+	touch "$T/go"
+	e2e_wait_bg "$RB"
+	RC=$BGRC
+	cp "$T/rb.err" "$T/err"
+	stop_proxy
+}
+race race1 race2 5601
+is "$RA" 0 "race: run A maps the certificate to race1"
+exit_is 1 "race: run B, which planned before A wrote, reports a problem"
+errors | grep -iq 'cn=race2,.*added by this run, is now on "cn=race1,'
+ok_diag $? "race: B's re-check after its modifies names both accounts"
+is "$(cb_user_altsec race2 | e2e_norm)" "$(e2e_val 5601 | e2e_norm)" \
+	"race: without --strict the value stays (reported only)"
+race race3 race4 5602 --strict
+exit_is 1 "race --strict: run B reports the value on two accounts"
+errors | grep -q 'removed again'
+ok_diag $? "race --strict: ... and removes its own copy"
+is "$(cb_user_altsec race4)" "" "race --strict: race4 does not hold it any more"
+is "$(cb_user_altsec race3 | e2e_norm)" "$(e2e_val 5602 | e2e_norm)" \
+	"race --strict: race3 (run A's) keeps it"
+RBUNDO=$(e2e_undo_file "$T/rb.err")
+cb_dump content "$T/dump-race0"
+e2e_run "${LDAPS[@]}" --state-dir "$T/st-rbu" undo "$RBUNDO"
+exit_is 0 "race --strict: B's undo file still reads and applies"
+is "$(cb_user_altsec race4)" "" "race --strict: B's undo leaves race4 without the value"
+is "$(cb_user_altsec race3 | e2e_norm)" "$(e2e_val 5602 | e2e_norm)" \
+	"race --strict: B's undo leaves A's mapping alone"
 
 # ---------------------------- a bind that may write but not read (item 8)
 e2e_leaf "$W/c/s5501.pem" 5501
