@@ -418,9 +418,9 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 		    -1 || dir_mod_wait(d, &msgid, &lrc, &diag) == -1)
 			goto out;
 		if (lrc != DIR_RC_SUCCESS && lrc != DIR_RC_NO_SUCH_ATTR)
-			msg_err("\"%s\": removing the value again failed: %s%s%s",
-			    owners[k], dir_err2string(lrc), *diag ? ": " : "",
-			    diag);
+			msg_err("\"%s\": removing the value again failed: "
+			    "%s%s%s", owners[k], dir_err2string(lrc),
+			    *diag ? ": " : "", diag);
 		free(diag);
 		diag = NULL;
 	}

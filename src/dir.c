@@ -1264,7 +1264,7 @@ struct dir_batch {
 	struct accounts	*acc;
 	int		 base;	/* one key: every entry found is the key's */
 	int		 unmatched; /* an entry no key matched locally */
-	int		 values;	/* keys are altSecurityIdentities values */
+	int		 values;	/* keys: altSecurityIdentities values */
 };
 
 /* Reports that the bind cannot read altSecurityIdentities of DN; -1. */
@@ -1287,7 +1287,8 @@ int
 dir_check_readable(struct dir *d, const char *dn)
 {
 	struct timeval	 tv = { d->timeout, 0 };
-	struct berval	 probe = { 19, (char *)(uintptr_t)"certbulk-read-probe" };
+	struct berval	 probe = { 19,
+			    (char *)(uintptr_t)"certbulk-read-probe" };
 	LDAPMessage	*res = NULL, *e;
 	char		*attrs[] = { (char *)(uintptr_t)"altSecurityIdentities",
 			    NULL };
@@ -1423,7 +1424,8 @@ dir_lookup_each(struct dir *d, const struct dir_batch *in, int users)
 		}
 		b.keys = &in->keys[i];
 		if (dir_search(d, users ? d->base : d->domain,
-		    LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1, dir_batch_cb, &b) != 0)
+		    LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1, dir_batch_cb,
+		    &b) != 0)
 			goto out;
 	}
 	rc = 0;
@@ -1488,7 +1490,8 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 		msg_debug("search %s", f.s);
 		/* values are looked for in the whole domain, accounts in -b */
 		if (dir_search(d, users ? d->base : d->domain,
-		    LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1, dir_batch_cb, &b) != 0)
+		    LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1, dir_batch_cb,
+		    &b) != 0)
 			goto out;
 		if (b.unmatched && dir_lookup_each(d, &b, users) == -1)
 			goto out;

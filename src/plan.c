@@ -133,8 +133,9 @@ plan_values(struct input *in, const struct plan_opts *o,
 			    !(o->types & ALTSEC_BIT(k)))
 				msg_warn("%s: %s (asked for in the row's types "
 				    "column) is a weak mapping: domain "
-				    "controllers in full enforcement (KB5014754) "
-				    "ignore it for certificate logon", it->src,
+				    "controllers in full enforcement "
+				    "(KB5014754) ignore it for certificate "
+				    "logon", it->src,
 				    altsec_type_name((enum altsec_type)k));
 			it->values[k] = altsec_value(it->cert,
 			    (enum altsec_type)k, &why, &fallback);
