@@ -34,6 +34,7 @@ struct account {
 	char		*upn;
 	char		*mail;
 	char		*sid;		/* objectSid as S-1-... text */
+	unsigned long	 uac;		/* userAccountControl, 0 if unread */
 	struct strlist	 altsec;	/* current altSecurityIdentities */
 };
 
@@ -77,6 +78,15 @@ void		 dir_close(struct dir *);
 
 /* The search base in use. Owned by the connection. */
 const char	*dir_base(const struct dir *);
+/*
+ * The naming context that holds the base (AD: the domain): the scope of
+ * the duplicate check.  Owned by the connection.
+ */
+const char	*dir_domain(const struct dir *);
+/* 1 if DN is BASE or below it (DNs compared as LDAP does), else 0. */
+int		 dir_dn_under(const char *dn, const char *base);
+/* 1 if the two DNs name the same entry (compared as LDAP does). */
+int		 dir_dn_equal(const char *a, const char *b);
 /* The URI in use, for messages and the undo file header. */
 const char	*dir_uri(const struct dir *);
 /* AD's NetBIOS name of the domain at the base, or NULL (not AD). */
@@ -91,6 +101,14 @@ int		 dir_supports(const struct dir *, const char *oid);
  */
 int	dir_lookup(struct dir *, struct dir_key *keys, size_t n,
 	    struct accounts *acc);
+/*
+ * Refuses a bind that may not read altSecurityIdentities (a confidential
+ * attribute, or rights delegated for writing only): every check certbulk
+ * makes would see no values.  An entry holding values must show them; if
+ * the domain shows none, a compare on DN (an account, or NULL) must not be
+ * refused.  Returns 0, or -1 after reporting.
+ */
+int	dir_check_readable(struct dir *, const char *dn);
 /* Frees the hits of N keys. */
 void	dir_keys_free(struct dir_key *keys, size_t n);
 /*
@@ -106,6 +124,10 @@ int	dir_read_altsec(struct dir *, const char *dn, struct strlist *out);
  */
 int	dir_read_many(struct dir *, char *const *dns, size_t n,
 	    struct strlist *out, int *found);
+
+/* userAccountControl: a domain controller's, a read-only DC's account. */
+#define DIR_UAC_SERVER_TRUST	0x00002000UL
+#define DIR_UAC_PARTIAL_SECRETS	0x04000000UL
 
 /* Frees the accounts. */
 void	accounts_free(struct accounts *);

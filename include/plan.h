@@ -43,6 +43,7 @@ struct trust;
 
 struct plan_opts {
 	unsigned	 match;		/* MATCH_* for certificate-only items */
+	unsigned	 types;		/* --type: weak ones warned already */
 	int		 allow_expired;
 	time_t		 now;
 	const struct trust *trust;	/* --ca-file: chains checked; or NULL */
@@ -72,6 +73,18 @@ int	plan_build(struct dir *, struct input *, const struct plan_opts *,
  */
 int	plan_undo(struct dir *, const struct changes *want,
 	    struct changes *out, size_t *missing);
+
+/*
+ * The duplicate-holder check, for runs and undos alike.  Looks up the N
+ * altSecurityIdentities values VALS across the whole domain (dir_domain),
+ * letting the server's equality match decide what is the same value (it
+ * ignores case and runs of spaces), and calls REPORT(ARG, i, holder) for
+ * every account other than OWNERS[i] (a DN) that holds VALS[i].  Returns
+ * 0, or -1 when the directory failed (reported).
+ */
+int	plan_dup_check(struct dir *, char *const *vals, char *const *owners,
+	    size_t n, void (*report)(void *arg, size_t i, const char *holder),
+	    void *arg);
 
 /* Adds an empty change for DN; returns it or NULL on ENOMEM. */
 struct change	*changes_add(struct changes *, const char *dn);

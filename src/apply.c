@@ -287,8 +287,18 @@ apply_txn_group(struct applyctx *a, size_t from, size_t to)
 	size_t	i, failed_before = a->st->failed, done_before = a->st->done;
 	int	blamed;
 
-	if (apply_journal(a, to) == -1 || dir_txn_begin(a->d) == -1)
+	if (apply_journal(a, to) == -1)
 		return -1;
+	if (dir_txn_begin(a->d) == -1) {
+		/*
+		 * Nothing of the group was sent.  A connection that dropped
+		 * here (slapd 2.5.13 can crash with a transaction open) is a
+		 * lost directory like any other: run again.
+		 */
+		if (!dir_alive(a->d))
+			a->st->lost = 1;
+		return -1;
+	}
 	if (apply_range(a, from, to) == -1) {
 		(void)dir_txn_end(a->d, 0, &blamed);
 		return -1;

@@ -336,6 +336,108 @@ run_preview(const struct runopts *o, struct dir *d, const struct changes *cs)
 	return rc;
 }
 
+/* What run_recheck's report collects. */
+struct run_dups {
+	char	*const *vals;
+	char	*const *owners;
+	unsigned char	*flag;	/* per value: found on another account */
+	size_t		 n;	/* values flagged */
+	int		 strict;
+};
+
+static void
+run_dup_report(void *arg, size_t i, const char *holder)
+{
+	struct run_dups	*r = arg;
+	char		*v = msg_escape(r->vals[i], strlen(r->vals[i]));
+	char		*h = msg_escape(holder, strlen(holder));
+
+	msg_err("\"%s\": %s, added by this run, is now on \"%s\" as well "
+	    "(another run at the same time?): either account can log on "
+	    "with it; %s", r->owners[i], v ? v : "?", h ? h : "?", r->strict ?
+	    "--strict: removing it again from the account this run gave it to" :
+	    "remove it from the wrong one (or run with --strict)");
+	free(v);
+	free(h);
+	if (!r->flag[i]) {
+		r->flag[i] = 1;
+		r->n++;
+	}
+}
+
+/*
+ * After the modifies: each value this run added is searched for again
+ * (the whole domain, batched), since another run with another state
+ * folder may have given it to a second account meanwhile.  With --strict
+ * this run's copy is removed again.  That removal needs no undo record of
+ * its own: the run's record for the account (delete the value) already
+ * restores the state before the run whether or not the removal happened.
+ * Returns the number of values found twice, or -1 (directory failure).
+ */
+static long
+run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
+{
+	struct run_dups	 r;
+	struct dir_mod	 m;
+	char		**vals = NULL, **owners = NULL, *diag = NULL;
+	size_t		 i, j, n = 0, k;
+	long		 ret = -1;
+	int		 msgid, lrc;
+
+	for (i = 0; i < cs->n; i++)
+		if (cs->v[i].status == CHANGE_DONE)
+			n += cs->v[i].add.n;
+	if (n == 0)
+		return 0;
+	memset(&r, 0, sizeof(r));
+	if ((vals = calloc(n, sizeof(*vals))) == NULL ||
+	    (owners = calloc(n, sizeof(*owners))) == NULL ||
+	    (r.flag = calloc(n, 1)) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	for (i = 0, k = 0; i < cs->n; i++)
+		for (j = 0; cs->v[i].status == CHANGE_DONE &&
+		    j < cs->v[i].add.n; j++) {
+			vals[k] = cs->v[i].add.v[j];
+			owners[k++] = cs->v[i].dn;
+		}
+	r.vals = vals;
+	r.owners = owners;
+	r.strict = o->strict;
+	if (plan_dup_check(d, vals, owners, n, run_dup_report, &r) == -1)
+		goto out;
+	for (k = 0; o->strict && k < n; k++) {
+		if (!r.flag[k])
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.dn = owners[k];
+		m.del = &vals[k];
+		m.ndel = 1;
+		if (dir_mod_send(d, &m, dir_supports(d, DIR_OID_PERMISSIVE)) ==
+		    -1 || dir_mod_wait(d, &msgid, &lrc, &diag) == -1)
+			goto out;
+		if (lrc != DIR_RC_SUCCESS && lrc != DIR_RC_NO_SUCH_ATTR)
+			msg_err("\"%s\": removing the value again failed: "
+			    "%s%s%s", owners[k], dir_err2string(lrc),
+			    *diag ? ": " : "", diag);
+		free(diag);
+		diag = NULL;
+	}
+	if (r.n > 0)
+		msg_err("%zu value%s added by this run %s on two accounts%s",
+		    r.n, r.n > 1 ? "s" : "", r.n > 1 ? "are" : "is",
+		    o->strict ? " (removed again from this run's accounts)" :
+		    "");
+	ret = (long)r.n;
+out:
+	free(diag);
+	free(vals);
+	free(owners);
+	free(r.flag);
+	return ret;
+}
+
 /* Takes the lock, writes the undo file ahead, applies. */
 static int
 run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
@@ -345,6 +447,7 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	struct undo		*u = NULL;
 	struct apply_opts	 ao;
 	char			*dirpath = NULL, *path = NULL, *head = NULL;
+	long			 dups;
 	int			 rc = CB_EXIT_LOCAL;
 
 	if (o->state_dir == NULL && (dirpath = state_default_dir()) == NULL) {
@@ -384,6 +487,12 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 		else if (o->strict && st->failed)
 			msg_err("--strict: stopped after the first failure; %zu "
 			    "accounts were not sent", st->unsent);
+	}
+	if (!st->lost && !st->interrupted) {
+		if ((dups = run_recheck(o, d, cs)) == -1)
+			rc = CB_EXIT_LDAP;
+		else if (dups > 0 && rc == CB_EXIT_OK)
+			rc = CB_EXIT_SOME;
 	}
 	if (undo_close(u) == -1)
 		rc = CB_EXIT_LOCAL;
@@ -566,6 +675,7 @@ run_main(int argc, char *argv[])
 	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
 		goto out;
 	po.match = o.match;
+	po.types = o.types;
 	po.allow_expired = o.allow_expired;
 	po.now = time(NULL);
 	po.trust = trust;

@@ -2,7 +2,12 @@
  * The directory connection: connect, bind, paged batched lookups, and
  * asynchronous single-value modifies.  Everything LDAP lives here.
  */
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -36,15 +41,18 @@ struct dir {
 	char		*uri;		/* owned */
 	char		*base;		/* owned */
 	char		*netbios;	/* owned: AD's NetBIOS domain, or NULL */
+	char		*domain;	/* owned: the naming context holding the
+					   base: the duplicate check's scope */
+	struct strlist	 ncs;		/* namingContexts of the root DSE */
 	struct strlist	 features;	/* supportedControl + Extension */
 	struct berval	*txnid;		/* owned by libldap: ber_bvfree */
-	int		 alive;
+	int		 alive;		/* 0 dead, 1 connecting, 2 connected */
 	int		 timeout;
 };
 
 static const char *const dir_attrs[] = {
 	"sAMAccountName", "userPrincipalName", "mail", "objectSid",
-	"altSecurityIdentities", NULL
+	"altSecurityIdentities", "userAccountControl", NULL
 };
 
 const char *
@@ -71,9 +79,22 @@ dir_diag(struct dir *d)
 static void
 dir_report(struct dir *d, int rc, const char *what)
 {
-	/* a timeout is ours: any diagnostic left is from something else */
-	char	*diag = rc == LDAP_TIMEOUT ? NULL : dir_diag(d);
+	char	*diag = NULL;
 
+	/*
+	 * A timeout is ours, and a dead connection has no server to explain
+	 * it: any diagnostic left is from an earlier operation (Samba's
+	 * "00000000: Success").
+	 */
+	if (rc == LDAP_SERVER_DOWN && d->alive > 1) {
+		msg_err("%s: %s: the connection to the directory was lost (the "
+		    "server closed it or went away)", d->uri, what);
+		d->alive = 0;
+		return;
+	}
+	if (rc != LDAP_TIMEOUT && rc != LDAP_SERVER_DOWN &&
+	    rc != LDAP_CONNECT_ERROR)
+		diag = dir_diag(d);
 	msg_err("%s: %s: %s%s%s%s", d->uri, what, ldap_err2string(rc),
 	    diag && *diag ? " (" : "", diag ? diag : "",
 	    diag && *diag ? ")" : "");
@@ -81,6 +102,79 @@ dir_report(struct dir *d, int rc, const char *what)
 	if (rc == LDAP_SERVER_DOWN || rc == LDAP_CONNECT_ERROR ||
 	    rc == LDAP_TIMEOUT)
 		d->alive = 0;
+}
+
+/*
+ * libldap says why a TLS handshake failed only in its debug log (with
+ * GnuTLS: "TLS: peer cert untrusted or revoked (0x42)", "TLS: hostname
+ * (h) does not match common name in certificate (c)"); the error it
+ * returns reads "(unknown error code)".  Its log goes through one
+ * process-wide print function, which has no argument: hence this one
+ * file-static buffer, the first TLS reason since dir_tls_watch.
+ */
+#define DIR_DEBUG_TRACE	0x0001	/* LDAP_DEBUG_TRACE: GnuTLS's reasons */
+static char	dir_tls_reason[256];
+
+static void
+dir_log_cb(const char *line)
+{
+	size_t	n;
+
+	if (dir_tls_reason[0] != '\0' || strncmp(line, "TLS: ", 5) != 0 ||
+	    strstr(line, "can't connect") != NULL)
+		return;
+	line += 5;
+	n = strcspn(line, "\n");
+	while (n > 0 && (line[n - 1] == '.' || line[n - 1] == ' '))
+		n--;
+	snprintf(dir_tls_reason, sizeof(dir_tls_reason), "%.*s", (int)n, line);
+}
+
+/*
+ * Collects libldap's TLS error reasons (ON), for the connect and StartTLS
+ * only: its trace level is needed, and is costly for everything else.
+ */
+static void
+dir_tls_watch(int on)
+{
+	int	level = on ? DIR_DEBUG_TRACE : 0;
+
+	if (on) {
+		dir_tls_reason[0] = '\0';
+		(void)ber_set_option(NULL, LBER_OPT_LOG_PRINT_FN,
+		    (const void *)(uintptr_t)dir_log_cb);
+	}
+	(void)ldap_set_option(NULL, LDAP_OPT_DEBUG_LEVEL, &level);
+}
+
+/*
+ * Reports a failed connect or StartTLS (WHAT) with what TLS said: the
+ * certificate that did not verify, a host name it does not carry, or
+ * nothing from TLS at all.
+ */
+static void
+dir_report_tls(struct dir *d, int rc, const char *what)
+{
+	char	*why;
+
+	why = msg_escape(dir_tls_reason, strlen(dir_tls_reason));
+	if (why != NULL && strstr(why, "hostname") != NULL)
+		msg_err("%s: %s: TLS: the server's certificate does not name "
+		    "the host of the URI (%s); use the name or address the "
+		    "certificate is issued to", d->uri, what, why);
+	else if (why != NULL && *why != '\0')
+		msg_err("%s: %s: TLS certificate verify failure (%s): the "
+		    "server's certificate must chain to a CA in TLS_CACERT "
+		    "(ldap.conf) or LDAPTLS_CACERT", d->uri, what, why);
+	else if (rc == LDAP_CONNECT_ERROR)
+		msg_err("%s: %s: the TLS handshake failed (%s)", d->uri, what,
+		    ldap_err2string(rc));
+	else
+		msg_err("%s: %s: %s (nothing answers at this address and port, "
+		    "or the server refused the connection)", d->uri, what,
+		    ldap_err2string(rc));
+	free(why);
+	d->alive = 0;
 }
 
 /*
@@ -438,6 +532,7 @@ dir_rootdse_cb(struct dir *d, LDAPMessage *e, void *arg)
 
 	(void)dir_all(d->ld, e, "supportedControl", &d->features);
 	(void)dir_all(d->ld, e, "supportedExtension", &d->features);
+	(void)dir_all(d->ld, e, "namingContexts", &d->ncs);
 	if ((dnc[0] = dir_first(d->ld, e, "defaultNamingContext")) == NULL)
 		dnc[0] = dir_first(d->ld, e, "namingContexts");
 	dnc[1] = dir_first(d->ld, e, "configurationNamingContext");
@@ -504,16 +599,82 @@ dir_watchdog(int sig)
 	_exit(3);	/* CB_EXIT_LDAP */
 }
 
+/*
+ * What the connection libldap actually made is: with a URI list it falls
+ * through to the first server that answers, so the URIs say nothing.
+ * Returns 1 if a reusable secret may go over it (TLS is in place on the
+ * socket, or it is a local socket), else 0; writes a description for
+ * messages to BUF.
+ */
 static int
-dir_bind(struct dir *d, const struct dir_opts *o, int protected_conn,
-    int *usage_err)
+dir_conn_protected(struct dir *d, char *buf, size_t len)
+{
+	struct sockaddr_storage	 ss;
+	socklen_t		 sl = sizeof(ss);
+	char			 host[INET6_ADDRSTRLEN];
+	int			 fd = -1, tls = ldap_tls_inplace(d->ld);
+
+	if (ldap_get_option(d->ld, LDAP_OPT_DESC, &fd) != LDAP_OPT_SUCCESS ||
+	    fd < 0 || getsockname(fd, (struct sockaddr *)&ss, &sl) == -1) {
+		snprintf(buf, len, "the connection");
+		return tls;
+	}
+	if (ss.ss_family == AF_UNIX) {
+		snprintf(buf, len, "a local socket");
+		return 1;
+	}
+	sl = sizeof(ss);
+	if (getpeername(fd, (struct sockaddr *)&ss, &sl) == -1 ||
+	    (ss.ss_family != AF_INET && ss.ss_family != AF_INET6) ||
+	    inet_ntop(ss.ss_family, ss.ss_family == AF_INET ?
+	    (const void *)&((struct sockaddr_in *)&ss)->sin_addr :
+	    (const void *)&((struct sockaddr_in6 *)&ss)->sin6_addr, host,
+	    sizeof(host)) == NULL)
+		snprintf(host, sizeof(host), "?");
+	snprintf(buf, len, "%s port %u %s", host, (unsigned)ntohs(
+	    ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port :
+	    ((struct sockaddr_in *)&ss)->sin_port),
+	    tls ? "with TLS" : "without TLS");
+	return tls;
+}
+
+/* SASL mechanisms that send a reusable password as it is. */
+static int
+dir_mech_cleartext(const char *mech)
+{
+	return mech != NULL && (strcasecmp(mech, "PLAIN") == 0 ||
+	    strcasecmp(mech, "LOGIN") == 0);
+}
+
+static int
+dir_bind(struct dir *d, const struct dir_opts *o, int *usage_err)
 {
 	struct dir_sasl	 s = { o, NULL, 0 };
 	struct berval	 cred = { 0, NULL };
+	struct sbuf	 pbuf = SBUF_INIT;
 	const char	*props;
-	char		*pw = NULL, *mech = NULL;
-	int		 r, rc = -1;
+	char		*pw = NULL, *mech = NULL, conn[128];
+	int		 r, rc = -1, protected_conn;
 
+	/*
+	 * Decided on the live connection, before a password is read, asked
+	 * for or sent: TLS on this socket, or a local socket.
+	 */
+	protected_conn = dir_conn_protected(d, conn, sizeof(conn));
+	if (!o->simple && o->mech == NULL)
+		(void)ldap_get_option(d->ld, LDAP_OPT_X_SASL_MECH, &mech);
+	if (!protected_conn && !o->allow_cleartext && (o->simple ?
+	    o->binddn != NULL || o->pwfile != NULL || o->prompt :
+	    dir_mech_cleartext(o->mech ? o->mech : mech))) {
+		msg_err("%s: refusing a %s bind: connected to %s, which is "
+		    "unencrypted, and the password would go in clear; use "
+		    "ldaps://, -ZZ, ldapi:// or SASL (-Y GSSAPI), or "
+		    "--allow-cleartext-bind", d->uri, o->simple ? "simple" :
+		    o->mech ? o->mech : mech, conn);
+		*usage_err = 1;
+		goto out;
+	}
+	msg_info("%s: connected to %s", d->uri, conn);
 	if (o->pwfile != NULL && (pw = dir_read_pwfile(o->pwfile)) == NULL) {
 		*usage_err = 1;
 		goto out;
@@ -532,14 +693,6 @@ dir_bind(struct dir *d, const struct dir_opts *o, int protected_conn,
 			*usage_err = 1;
 			goto out;
 		}
-		if ((o->binddn != NULL || pw != NULL) && !protected_conn &&
-		    !o->allow_cleartext) {
-			msg_err("%s: refusing a simple bind over an unencrypted "
-			    "connection: use ldaps://, -ZZ, ldapi:// or SASL "
-			    "(-Y GSSAPI), or --allow-cleartext-bind", d->uri);
-			*usage_err = 1;
-			goto out;
-		}
 		if (pw != NULL) {
 			cred.bv_val = pw;
 			cred.bv_len = strlen(pw);
@@ -547,10 +700,21 @@ dir_bind(struct dir *d, const struct dir_opts *o, int protected_conn,
 		r = ldap_sasl_bind_s(d->ld, o->binddn, LDAP_SASL_SIMPLE, &cred,
 		    NULL, NULL, NULL);
 	} else {
-		if (o->mech == NULL)
-			(void)ldap_get_option(d->ld, LDAP_OPT_X_SASL_MECH,
-			    &mech);
 		props = o->secprops;
+		/*
+		 * The server picks the mechanism: on an unprotected
+		 * connection, none that sends the password as it is.
+		 */
+		if (o->mech == NULL && mech == NULL && !protected_conn &&
+		    !o->allow_cleartext) {
+			sbuf_printf(&pbuf, "%s%snoanonymous,noplain",
+			    props ? props : "", props ? "," : "");
+			if (pbuf.oom) {
+				msg_err("out of memory");
+				goto out;
+			}
+			props = pbuf.s;
+		}
 		/*
 		 * AD refuses GSSAPI signing and sealing inside TLS (result
 		 * 53); TLS protects the session already.
@@ -593,9 +757,188 @@ dir_bind(struct dir *d, const struct dir_opts *o, int protected_conn,
 	}
 	rc = 0;
 out:
+	sbuf_reset(&pbuf);
 	ldap_memfree(mech);
 	dir_free_pw(pw);
 	return rc;
+}
+
+/* DN in LDAPv3 string form, or NULL (not a DN, or ENOMEM); ldap_memfree. */
+static char *
+dir_dn_norm(const char *dn)
+{
+	char	*out = NULL;
+
+	if (ldap_dn_normalize(dn, LDAP_DN_FORMAT_LDAP, &out,
+	    LDAP_DN_FORMAT_LDAPV3) != LDAP_SUCCESS)
+		return NULL;
+	return out;
+}
+
+int
+dir_dn_under(const char *dn, const char *base)
+{
+	char	*a = dir_dn_norm(dn), *b = dir_dn_norm(base);
+	size_t	 la, lb;
+	int	 r = 0;
+
+	if (a != NULL && b != NULL) {
+		la = strlen(a);
+		lb = strlen(b);
+		/* the root DSE ("") holds everything */
+		r = lb == 0 || (la >= lb && strcasecmp(a + la - lb, b) == 0 &&
+		    (la == lb || a[la - lb - 1] == ','));
+	}
+	ldap_memfree(a);
+	ldap_memfree(b);
+	return r;
+}
+
+int
+dir_dn_equal(const char *x, const char *y)
+{
+	char	*a = dir_dn_norm(x), *b = dir_dn_norm(y);
+	int	 r;
+
+	r = a != NULL && b != NULL ? strcasecmp(a, b) == 0 :
+	    strcasecmp(x, y) == 0;
+	ldap_memfree(a);
+	ldap_memfree(b);
+	return r;
+}
+
+/*
+ * The duplicate check's scope: the whole naming context that holds the
+ * base (AD's defaultNamingContext when -b is in it), not just -b, since a
+ * value on an account in another OU logs on all the same.
+ */
+static int
+dir_pick_domain(struct dir *d, const char *dnc)
+{
+	const char	*best = NULL;
+	size_t		 i;
+
+	if (dnc != NULL && dir_dn_under(d->base, dnc))
+		best = dnc;
+	for (i = 0; best == NULL && i < d->ncs.n; i++)
+		if (dir_dn_under(d->base, d->ncs.v[i]) && *d->ncs.v[i] != '\0')
+			best = d->ncs.v[i];
+	if ((d->domain = strdup(best != NULL ? best : d->base)) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The search base must be an entry the bind can see: a wrong -b would
+ * otherwise read as a "No such object" from some later search.  FROM says
+ * where the base came from.  0, or -1 after reporting (*USAGE_ERR set when
+ * the base itself is wrong).
+ */
+static int
+dir_check_base(struct dir *d, const char *from, int *usage_err)
+{
+	struct timeval	 tv = { d->timeout, 0 };
+	LDAPMessage	*res = NULL;
+	LDAPDN		 dn = NULL;
+	char		*attrs[] = { (char *)(uintptr_t)LDAP_NO_ATTRS, NULL };
+	char		*base;
+	int		 r, rc = -1;
+
+	if ((base = msg_escape(d->base, strlen(d->base))) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	if (ldap_str2dn(d->base, &dn, LDAP_DN_FORMAT_LDAP) != LDAP_SUCCESS) {
+		msg_err("%s %s: not a valid DN", from, base);
+		*usage_err = 1;
+		goto out;
+	}
+	r = ldap_search_ext_s(d->ld, d->base, LDAP_SCOPE_BASE,
+	    "(objectClass=*)", attrs, 0, NULL, NULL, &tv, 1, &res);
+	switch (r) {
+	case LDAP_SUCCESS:
+		if (ldap_count_entries(d->ld, res) > 0) {
+			rc = 0;
+			break;
+		}
+		/* FALLTHROUGH */
+	case LDAP_NO_SUCH_OBJECT:
+		msg_err("%s %s: no such entry in %s (or the bind may not see "
+		    "it); give the DN of an existing container, or leave -b "
+		    "out to use the domain", from, base, d->uri);
+		*usage_err = 1;
+		break;
+	case LDAP_INVALID_DN_SYNTAX:
+		msg_err("%s %s: the server says this is not a valid DN", from,
+		    d->base);
+		*usage_err = 1;
+		break;
+	case LDAP_REFERRAL:
+		msg_err("%s %s: held by another server or partition (the "
+		    "server answers with a referral); give a base in this "
+		    "directory's domain", from, base);
+		*usage_err = 1;
+		break;
+	default:
+		dir_report(d, r, from);
+		break;
+	}
+out:
+	free(base);
+	ldap_dnfree(dn);
+	ldap_msgfree(res);
+	return rc;
+}
+
+/*
+ * TLS_REQCERT (ldap.conf) or LDAPTLS_REQCERT never or allow turns
+ * off the check of the server's certificate.  It is the OpenLDAP way and
+ * is honoured, but a run that may be talking to an impostor says so every
+ * time, also in --log and syslog.
+ */
+static void
+dir_warn_reqcert(LDAP *ld)
+{
+	const char	*what;
+	int		 v;
+
+	if (ldap_get_option(ld, LDAP_OPT_X_TLS_REQUIRE_CERT, &v) !=
+	    LDAP_OPT_SUCCESS)
+		return;
+	switch (v) {
+	case LDAP_OPT_X_TLS_NEVER:
+		what = "never";
+		break;
+	case LDAP_OPT_X_TLS_ALLOW:
+		what = "allow";
+		break;
+	default:	/* try: a server always shows a certificate */
+		return;
+	}
+	msg_warn("TLS certificate checking is off (LDAPTLS_REQCERT or "
+	    "TLS_REQCERT in ldap.conf is \"%s\"): the directory server is "
+	    "not authenticated, anyone on the network path could pose as it "
+	    "and read the bind password; set it to \"demand\"", what);
+}
+
+/* 1 if every URI of the list (blanks or commas between) is ldap://. */
+static int
+dir_uris_plain(const char *list)
+{
+	const char	*p = list;
+	size_t		 n;
+
+	while (*p != '\0') {
+		p += strspn(p, " \t,");
+		if ((n = strcspn(p, " \t,")) == 0)
+			break;
+		if (n < 7 || strncasecmp(p, "ldap://", 7) != 0)
+			return 0;
+		p += n;
+	}
+	return 1;
 }
 
 struct dir *
@@ -605,8 +948,7 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	struct timeval	 tv;
 	char		*dnc[2] = { NULL, NULL }, *uri = NULL, *defbase = NULL;
 	struct sigaction sa, oldsa;
-	const char	*scheme_end;
-	int		 r, v3 = LDAP_VERSION3, protected_conn;
+	int		 r, v3 = LDAP_VERSION3;
 
 	*usage_err = 0;
 	if ((d = calloc(1, sizeof(*d))) == NULL) {
@@ -621,6 +963,7 @@ dir_open(const struct dir_opts *o, int *usage_err)
 		*usage_err = 1;
 		goto out;
 	}
+	dir_warn_reqcert(d->ld);
 	(void)ldap_get_option(d->ld, LDAP_OPT_URI, &uri);
 	d->uri = strdup(uri ? uri : "(default)");
 	ldap_memfree(uri);
@@ -632,10 +975,14 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	ldap_set_option(d->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
 	ldap_set_option(d->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
 	ldap_set_option(d->ld, LDAP_OPT_TIMEOUT, &tv);
-	/* Refuse a cleartext password before anything goes on the wire. */
+	/*
+	 * Every URI plain ldap:// and no StartTLS: a password could only go
+	 * in clear, so say so before connecting.  Any other list is judged
+	 * on the connection made (dir_bind).
+	 */
 	if (o->simple && (o->binddn != NULL || o->pwfile != NULL ||
 	    o->prompt) && !o->allow_cleartext && o->starttls == 0 &&
-	    strncasecmp(d->uri, "ldap://", 7) == 0) {
+	    dir_uris_plain(d->uri)) {
 		msg_err("%s: refusing a simple bind over an unencrypted "
 		    "connection: use ldaps://, -ZZ, ldapi:// or SASL (-Y "
 		    "GSSAPI), or --allow-cleartext-bind", d->uri);
@@ -649,17 +996,19 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	/* connect with handshake, StartTLS, bind, root DSE: each may take
 	 * the timeout, and no more */
 	alarm((unsigned)d->timeout + 1);
+	dir_tls_watch(1);
 	if ((r = ldap_connect(d->ld)) != LDAP_SUCCESS) {
-		/* libldap cannot tell a refused TLS certificate from silence */
-		dir_report(d, r, strncasecmp(d->uri, "ldaps:", 6) != 0 ?
-		    "cannot connect" : "cannot connect (if the server is up, "
-		    "check that its certificate verifies against TLS_CACERT "
-		    "and names the host in the URI)");
+		dir_report_tls(d, r, "cannot connect");
 		goto out;
 	}
-	if (o->starttls > 0 && strncasecmp(d->uri, "ldaps:", 6) != 0) {
+	d->alive = 2;	/* connected: a later SERVER_DOWN is a lost one */
+	if (o->starttls > 0 && !ldap_tls_inplace(d->ld)) {
 		alarm((unsigned)d->timeout + 1);
 		if ((r = ldap_start_tls_s(d->ld, NULL, NULL)) != LDAP_SUCCESS) {
+			if (r == LDAP_CONNECT_ERROR || r == LDAP_SERVER_DOWN) {
+				dir_report_tls(d, r, "StartTLS failed");
+				goto out;
+			}
 			dir_report(d, r, "StartTLS failed");
 			if (o->starttls > 1 || r == LDAP_SERVER_DOWN ||
 			    r == LDAP_CONNECT_ERROR)
@@ -668,11 +1017,9 @@ dir_open(const struct dir_opts *o, int *usage_err)
 			    "require it)", d->uri);
 		}
 	}
-	scheme_end = strstr(d->uri, "://");
-	protected_conn = ldap_tls_inplace(d->ld) || (scheme_end != NULL &&
-	    scheme_end - d->uri == 5 && strncasecmp(d->uri, "ldapi", 5) == 0);
+	dir_tls_watch(0);
 	alarm(0);	/* -W may wait for a person; dir_bind re-arms */
-	if (dir_bind(d, o, protected_conn, usage_err) == -1)
+	if (dir_bind(d, o, usage_err) == -1)
 		goto out;
 	alarm((unsigned)d->timeout + 1);
 	if (dir_search(d, "", LDAP_SCOPE_BASE, "(objectClass=*)",
@@ -697,6 +1044,12 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	}
 	if (d->base == NULL)
 		goto out;
+	if (dir_check_base(d, o->base != NULL ? "-b" : defbase != NULL &&
+	    *defbase != '\0' ? "BASE (ldap.conf)" : "the default naming "
+	    "context", usage_err) == -1)
+		goto out;
+	if (dir_pick_domain(d, dnc[0]) == -1)
+		goto out;
 	if (dnc[1] != NULL && dnc[0] != NULL)
 		dir_read_netbios(d, dnc[1], dnc[0]);
 	msg_info("connected to %s, base %s%s%s", d->uri, d->base,
@@ -704,6 +1057,7 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	ret = d;
 	d = NULL;
 out:
+	dir_tls_watch(0);
 	alarm(0);
 	(void)sigaction(SIGALRM, &oldsa, NULL);
 	ldap_memfree(defbase);
@@ -723,13 +1077,16 @@ dir_close(struct dir *d)
 	if (d->txnid != NULL)
 		ber_bvfree(d->txnid);
 	strlist_free(&d->features);
+	strlist_free(&d->ncs);
 	free(d->uri);
 	free(d->base);
+	free(d->domain);
 	free(d->netbios);
 	free(d);
 }
 
 const char *dir_base(const struct dir *d) { return d->base; }
+const char *dir_domain(const struct dir *d) { return d->domain; }
 const char *dir_uri(const struct dir *d) { return d->uri; }
 int dir_alive(const struct dir *d) { return d->alive; }
 
@@ -820,7 +1177,7 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 {
 	struct account	 a, *v;
 	struct berval	**sids;
-	char		 *dn;
+	char		 *dn, *uac;
 	long		  idx;
 
 	memset(&a, 0, sizeof(a));
@@ -836,6 +1193,9 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 	a.sam = dir_first(d->ld, e, "sAMAccountName");
 	a.upn = dir_first(d->ld, e, "userPrincipalName");
 	a.mail = dir_first(d->ld, e, "mail");
+	if ((uac = dir_first(d->ld, e, "userAccountControl")) != NULL)
+		a.uac = strtoul(uac, NULL, 10);
+	free(uac);
 	if ((sids = ldap_get_values_len(d->ld, e, "objectSid")) != NULL) {
 		if (sids[0] != NULL)
 			a.sid = dir_sid_to_text(sids[0]);
@@ -902,8 +1262,82 @@ struct dir_batch {
 	struct dir_key	*keys;
 	size_t		 n;
 	struct accounts	*acc;
-	int		 base;	/* a base search: the entry is the key's */
+	int		 base;	/* one key: every entry found is the key's */
+	int		 unmatched; /* an entry no key matched locally */
+	int		 values;	/* keys: altSecurityIdentities values */
 };
+
+/* Reports that the bind cannot read altSecurityIdentities of DN; -1. */
+static int
+dir_unreadable(struct dir *d, const char *dn)
+{
+	char	*e = msg_escape(dn, strlen(dn));
+
+	msg_err("%s: the bind may not read altSecurityIdentities (seen on "
+	    "\"%s\"): certbulk cannot see the values accounts hold, so it "
+	    "could neither avoid duplicates nor undo; refusing to go on.  "
+	    "Bind as an account with read access to the attribute (it may be "
+	    "confidential, or delegated for writing only)", d->uri,
+	    e ? e : "?");
+	free(e);
+	return -1;
+}
+
+int
+dir_check_readable(struct dir *d, const char *dn)
+{
+	struct timeval	 tv = { d->timeout, 0 };
+	struct berval	 probe = { 19,
+			    (char *)(uintptr_t)"certbulk-read-probe" };
+	LDAPMessage	*res = NULL, *e;
+	char		*attrs[] = { (char *)(uintptr_t)"altSecurityIdentities",
+			    NULL };
+	char		*edn;
+	int		 r, rc = -1;
+
+	/* any entry that holds a value must show it */
+	r = ldap_search_ext_s(d->ld, d->domain, LDAP_SCOPE_SUBTREE,
+	    "(altSecurityIdentities=*)", attrs, 0, NULL, NULL, &tv, 1, &res);
+	if ((r == LDAP_SUCCESS || r == LDAP_SIZELIMIT_EXCEEDED) &&
+	    (e = ldap_first_entry(d->ld, res)) != NULL) {
+		struct berval **v = ldap_get_values_len(d->ld, e, attrs[0]);
+
+		if (v != NULL) {
+			ldap_value_free_len(v);
+			rc = 0;
+		} else if ((edn = ldap_get_dn(d->ld, e)) != NULL) {
+			(void)dir_unreadable(d, edn);
+			ldap_memfree(edn);
+		}
+		goto out;
+	}
+	if (r == LDAP_SERVER_DOWN || r == LDAP_TIMEOUT) {
+		dir_report(d, r, "checking read access");
+		goto out;
+	}
+	/*
+	 * Nothing found: no values anywhere, or the attribute cannot even be
+	 * searched.  A compare on an account tells: the server answers
+	 * false or "no such attribute" only to a bind that may see it.
+	 */
+	if (dn == NULL) {
+		rc = 0;
+		goto out;
+	}
+	r = ldap_compare_ext_s(d->ld, dn, attrs[0], &probe, NULL, NULL);
+	if (r == LDAP_INSUFFICIENT_ACCESS) {
+		(void)dir_unreadable(d, dn);
+		goto out;
+	}
+	if (r == LDAP_SERVER_DOWN || r == LDAP_TIMEOUT) {
+		dir_report(d, r, "checking read access");
+		goto out;
+	}
+	rc = 0;
+out:
+	ldap_msgfree(res);
+	return rc;
+}
 
 static int
 dir_batch_cb(struct dir *d, LDAPMessage *e, void *arg)
@@ -911,13 +1345,24 @@ dir_batch_cb(struct dir *d, LDAPMessage *e, void *arg)
 	struct dir_batch	*b = arg;
 	long			 idx;
 	size_t			 i;
+	int			 matched = 0;
 
 	if ((idx = dir_account(d, e, b->acc)) < 0)
 		return -1;
+	/*
+	 * Found by its altSecurityIdentities, yet none came back: the bind
+	 * may search the attribute but not read it.
+	 */
+	if (b->values && b->acc->v[idx].altsec.n == 0)
+		return dir_unreadable(d, b->acc->v[idx].dn);
 	for (i = 0; i < b->n; i++)
-		if ((b->base || dir_matches(&b->acc->v[idx], &b->keys[i])) &&
-		    dir_add_hit(&b->keys[i], (size_t)idx) == -1)
-			return -1;
+		if (b->base || dir_matches(&b->acc->v[idx], &b->keys[i])) {
+			matched = 1;
+			if (dir_add_hit(&b->keys[i], (size_t)idx) == -1)
+				return -1;
+		}
+	if (!matched)
+		b->unmatched = 1;
 	return 0;
 }
 
@@ -948,6 +1393,47 @@ dir_filter_term(struct sbuf *f, const struct dir_key *k)
 	return 0;
 }
 
+/*
+ * The server matched an entry that no key of the batch matches by
+ * certbulk's own comparison: its equality rule is looser (AD, Samba and
+ * slapd ignore runs of spaces, and case beyond ASCII).  The server
+ * decides, so the batch's keys are looked up one by one and every entry
+ * found is that key's.  0 or -1 (reported).
+ */
+static int
+dir_lookup_each(struct dir *d, const struct dir_batch *in, int users)
+{
+	struct dir_batch	 b = *in;
+	struct sbuf		 f = SBUF_INIT;
+	size_t			 i;
+	int			 rc = -1;
+
+	b.n = 1;
+	b.base = 1;
+	for (i = 0; i < in->n; i++) {
+		if (strcasecmp(in->keys[i].attr, "distinguishedName") == 0)
+			continue;
+		sbuf_reset(&f);
+		sbuf_puts(&f, users ? "(&(objectClass=user)" : "");
+		if (dir_filter_term(&f, &in->keys[i]) == -1)
+			continue;	/* reported by the batch */
+		sbuf_puts(&f, users ? ")" : "");
+		if (f.oom) {
+			msg_err("out of memory");
+			goto out;
+		}
+		b.keys = &in->keys[i];
+		if (dir_search(d, users ? d->base : d->domain,
+		    LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1, dir_batch_cb,
+		    &b) != 0)
+			goto out;
+	}
+	rc = 0;
+out:
+	sbuf_reset(&f);
+	return rc;
+}
+
 int
 dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
     struct accounts *acc)
@@ -958,6 +1444,7 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 	int			 r, users, rc = -1;
 
 	b.acc = acc;
+	b.values = 0;
 	/* DNs are looked up one base search each. */
 	for (i = 0; i < n; i++) {
 		if (strcasecmp(keys[i].attr, "distinguishedName") != 0)
@@ -998,9 +1485,15 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 		b.keys = &keys[i];
 		b.n = j - i;
 		b.base = 0;
+		b.unmatched = 0;
+		b.values = !users;
 		msg_debug("search %s", f.s);
-		if (dir_search(d, d->base, LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1,
-		    dir_batch_cb, &b) != 0)
+		/* values are looked for in the whole domain, accounts in -b */
+		if (dir_search(d, users ? d->base : d->domain,
+		    LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1, dir_batch_cb,
+		    &b) != 0)
+			goto out;
+		if (b.unmatched && dir_lookup_each(d, &b, users) == -1)
 			goto out;
 	}
 	rc = 0;

@@ -128,6 +128,15 @@ plan_values(struct input *in, const struct plan_opts *o,
 		for (k = 0, nv = 0; k < ALTSEC_NTYPES; k++) {
 			if (!(it->types & ALTSEC_BIT(k)))
 				continue;
+			/* weak forms of --type are warned once by the run */
+			if (!altsec_is_strong((enum altsec_type)k) &&
+			    !(o->types & ALTSEC_BIT(k)))
+				msg_warn("%s: %s (asked for in the row's types "
+				    "column) is a weak mapping: domain "
+				    "controllers in full enforcement "
+				    "(KB5014754) ignore it for certificate "
+				    "logon", it->src,
+				    altsec_type_name((enum altsec_type)k));
 			it->values[k] = altsec_value(it->cert,
 			    (enum altsec_type)k, &why, &fallback);
 			if (it->values[k] == NULL) {
@@ -295,10 +304,34 @@ plan_accounts_of(struct sbuf *b, const struct plan_keys *pk, size_t item,
 		}
 }
 
+/*
+ * The accounts a stolen certificate would hurt most: krbtgt (the KDC's
+ * own key; RODCs have krbtgt_NNNNN) and domain controllers' computer
+ * accounts (DCSync, everything).  Mapped as asked, but never silently.
+ */
+static void
+plan_warn_protected(const struct item *it, const struct account *a)
+{
+	size_t		 n = a->sid != NULL ? strlen(a->sid) : 0;
+	const char	*what = NULL;
+
+	if ((a->sam != NULL && (strcasecmp(a->sam, "krbtgt") == 0 ||
+	    strncasecmp(a->sam, "krbtgt_", 7) == 0)) ||
+	    (n > 4 && strcmp(a->sid + n - 4, "-502") == 0))
+		what = "the domain's krbtgt account (the KDC's own key)";
+	else if (a->uac & (DIR_UAC_SERVER_TRUST | DIR_UAC_PARTIAL_SECRETS))
+		what = "a domain controller's computer account";
+	if (what != NULL)
+		msg_warn("%s: \"%s\" is %s: whoever holds this certificate "
+		    "and its key can log on as it and take over the domain; "
+		    "check that this mapping is intended", it->src, a->dn,
+		    what);
+}
+
 /* Gives each item its account: exactly one across all its lookups. */
 static void
 plan_resolve(struct input *in, const struct plan_keys *pk,
-    const struct accounts *acc, struct plan_stats *st)
+    const struct accounts *acc, const char *base, struct plan_stats *st)
 {
 	struct item	*it;
 	struct sbuf	 b = SBUF_INIT;
@@ -332,6 +365,17 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			plan_refuse(it, st);
 			continue;
 		}
+		/*
+		 * -b limits the accounts a run maps, whatever names them: a
+		 * DN row is read directly, so it is checked here.
+		 */
+		if (it->kind == ID_DN &&
+		    !dir_dn_under(acc->v[it->acct].dn, base)) {
+			msg_err("%s: \"%s\" is outside the search base -b %s; "
+			    "not mapped", it->src, acc->v[it->acct].dn, base);
+			plan_refuse(it, st);
+			continue;
+		}
 		/* The certificate's own SID extension names the account. */
 		if (cert_sid(it->cert) != NULL && acc->v[it->acct].sid != NULL &&
 		    strcasecmp(cert_sid(it->cert), acc->v[it->acct].sid) != 0) {
@@ -342,6 +386,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			plan_refuse(it, st);
 			continue;
 		}
+		plan_warn_protected(it, &acc->v[it->acct]);
 		if (it->kind != ID_MATCH && cert_upns(it->cert)->n > 0 &&
 		    acc->v[it->acct].upn != NULL && strcasecmp(
 		    cert_upns(it->cert)->v[0], acc->v[it->acct].upn) != 0)
@@ -361,6 +406,58 @@ plan_keycmp(const void *a, const void *b)
 	return altsec_casecmp(ka->value, kb->value);
 }
 
+int
+plan_dup_check(struct dir *d, char *const *vals, char *const *owners,
+    size_t n, void (*report)(void *, size_t, const char *), void *arg)
+{
+	struct accounts	 acc = { NULL, 0, NULL, 0 };
+	struct dir_key	*keys = NULL;
+	size_t		 i, h;
+	int		 rc = -1;
+
+	if (n > 0 && (keys = calloc(n, sizeof(*keys))) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		keys[i].attr = "altSecurityIdentities";
+		keys[i].value = vals[i];
+	}
+	/* the server's equality match decides which accounts hold it */
+	if (dir_lookup(d, keys, n, &acc) == -1)
+		goto out;
+	for (i = 0; i < n; i++)
+		for (h = 0; h < keys[i].nhits; h++)
+			if (!dir_dn_equal(acc.v[keys[i].hits[h]].dn, owners[i]))
+				report(arg, i, acc.v[keys[i].hits[h]].dn);
+	rc = 0;
+out:
+	dir_keys_free(keys, n);
+	free(keys);
+	accounts_free(&acc);
+	return rc;
+}
+
+/* What plan_conflicts passes to plan_dup_check's report. */
+struct plan_dupctx {
+	struct input		*in;
+	const struct plan_keys	*pk;
+	const struct accounts	*acc;
+	struct plan_stats	*st;
+};
+
+static void
+plan_dup_report(void *arg, size_t i, const char *holder)
+{
+	struct plan_dupctx	*c = arg;
+	struct item		*it = &c->in->items[c->pk->item[i]];
+
+	msg_err("%s: %s is already on \"%s\"; mapping it to \"%s\" too would "
+	    "let either account log on with it; not mapped", it->src,
+	    c->pk->k[i].value, holder, c->acc->v[it->acct].dn);
+	plan_refuse(it, c->st);
+}
+
 /*
  * Refuses values that would sit on two accounts: held by another account
  * in the directory, or wanted for two accounts by this run.
@@ -370,9 +467,11 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
     struct plan_stats *st)
 {
 	struct plan_keys pk = { NULL, NULL, 0 };
+	struct plan_dupctx dc;
 	struct dir_key	**order = NULL;
 	struct item	*it, *jt;
-	size_t		 i, j, h, a, b;
+	char		**vals = NULL, **owners = NULL;
+	size_t		 i, j, a, b;
 	int		 k, rc = -1;
 
 	for (i = 0; i < in->n; i++) {
@@ -386,19 +485,26 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
 				goto out;
 			}
 	}
-	if (dir_lookup(d, pk.k, pk.n, acc) == -1)
+	if (pk.n > 0 && ((vals = calloc(pk.n, sizeof(*vals))) == NULL ||
+	    (owners = calloc(pk.n, sizeof(*owners))) == NULL)) {
+		msg_err("out of memory");
 		goto out;
+	}
 	for (j = 0; j < pk.n; j++) {
-		it = &in->items[pk.item[j]];
-		for (h = 0; h < pk.k[j].nhits; h++) {
-			if ((long)pk.k[j].hits[h] == it->acct)
-				continue;
-			msg_err("%s: %s is already on \"%s\"; mapping it to "
-			    "\"%s\" too would let either account log on with "
-			    "it; not mapped", it->src, pk.k[j].value,
-			    acc->v[pk.k[j].hits[h]].dn, acc->v[it->acct].dn);
-			plan_refuse(it, st);
-		}
+		vals[j] = (char *)(uintptr_t)pk.k[j].value;
+		owners[j] = acc->v[in->items[pk.item[j]].acct].dn;
+	}
+	dc.in = in;
+	dc.pk = &pk;
+	dc.acc = acc;
+	dc.st = st;
+	if (pk.n > 0) {
+		msg_note("duplicate check: values held anywhere in %s (this "
+		    "domain; other domains of the forest are not searched)",
+		    dir_domain(d));
+		if (plan_dup_check(d, vals, owners, pk.n, plan_dup_report,
+		    &dc) == -1)
+			goto out;
 	}
 	/* the same value for two accounts within this run: sort, compare */
 	if (pk.n > 0 && (order = malloc(pk.n * sizeof(*order))) == NULL) {
@@ -429,6 +535,8 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
 	}
 	rc = 0;
 out:
+	free(vals);
+	free(owners);
 	free(order);
 	plan_keys_free(&pk);
 	return rc;
@@ -527,6 +635,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 {
 	struct accounts	 acc = { NULL, 0 };
 	struct plan_keys pk = { NULL, NULL, 0 };
+	size_t		 i;
 	int		 rc = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -538,7 +647,13 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	}
 	if (dir_lookup(d, pk.k, pk.n, &acc) == -1)
 		goto out;
-	plan_resolve(in, &pk, &acc, st);
+	plan_resolve(in, &pk, &acc, dir_base(d), st);
+	for (i = 0; i < in->n && in->items[i].acct < 0; i++)
+		;
+	/* every check below relies on seeing the values accounts hold */
+	if (dir_check_readable(d, i < in->n ? acc.v[in->items[i].acct].dn :
+	    NULL) == -1)
+		goto out;
 	if (plan_conflicts(d, in, &acc, st) == -1)
 		goto out;
 	if (plan_changes(in, &acc, out, st) == -1)
@@ -617,7 +732,9 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 			;
 		dns[k++] = want->v[order[g]].dn;
 	}
-	if (dir_read_many(d, dns, k, cur, found) == -1)
+	/* unreadable values would look already undone */
+	if (dir_check_readable(d, dns[0]) == -1 ||
+	    dir_read_many(d, dns, k, cur, found) == -1)
 		goto out;
 	for (g = 0, k = 0; g < want->n; g = e, k++) {
 		for (e = g + 1; e < want->n && strcasecmp(want->v[order[g]].dn,

@@ -396,6 +396,10 @@ exit_is 3 "slapd stopped mid-run"
 grep -v -e '^certbulk: note: ' -e '^certbulk: warning: ' "$T/err" |
 	grep -Eiq "127\\.0\\.0\\.1.*(contact|connection|server)"
 ok_diag $? "slapd stopped mid-run: a clear error naming the server"
+grep -q 'Success)' "$T/err"
+ok $((!$?)) "slapd stopped mid-run: no stale diagnostic (\"... Success)\")"
+grep -q 'connection to the directory was lost' "$T/err"
+ok_diag $? "slapd stopped mid-run: the message says the connection was lost"
 US=$(e2e_undo_file "$T/s.err")
 e2e_slapd_restart
 ok $? "slapd restarted on the same data"

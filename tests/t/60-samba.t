@@ -682,6 +682,10 @@ exit_is 3 "Samba stopped mid-run"
 SB_IP=${CB_URI#ldap://}
 errors | grep -Eiq "${SB_IP//./\\.}.*(contact|connection|server)"
 ok_diag $? "Samba stopped mid-run: a clear error naming the server"
+grep -q 'Success)' "$T/err"
+ok $((!$?)) "Samba stopped mid-run: no stale diagnostic (\"... Success)\")"
+grep -q 'connection to the directory was lost' "$T/err"
+ok_diag $? "Samba stopped mid-run: the message says the connection was lost"
 UST=$(e2e_undo_file "$T/s.err")
 sb_restart
 ok $? "Samba restarted on the same data"
