@@ -2,9 +2,12 @@
  * certbulk: maps certificates to Active Directory accounts through
  * altSecurityIdentities, in bulk, with a preview and an undo file.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "msg.h"
@@ -71,9 +74,36 @@ help_print(void)
 "See certbulk(1) for the reference.\n", stdout);
 }
 
+/*
+ * Opens /dev/null on each of the descriptors 0-2 that is closed: otherwise
+ * the next open() (the LDAP socket, the undo file) would take its number,
+ * and messages or the preview would be written into it.  0 or -1.
+ */
+static int
+main_std_fds(void)
+{
+	int	fd, nfd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* the lowest free number: FD itself, as 0..FD-1 are open */
+		if ((nfd = open("/dev/null", O_RDWR)) == -1)
+			return -1;
+		if (nfd != fd) {
+			(void)close(nfd);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
+	/* first thing: nothing may be opened on a closed 0, 1 or 2 */
+	if (main_std_fds() == -1)
+		return CB_EXIT_LOCAL;
 	/* A server gone mid-run must give an error, not kill us on write. */
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "show") == 0)
