@@ -220,6 +220,14 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 		}
 		c = it->cert;
 		before = pk->n;
+		/* an impossible SID is this file's problem, not the batch's */
+		if (cert_sid(c) != NULL && !dir_sid_valid(cert_sid(c))) {
+			msg_err("%s: the certificate's SID extension holds \"%s\","
+			    " which is not a valid SID; not mapped", it->src,
+			    cert_sid(c));
+			plan_refuse(it, st);
+			continue;
+		}
 		if ((o->match & MATCH_SID) && cert_sid(c) != NULL &&
 		    plan_key(pk, i, "objectSid", cert_sid(c)) == -1)
 			return -1;
@@ -317,6 +325,17 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		it = &in->items[i];
 		if (it->failed)
 			continue;
+		/* a lookup the server refused: this row's error, named */
+		for (j = plan_first_key(pk, i); j < pk->n && pk->item[j] == i;
+		    j++)
+			if (pk->k[j].err != NULL)
+				break;
+		if (j < pk->n && pk->item[j] == i) {
+			msg_err("%s: %s; not mapped", it->src, pk->k[j].err);
+			it->acct = -1;
+			plan_refuse(it, st);
+			continue;
+		}
 		sbuf_reset(&b);
 		plan_by(&b, pk, i);
 		if (it->acct == -1) {
@@ -390,6 +409,13 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
 		goto out;
 	for (j = 0; j < pk.n; j++) {
 		it = &in->items[pk.item[j]];
+		/* not checked is not free: the value is not added */
+		if (pk.k[j].err != NULL) {
+			msg_err("%s: %s; cannot tell whether another account "
+			    "holds it; not mapped", it->src, pk.k[j].err);
+			plan_refuse(it, st);
+			continue;
+		}
 		for (h = 0; h < pk.k[j].nhits; h++) {
 			if ((long)pk.k[j].hits[h] == it->acct)
 				continue;
