@@ -274,7 +274,7 @@ run_header(const char *what, struct dir *d, const char *extra)
 {
 	struct sbuf	 b = SBUF_INIT;
 	struct passwd	*pw;
-	char		 stamp[32], host[HOST_NAME_MAX + 1];
+	char		 stamp[32], host[HOST_NAME_MAX + 1], *uri, *base;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
 
@@ -287,7 +287,13 @@ run_header(const char *what, struct dir *d, const char *extra)
 	sbuf_printf(&b, "certbulk %s: %s\n", CB_VERSION, what);
 	sbuf_printf(&b, "made %s by %s on %s\n", stamp, pw ? pw->pw_name : "?",
 	    host);
-	sbuf_printf(&b, "directory %s, base %s", dir_uri(d), dir_base(d));
+	/* the base may come from the server (rootDSE): one line, escaped */
+	uri = msg_escape(dir_uri(d), strlen(dir_uri(d)));
+	base = msg_escape(dir_base(d), strlen(dir_base(d)));
+	sbuf_printf(&b, "directory %s, base %s", uri ? uri : "?",
+	    base ? base : "?");
+	free(uri);
+	free(base);
 	if (extra != NULL)
 		sbuf_printf(&b, "\n%s", extra);
 	return sbuf_done(&b);
