@@ -374,27 +374,31 @@ dir_all(LDAP *ld, LDAPMessage *e, const char *attr, struct strlist *out)
 }
 
 /*
- * Result codes by which a server refuses one lookup (its DN or its filter
- * value), not the directory as a whole: they fail that key only.
+ * Result codes by which a server refuses one lookup, not the directory as
+ * a whole: they fail that key only.  For a base search (a DN row) that is
+ * anything about the DN; for a subtree search from the base, only what a
+ * filter value can cause (a missing or forbidden base is the directory's
+ * problem, and stays fatal).
  */
 static int
-dir_key_rc(int rc)
+dir_key_rc(int rc, int scope)
 {
 	switch (rc) {
 	case LDAP_PROTOCOL_ERROR:	/* AD: a filter value it cannot take */
-	case LDAP_PARTIAL_RESULTS:	/* LDAPv2-style referral */
-	case LDAP_REFERRAL:		/* a DN in another naming context */
 	case LDAP_INAPPROPRIATE_MATCHING:
 	case LDAP_CONSTRAINT_VIOLATION:
 	case LDAP_INVALID_SYNTAX:
+	case LDAP_UNWILLING_TO_PERFORM:
+	case LDAP_OTHER:
+		return 1;
+	case LDAP_PARTIAL_RESULTS:	/* LDAPv2-style referral */
+	case LDAP_REFERRAL:		/* a DN in another naming context */
 	case LDAP_NO_SUCH_OBJECT:
 	case LDAP_ALIAS_PROBLEM:
 	case LDAP_INVALID_DN_SYNTAX:
 	case LDAP_ALIAS_DEREF_PROBLEM:
 	case LDAP_INSUFFICIENT_ACCESS:
-	case LDAP_UNWILLING_TO_PERFORM:
-	case LDAP_OTHER:
-		return 1;
+		return scope == LDAP_SCOPE_BASE;
 	}
 	return 0;
 }
@@ -465,7 +469,7 @@ dir_search(struct dir *d, const char *base, int scope, const char *filter,
 						goto out;
 					}
 					if (err != LDAP_SUCCESS && keyerr != NULL &&
-					    dir_key_rc(err)) {
+					    dir_key_rc(err, scope)) {
 						*keyerr = err;
 						rc = 2;
 						goto out;
