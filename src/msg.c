@@ -43,6 +43,8 @@ msg_vput(int show, const char *tag, const char *fmt, va_list ap)
 	time_t		 now;
 	struct tm	 tm;
 
+	if (!show && !msg_syslog && msg_log == NULL)
+		return;
 	vsnprintf(text, sizeof(text), fmt, ap);
 	/*
 	 * A message is one line of text, so any control byte or invalid
