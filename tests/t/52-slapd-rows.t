@@ -125,7 +125,8 @@ mkfifo "$W/tree/a/pipe.pem"
 # a writer that holds the FIFO open and never writes (kept until the end)
 sleep 600 <>"$W/tree/a/pipe.pem" &
 SLEEPER=$!
-trap 'kill $SLEEPER 2>/dev/null; _e2e_cleanup' EXIT
+# (the test's own status goes on to the usual cleanup)
+trap 'rc=$?; kill $SLEEPER 2>/dev/null; (exit $rc); _e2e_cleanup' EXIT
 chmod 000 "$W/tree/locked"
 RUNAS=()
 if [ "$(id -u)" = 0 ]; then
