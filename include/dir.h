@@ -54,6 +54,9 @@ struct dir_key {
 	const char	*value;	/* not owned */
 	size_t		*hits;	/* owned: indices into struct accounts */
 	size_t		 nhits;
+	char		*err;	/* owned: why the server refused this lookup
+				   (e.g. a DN in another naming context), or
+				   NULL; the other keys are looked up */
 };
 
 /* One account's change: single values added and deleted, never replace. */
@@ -96,8 +99,10 @@ int		 dir_supports(const struct dir *, const char *oid);
 
 /*
  * Looks up N keys in batched, paged searches and fills each key's hits,
- * adding the accounts found to ACC.  Returns 0, or -1 after reporting
- * (the connection failed or the server refused the search).
+ * adding the accounts found to ACC.  A key the server refuses (a DN
+ * outside the naming context, a value it cannot take) gets its err text
+ * and no hits; the others go on.  Returns 0, or -1 after reporting (the
+ * connection failed or the directory refused searching as a whole).
  */
 int	dir_lookup(struct dir *, struct dir_key *keys, size_t n,
 	    struct accounts *acc);
@@ -167,7 +172,14 @@ int	dir_txn_end(struct dir *, int commit, int *failed);
 #define DIR_OID_PERMISSIVE	"1.2.840.113556.1.4.1413"
 #define DIR_OID_TXN		"1.3.6.1.1.21.1"
 
-/* Parses a SID string to its binary form. 0 or -1. */
+/*
+ * Parses a SID string (S-1-<authority up to 2^48-1>, then at most 15
+ * sub-authorities up to 2^32-1 each) to its binary form.  0 or -1.
+ */
 int	dir_sid_to_bin(const char *sid, unsigned char *out, size_t *len);
+/* 1 if SID is a SID string dir_sid_to_bin takes, else 0. */
+int	dir_sid_valid(const char *sid);
+/* 1 if DN is a well-formed, non-empty LDAPv3 DN (RFC 4514), else 0. */
+int	dir_dn_valid(const char *dn);
 
 #endif

@@ -1,7 +1,10 @@
 /*
  * msg: every message the program prints to stderr goes through here, so
  * that -q and -v, the program name prefix and --log behave the same way
- * everywhere.
+ * everywhere, and so that nothing from outside (file names, CSV fields,
+ * certificate names, server messages) reaches a terminal, log or syslog
+ * with raw control bytes or invalid UTF-8: every message is escaped as
+ * msg_escape does.
  */
 #ifndef CERTBULK_MSG_H
 #define CERTBULK_MSG_H
@@ -42,5 +45,11 @@ void	msg_set_syslog(int on);
  * that are not valid UTF-8 become \xHH.  Caller frees; NULL on ENOMEM.
  */
 char	*msg_escape(const char *p, size_t n);
+/*
+ * As msg_escape, for one field of a tab-separated line, reversibly:
+ * backslash, tab, line feed and carriage return become \\ \t \n \r.
+ * Caller frees; NULL on ENOMEM.
+ */
+char	*msg_escape_field(const char *p, size_t n);
 
 #endif

@@ -78,13 +78,15 @@ int	plan_undo(struct dir *, const struct changes *want,
  * The duplicate-holder check, for runs and undos alike.  Looks up the N
  * altSecurityIdentities values VALS across the whole domain (dir_domain),
  * letting the server's equality match decide what is the same value (it
- * ignores case and runs of spaces), and calls REPORT(ARG, i, holder) for
- * every account other than OWNERS[i] (a DN) that holds VALS[i].  Returns
- * 0, or -1 when the directory failed (reported).
+ * ignores case and runs of spaces), and calls REPORT(ARG, i, holder, NULL)
+ * for every account other than OWNERS[i] (a DN) that holds VALS[i], or
+ * REPORT(ARG, i, NULL, why) when VALS[i] could not be looked up (the
+ * server refused that one search): the caller must not add it either.
+ * Returns 0, or -1 when the directory failed (reported).
  */
 int	plan_dup_check(struct dir *, char *const *vals, char *const *owners,
-	    size_t n, void (*report)(void *arg, size_t i, const char *holder),
-	    void *arg);
+	    size_t n, void (*report)(void *arg, size_t i, const char *holder,
+	    const char *err), void *arg);
 
 /* Adds an empty change for DN; returns it or NULL on ENOMEM. */
 struct change	*changes_add(struct changes *, const char *dn);

@@ -874,7 +874,8 @@ cert_read_file(const char *path, const char *label, struct certset *set)
 		msg_err("%s: is a directory, not a certificate file", label);
 		goto out;
 	}
-	if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode)) {
+	/* a FIFO or device could block the run forever: regular files only */
+	if (!S_ISREG(st.st_mode)) {
 		msg_err("%s: not a regular file", label);
 		goto out;
 	}

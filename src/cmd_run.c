@@ -274,7 +274,7 @@ run_header(const char *what, struct dir *d, const char *extra)
 {
 	struct sbuf	 b = SBUF_INIT;
 	struct passwd	*pw;
-	char		 stamp[32], host[HOST_NAME_MAX + 1];
+	char		 stamp[32], host[HOST_NAME_MAX + 1], *uri, *base;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
 
@@ -287,7 +287,13 @@ run_header(const char *what, struct dir *d, const char *extra)
 	sbuf_printf(&b, "certbulk %s: %s\n", CB_VERSION, what);
 	sbuf_printf(&b, "made %s by %s on %s\n", stamp, pw ? pw->pw_name : "?",
 	    host);
-	sbuf_printf(&b, "directory %s, base %s", dir_uri(d), dir_base(d));
+	/* the base may come from the server (rootDSE): one line, escaped */
+	uri = msg_escape(dir_uri(d), strlen(dir_uri(d)));
+	base = msg_escape(dir_base(d), strlen(dir_base(d)));
+	sbuf_printf(&b, "directory %s, base %s", uri ? uri : "?",
+	    base ? base : "?");
+	free(uri);
+	free(base);
 	if (extra != NULL)
 		sbuf_printf(&b, "\n%s", extra);
 	return sbuf_done(&b);
@@ -346,11 +352,18 @@ struct run_dups {
 };
 
 static void
-run_dup_report(void *arg, size_t i, const char *holder)
+run_dup_report(void *arg, size_t i, const char *holder, const char *err)
 {
 	struct run_dups	*r = arg;
-	char		*v = msg_escape(r->vals[i], strlen(r->vals[i]));
-	char		*h = msg_escape(holder, strlen(holder));
+	char		*v, *h;
+
+	if (err != NULL) {
+		msg_warn("\"%s\": %s; could not check it again after the run",
+		    r->owners[i], err);
+		return;
+	}
+	v = msg_escape(r->vals[i], strlen(r->vals[i]));
+	h = msg_escape(holder, strlen(holder));
 
 	msg_err("\"%s\": %s, added by this run, is now on \"%s\" as well "
 	    "(another run at the same time?): either account can log on "

@@ -12,28 +12,50 @@
 #include "cmd.h"
 #include "msg.h"
 
+/*
+ * Prints "  LABEL TEXT" with TEXT escaped: names and addresses come from
+ * the certificate, and a control byte in them must not reach the terminal.
+ */
+static void
+show_fact(const char *label, const char *text, const char *suffix)
+{
+	char	*esc;
+
+	if ((esc = msg_escape(text, strlen(text))) == NULL)
+		return;
+	printf("  %-10s %s%s\n", label, esc, suffix);
+	free(esc);
+}
+
 static void
 show_list(const char *label, const struct strlist *l)
 {
 	size_t	i;
 
 	for (i = 0; i < l->n; i++)
-		printf("  %-10s %s\n", i == 0 ? label : "", l->v[i]);
+		show_fact(i == 0 ? label : "", l->v[i], "");
 }
 
-/* Prints one value line; control characters cannot break the format. */
+/*
+ * Prints one value line; control characters cannot break the format.  In
+ * --tsv the FILE column is escaped reversibly (a tab or line feed in a file
+ * name would split the line).
+ */
 static void
 show_value(const char *file, size_t idx, enum altsec_type t, const char *v,
     int tsv)
 {
-	char	*esc;
+	char	*esc, *fesc = NULL;
 
 	if ((esc = msg_escape(v, strlen(v))) == NULL)
 		return;
-	if (tsv)
-		printf("%s\t%zu\t%s\t%s\n", file, idx, altsec_type_name(t), esc);
-	else
+	if (tsv) {
+		if ((fesc = msg_escape_field(file, strlen(file))) != NULL)
+			printf("%s\t%zu\t%s\t%s\n", fesc, idx,
+			    altsec_type_name(t), esc);
+	} else
 		printf("  %-23s %s\n", altsec_type_name(t), esc);
+	free(fesc);
 	free(esc);
 }
 
@@ -44,9 +66,9 @@ show_facts(const struct cert *c, time_t now)
 
 	cert_fmt_time(cert_not_before(c), nb, sizeof(nb));
 	cert_fmt_time(cert_not_after(c), na, sizeof(na));
-	printf("  %-10s %s\n", "Subject:", cert_subject_text(c));
-	printf("  %-10s %s\n", "Issuer:", cert_issuer_text(c));
-	printf("  %-10s %s\n", "Serial:", cert_serial_text(c));
+	show_fact("Subject:", cert_subject_text(c), "");
+	show_fact("Issuer:", cert_issuer_text(c), "");
+	show_fact("Serial:", cert_serial_text(c), "");
 	printf("  %-10s %s to %s%s\n", "Valid:", nb, na,
 	    now > cert_not_after(c) ? " (EXPIRED)" :
 	    now < cert_not_before(c) ? " (NOT YET VALID)" : "");
@@ -56,10 +78,9 @@ show_facts(const struct cert *c, time_t now)
 	show_list("UPN:", cert_upns(c));
 	show_list("E-mail:", cert_emails(c));
 	if (cert_emails(c)->n == 0 && cert_subject_email(c) != NULL)
-		printf("  %-10s %s (subject E=)\n", "E-mail:",
-		    cert_subject_email(c));
+		show_fact("E-mail:", cert_subject_email(c), " (subject E=)");
 	if (cert_sid(c) != NULL)
-		printf("  %-10s %s\n", "SID:", cert_sid(c));
+		show_fact("SID:", cert_sid(c), "");
 	show_list("EKU:", cert_ekus(c));
 	show_list("CRL DP:", cert_crldps(c));
 	printf("  %-10s %s\n", "SHA-256:", cert_sha256(c));
@@ -72,12 +93,14 @@ show_cert(const char *file, size_t idx, const struct cert *c,
 {
 	const struct strlist	*probs = cert_problems(c);
 	const char		*why;
-	char			*v;
+	char			*v, *esc;
 	size_t			 i;
 	int			 t, fallback;
 
 	if (!tsv) {
-		printf("%s [%zu]\n", file, idx);
+		if ((esc = msg_escape(file, strlen(file))) != NULL)
+			printf("%s [%zu]\n", esc, idx);
+		free(esc);
 		show_facts(c, now);
 	}
 	for (i = 0; i < probs->n; i++)

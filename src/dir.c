@@ -205,30 +205,46 @@ dir_wait(struct dir *d, int msgid, int all, LDAPMessage **res,
 	return -1;
 }
 
+/*
+ * Reads the decimal number at *P (digits only: strtoull would take a
+ * sign, blanks or "0x"), at most MAX, and moves *P past it.  0 or -1.
+ */
+static int
+dir_sid_num(const char **p, unsigned long long max, unsigned long long *v)
+{
+	const char	*s = *p;
+
+	*v = 0;
+	if (*s < '0' || *s > '9')
+		return -1;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (*v > (max - (unsigned long long)(*s - '0')) / 10)
+			return -1;
+		*v = *v * 10 + (unsigned long long)(*s - '0');
+	}
+	*p = s;
+	return 0;
+}
+
 int
 dir_sid_to_bin(const char *sid, unsigned char *out, size_t *len)
 {
 	unsigned long long	 v;
 	const char		*p;
-	char			*end;
 	int			 i, n = 0;
 
+	/* S-1-<authority, 48 bits>(-<sub-authority, 32 bits>){0,15} */
 	if (strncasecmp(sid, "S-1-", 4) != 0)
 		return -1;
 	p = sid + 4;
-	errno = 0;
-	v = strtoull(p, &end, 10);
-	if (errno || end == p || v > 0xffffffffffffULL)
+	if (dir_sid_num(&p, 0xffffffffffffULL, &v) == -1)
 		return -1;
 	out[0] = 1;
 	for (i = 0; i < 6; i++)
 		out[2 + i] = (unsigned char)(v >> (8 * (5 - i)));
-	for (p = end; *p == '-'; p = end) {
-		if (n == 15)
-			return -1;
-		errno = 0;
-		v = strtoull(p + 1, &end, 10);
-		if (errno || end == p + 1 || v > 0xffffffffULL)
+	while (*p == '-') {
+		p++;
+		if (n == 15 || dir_sid_num(&p, 0xffffffffULL, &v) == -1)
 			return -1;
 		for (i = 0; i < 4; i++)
 			out[8 + 4 * n + i] = (unsigned char)(v >> (8 * i));
@@ -239,6 +255,28 @@ dir_sid_to_bin(const char *sid, unsigned char *out, size_t *len)
 	out[1] = (unsigned char)n;
 	*len = 8 + 4 * (size_t)n;
 	return 0;
+}
+
+int
+dir_sid_valid(const char *sid)
+{
+	unsigned char	b[8 + 4 * 15];
+	size_t		n;
+
+	return dir_sid_to_bin(sid, b, &n) == 0;
+}
+
+int
+dir_dn_valid(const char *dn)
+{
+	LDAPDN	ldn = NULL;
+	int	ok;
+
+	/* the empty DN is the rootDSE, never an account */
+	ok = *dn != '\0' && ldap_str2dn(dn, &ldn, LDAP_DN_FORMAT_LDAPV3) ==
+	    LDAP_SUCCESS && ldn != NULL;
+	ldap_dnfree(ldn);
+	return ok;
 }
 
 static char *
@@ -430,14 +468,46 @@ dir_all(LDAP *ld, LDAPMessage *e, const char *attr, struct strlist *out)
 }
 
 /*
+ * Result codes by which a server refuses one lookup, not the directory as
+ * a whole: they fail that key only.  For a base search (a DN row) that is
+ * anything about the DN; for a subtree search from the base, only what a
+ * filter value can cause (a missing or forbidden base is the directory's
+ * problem, and stays fatal).
+ */
+static int
+dir_key_rc(int rc, int scope)
+{
+	switch (rc) {
+	case LDAP_PROTOCOL_ERROR:	/* AD: a filter value it cannot take */
+	case LDAP_INAPPROPRIATE_MATCHING:
+	case LDAP_CONSTRAINT_VIOLATION:
+	case LDAP_INVALID_SYNTAX:
+	case LDAP_UNWILLING_TO_PERFORM:
+	case LDAP_OTHER:
+		return 1;
+	case LDAP_PARTIAL_RESULTS:	/* LDAPv2-style referral */
+	case LDAP_REFERRAL:		/* a DN in another naming context */
+	case LDAP_NO_SUCH_OBJECT:
+	case LDAP_ALIAS_PROBLEM:
+	case LDAP_INVALID_DN_SYNTAX:
+	case LDAP_ALIAS_DEREF_PROBLEM:
+	case LDAP_INSUFFICIENT_ACCESS:
+		return scope == LDAP_SCOPE_BASE;
+	}
+	return 0;
+}
+
+/*
  * One search, paged if PAGED, calling CB for every entry.  Continuation
  * references (AD's Configuration partition) are ignored.  Returns 0, 1 if
- * the base does not exist, or -1 after reporting.
+ * the base does not exist, or -1 after reporting.  With KEYERR, a result
+ * code dir_key_rc() counts as one lookup's is not reported but stored in
+ * *KEYERR, and 2 is returned; the diagnostic is left in the connection.
  */
 static int
 dir_search(struct dir *d, const char *base, int scope, const char *filter,
     const char *const *attrs, int paged,
-    int (*cb)(struct dir *, LDAPMessage *, void *), void *arg)
+    int (*cb)(struct dir *, LDAPMessage *, void *), void *arg, int *keyerr)
 {
 	struct berval	 cookie = { 0, NULL };
 	struct timeval	 tv = { d->timeout, 0 };
@@ -490,6 +560,12 @@ dir_search(struct dir *d, const char *base, int scope, const char *filter,
 					if (err == LDAP_NO_SUCH_OBJECT &&
 					    scope == LDAP_SCOPE_BASE) {
 						rc = 1;
+						goto out;
+					}
+					if (err != LDAP_SUCCESS && keyerr != NULL &&
+					    dir_key_rc(err, scope)) {
+						*keyerr = err;
+						rc = 2;
 						goto out;
 					}
 					if (err != LDAP_SUCCESS) {
@@ -569,7 +645,7 @@ dir_read_netbios(struct dir *d, const char *config, const char *nc)
 	if (!base.oom && !f.oom)
 		(void)dir_search(d, base.s, LDAP_SCOPE_ONELEVEL, f.s,
 		    (const char *const []){ "nETBIOSName", NULL }, 0,
-		    dir_netbios_cb, NULL);
+		    dir_netbios_cb, NULL, NULL);
 	sbuf_reset(&base);
 	sbuf_reset(&f);
 }
@@ -1025,7 +1101,7 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	if (dir_search(d, "", LDAP_SCOPE_BASE, "(objectClass=*)",
 	    (const char *const []){ "defaultNamingContext", "namingContexts",
 	    "configurationNamingContext", "supportedControl",
-	    "supportedExtension", NULL }, 0, dir_rootdse_cb, dnc) != 0) {
+	    "supportedExtension", NULL }, 0, dir_rootdse_cb, dnc, NULL) != 0) {
 		msg_err("%s: cannot read the root DSE", d->uri);
 		goto out;
 	}
@@ -1244,10 +1320,11 @@ dir_matches(const struct account *a, const struct dir_key *k)
 
 	if (strcasecmp(k->attr, "sAMAccountName") == 0)
 		return a->sam && strcasecmp(a->sam, k->value) == 0;
+	/* beyond ASCII, as the server's caseIgnoreMatch (see dir_lookup) */
 	if (strcasecmp(k->attr, "userPrincipalName") == 0)
-		return a->upn && strcasecmp(a->upn, k->value) == 0;
+		return a->upn && altsec_casecmp(a->upn, k->value) == 0;
 	if (strcasecmp(k->attr, "mail") == 0)
-		return a->mail && strcasecmp(a->mail, k->value) == 0;
+		return a->mail && altsec_casecmp(a->mail, k->value) == 0;
 	if (strcasecmp(k->attr, "objectSid") == 0)
 		return a->sid && strcasecmp(a->sid, k->value) == 0;
 	if (strcasecmp(k->attr, "altSecurityIdentities") == 0) {
@@ -1257,15 +1334,6 @@ dir_matches(const struct account *a, const struct dir_key *k)
 	}
 	return 0;
 }
-
-struct dir_batch {
-	struct dir_key	*keys;
-	size_t		 n;
-	struct accounts	*acc;
-	int		 base;	/* one key: every entry found is the key's */
-	int		 unmatched; /* an entry no key matched locally */
-	int		 values;	/* keys: altSecurityIdentities values */
-};
 
 /* Reports that the bind cannot read altSecurityIdentities of DN; -1. */
 static int
@@ -1339,33 +1407,6 @@ out:
 	return rc;
 }
 
-static int
-dir_batch_cb(struct dir *d, LDAPMessage *e, void *arg)
-{
-	struct dir_batch	*b = arg;
-	long			 idx;
-	size_t			 i;
-	int			 matched = 0;
-
-	if ((idx = dir_account(d, e, b->acc)) < 0)
-		return -1;
-	/*
-	 * Found by its altSecurityIdentities, yet none came back: the bind
-	 * may search the attribute but not read it.
-	 */
-	if (b->values && b->acc->v[idx].altsec.n == 0)
-		return dir_unreadable(d, b->acc->v[idx].dn);
-	for (i = 0; i < b->n; i++)
-		if (b->base || dir_matches(&b->acc->v[idx], &b->keys[i])) {
-			matched = 1;
-			if (dir_add_hit(&b->keys[i], (size_t)idx) == -1)
-				return -1;
-		}
-	if (!matched)
-		b->unmatched = 1;
-	return 0;
-}
-
 /* Appends "(attr=escaped-value)" to F. */
 static int
 dir_filter_term(struct sbuf *f, const struct dir_key *k)
@@ -1393,42 +1434,113 @@ dir_filter_term(struct sbuf *f, const struct dir_key *k)
 	return 0;
 }
 
+struct dir_batch {
+	struct dir_key	*keys;
+	size_t		 n;
+	struct accounts	*acc;
+	int		 base;	/* one key searched: every entry is its */
+	size_t		 unmatched; /* entries no key matched on our side */
+	int		 values; /* keys: altSecurityIdentities values */
+};
+
+static int
+dir_batch_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	struct dir_batch	*b = arg;
+	long			 idx;
+	size_t			 i;
+	int			 any = 0;
+
+	if ((idx = dir_account(d, e, b->acc)) < 0)
+		return -1;
+	/*
+	 * Found by its altSecurityIdentities, yet none came back: the bind
+	 * may search the attribute but not read it.
+	 */
+	if (b->values && b->acc->v[idx].altsec.n == 0)
+		return dir_unreadable(d, b->acc->v[idx].dn);
+	for (i = 0; i < b->n; i++) {
+		if (!b->base && !dir_matches(&b->acc->v[idx], &b->keys[i]))
+			continue;
+		any = 1;
+		if (dir_add_hit(&b->keys[i], (size_t)idx) == -1)
+			return -1;
+	}
+	if (!any)
+		b->unmatched++;
+	return 0;
+}
+
+/* Sets K's error: "cannot look up ATTR=VALUE: TEXT (DIAGNOSTIC)". */
+static void
+dir_key_fail(struct dir *d, struct dir_key *k, int rc, const char *why)
+{
+	struct sbuf	 b = SBUF_INIT;
+	char		*diag = rc != LDAP_SUCCESS ? dir_diag(d) : NULL;
+
+	sbuf_printf(&b, "cannot look up %s=%s: ", k->attr, k->value);
+	if (why != NULL)
+		sbuf_puts(&b, why);
+	else if (rc == LDAP_REFERRAL || rc == LDAP_PARTIAL_RESULTS)
+		sbuf_puts(&b, "the server refers to another server (outside "
+		    "this directory's naming context?)");
+	else
+		sbuf_printf(&b, "the server answered \"%s\"",
+		    ldap_err2string(rc));
+	if (diag != NULL && *diag != '\0')
+		sbuf_printf(&b, " (%s)", diag);
+	free(diag);
+	free(k->err);
+	k->err = sbuf_done(&b);
+	if (k->err == NULL)
+		k->err = strdup("cannot look up: out of memory");
+}
+
 /*
- * The server matched an entry that no key of the batch matches by
- * certbulk's own comparison: its equality rule is looser (AD, Samba and
- * slapd ignore runs of spaces, and case beyond ASCII).  The server
- * decides, so the batch's keys are looked up one by one and every entry
- * found is that key's.  0 or -1 (reported).
+ * Searches the non-DN keys KEYS[0..N) in one filter; B says how hits are
+ * told apart.  Returns 0, 2 if the server refused the search (result code
+ * in *KEYERR), or -1 after reporting.
  */
 static int
-dir_lookup_each(struct dir *d, const struct dir_batch *in, int users)
+dir_lookup_batch(struct dir *d, struct dir_key *keys, size_t n,
+    struct dir_batch *b, int *keyerr)
 {
-	struct dir_batch	 b = *in;
-	struct sbuf		 f = SBUF_INIT;
-	size_t			 i;
-	int			 rc = -1;
+	struct sbuf	 f = SBUF_INIT;
+	size_t		 j, terms = 0;
+	int		 users, r, rc = -1;
 
-	b.n = 1;
-	b.base = 1;
-	for (i = 0; i < in->n; i++) {
-		if (strcasecmp(in->keys[i].attr, "distinguishedName") == 0)
+	users = strcasecmp(keys[0].attr, "altSecurityIdentities") != 0;
+	/* objectClass=user: users, computers, inetOrgPersons; no contacts */
+	sbuf_puts(&f, users ? "(&(objectClass=user)(|" : "(|");
+	for (j = 0; j < n; j++) {
+		if (strcasecmp(keys[j].attr, "distinguishedName") == 0 ||
+		    keys[j].err != NULL)
 			continue;
-		sbuf_reset(&f);
-		sbuf_puts(&f, users ? "(&(objectClass=user)" : "");
-		if (dir_filter_term(&f, &in->keys[i]) == -1)
-			continue;	/* reported by the batch */
-		sbuf_puts(&f, users ? ")" : "");
-		if (f.oom) {
-			msg_err("out of memory");
-			goto out;
+		if (dir_filter_term(&f, &keys[j]) == -1) {
+			dir_key_fail(d, &keys[j], LDAP_SUCCESS, "not a value "
+			    "that can be searched for");
+			continue;
 		}
-		b.keys = &in->keys[i];
-		if (dir_search(d, users ? d->base : d->domain,
-		    LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1, dir_batch_cb,
-		    &b) != 0)
-			goto out;
+		terms++;
 	}
-	rc = 0;
+	sbuf_puts(&f, users ? "))" : ")");
+	if (terms == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (f.oom) {
+		msg_err("out of memory");
+		goto out;
+	}
+	b->keys = keys;
+	b->n = n;
+	b->values = !users;
+	msg_debug("search %s", f.s);
+	/* values are looked for in the whole domain, accounts in -b */
+	if ((r = dir_search(d, users ? d->base : d->domain, LDAP_SCOPE_SUBTREE,
+	    f.s, dir_attrs, 1, dir_batch_cb, b, keyerr)) == -1)
+		goto out;
+	rc = r == 2 ? 2 : 0;
 out:
 	sbuf_reset(&f);
 	return rc;
@@ -1439,12 +1551,11 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
     struct accounts *acc)
 {
 	struct dir_batch	 b;
-	struct sbuf		 f = SBUF_INIT;
-	size_t			 i, j, terms;
-	int			 r, users, rc = -1;
+	size_t			 i, j, k;
+	int			 r, err, users, refused, rc = -1;
 
+	memset(&b, 0, sizeof(b));
 	b.acc = acc;
-	b.values = 0;
 	/* DNs are looked up one base search each. */
 	for (i = 0; i < n; i++) {
 		if (strcasecmp(keys[i].attr, "distinguishedName") != 0)
@@ -1453,52 +1564,52 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 		b.n = 1;
 		b.base = 1;
 		r = dir_search(d, keys[i].value, LDAP_SCOPE_BASE,
-		    "(objectClass=user)", dir_attrs, 0, dir_batch_cb, &b);
+		    "(objectClass=user)", dir_attrs, 0, dir_batch_cb, &b, &err);
 		if (r == -1)
 			goto out;
+		/* a DN the server refuses is that row's error, not the run's */
+		if (r == 2)
+			dir_key_fail(d, &keys[i], err, NULL);
 	}
 	for (i = 0; i < n; i = j) {
-		sbuf_reset(&f);
 		users = strcasecmp(keys[i].attr, "altSecurityIdentities") != 0;
-		/* objectClass=user: users, computers, inetOrgPersons; no contacts */
-		sbuf_puts(&f, users ? "(&(objectClass=user)(|" : "(|");
-		for (j = i, terms = 0; j < n && terms < DIR_BATCH; j++) {
+		for (j = i, k = 0; j < n && k < DIR_BATCH; j++) {
 			if (strcasecmp(keys[j].attr, "distinguishedName") == 0)
 				continue;
 			if ((strcasecmp(keys[j].attr,
 			    "altSecurityIdentities") != 0) != users)
 				break;
-			if (dir_filter_term(&f, &keys[j]) == -1) {
-				msg_err("cannot build a search filter for %s=%s",
-				    keys[j].attr, keys[j].value);
-				goto out;
-			}
-			terms++;
+			k++;
 		}
-		sbuf_puts(&f, users ? "))" : ")");
-		if (terms == 0)
-			continue;
-		if (f.oom) {
-			msg_err("out of memory");
-			goto out;
-		}
-		b.keys = &keys[i];
-		b.n = j - i;
 		b.base = 0;
 		b.unmatched = 0;
-		b.values = !users;
-		msg_debug("search %s", f.s);
-		/* values are looked for in the whole domain, accounts in -b */
-		if (dir_search(d, users ? d->base : d->domain,
-		    LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1, dir_batch_cb,
-		    &b) != 0)
+		if ((refused = dir_lookup_batch(d, &keys[i], j - i, &b,
+		    &err)) == -1)
 			goto out;
-		if (b.unmatched && dir_lookup_each(d, &b, users) == -1)
-			goto out;
+		if (refused == 0 && b.unmatched == 0)
+			continue;
+		/*
+		 * The server refused the batch (one value it cannot take), or
+		 * found entries that no value matches by our comparison (its
+		 * matching rule folds case differently): one search per key,
+		 * so that a refusal fails only its key and the server's own
+		 * match decides which entry is whose.
+		 */
+		for (k = i; k < j; k++) {
+			if (strcasecmp(keys[k].attr, "distinguishedName") == 0 ||
+			    keys[k].err != NULL || (refused == 0 &&
+			    keys[k].nhits > 0))
+				continue;
+			b.base = 1;
+			if ((r = dir_lookup_batch(d, &keys[k], 1, &b, &err)) ==
+			    -1)
+				goto out;
+			if (r == 2)
+				dir_key_fail(d, &keys[k], err, NULL);
+		}
 	}
 	rc = 0;
 out:
-	sbuf_reset(&f);
 	return rc;
 }
 
@@ -1509,7 +1620,9 @@ dir_keys_free(struct dir_key *keys, size_t n)
 
 	for (i = 0; i < n; i++) {
 		free(keys[i].hits);
+		free(keys[i].err);
 		keys[i].hits = NULL;
+		keys[i].err = NULL;
 		keys[i].nhits = 0;
 	}
 }
@@ -1526,7 +1639,7 @@ dir_read_altsec(struct dir *d, const char *dn, struct strlist *out)
 	strlist_free(out);
 	return dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
 	    (const char *const []){ "altSecurityIdentities", NULL }, 0,
-	    dir_altsec_cb, out);
+	    dir_altsec_cb, out, NULL);
 }
 
 int

@@ -14,11 +14,14 @@
 
 #include <csv.h>
 
+#include "dir.h"
 #include "input.h"
 #include "msg.h"
+#include "utf8.h"
 #include "sbuf.h"
 
 #define INPUT_MAX_DEPTH	32
+#define INPUT_CSV_OPTS	(CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)
 
 static const char *const input_attrs[] = {
 	[ID_MATCH] = "(certificate)",
@@ -75,6 +78,7 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 {
 	struct item	*v, *it;
 	struct sbuf	 b = SBUF_INIT;
+	char		*esc = NULL;
 	size_t		 i, ee = 0, base = in->pool.n;
 	long		 added = 0;
 	struct cert	**pv;
@@ -104,10 +108,19 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 		it = &in->items[in->n];
 		memset(it, 0, sizeof(*it));
 		sbuf_reset(&b);
+		/*
+		 * Escaped once here: the label goes into messages and into
+		 * the comments of the preview and undo files, where a line
+		 * feed in a file name would start a line of its own.
+		 */
+		if (esc == NULL && (esc = msg_escape(src, strlen(src))) == NULL) {
+			set->n = 0;
+			return -1;
+		}
 		if (set->n > 1)
-			sbuf_printf(&b, "%s [%zu]", src, i + 1);
+			sbuf_printf(&b, "%s [%zu]", esc, i + 1);
 		else
-			sbuf_puts(&b, src);
+			sbuf_puts(&b, esc);
 		it->src = sbuf_done(&b);
 		it->ident = ident ? strdup(ident) : NULL;
 		it->domain = domain ? strdup(domain) : NULL;
@@ -120,12 +133,14 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 			free(it->src);
 			free(it->ident);
 			free(it->domain);
+			free(esc);
 			set->n = 0;
 			return -1;
 		}
 		in->n++;
 		added++;
 	}
+	free(esc);
 	set->n = 0;
 	return added;
 }
@@ -160,6 +175,7 @@ struct csvctx {
 	int		 have_header;
 	int		 fatal;		/* the header is unusable */
 	unsigned long	 line;		/* first line of the current row */
+	unsigned long	 nul;		/* line of a NUL byte in this row, or 0 */
 	char		**f;		/* fields of the current row, owned */
 	size_t		 nf;
 	int		 oom;
@@ -278,6 +294,7 @@ csv_row(int term, void *arg)
 	struct csvctx	*c = arg;
 	struct certset	 set = { NULL, 0 };
 	struct sbuf	 label = SBUF_INIT, path = SBUF_INIT;
+	struct stat	 st;
 	const char	*ident, *certv, *typev, *bad;
 	char		*domain = NULL;
 	enum id_kind	 kind;
@@ -289,6 +306,19 @@ csv_row(int term, void *arg)
 	(void)term;
 	if (c->oom || c->fatal)
 		goto out;
+	if (c->nul != 0) {
+		/* only this row: the rows after it are read as usual */
+		if (!c->have_header) {
+			msg_err("%s:%lu: NUL byte in the header row: not a text "
+			    "CSV file (UTF-16? save it as CSV UTF-8)", c->path,
+			    c->nul);
+			c->fatal = 1;
+			goto out;
+		}
+		msg_err("%s:%lu: NUL byte in the row (line %lu); row skipped",
+		    c->path, c->line, c->nul);
+		goto bad;
+	}
 	for (i = 0; i < c->nf; i++)
 		if (*input_trim(c->f[i]) != '\0')
 			empty = 0;
@@ -309,6 +339,11 @@ csv_row(int term, void *arg)
 	if (*ident == '\0') {
 		msg_err("%s: no account named in column \"%s\"; row skipped",
 		    label.s, input_cols[c->idcol].name);
+		goto bad;
+	}
+	if (!utf8_valid(ident, strlen(ident))) {
+		msg_err("%s: the account \"%s\" is not valid UTF-8 (save the "
+		    "CSV as UTF-8); row skipped", label.s, ident);
 		goto bad;
 	}
 	if (*certv == '\0') {
@@ -334,19 +369,32 @@ csv_row(int term, void *arg)
 			ident = strchr(ident, '\\') + 1;
 		}
 	}
-	if (kind == ID_SID && (strncasecmp(ident, "S-1-", 4) != 0 ||
-	    strspn(ident + 4, "0123456789-") != strlen(ident + 4))) {
-		msg_err("%s: \"%s\" is not a SID; row skipped", label.s, ident);
+	/* checked here, so that the directory never sees a malformed key */
+	if (kind == ID_SID && !dir_sid_valid(ident)) {
+		msg_err("%s: \"%s\" is not a SID (S-1-<authority>-<up to 15 "
+		    "sub-authorities>, each at most 4294967295); row skipped",
+		    label.s, ident);
 		goto bad;
 	}
-	if (input_inline(certv)) {
+	if (kind == ID_DN && !dir_dn_valid(ident)) {
+		msg_err("%s: \"%s\" is not a valid distinguished name (RFC "
+		    "4514, e.g. CN=Smith\\, John,OU=Staff,DC=example,DC=com); "
+		    "row skipped", label.s, ident);
+		goto bad;
+	}
+	if (certv[0] != '/')
+		sbuf_printf(&path, "%s/", c->dir);
+	sbuf_puts(&path, certv);
+	if (path.oom) {
+		c->oom = 1;
+		goto out;
+	}
+	/* a value that names an existing file is that file, whatever its shape */
+	if (stat(path.s, &st) == -1 && input_inline(certv)) {
 		if (cert_read_mem(label.s, (const unsigned char *)certv,
 		    strlen(certv), 1, &set) == -1)
 			goto bad;
 	} else {
-		if (certv[0] != '/')
-			sbuf_printf(&path, "%s/", c->dir);
-		sbuf_puts(&path, certv);
 		sbuf_reset(&label);
 		sbuf_printf(&label, "%s:%lu: %s", c->path, c->line, certv);
 		if (path.oom || label.oom) {
@@ -372,11 +420,38 @@ csv_row(int term, void *arg)
 bad:
 	c->in->errors++;
 out:
+	c->nul = 0;
 	free(domain);
 	certset_free(&set);
 	sbuf_reset(&label);
 	sbuf_reset(&path);
 	csv_clear(c);
+}
+
+/*
+ * Parses N bytes of line LINENO.  A syntax error skips the row it is in
+ * (counted) and starts the parser afresh.  0, or -1 if the parser cannot
+ * be set up again.
+ */
+static int
+input_csv_feed(struct csv_parser *p, struct csvctx *c, char *buf, size_t n,
+    unsigned long lineno, int delim)
+{
+	if (n == 0 || csv_parse(p, buf, n, csv_field, csv_row, c) == n)
+		return 0;
+	msg_err("%s:%lu: %s; row skipped", c->path, lineno,
+	    csv_strerror(csv_error(p)));
+	c->in->errors++;
+	c->nul = 0;
+	csv_free(p);
+	csv_clear(c);
+	if (csv_init(p, INPUT_CSV_OPTS) != 0) {
+		msg_err("%s: out of memory", c->path);
+		return -1;
+	}
+	if (delim != 0)
+		csv_set_delim(p, (unsigned char)delim);
+	return 0;
 }
 
 int
@@ -385,13 +460,11 @@ input_csv(struct input *in, const char *path, unsigned types)
 	struct csv_parser	 p;
 	struct csvctx		 c;
 	FILE			*fp = NULL;
-	char			*line = NULL, *slash;
+	char			*line = NULL, *slash, *nul;
 	size_t			 cap = 0, len, off;
 	ssize_t			 r;
 	unsigned long		 lineno = 0;
 	int			 init = 0, rc = -1, delim = 0;
-	const unsigned char	 opts = CSV_STRICT | CSV_STRICT_FINI |
-				    CSV_APPEND_NULL;
 
 	memset(&c, 0, sizeof(c));
 	c.in = in;
@@ -407,7 +480,7 @@ input_csv(struct input *in, const char *path, unsigned types)
 		msg_err("%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if (csv_init(&p, opts) != 0) {
+	if (csv_init(&p, INPUT_CSV_OPTS) != 0) {
 		msg_err("%s: out of memory", path);
 		goto out;
 	}
@@ -438,25 +511,25 @@ input_csv(struct input *in, const char *path, unsigned types)
 			    memchr(line + off, '\t', len - off) ? '\t' : ',';
 			csv_set_delim(&p, (unsigned char)delim);
 		}
-		if (memchr(line + off, '\0', len - off) != NULL) {
-			msg_err("%s:%lu: NUL byte: not a text CSV file", path,
-			    lineno);
-			goto out;
-		}
-		if (csv_parse(&p, line + off, len - off, csv_field, csv_row, &c) !=
-		    len - off) {
-			msg_err("%s:%lu: %s; row skipped", path, lineno,
-			    csv_strerror(csv_error(&p)));
-			in->errors++;
-			csv_free(&p);
-			csv_clear(&c);
-			init = 0;
-			if (csv_init(&p, opts) != 0)
+		/*
+		 * A NUL byte spoils the row it is in, not the file: the text
+		 * before it is parsed as usual, then the row is marked, and
+		 * the rest (NULs made blanks) is parsed to find the row's end.
+		 */
+		if ((nul = memchr(line + off, '\0', len - off)) != NULL) {
+			if (input_csv_feed(&p, &c, line + off,
+			    (size_t)(nul - (line + off)), lineno, delim) == -1)
 				goto out;
-			init = 1;
-			if (delim != 0)
-				csv_set_delim(&p, (unsigned char)delim);
+			off = (size_t)(nul - line);
+			if (c.nul == 0)
+				c.nul = lineno;
+			for (; nul != NULL; nul = memchr(nul, '\0',
+			    len - (size_t)(nul - line)))
+				*nul = ' ';
 		}
+		if (input_csv_feed(&p, &c, line + off, len - off, lineno,
+		    delim) == -1)
+			goto out;
 		if (c.oom) {
 			msg_err("%s:%lu: out of memory", path, lineno);
 			goto out;
@@ -512,54 +585,83 @@ input_namecmp(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Collects the certificate files below DIR into L. */
+/*
+ * Collects the certificate files below DIR into L.  A subfolder that cannot
+ * be read, or is nested too deep, and a certificate-named entry that is not
+ * a regular file (a FIFO would block the run) are reported, counted in
+ * *ERRORS and skipped: one bad entry must not drop the rest of the folder.
+ * Returns 0; 1 when DIR itself cannot be read (reported); -1 on ENOMEM.
+ */
 static int
-input_walk(const char *dir, int depth, struct strlist *l)
+input_walk(const char *dir, int depth, struct strlist *l, size_t *errors)
 {
 	DIR		*d;
 	struct dirent	*de;
-	struct stat	 st;
+	struct stat	 st, tst;
 	struct strlist	 names = { NULL, 0 };
 	struct sbuf	 p = SBUF_INIT;
 	size_t		 i;
-	int		 rc = -1;
+	int		 r, rc = -1;
 
-	if (depth > INPUT_MAX_DEPTH) {
-		msg_err("%s: folders nested too deep", dir);
-		return -1;
-	}
 	if ((d = opendir(dir)) == NULL) {
-		msg_err("%s: %s", dir, strerror(errno));
-		return -1;
+		msg_err("%s: cannot read the folder: %s%s", dir, strerror(errno),
+		    depth > 0 ? "; folder skipped" : "");
+		return 1;
 	}
+	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
 			continue;
 		if (strlist_add(&names, de->d_name) == -1)
 			goto out;
 	}
-	qsort(names.v, names.n, sizeof(*names.v), input_namecmp);
+	if (errno != 0) {
+		msg_err("%s: cannot read the folder: %s%s", dir, strerror(errno),
+		    depth > 0 ? "; folder skipped" : "");
+		rc = 1;
+		goto out;
+	}
+	/* qsort(NULL, 0) is undefined behaviour: an empty folder has no list */
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(*names.v), input_namecmp);
 	for (i = 0; i < names.n; i++) {
 		sbuf_reset(&p);
 		sbuf_printf(&p, "%s/%s", dir, names.v[i]);
 		if (p.oom)
 			goto out;
 		if (lstat(p.s, &st) == -1) {
-			msg_err("%s: %s", p.s, strerror(errno));
+			msg_err("%s: %s; skipped", p.s, strerror(errno));
+			(*errors)++;
 			continue;
 		}
 		if (S_ISDIR(st.st_mode)) {
-			if (input_walk(p.s, depth + 1, l) == -1)
+			if (depth + 1 > INPUT_MAX_DEPTH) {
+				msg_err("%s: folders nested more than %d deep; "
+				    "folder skipped", p.s, INPUT_MAX_DEPTH);
+				(*errors)++;
+			} else if ((r = input_walk(p.s, depth + 1, l,
+			    errors)) == -1)
 				goto out;
-		} else if (input_certext(names.v[i])) {
-			/* symlinked folders are not followed: no loops */
-			if (strlist_add(l, p.s) == -1)
-				goto out;
+			else if (r == 1)
+				(*errors)++;
+			continue;
 		}
+		if (!input_certext(names.v[i]))
+			continue;
+		/* symlinked folders are not followed (no loops); files are */
+		if (S_ISLNK(st.st_mode) && stat(p.s, &tst) == 0)
+			st = tst;
+		if (!S_ISREG(st.st_mode)) {
+			msg_err("%s: not a regular file; skipped", p.s);
+			(*errors)++;
+			continue;
+		}
+		if (strlist_add(l, p.s) == -1)
+			goto out;
 	}
 	rc = 0;
 out:
-	if (rc == -1 && errno == ENOMEM)
+	if (rc == -1)
 		msg_err("%s: out of memory", dir);
 	sbuf_reset(&p);
 	strlist_free(&names);
@@ -584,7 +686,7 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 		msg_err("%s: not a directory (--certdir wants a folder)", dir);
 		return -1;
 	}
-	if (input_walk(dir, 0, &files) == -1)
+	if (input_walk(dir, 0, &files, &in->errors) != 0)
 		goto out;
 	if (files.n == 0)
 		msg_warn("%s: no certificate files (.cer .crt .der .pem .p7b "

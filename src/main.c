@@ -2,9 +2,12 @@
  * certbulk: maps certificates to Active Directory accounts through
  * altSecurityIdentities, in bulk, with a preview and an undo file.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cmd.h"
 #include "msg.h"
@@ -39,7 +42,8 @@ help_print(void)
 "  --csv FILE           CSV with a header: user (or sAMAccountName,\n"
 "                       userPrincipalName, distinguishedName, mail,\n"
 "                       objectSid), certificate, optional types\n"
-"  --certdir DIR        every .cer .crt .der .pem .p7b .p7c below DIR\n"
+"  --certdir DIR        every .cer .crt .der .pem .p7b .p7c regular file\n"
+"                       below DIR\n"
 "  --match LIST         how --certdir certificates find accounts:\n"
 "                       sid,upn,email (default: all three)\n"
 "  --type LIST          mapping forms, or strong or all\n"
@@ -67,7 +71,8 @@ help_print(void)
 "  --log FILE, --syslog a record of the run\n"
 "  -q, -v               errors only; more detail\n"
 "show:\n"
-"  --tsv                FILE<TAB>INDEX<TAB>TYPE<TAB>VALUE lines\n"
+"  --tsv                FILE<TAB>INDEX<TAB>TYPE<TAB>VALUE lines (FILE\n"
+"                       escaped: \\\\ \\t \\n \\r \\xHH)\n"
 "\n"
 "Exit status: 0 done, 1 some inputs or accounts failed, 2 usage (also a\n"
 "missing -b base or a password that would go in clear), 3 directory\n"
@@ -76,9 +81,36 @@ help_print(void)
 "See certbulk(1) for the reference.\n", stdout);
 }
 
+/*
+ * Opens /dev/null on each of the descriptors 0-2 that is closed: otherwise
+ * the next open() (the LDAP socket, the undo file) would take its number,
+ * and messages or the preview would be written into it.  0 or -1.
+ */
+static int
+main_std_fds(void)
+{
+	int	fd, nfd;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		/* the lowest free number: FD itself, as 0..FD-1 are open */
+		if ((nfd = open("/dev/null", O_RDWR)) == -1)
+			return -1;
+		if (nfd != fd) {
+			(void)close(nfd);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
+	/* first thing: nothing may be opened on a closed 0, 1 or 2 */
+	if (main_std_fds() == -1)
+		return CB_EXIT_LOCAL;
 	/* A server gone mid-run must give an error, not kill us on write. */
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "show") == 0)

@@ -38,23 +38,40 @@ msg_set_log(void *fp)
 static void
 msg_vput(int show, const char *tag, const char *fmt, va_list ap)
 {
-	char		 text[4096], stamp[32];
+	char		 text[4096], stamp[32], *esc, *p;
+	const char	*line;
 	time_t		 now;
 	struct tm	 tm;
 
+	if (!show && !msg_syslog && msg_log == NULL)
+		return;
 	vsnprintf(text, sizeof(text), fmt, ap);
+	/*
+	 * A message is one line of text, so any control byte or invalid
+	 * UTF-8 in it came from outside (a file name, a CSV field, a name in
+	 * a certificate, a server's message): escaped here, once for every
+	 * caller, before it reaches a terminal, the log or syslog.
+	 */
+	if ((esc = msg_escape(text, strlen(text))) == NULL) {
+		for (p = text; *p != '\0'; p++)
+			if ((unsigned char)*p < 0x20 || (unsigned char)*p >= 0x7f)
+				*p = '?';
+		line = text;
+	} else
+		line = esc;
 	if (show)
-		fprintf(stderr, "%s: %s%s\n", msg_progname, tag, text);
+		fprintf(stderr, "%s: %s%s\n", msg_progname, tag, line);
 	if (msg_syslog)
 		syslog(*tag == 'w' ? LOG_WARNING : *tag == '\0' ? LOG_ERR :
-		    LOG_NOTICE, "%s%s", tag, text);
+		    LOG_NOTICE, "%s%s", tag, line);
 	if (msg_log != NULL) {
 		now = time(NULL);
 		gmtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		fprintf(msg_log, "%s %s%s\n", stamp, tag, text);
+		fprintf(msg_log, "%s %s%s\n", stamp, tag, line);
 		fflush(msg_log);
 	}
+	free(esc);
 }
 
 #define MSG_BODY(show, tag)			\
@@ -132,6 +149,37 @@ msg_escape(const char *p, size_t n)
 			continue;
 		}
 		if (c < 0x20 || c == 0x7f || c >= 0x80)
+			sbuf_printf(&b, "\\x%02X", c);
+		else
+			sbuf_putc(&b, c);
+		i++;
+	}
+	return sbuf_done(&b);
+}
+
+char *
+msg_escape_field(const char *p, size_t n)
+{
+	struct sbuf	 b = SBUF_INIT;
+	size_t		 i, cl;
+	unsigned char	 c;
+
+	for (i = 0; i < n; ) {
+		c = (unsigned char)p[i];
+		if (c >= 0x80 && (cl = utf8_seqlen(p + i, n - i)) > 0) {
+			sbuf_add(&b, p + i, cl);
+			i += cl;
+			continue;
+		}
+		if (c == '\\')
+			sbuf_puts(&b, "\\\\");
+		else if (c == '\t')
+			sbuf_puts(&b, "\\t");
+		else if (c == '\n')
+			sbuf_puts(&b, "\\n");
+		else if (c == '\r')
+			sbuf_puts(&b, "\\r");
+		else if (c < 0x20 || c == 0x7f || c >= 0x80)
 			sbuf_printf(&b, "\\x%02X", c);
 		else
 			sbuf_putc(&b, c);

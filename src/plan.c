@@ -229,6 +229,14 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 		}
 		c = it->cert;
 		before = pk->n;
+		/* an impossible SID is this file's problem, not the batch's */
+		if (cert_sid(c) != NULL && !dir_sid_valid(cert_sid(c))) {
+			msg_err("%s: the certificate's SID extension holds \"%s\","
+			    " which is not a valid SID; not mapped", it->src,
+			    cert_sid(c));
+			plan_refuse(it, st);
+			continue;
+		}
 		if ((o->match & MATCH_SID) && cert_sid(c) != NULL &&
 		    plan_key(pk, i, "objectSid", cert_sid(c)) == -1)
 			return -1;
@@ -350,6 +358,17 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		it = &in->items[i];
 		if (it->failed)
 			continue;
+		/* a lookup the server refused: this row's error, named */
+		for (j = plan_first_key(pk, i); j < pk->n && pk->item[j] == i;
+		    j++)
+			if (pk->k[j].err != NULL)
+				break;
+		if (j < pk->n && pk->item[j] == i) {
+			msg_err("%s: %s; not mapped", it->src, pk->k[j].err);
+			it->acct = -1;
+			plan_refuse(it, st);
+			continue;
+		}
 		sbuf_reset(&b);
 		plan_by(&b, pk, i);
 		if (it->acct == -1) {
@@ -408,7 +427,8 @@ plan_keycmp(const void *a, const void *b)
 
 int
 plan_dup_check(struct dir *d, char *const *vals, char *const *owners,
-    size_t n, void (*report)(void *, size_t, const char *), void *arg)
+    size_t n, void (*report)(void *, size_t, const char *, const char *),
+    void *arg)
 {
 	struct accounts	 acc = { NULL, 0, NULL, 0 };
 	struct dir_key	*keys = NULL;
@@ -426,10 +446,14 @@ plan_dup_check(struct dir *d, char *const *vals, char *const *owners,
 	/* the server's equality match decides which accounts hold it */
 	if (dir_lookup(d, keys, n, &acc) == -1)
 		goto out;
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
+		/* not checked is not free: the caller leaves the value out */
+		if (keys[i].err != NULL)
+			report(arg, i, NULL, keys[i].err);
 		for (h = 0; h < keys[i].nhits; h++)
 			if (!dir_dn_equal(acc.v[keys[i].hits[h]].dn, owners[i]))
-				report(arg, i, acc.v[keys[i].hits[h]].dn);
+				report(arg, i, acc.v[keys[i].hits[h]].dn, NULL);
+	}
 	rc = 0;
 out:
 	dir_keys_free(keys, n);
@@ -447,11 +471,17 @@ struct plan_dupctx {
 };
 
 static void
-plan_dup_report(void *arg, size_t i, const char *holder)
+plan_dup_report(void *arg, size_t i, const char *holder, const char *err)
 {
 	struct plan_dupctx	*c = arg;
 	struct item		*it = &c->in->items[c->pk->item[i]];
 
+	if (err != NULL) {
+		msg_err("%s: %s; cannot tell whether another account holds "
+		    "it; not mapped", it->src, err);
+		plan_refuse(it, c->st);
+		return;
+	}
 	msg_err("%s: %s is already on \"%s\"; mapping it to \"%s\" too would "
 	    "let either account log on with it; not mapped", it->src,
 	    c->pk->k[i].value, holder, c->acc->v[it->acct].dn);

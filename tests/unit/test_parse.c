@@ -1,13 +1,15 @@
 /*
  * Table-driven checks of the small parsers: --type lists, SID strings,
- * user identifier shapes, UTF-8 validation.
+ * DNs, user identifier shapes, UTF-8 validation, TSV field escaping.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "altsec.h"
 #include "dir.h"
 #include "input.h"
+#include "msg.h"
 #include "tap.h"
 #include "utf8.h"
 
@@ -39,10 +41,52 @@ static const struct {
 	    "010500000000000515000000C7353A428E6B748455A1AEC651040000" },
 	{ "S-1-5-32-544", "01020000000000052000000020020000" },
 	{ "S-1-1-0", "010100000000000100000000" },
+	{ "S-1-5-21-4294967295", "010200000000000515000000FFFFFFFF" },
+	{ "S-1-281474976710655", "0100FFFFFFFFFFFF" },
+	{ "S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15",
+	    "010F000000000005010000000200000003000000040000000500000006000000"
+	    "0700000008000000090000000A0000000B0000000C0000000D0000000E000000"
+	    "0F000000" },
 	{ "S-1-5-21-4294967296", NULL },
+	{ "S-1-281474976710656", NULL },
+	{ "S-1-5-1-2-3-4-5-6-7-8-9-10-11-12-13-14-15-16", NULL },
 	{ "S-1-5-", NULL },
+	{ "S-1-", NULL },
+	{ "S-1-5--21", NULL },
+	{ "S-1-5-+21", NULL },
+	{ "S-1-5- 21", NULL },
+	{ "S-1-5-21-", NULL },
+	{ "S-1-5-18446744073709551617", NULL },
 	{ "S-2-5-21", NULL },
 	{ "jdoe", NULL },
+};
+
+/* DNs a CSV row may name: RFC 4514 as ldap_str2dn reads it. */
+static const struct {
+	const char	*dn;
+	int		 ok;
+} dns[] = {
+	{ "CN=Doe\\, John,OU=Staff,DC=contoso,DC=com", 1 },
+	{ "cn=a+sn=b,dc=x", 1 },
+	{ "CN=x", 1 },
+	{ "", 0 },
+	{ "=", 0 },
+	{ "CN=a+", 0 },
+	{ "CN=x,,DC=y", 0 },
+	{ "CN", 0 },
+	{ ",DC=y", 0 },
+};
+
+/* show --tsv FILE column: reversible, one line */
+static const struct {
+	const char	*in;
+	const char	*out;
+} fields[] = {
+	{ "a.pem", "a.pem" },
+	{ "t\tab\nnl\\bs\rcr.pem", "t\\tab\\nnl\\\\bs\\rcr.pem" },
+	{ "e\x1b[31m\x7f.pem", "e\\x1B[31m\\x7F.pem" },
+	{ "bad\xff\xfe.pem", "bad\\xFF\\xFE.pem" },
+	{ "J\xc3\xbcrgen.pem", "J\xc3\xbcrgen.pem" },
 };
 
 static const struct {
@@ -61,7 +105,7 @@ int
 main(void)
 {
 	unsigned char	 bin[80];
-	char		 hex[200], name[160];
+	char		 hex[200], name[160], *esc;
 	const char	*bad;
 	unsigned	 mask;
 	size_t		 i, j, len;
@@ -84,6 +128,22 @@ main(void)
 		for (j = 0; r == 0 && j < len; j++)
 			snprintf(hex + 2 * j, 3, "%02X", bin[j]);
 		tap_is(r == 0 ? hex : NULL, sids[i].hex, name);
+	}
+	for (i = 0; i < sizeof(sids) / sizeof(sids[0]); i++) {
+		snprintf(name, sizeof(name), "dir_sid_valid %s", sids[i].sid);
+		tap_ok(dir_sid_valid(sids[i].sid) == (sids[i].hex != NULL),
+		    name);
+	}
+	for (i = 0; i < sizeof(dns) / sizeof(dns[0]); i++) {
+		snprintf(name, sizeof(name), "DN \"%s\" %s", dns[i].dn,
+		    dns[i].ok ? "taken" : "refused");
+		tap_ok(dir_dn_valid(dns[i].dn) == dns[i].ok, name);
+	}
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		snprintf(name, sizeof(name), "msg_escape_field %zu", i);
+		esc = msg_escape_field(fields[i].in, strlen(fields[i].in));
+		tap_is(esc, fields[i].out, name);
+		free(esc);
 	}
 	for (i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++) {
 		snprintf(name, sizeof(name), "identifier shape %s",
