@@ -671,7 +671,7 @@ e2e_wait_bg "$STOPPER"
 RC=$BGRC
 cp "$T/s.err" "$T/err"
 exit_is 3 "Samba stopped mid-run"
-errors | grep -Eiq '127\.0\.0\.2.*(contact|connection|server)'
+errors | grep -Eiq "${CB_SAMBA_IP:-127.0.0.2}.*(contact|connection|server)"
 ok_diag $? "Samba stopped mid-run: a clear error naming the server"
 grep -q 'Success)' "$T/err"
 ok $((!$?)) "Samba stopped mid-run: no stale diagnostic (\"... Success)\")"
