@@ -67,11 +67,14 @@ int	plan_build(struct dir *, struct input *, const struct plan_opts *,
 
 /*
  * Plans an undo: keeps of each wanted change only what still needs doing
- * (deletes of values present, adds of values absent).  Entries that no
- * longer exist are reported.  Returns 0 or -1 (directory failure).
+ * (deletes of values present, adds of values absent).  Records of entries
+ * that no longer exist are reported and counted in *MISSING.  Every value
+ * to add goes through the run's duplicate-holder check: one that another
+ * account holds (or that two entries would get) is reported, left out
+ * and counted in *REFUSED.  Returns 0 or -1 (directory failure).
  */
 int	plan_undo(struct dir *, const struct changes *want,
-	    struct changes *out, size_t *missing);
+	    struct changes *out, size_t *missing, size_t *refused);
 
 /* Adds an empty change for DN; returns it or NULL on ENOMEM. */
 struct change	*changes_add(struct changes *, const char *dn);

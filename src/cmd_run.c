@@ -435,6 +435,7 @@ out:
 struct run_skips {
 	size_t	input;		/* bad input rows/files, or bad undo records */
 	size_t	missing;	/* undo: records of entries that are gone */
+	size_t	refused;	/* undo: values another account holds */
 };
 
 static void
@@ -466,6 +467,9 @@ run_summary(const char *what, int is_undo, const struct plan_stats *ps,
 	if (sk->missing > 0)
 		sbuf_printf(&b, ", %zu undo records skipped: their entries no "
 		    "longer exist", sk->missing);
+	if (sk->refused > 0)
+		sbuf_printf(&b, ", %zu values not added back: another account "
+		    "holds them", sk->refused);
 	if (undo != NULL)
 		sbuf_printf(&b, "; undo file %s", undo);
 	if (b.s != NULL)
@@ -632,8 +636,8 @@ run_main(int argc, char *argv[])
 		goto out;
 	}
 	/* Stage 3: preview, or undo file and apply. */
+	memset(&sk, 0, sizeof(sk));
 	sk.input = in.errors;
-	sk.missing = 0;
 	rc = run_output(&o, d, &cs, &ps, &sk, &as);
 	if (rc == CB_EXIT_OK && (in.errors > 0 || ps.refused > 0 ||
 	    as.failed > 0))
@@ -742,7 +746,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	struct dir		*d = NULL;
 	struct changes		 want = { NULL, 0 }, cs = { NULL, 0 };
 	struct apply_stats	 as;
-	struct run_skips	 sk = { 0, 0 };
+	struct run_skips	 sk = { 0, 0, 0 };
 	int			 rc = CB_EXIT_USAGE;
 
 	memset(&as, 0, sizeof(as));
@@ -758,13 +762,13 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	}
 	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
 		goto out;
-	if (plan_undo(d, &want, &cs, &sk.missing) == -1) {
+	if (plan_undo(d, &want, &cs, &sk.missing, &sk.refused) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
 	rc = run_output(&o, d, &cs, NULL, &sk, &as);
 	if (rc == CB_EXIT_OK && (sk.input > 0 || sk.missing > 0 ||
-	    as.failed > 0))
+	    sk.refused > 0 || as.failed > 0))
 		rc = CB_EXIT_SOME;
 out:
 	changes_free(&want);

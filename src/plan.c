@@ -362,6 +362,18 @@ plan_keycmp(const void *a, const void *b)
 }
 
 /*
+ * The duplicate-holder check, one for runs and undos: finds which accounts
+ * hold each key's altSecurityIdentities value (the hits, added to ACC).
+ * A hit on any account but the one the value is wanted for is a holder
+ * that the caller refuses the value for.  Returns 0 or -1 (reported).
+ */
+static int
+plan_holders(struct dir *d, struct plan_keys *pk, struct accounts *acc)
+{
+	return dir_lookup(d, pk->k, pk->n, acc);
+}
+
+/*
  * Refuses values that would sit on two accounts: held by another account
  * in the directory, or wanted for two accounts by this run.
  */
@@ -386,7 +398,7 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
 				goto out;
 			}
 	}
-	if (dir_lookup(d, pk.k, pk.n, acc) == -1)
+	if (plan_holders(d, &pk, acc) == -1)
 		goto out;
 	for (j = 0; j < pk.n; j++) {
 		it = &in->items[pk.item[j]];
@@ -550,6 +562,140 @@ out:
 	return rc;
 }
 
+/* Keeps of L the values whose flag in KEEP is set, in order. */
+static void
+strlist_keep(struct strlist *l, const unsigned char *keep)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < l->n; i++) {
+		if (keep[i])
+			l->v[n++] = l->v[i];
+		else
+			free(l->v[i]);
+	}
+	l->n = n;
+}
+
+/*
+ * Every value an undo adds goes through the same duplicate-holder check as
+ * a run: a value another account holds, or that the undo would add to two
+ * accounts, is not added (reported, counted in *REFUSED); the rest of the
+ * entry's change goes on.
+ */
+static int
+plan_undo_conflicts(struct dir *d, struct changes *cs, size_t *refused)
+{
+	struct plan_keys pk = { NULL, NULL, 0 };
+	struct accounts	 acc = { NULL, 0, NULL, 0 };
+	struct dir_key	**order = NULL;
+	unsigned char	*keep = NULL;
+	long		*owner = NULL, o;
+	size_t		 i, j, h, a, b, k, n;
+	int		 rc = -1;
+
+	*refused = 0;
+	for (i = 0; i < cs->n; i++) {
+		if (cs->v[i].add.n == 0)
+			continue;
+		/* the entry itself, to tell its own hits from others' */
+		if (plan_key(&pk, i, "distinguishedName", cs->v[i].dn) == -1)
+			goto oom;
+		for (j = 0; j < cs->v[i].add.n; j++)
+			if (plan_key(&pk, i, "altSecurityIdentities",
+			    cs->v[i].add.v[j]) == -1)
+				goto oom;
+	}
+	if (pk.n == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((owner = calloc(cs->n, sizeof(*owner))) == NULL ||
+	    (keep = malloc(pk.n)) == NULL ||
+	    (order = malloc(pk.n * sizeof(*order))) == NULL)
+		goto oom;
+	memset(keep, 1, pk.n);
+	if (plan_holders(d, &pk, &acc) == -1)
+		goto out;
+	for (i = 0; i < cs->n; i++)
+		owner[i] = -1;
+	for (j = 0; j < pk.n; j++)
+		if (strcmp(pk.k[j].attr, "distinguishedName") == 0 &&
+		    pk.k[j].nhits == 1)
+			owner[pk.item[j]] = (long)pk.k[j].hits[0];
+	for (j = 0; j < pk.n; j++) {
+		if (strcmp(pk.k[j].attr, "distinguishedName") == 0)
+			continue;
+		o = owner[pk.item[j]];
+		for (h = 0; h < pk.k[j].nhits; h++) {
+			if ((long)pk.k[j].hits[h] == o || (o == -1 &&
+			    strcasecmp(acc.v[pk.k[j].hits[h]].dn,
+			    cs->v[pk.item[j]].dn) == 0))
+				continue;
+			msg_err("\"%s\": undo would add %s, but \"%s\" holds "
+			    "it; on both, either account could log on with it; "
+			    "not added", cs->v[pk.item[j]].dn, pk.k[j].value,
+			    acc.v[pk.k[j].hits[h]].dn);
+			keep[j] = 0;
+			break;
+		}
+	}
+	/* the same value for two entries within this undo */
+	for (i = 0, n = 0; i < pk.n; i++)
+		if (strcmp(pk.k[i].attr, "distinguishedName") != 0)
+			order[n++] = &pk.k[i];
+	qsort(order, n, sizeof(*order), plan_keycmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && altsec_casecmp(order[i]->value,
+		    order[j]->value) == 0; j++)
+			;
+		for (a = i; a < j; a++)
+			for (b = a + 1; b < j; b++) {
+				k = (size_t)(order[a] - pk.k);
+				h = (size_t)(order[b] - pk.k);
+				if (strcasecmp(cs->v[pk.item[k]].dn,
+				    cs->v[pk.item[h]].dn) == 0)
+					continue;
+				msg_err("\"%s\" and \"%s\": the undo would add "
+				    "%s to both; added to neither",
+				    cs->v[pk.item[k]].dn, cs->v[pk.item[h]].dn,
+				    order[a]->value);
+				keep[k] = keep[h] = 0;
+			}
+	}
+	/* drop refused values: keys of a change follow its add list */
+	for (j = 0; j < pk.n; j = k) {
+		i = pk.item[j];
+		for (k = j + 1; k < pk.n && pk.item[k] == i; k++)
+			;
+		for (h = j + 1; h < k; h++)
+			*refused += !keep[h];
+		strlist_keep(&cs->v[i].add, keep + j + 1);
+	}
+	for (i = 0, n = 0; i < cs->n; i++) {
+		if (cs->v[i].add.n == 0 && cs->v[i].del.n == 0) {
+			free(cs->v[i].dn);
+			strlist_free(&cs->v[i].notes);
+			strlist_free(&cs->v[i].add);
+			strlist_free(&cs->v[i].del);
+			continue;
+		}
+		cs->v[n++] = cs->v[i];
+	}
+	cs->n = n;
+	rc = 0;
+	goto out;
+oom:
+	msg_err("out of memory");
+out:
+	free(order);
+	free(keep);
+	free(owner);
+	plan_keys_free(&pk);
+	accounts_free(&acc);
+	return rc;
+}
+
 /* Order of undo records: by DN (case-insensitively), then as given. */
 static int
 plan_undocmp(const void *a, const void *b, void *arg)
@@ -587,7 +733,7 @@ strlist_remove(struct strlist *l, const char *v)
  */
 int
 plan_undo(struct dir *d, const struct changes *want, struct changes *out,
-    size_t *missing)
+    size_t *missing, size_t *refused)
 {
 	const struct change	*w;
 	struct change		*c;
@@ -598,6 +744,7 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 	int			 rc = -1;
 
 	*missing = 0;
+	*refused = 0;
 	if (want->n == 0)
 		return 0;
 	if ((order = calloc(want->n, sizeof(*order))) == NULL)
@@ -663,6 +810,8 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 			out->n--;
 		}
 	}
+	if (plan_undo_conflicts(d, out, refused) == -1)
+		goto out;
 	rc = 0;
 	goto out;
 oom:

@@ -6,6 +6,7 @@
 #     or symbolic links
 #   - a state folder that fills up during a run, and an undo into it
 #   - what undo says about entries that are gone
+#   - undo's adds go through the run's duplicate-holder check (item 3)
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/e2e/lib.sh"
 e2e_require
@@ -23,6 +24,9 @@ umask 077
 	cb_user_ldif slapd us3
 	cb_user_ldif slapd us4
 	cb_user_ldif slapd usgone
+	cb_user_ldif slapd dupa
+	cb_user_ldif slapd dupb
+	cb_user_ldif slapd dupadmin
 	e2e_bulk_ldif full 300 -
 } >"$T/users.ldif"
 cb_add_users "$T/users.ldif"
@@ -166,6 +170,34 @@ if mount -t tmpfs -o size=64k,mode=0700 tmpfs "$MNT"; then
 else
 	ok 1 "cannot mount a tmpfs for the state-folder-full test"
 fi
+
+# ------------------------------- item 3: undo's adds and duplicate holders
+# map to A, undo, map the same certificate to B, then undo the undo: the
+# value must not come back on A while B holds it
+VD=$(e2e_val 5605)
+e2e_leaf "$W/cd3.pem" 5605
+printf 'user,certificate\ndupa,cd3.pem\n' >"$W/da.csv"
+printf 'user,certificate\ndupb,cd3.pem\n' >"$W/db.csv"
+e2e_run "${LDAPS[@]}" --state-dir "$W/std1" --csv "$W/da.csv"
+exit_is 0 "dup: mapped to A"
+e2e_run "${LDAPS[@]}" --state-dir "$W/std2" undo "$W"/std1/undo-*.ldif
+exit_is 0 "dup: undone"
+e2e_run "${LDAPS[@]}" --state-dir "$W/std3" --csv "$W/db.csv"
+exit_is 0 "dup: mapped to B"
+e2e_run "${LDAPS[@]}" --state-dir "$W/std4" undo "$W"/std2/undo-*.ldif
+exit_is 1 "dup: undo of the undo, while B holds the value"
+like "$(cat "$T/err")" "undo would add .* but \"$(cb_user_dn dupb)\" holds it" \
+	"dup: the holder is named"
+like "$(cat "$T/err")" "1 values not added back: another account holds them" \
+	"dup: the summary counts the value left out"
+is "$(cb_user_altsec dupa | e2e_norm)" "" "dup: A did not get the value back"
+is "$(cb_user_altsec dupb | e2e_norm)" "$VD" "dup: B keeps it"
+# a hand-made undo record that adds B's value to another account
+printf 'dn: %s\nchangetype: modify\nadd: altSecurityIdentities\naltSecurityIdentities: %s\n-\n' \
+	"$(cb_user_dn dupadmin)" "$VD" >"$W/hand.ldif"
+e2e_run "${LDAPS[@]}" --state-dir "$W/std5" undo "$W/hand.ldif"
+exit_is 1 "dup: a hand-made record adding B's value elsewhere"
+is "$(cb_user_altsec dupadmin)" "" "dup: the other account got nothing"
 
 # ------------------------------------------- item 26: entries that are gone
 printf 'user,certificate\nusgone,cg.pem\n' >"$W/ug.csv"
