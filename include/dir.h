@@ -34,6 +34,7 @@ struct account {
 	char		*upn;
 	char		*mail;
 	char		*sid;		/* objectSid as S-1-... text */
+	char		*guid;		/* objectGUID, 32 hex digits, or NULL */
 	struct strlist	 altsec;	/* current altSecurityIdentities */
 };
 
@@ -106,6 +107,16 @@ int	dir_read_altsec(struct dir *, const char *dn, struct strlist *out);
  */
 int	dir_read_many(struct dir *, char *const *dns, size_t n,
 	    struct strlist *out, int *found);
+
+/*
+ * Finds the entry whose objectGUID is GUID (32 hex digits, the bytes as
+ * stored), wherever it was renamed or moved to: by its <GUID=...> DN on
+ * Active Directory, by a search under the base elsewhere.  *DN gets its
+ * DN (caller frees), OUT its altSecurityIdentities.  Returns 0, 1 if
+ * there is no such entry, -1 on failure (reported).
+ */
+int	dir_find_guid(struct dir *, const char *guid, char **dn,
+	    struct strlist *out);
 
 /* Frees the accounts. */
 void	accounts_free(struct accounts *);

@@ -26,6 +26,9 @@ struct change {
 	struct strlist		 add;	/* single values to add */
 	struct strlist		 del;	/* single values to delete */
 	struct strlist		 notes;	/* preview comments: where from */
+	char			*guid;	/* the entry's objectGUID (32 hex
+					   digits) if known: undo finds it
+					   by this when renamed or moved */
 	enum change_status	 status;
 	long			 rec;	/* its undo-file record, or -1 */
 };

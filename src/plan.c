@@ -52,6 +52,7 @@ changes_free(struct changes *cs)
 
 	for (i = 0; i < cs->n; i++) {
 		free(cs->v[i].dn);
+		free(cs->v[i].guid);
 		strlist_free(&cs->v[i].add);
 		strlist_free(&cs->v[i].del);
 		strlist_free(&cs->v[i].notes);
@@ -493,7 +494,9 @@ plan_changes(struct input *in, const struct accounts *acc,
 			    strlist_has(&a->altsec, it->values[k]))
 				continue;
 			if (chg[it->acct] == -1) {
-				if (changes_add(out, a->dn) == NULL)
+				if ((c = changes_add(out, a->dn)) == NULL ||
+				    (a->guid != NULL &&
+				    (c->guid = strdup(a->guid)) == NULL))
 					goto out;
 				chg[it->acct] = (long)out->n - 1;
 			}
@@ -675,6 +678,7 @@ plan_undo_conflicts(struct dir *d, struct changes *cs, size_t *refused)
 	for (i = 0, n = 0; i < cs->n; i++) {
 		if (cs->v[i].add.n == 0 && cs->v[i].del.n == 0) {
 			free(cs->v[i].dn);
+			free(cs->v[i].guid);
 			strlist_free(&cs->v[i].notes);
 			strlist_free(&cs->v[i].add);
 			strlist_free(&cs->v[i].del);
@@ -738,10 +742,11 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 	const struct change	*w;
 	struct change		*c;
 	struct strlist		*cur = NULL, state = { NULL, 0 };
-	char			**dns = NULL;
+	char			**dns = NULL, *newdn = NULL;
+	const char		*guid;
 	size_t			*order = NULL, g, e, k, i, j;
 	int			*found = NULL;
-	int			 rc = -1;
+	int			 r, rc = -1;
 
 	*missing = 0;
 	*refused = 0;
@@ -767,13 +772,30 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 	if (dir_read_many(d, dns, k, cur, found) == -1)
 		goto out;
 	for (g = 0, k = 0; g < want->n; g = e, k++) {
-		for (e = g + 1; e < want->n && strcasecmp(want->v[order[g]].dn,
+		guid = NULL;
+		for (e = g; e < want->n && strcasecmp(want->v[order[g]].dn,
 		    want->v[order[e]].dn) == 0; e++)
-			;
+			if (want->v[order[e]].guid != NULL)
+				guid = want->v[order[e]].guid;
+		free(newdn);
+		newdn = NULL;
+		if (!found[k] && guid != NULL) {
+			/* renamed or moved since the run: its GUID stays */
+			if ((r = dir_find_guid(d, guid, &newdn, &cur[k])) == -1)
+				goto out;
+			if (r == 0) {
+				msg_note("\"%s\" was renamed or moved since; "
+				    "found by its objectGUID as \"%s\"", dns[k],
+				    newdn);
+				found[k] = 1;
+			}
+		}
 		if (!found[k]) {
-			msg_err("\"%s\": no such entry any more; %zu undo "
-			    "record%s skipped", dns[k], e - g, e - g > 1 ?
-			    "s are" : " is");
+			msg_err("\"%s\": no such entry any more%s; %zu undo "
+			    "record%s skipped (nothing to revert there)",
+			    dns[k], guid != NULL ? " (nor any with its "
+			    "objectGUID)" : "", e - g, e - g > 1 ? "s are" :
+			    " is");
 			*missing += e - g;
 			continue;
 		}
@@ -781,7 +803,8 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 		for (j = 0; j < cur[k].n; j++)
 			if (strlist_add(&state, cur[k].v[j]) == -1)
 				goto oom;
-		if ((c = changes_add(out, dns[k])) == NULL)
+		if ((c = changes_add(out, newdn ? newdn : dns[k])) == NULL ||
+		    (guid != NULL && (c->guid = strdup(guid)) == NULL))
 			goto oom;
 		for (i = g; i < e; i++) {
 			w = &want->v[order[i]];
@@ -806,6 +829,7 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 		if (c->add.n == 0 && c->del.n == 0) {
 			/* already as the undo file wants it */
 			free(c->dn);
+			free(c->guid);
 			strlist_free(&c->notes);
 			out->n--;
 		}
@@ -820,6 +844,7 @@ out:
 	for (i = 0; cur != NULL && i < want->n; i++)
 		strlist_free(&cur[i]);
 	strlist_free(&state);
+	free(newdn);
 	free(cur);
 	free(dns);
 	free(found);

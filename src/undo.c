@@ -21,6 +21,7 @@
 #include "undo.h"
 
 #define UNDO_TAG	"# certbulk-record: "
+#define UNDO_GUID	"# certbulk-guid: "
 #define UNDO_ATTR	"altSecurityIdentities"
 
 struct undo {
@@ -170,6 +171,8 @@ undo_add(struct undo *u, struct change *c)
 	sbuf_printf(&b, UNDO_TAG "%ld status: ", u->n + 1);
 	head = b.len;
 	sbuf_puts(&b, UNDO_PENDING "\n");
+	if (c->guid != NULL)	/* finds the entry if renamed or moved */
+		sbuf_printf(&b, UNDO_GUID "%s\n", c->guid);
 	for (i = 0; i < c->notes.n; i++)
 		undo_note(&b, c->notes.v[i]);
 	bare = *c;
@@ -294,7 +297,8 @@ undo_parse(const char *path, unsigned long line, char *buf,
 	char		*next = buf, *l, *v = NULL, *eol;
 	const char	*st;
 	size_t		 curn = 0;
-	int		 freeval, rc = -1, ctype = 0;
+	char		 guid[33] = "";
+	int		 freeval, rc = -1, ctype = 0, status = 0;
 
 	*skip = 0;
 	/*
@@ -317,8 +321,19 @@ undo_parse(const char *path, unsigned long line, char *buf,
 			}
 			*skip = strcmp(st, UNDO_FAILED) == 0 ||
 			    strcmp(st, UNDO_UNSENT) == 0;
+			status = 1;
 			continue;
 		}
+		/* the GUID line, only right after certbulk's status line */
+		if (status == 1 && (size_t)(eol - l) == strlen(UNDO_GUID) +
+		    32 && strncmp(l, UNDO_GUID, strlen(UNDO_GUID)) == 0 &&
+		    strspn(l + strlen(UNDO_GUID), "0123456789abcdef") == 32) {
+			memcpy(guid, l + strlen(UNDO_GUID), 32);
+			guid[32] = '\0';
+			status = 2;
+			continue;
+		}
+		status = 2;
 		l += 1 + (l[1] == ' ');
 		if ((v = strndup(l, (size_t)(eol - l))) == NULL ||
 		    strlist_add(&notes, v) == -1)
@@ -361,7 +376,9 @@ undo_parse(const char *path, unsigned long line, char *buf,
 				    path, line);
 				goto out;
 			}
-			if ((c = changes_add(out, v)) == NULL)
+			if ((c = changes_add(out, v)) == NULL ||
+			    (guid[0] != '\0' && (c->guid = strdup(guid)) ==
+			    NULL))
 				goto oom;
 			c->notes = notes;
 			memset(&notes, 0, sizeof(notes));
@@ -419,6 +436,7 @@ out:
 		/* a bad record, or one that never reached the directory */
 		out->n--;
 		free(c->dn);
+		free(c->guid);
 		strlist_free(&c->add);
 		strlist_free(&c->del);
 		strlist_free(&c->notes);

@@ -27,6 +27,7 @@ umask 077
 	cb_user_ldif slapd dupa
 	cb_user_ldif slapd dupb
 	cb_user_ldif slapd dupadmin
+	cb_user_ldif slapd slmover
 	e2e_bulk_ldif full 300 -
 } >"$T/users.ldif"
 cb_add_users "$T/users.ldif"
@@ -198,6 +199,20 @@ printf 'dn: %s\nchangetype: modify\nadd: altSecurityIdentities\naltSecurityIdent
 e2e_run "${LDAPS[@]}" --state-dir "$W/std5" undo "$W/hand.ldif"
 exit_is 1 "dup: a hand-made record adding B's value elsewhere"
 is "$(cb_user_altsec dupadmin)" "" "dup: the other account got nothing"
+
+# ---------------- item 16 on slapd: a renamed entry found by objectGUID
+# (slapd has no <GUID=...> DNs: a search on objectGUID under the base)
+e2e_leaf "$W/cm.pem" 5606
+printf 'user,certificate\nslmover,cm.pem\n' >"$W/um.csv"
+e2e_run "${LDAPS[@]}" --state-dir "$W/stm" --csv "$W/um.csv"
+exit_is 0 "slmover mapped"
+printf 'dn: %s\nchangetype: modrdn\nnewrdn: CN=slmover-renamed\ndeleteoldrdn: 1\n\n' \
+	"$(cb_user_dn slmover)" | cb_ldap ldapmodify >/dev/null
+e2e_run "${LDAPS[@]}" --state-dir "$W/stmu" undo "$W"/stm/undo-*.ldif
+exit_is 0 "undo after a rename on slapd"
+like "$(cat "$T/err")" "found by its objectGUID as \"cn=slmover-renamed," \
+	"the renamed entry is found by its objectGUID"
+is "$(cb_user_altsec slmover)" "" "the renamed entry's value is removed"
 
 # ------------------------------------------- item 26: entries that are gone
 printf 'user,certificate\nusgone,cg.pem\n' >"$W/ug.csv"
