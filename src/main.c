@@ -56,7 +56,8 @@ help_print(void)
 "  -n, --preview        write the plan as LDIF, change nothing\n"
 "  -o FILE              write the preview to FILE (mode 0600)\n"
 "  --state-dir DIR      undo files and lock (default /var/lib/certbulk\n"
-"                       for root, else $XDG_STATE_HOME/certbulk)\n"
+"                       for root, else $XDG_STATE_HOME/certbulk); must be\n"
+"                       yours or root's, not group/other-writable\n"
 "  --window N           modifies in flight (default 32)\n"
 "  --transaction N      N accounts per RFC 5805 transaction, if offered\n"
 "  --strict             stop after the first failed account\n"
@@ -67,7 +68,8 @@ help_print(void)
 "  --tsv                FILE<TAB>INDEX<TAB>TYPE<TAB>VALUE lines\n"
 "\n"
 "Exit status: 0 done, 1 some inputs or accounts failed, 2 usage,\n"
-"3 directory unreachable or bind failed, 4 state folder or lock.\n"
+"3 directory unreachable or bind failed, 4 state folder (untrusted,\n"
+"full), lock, undo or --log file.\n"
 "See certbulk(1) for the reference.\n", stdout);
 }
 

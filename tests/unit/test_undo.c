@@ -174,6 +174,22 @@ main(void)
 	tap_is(made, "2026-01-02T03:04:05.678", "the header's run time is read");
 	changes_free(&back);
 
+	/* the objectGUID line counts only right after the status line */
+	write_file(bad_path, "# certbulk-record: 1 status: done\n"
+	    "# certbulk-guid: 00112233445566778899aabbccddeeff\n"
+	    "dn: CN=i,DC=x\nchangetype: modify\n"
+	    "delete: altSecurityIdentities\naltSecurityIdentities: v\n-\n\n"
+	    "# certbulk-record: 2 status: done\n# note\n"
+	    "# certbulk-guid: 00112233445566778899aabbccddeeff\n"
+	    "dn: CN=j,DC=x\nchangetype: modify\n"
+	    "delete: altSecurityIdentities\naltSecurityIdentities: v\n-\n");
+	tap_ok(undo_read(bad_path, &back, &bad, NULL) == 0 && back.n == 2 &&
+	    back.v[0].guid != NULL && strcmp(back.v[0].guid,
+	    "00112233445566778899aabbccddeeff") == 0 &&
+	    back.v[1].guid == NULL && back.v[1].notes.n == 2,
+	    "the GUID is read from its place only");
+	changes_free(&back);
+
 	/* the file must be ours and closed to others, and no link */
 	chmod(path2, 0620);
 	tap_ok(undo_read(path2, &back, &bad, NULL) == -1,
