@@ -592,18 +592,13 @@ plan_undo_conflicts(struct dir *d, struct changes *cs, size_t *refused)
 	struct plan_keys pk = { NULL, NULL, 0 };
 	struct accounts	 acc = { NULL, 0, NULL, 0 };
 	struct dir_key	**order = NULL;
+	struct change	*c;
 	unsigned char	*keep = NULL;
-	long		*owner = NULL, o;
 	size_t		 i, j, h, a, b, k, n;
 	int		 rc = -1;
 
 	*refused = 0;
 	for (i = 0; i < cs->n; i++) {
-		if (cs->v[i].add.n == 0)
-			continue;
-		/* the entry itself, to tell its own hits from others' */
-		if (plan_key(&pk, i, "distinguishedName", cs->v[i].dn) == -1)
-			goto oom;
 		for (j = 0; j < cs->v[i].add.n; j++)
 			if (plan_key(&pk, i, "altSecurityIdentities",
 			    cs->v[i].add.v[j]) == -1)
@@ -613,27 +608,20 @@ plan_undo_conflicts(struct dir *d, struct changes *cs, size_t *refused)
 		rc = 0;
 		goto out;
 	}
-	if ((owner = calloc(cs->n, sizeof(*owner))) == NULL ||
-	    (keep = malloc(pk.n)) == NULL ||
+	if ((keep = malloc(pk.n)) == NULL ||
 	    (order = malloc(pk.n * sizeof(*order))) == NULL)
 		goto oom;
 	memset(keep, 1, pk.n);
 	if (plan_holders(d, &pk, &acc) == -1)
 		goto out;
-	for (i = 0; i < cs->n; i++)
-		owner[i] = -1;
-	for (j = 0; j < pk.n; j++)
-		if (strcmp(pk.k[j].attr, "distinguishedName") == 0 &&
-		    pk.k[j].nhits == 1)
-			owner[pk.item[j]] = (long)pk.k[j].hits[0];
 	for (j = 0; j < pk.n; j++) {
-		if (strcmp(pk.k[j].attr, "distinguishedName") == 0)
-			continue;
-		o = owner[pk.item[j]];
+		c = &cs->v[pk.item[j]];
 		for (h = 0; h < pk.k[j].nhits; h++) {
-			if ((long)pk.k[j].hits[h] == o || (o == -1 &&
-			    strcasecmp(acc.v[pk.k[j].hits[h]].dn,
-			    cs->v[pk.item[j]].dn) == 0))
+			a = pk.k[j].hits[h];
+			/* the entry itself, by objectGUID or by DN */
+			if ((c->guid != NULL && acc.v[a].guid != NULL &&
+			    strcmp(c->guid, acc.v[a].guid) == 0) ||
+			    strcasecmp(acc.v[a].dn, c->dn) == 0)
 				continue;
 			msg_err("\"%s\": undo would add %s, but \"%s\" holds "
 			    "it; on both, either account could log on with it; "
@@ -644,9 +632,8 @@ plan_undo_conflicts(struct dir *d, struct changes *cs, size_t *refused)
 		}
 	}
 	/* the same value for two entries within this undo */
-	for (i = 0, n = 0; i < pk.n; i++)
-		if (strcmp(pk.k[i].attr, "distinguishedName") != 0)
-			order[n++] = &pk.k[i];
+	for (n = 0; n < pk.n; n++)
+		order[n] = &pk.k[n];
 	qsort(order, n, sizeof(*order), plan_keycmp);
 	for (i = 0; i < n; i = j) {
 		for (j = i + 1; j < n && altsec_casecmp(order[i]->value,
@@ -666,14 +653,14 @@ plan_undo_conflicts(struct dir *d, struct changes *cs, size_t *refused)
 				keep[k] = keep[h] = 0;
 			}
 	}
-	/* drop refused values: keys of a change follow its add list */
+	/* drop refused values: the keys of a change follow its add list */
 	for (j = 0; j < pk.n; j = k) {
 		i = pk.item[j];
 		for (k = j + 1; k < pk.n && pk.item[k] == i; k++)
 			;
-		for (h = j + 1; h < k; h++)
+		for (h = j; h < k; h++)
 			*refused += !keep[h];
-		strlist_keep(&cs->v[i].add, keep + j + 1);
+		strlist_keep(&cs->v[i].add, keep + j);
 	}
 	for (i = 0, n = 0; i < cs->n; i++) {
 		if (cs->v[i].add.n == 0 && cs->v[i].del.n == 0) {
@@ -694,7 +681,6 @@ oom:
 out:
 	free(order);
 	free(keep);
-	free(owner);
 	plan_keys_free(&pk);
 	accounts_free(&acc);
 	return rc;

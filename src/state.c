@@ -112,6 +112,10 @@ state_open(const char *dir)
 		goto out;
 	}
 	s->lockfd = -1;
+	/* "link/" would make lstat and O_NOFOLLOW follow the link */
+	for (n = (ssize_t)strlen(s->dir); n > 1 && s->dir[n - 1] == '/'; n--)
+		s->dir[n - 1] = '\0';
+	dir = s->dir;
 	if (state_mkdirs(dir) == -1)
 		goto out;
 	/*

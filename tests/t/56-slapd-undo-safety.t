@@ -93,6 +93,8 @@ mkdir -m 0700 "$W/st-real"
 ln -s "$W/st-real" "$W/st-link"
 e2e_run "${LDAPS[@]}" --state-dir "$W/st-link" --csv "$W/u3.csv"
 exit_is 4 "a state folder that is a symbolic link"
+e2e_run "${LDAPS[@]}" --state-dir "$W/st-link/" --csv "$W/u3.csv"
+exit_is 4 "a state folder that is a symbolic link, named with a trailing slash"
 is "$(ls "$W/st-real")" "" "nothing was written through the link"
 is "$(cb_user_altsec us3)" "" "none of these runs wrote to the directory"
 
