@@ -27,6 +27,7 @@ struct apply_stats {
 	size_t	added;		/* values added */
 	size_t	removed;	/* values removed */
 	int	lost;		/* the connection failed mid-run */
+	int	journal;	/* the undo file could not be written */
 	int	interrupted;	/* stopped by a signal */
 };
 
@@ -39,7 +40,8 @@ void	apply_catch_signals(void);
 /*
  * Applies CS.  Returns 0 when every change was tried (see ST for
  * failures), -1 when the run had to stop: the connection was lost, the
- * undo file could not be written, or --strict after a failure.
+ * undo file could not be written (nothing more is sent, the replies to
+ * what is in flight are collected), or --strict after a failure.
  */
 int	apply_run(struct dir *, struct changes *cs, struct undo *,
 	    const struct apply_opts *, struct apply_stats *st);

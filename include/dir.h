@@ -35,6 +35,7 @@ struct account {
 	char		*mail;
 	char		*sid;		/* objectSid as S-1-... text */
 	unsigned long	 uac;		/* userAccountControl, 0 if unread */
+	char		*guid;		/* objectGUID, 32 hex digits, or NULL */
 	struct strlist	 altsec;	/* current altSecurityIdentities */
 };
 
@@ -133,6 +134,15 @@ int	dir_read_many(struct dir *, char *const *dns, size_t n,
 /* userAccountControl: a domain controller's, a read-only DC's account. */
 #define DIR_UAC_SERVER_TRUST	0x00002000UL
 #define DIR_UAC_PARTIAL_SECRETS	0x04000000UL
+/*
+ * Finds the entry whose objectGUID is GUID (32 hex digits, the bytes as
+ * stored), wherever it was renamed or moved to: by its <GUID=...> DN on
+ * Active Directory, by a search of the domain elsewhere.  *DN gets its
+ * DN (caller frees), OUT its altSecurityIdentities.  Returns 0, 1 if
+ * there is no such entry, -1 on failure (reported).
+ */
+int	dir_find_guid(struct dir *, const char *guid, char **dn,
+	    struct strlist *out);
 
 /* Frees the accounts. */
 void	accounts_free(struct accounts *);

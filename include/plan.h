@@ -26,6 +26,9 @@ struct change {
 	struct strlist		 add;	/* single values to add */
 	struct strlist		 del;	/* single values to delete */
 	struct strlist		 notes;	/* preview comments: where from */
+	char			*guid;	/* the entry's objectGUID (32 hex
+					   digits) if known: undo finds it
+					   by this when renamed or moved */
 	enum change_status	 status;
 	long			 rec;	/* its undo-file record, or -1 */
 };
@@ -68,11 +71,14 @@ int	plan_build(struct dir *, struct input *, const struct plan_opts *,
 
 /*
  * Plans an undo: keeps of each wanted change only what still needs doing
- * (deletes of values present, adds of values absent).  Entries that no
- * longer exist are reported.  Returns 0 or -1 (directory failure).
+ * (deletes of values present, adds of values absent).  Records of entries
+ * that no longer exist are reported and counted in *MISSING.  Every value
+ * to add goes through the run's duplicate-holder check: one that another
+ * account holds (or that two entries would get) is reported, left out
+ * and counted in *REFUSED.  Returns 0 or -1 (directory failure).
  */
 int	plan_undo(struct dir *, const struct changes *want,
-	    struct changes *out, size_t *missing);
+	    struct changes *out, size_t *missing, size_t *refused);
 
 /*
  * The duplicate-holder check, for runs and undos alike.  Looks up the N

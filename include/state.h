@@ -30,4 +30,13 @@ void		 state_close(struct state *);
  */
 char		*state_undo_path(const struct state *);
 
+/*
+ * Checks the open descriptor FD of PATH (WHAT names it in messages: "undo
+ * file", "log file", ...) as ssh checks its keys: a regular file (a folder
+ * if ISDIR) owned by the running user or root, not writable by group or
+ * others.  Returns 0, or -1 after reporting why it is not trusted.
+ */
+int		 state_trusted(int fd, const char *path, const char *what,
+		    int isdir);
+
 #endif

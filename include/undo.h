@@ -37,12 +37,22 @@ const char	*undo_path(const struct undo *);
 #define UNDO_FAILED	"failed "
 #define UNDO_UNSENT	"unsent "
 
+/* Room for the run time of an undo file's header, see undo_read. */
+#define UNDO_MADE_MAX	32
+
 /*
  * Reads an undo file (or any LDIF of modify records on
  * altSecurityIdentities) with libldap's LDIF reader into OUT, leaving out
- * records marked failed or unsent.  Bad records are reported with their
- * line and counted in *BAD.  Returns 0, or -1 if the file cannot be read.
+ * records marked failed or unsent.  The file must be a regular file (not
+ * a symbolic link) owned by the running user or root and not writable by
+ * group or others, and hold only the LDIF forms certbulk writes (no URL
+ * values, no include: lines): otherwise it is refused whole.  Bad records
+ * are reported with their line and counted in *BAD.  MADE (UNDO_MADE_MAX
+ * bytes, or NULL) gets the run time of the header's "made" line as
+ * YYYY-MM-DDTHH:MM:SS.mmm (UTC), or "" if there is none.  Returns 0, or -1
+ * if the file is refused or cannot be read (reported).
  */
-int	undo_read(const char *path, struct changes *out, size_t *bad);
+int	undo_read(const char *path, struct changes *out, size_t *bad,
+	    char *made);
 
 #endif

@@ -85,9 +85,31 @@ static int
 apply_journal(struct applyctx *a, size_t upto)
 {
 	for (; a->journaled < upto && a->journaled < a->cs->n; a->journaled++)
-		if (undo_add(a->u, &a->cs->v[a->journaled]) == -1)
+		if (undo_add(a->u, &a->cs->v[a->journaled]) == -1) {
+			a->st->journal = 1;
 			return -1;
-	return undo_sync(a->u);
+		}
+	if (undo_sync(a->u) == -1) {
+		a->st->journal = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int	apply_wait_one(struct applyctx *);
+
+/*
+ * The undo file cannot cover more: nothing more is sent, and the replies
+ * to what is in flight are collected so that their records say what
+ * happened.  Returns -1 (the run stops).
+ */
+static int
+apply_drain(struct applyctx *a)
+{
+	while (a->nfl > 0)
+		if (apply_wait_one(a) == -1)
+			break;
+	return -1;
 }
 
 static void
@@ -236,8 +258,10 @@ apply_retry(struct applyctx *a, size_t idx)
 		rc = 0;
 		goto out;
 	}
-	if (undo_add(a->u, c) == -1 || undo_sync(a->u) == -1)
+	if (undo_add(a->u, c) == -1 || undo_sync(a->u) == -1) {
+		a->st->journal = 1;
 		goto out;
+	}
 	if (apply_send(a, idx) == -1)
 		goto out;
 	a->sent[idx] = 2;	/* retried once: a second 20/16 is a failure */
@@ -270,7 +294,7 @@ apply_range(struct applyctx *a, size_t from, size_t to)
 		while (a->nfl < w && next < to && !apply_stop) {
 			if (next == a->journaled &&
 			    apply_journal(a, next + w) == -1)
-				return -1;
+				return apply_drain(a);
 			if (apply_send(a, next++) == -1)
 				return -1;
 		}

@@ -268,32 +268,49 @@ run_open_out(const char *path)
 	return fp;
 }
 
-/* Comments saying who made a file, when, against which directory. */
+/* Appends printable text of S (outside strings: URIs, names) to B. */
+static void
+run_put_escaped(struct sbuf *b, const char *s)
+{
+	char	*e;
+
+	if ((e = msg_escape(s, strlen(s))) == NULL) {
+		b->oom = 1;
+		return;
+	}
+	sbuf_puts(b, e);
+	free(e);
+}
+
+/*
+ * Comments saying who made a file, when, against which directory.  The
+ * "made" time (UTC, milliseconds) orders several undo files.
+ */
 static char *
 run_header(const char *what, struct dir *d, const char *extra)
 {
 	struct sbuf	 b = SBUF_INIT;
 	struct passwd	*pw;
-	char		 stamp[32], host[HOST_NAME_MAX + 1], *uri, *base;
-	time_t		 now = time(NULL);
+	char		 stamp[32], host[HOST_NAME_MAX + 1];
+	struct timespec	 ts;
 	struct tm	 tm;
 
-	gmtime_r(&now, &tm);
-	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
 	if (gethostname(host, sizeof(host)) == -1)
 		strcpy(host, "?");
 	host[sizeof(host) - 1] = '\0';
 	pw = getpwuid(geteuid());
 	sbuf_printf(&b, "certbulk %s: %s\n", CB_VERSION, what);
-	sbuf_printf(&b, "made %s by %s on %s\n", stamp, pw ? pw->pw_name : "?",
-	    host);
-	/* the base may come from the server (rootDSE): one line, escaped */
-	uri = msg_escape(dir_uri(d), strlen(dir_uri(d)));
-	base = msg_escape(dir_base(d), strlen(dir_base(d)));
-	sbuf_printf(&b, "directory %s, base %s", uri ? uri : "?",
-	    base ? base : "?");
-	free(uri);
-	free(base);
+	sbuf_printf(&b, "made %s.%03ldZ by ", stamp, ts.tv_nsec / 1000000);
+	run_put_escaped(&b, pw ? pw->pw_name : "?");
+	sbuf_puts(&b, " on ");
+	run_put_escaped(&b, host);
+	sbuf_puts(&b, "\ndirectory ");
+	run_put_escaped(&b, dir_uri(d));
+	sbuf_puts(&b, ", base ");
+	run_put_escaped(&b, dir_base(d));
 	if (extra != NULL)
 		sbuf_printf(&b, "\n%s", extra);
 	return sbuf_done(&b);
@@ -454,7 +471,7 @@ out:
 /* Takes the lock, writes the undo file ahead, applies. */
 static int
 run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
-    struct apply_stats *st, char **undo_out)
+    struct apply_stats *st, char **undo_out, int *started)
 {
 	struct state		*s = NULL;
 	struct undo		*u = NULL;
@@ -485,11 +502,19 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	ao.strict = o->strict;
 	ao.progress = isatty(STDERR_FILENO) && msg_verbosity == 0;
 	rc = CB_EXIT_OK;
+	*started = 1;
 	apply_catch_signals();
 	if (apply_run(d, cs, u, &ao, st) == -1) {
-		rc = st->lost ? CB_EXIT_LDAP : (st->failed || st->interrupted) ?
-		    CB_EXIT_SOME : CB_EXIT_LOCAL;
-		if (st->interrupted)
+		rc = st->journal ? CB_EXIT_LOCAL : st->lost ? CB_EXIT_LDAP :
+		    (st->failed || st->interrupted) ? CB_EXIT_SOME :
+		    CB_EXIT_LOCAL;
+		if (st->journal)
+			msg_err("%s: the undo file cannot grow (state folder "
+			    "full?): stopped before sending more; %zu accounts "
+			    "were not sent, what was sent is covered by the "
+			    "undo file; make room and run again", path,
+			    st->unsent);
+		else if (st->interrupted)
 			msg_err("interrupted: %zu accounts were not sent; run "
 			    "again to finish", st->unsent);
 		else if (st->lost)
@@ -522,10 +547,17 @@ out:
 	return rc;
 }
 
+/* What an undo or run left aside, beyond the counts of the stages. */
+struct run_skips {
+	size_t	input;		/* bad input rows/files, or bad undo records */
+	size_t	missing;	/* undo: records of entries that are gone */
+	size_t	refused;	/* undo: values another account holds */
+};
+
 static void
-run_summary(const char *what, const struct plan_stats *ps,
-    const struct apply_stats *as, size_t input_errors, const char *undo,
-    int preview, size_t nchanges)
+run_summary(const char *what, int is_undo, const struct plan_stats *ps,
+    const struct apply_stats *as, const struct run_skips *sk,
+    const char *undo, int preview, size_t nchanges)
 {
 	struct sbuf	b = SBUF_INIT;
 
@@ -545,9 +577,15 @@ run_summary(const char *what, const struct plan_stats *ps,
 		    as->unsent, as->unknown);
 	if (ps != NULL)
 		sbuf_printf(&b, ", %zu certificates refused", ps->refused);
-	if (input_errors > 0)
-		sbuf_printf(&b, ", %zu input rows or files skipped",
-		    input_errors);
+	if (sk->input > 0)
+		sbuf_printf(&b, is_undo ? ", %zu bad undo records skipped" :
+		    ", %zu input rows or files skipped", sk->input);
+	if (sk->missing > 0)
+		sbuf_printf(&b, ", %zu undo records skipped: their entries no "
+		    "longer exist", sk->missing);
+	if (sk->refused > 0)
+		sbuf_printf(&b, ", %zu values not added back: another account "
+		    "holds them", sk->refused);
 	if (undo != NULL)
 		sbuf_printf(&b, "; undo file %s", undo);
 	if (b.s != NULL)
@@ -558,24 +596,31 @@ run_summary(const char *what, const struct plan_stats *ps,
 /* The last stage, for runs and undos alike: preview, or apply. */
 static int
 run_output(const struct runopts *o, struct dir *d, struct changes *cs,
-    const struct plan_stats *ps, size_t input_errors,
+    const struct plan_stats *ps, const struct run_skips *sk,
     struct apply_stats *as)
 {
 	char	*undo = NULL;
-	int	 rc;
+	int	 rc, started = 0;
 
 	if (o->preview) {
 		rc = run_preview(o, d, cs) == -1 ? CB_EXIT_LOCAL : CB_EXIT_OK;
-		run_summary(o->is_undo ? "undo preview" : "preview", ps, as,
-		    input_errors, NULL, 1, cs->n);
+		run_summary(o->is_undo ? "undo preview" : "preview", o->is_undo,
+		    ps, as, sk, NULL, 1, cs->n);
 	} else if (cs->n == 0) {
 		rc = CB_EXIT_OK;
 		run_summary(o->is_undo ? "undo: nothing to change" :
-		    "nothing to change", ps, as, input_errors, NULL, 0, 0);
+		    "nothing to change", o->is_undo, ps, as, sk, NULL, 0, 0);
 	} else {
-		rc = run_apply(o, d, cs, as, &undo);
-		run_summary(o->is_undo ? "undo done" : "done", ps, as,
-		    input_errors, undo, 0, cs->n);
+		rc = run_apply(o, d, cs, as, &undo, &started);
+		if (!started)	/* no undo file, so nothing was sent */
+			msg_err("%s not done: nothing was changed in the "
+			    "directory (%zu accounts were to change)",
+			    o->is_undo ? "undo" : "run", cs->n);
+		else
+			run_summary(rc == CB_EXIT_LOCAL ? (o->is_undo ?
+			    "undo stopped" : "stopped") : o->is_undo ?
+			    "undo done" : "done", o->is_undo, ps, as, sk, undo,
+			    0, cs->n);
 	}
 	free(undo);
 	return rc;
@@ -600,11 +645,21 @@ run_log(const struct runopts *o, FILE **logfp)
 		msg_set_syslog(1);
 	if (o->log == NULL)
 		return 0;
-	if ((fd = open(o->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
-	    0600)) == -1 || (*logfp = fdopen(fd, "a")) == NULL) {
+	/* never through a link; an existing log must be ours, as undo files */
+	if ((fd = open(o->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1) {
+		msg_err("%s: %s", o->log, errno == ELOOP ? "a symbolic link; "
+		    "the --log file is not written through links" :
+		    strerror(errno));
+		return -1;
+	}
+	if (state_trusted(fd, o->log, "--log file", 0) == -1) {
+		close(fd);
+		return -1;
+	}
+	if ((*logfp = fdopen(fd, "a")) == NULL) {
 		msg_err("%s: %s", o->log, strerror(errno));
-		if (fd != -1)
-			close(fd);
+		close(fd);
 		return -1;
 	}
 	msg_set_log(*logfp);
@@ -623,6 +678,7 @@ run_main(int argc, char *argv[])
 	struct plan_stats	 ps;
 	struct apply_stats	 as;
 	struct plan_opts	 po;
+	struct run_skips	 sk;
 	struct trust		*trust = NULL;
 	FILE			*logfp = NULL;
 	size_t			 i;
@@ -697,7 +753,9 @@ run_main(int argc, char *argv[])
 		goto out;
 	}
 	/* Stage 3: preview, or undo file and apply. */
-	rc = run_output(&o, d, &cs, &ps, in.errors, &as);
+	memset(&sk, 0, sizeof(sk));
+	sk.input = in.errors;
+	rc = run_output(&o, d, &cs, &ps, &sk, &as);
 	if (rc == CB_EXIT_OK && (in.errors > 0 || ps.refused > 0 ||
 	    as.failed > 0))
 		rc = CB_EXIT_SOME;
@@ -713,6 +771,91 @@ out:
 	return rc;
 }
 
+/* An undo file as read, with the run time its header records. */
+struct undo_src {
+	const char	*path;		/* argv: not owned */
+	char		 made[UNDO_MADE_MAX];
+	struct changes	 cs;
+	size_t		 arg;		/* position on the command line */
+};
+
+/* Newest run first; the same time keeps the command line's order. */
+static int
+undo_srccmp(const void *a, const void *b)
+{
+	const struct undo_src	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcmp(y->made, x->made)) != 0)
+		return c;
+	return x->arg < y->arg ? -1 : x->arg > y->arg;
+}
+
+/*
+ * Reads every undo file, then orders them newest run first whatever the
+ * order given: replaying an older run's file after a newer one would
+ * bring back what the newer run (e.g. an undo) took away.
+ */
+static int
+undo_read_all(int nfiles, char *files[], struct changes *want, size_t *bad)
+{
+	struct undo_src	*src = NULL;
+	struct change	*v;
+	size_t		 b, i, j;
+	int		 rc = -1, moved = 0;
+
+	*bad = 0;
+	if ((src = calloc((size_t)nfiles, sizeof(*src))) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	for (i = 0; i < (size_t)nfiles; i++) {
+		src[i].path = files[i];
+		src[i].arg = i;
+		if (undo_read(files[i], &src[i].cs, &b, src[i].made) == -1)
+			goto out;
+		*bad += b;
+	}
+	for (i = 0; nfiles > 1 && i < (size_t)nfiles; i++)
+		if (src[i].made[0] == '\0') {
+			msg_err("%s: no run time in its header (not written by "
+			    "certbulk?), so it cannot be put in order with the "
+			    "other undo files; undo it on its own", files[i]);
+			goto out;
+		}
+	qsort(src, (size_t)nfiles, sizeof(*src), undo_srccmp);
+	for (i = 0; i < (size_t)nfiles; i++)
+		if (src[i].arg != i)
+			moved = 1;
+	if (moved) {
+		msg_note("undo files are replayed newest run first, not in the "
+		    "order given:");
+		for (i = 0; i < (size_t)nfiles; i++)
+			msg_note("  %s (run of %sZ)", src[i].path, src[i].made);
+	}
+	for (i = 0; i < (size_t)nfiles; i++) {
+		if (src[i].cs.n == 0)
+			continue;
+		if ((v = realloc(want->v, (want->n + src[i].cs.n) *
+		    sizeof(*v))) == NULL) {
+			msg_err("out of memory");
+			goto out;
+		}
+		want->v = v;
+		for (j = 0; j < src[i].cs.n; j++)
+			want->v[want->n++] = src[i].cs.v[j];
+		free(src[i].cs.v);
+		src[i].cs.v = NULL;
+		src[i].cs.n = 0;
+	}
+	rc = 0;
+out:
+	for (i = 0; src != NULL && i < (size_t)nfiles; i++)
+		changes_free(&src[i].cs);
+	free(src);
+	return rc;
+}
+
 static int
 undo_body(struct runopts *op, int nfiles, char *files[])
 {
@@ -720,8 +863,8 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	struct dir		*d = NULL;
 	struct changes		 want = { NULL, 0 }, cs = { NULL, 0 };
 	struct apply_stats	 as;
-	size_t			 bad = 0, b, missing = 0;
-	int			 rc = CB_EXIT_USAGE, i;
+	struct run_skips	 sk = { 0, 0, 0 };
+	int			 rc = CB_EXIT_USAGE;
 
 	memset(&as, 0, sizeof(as));
 	if (nfiles == 0) {
@@ -730,21 +873,19 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		goto out;
 	}
 	/* Every file is read and checked before the directory is touched. */
-	for (i = 0; i < nfiles; i++) {
-		if (undo_read(files[i], &want, &b) == -1) {
-			rc = CB_EXIT_SOME;
-			goto out;
-		}
-		bad += b;
+	if (undo_read_all(nfiles, files, &want, &sk.input) == -1) {
+		rc = CB_EXIT_SOME;
+		goto out;
 	}
 	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
 		goto out;
-	if (plan_undo(d, &want, &cs, &missing) == -1) {
+	if (plan_undo(d, &want, &cs, &sk.missing, &sk.refused) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
-	rc = run_output(&o, d, &cs, NULL, bad + missing, &as);
-	if (rc == CB_EXIT_OK && (bad > 0 || missing > 0 || as.failed > 0))
+	rc = run_output(&o, d, &cs, NULL, &sk, &as);
+	if (rc == CB_EXIT_OK && (sk.input > 0 || sk.missing > 0 ||
+	    sk.refused > 0 || as.failed > 0))
 		rc = CB_EXIT_SOME;
 out:
 	changes_free(&want);

@@ -52,7 +52,7 @@ struct dir {
 
 static const char *const dir_attrs[] = {
 	"sAMAccountName", "userPrincipalName", "mail", "objectSid",
-	"altSecurityIdentities", "userAccountControl", NULL
+	"altSecurityIdentities", "userAccountControl", "objectGUID", NULL
 };
 
 const char *
@@ -443,6 +443,26 @@ dir_first(LDAP *ld, LDAPMessage *e, const char *attr)
 		return NULL;
 	if (vals[0] != NULL)
 		s = strndup(vals[0]->bv_val, vals[0]->bv_len);
+	ldap_value_free_len(vals);
+	return s;
+}
+
+/* objectGUID as 32 lower-case hex digits (bytes as stored), or NULL. */
+static char *
+dir_guid_hex(LDAP *ld, LDAPMessage *e)
+{
+	struct berval	**vals;
+	char		 *s = NULL;
+	size_t		  i;
+
+	if ((vals = ldap_get_values_len(ld, e, "objectGUID")) == NULL)
+		return NULL;
+	if (vals[0] != NULL && vals[0]->bv_len == 16 &&
+	    (s = malloc(33)) != NULL) {
+		for (i = 0; i < 16; i++)
+			snprintf(s + 2 * i, 3, "%02x",
+			    (unsigned char)vals[0]->bv_val[i]);
+	}
 	ldap_value_free_len(vals);
 	return s;
 }
@@ -1188,6 +1208,7 @@ accounts_free(struct accounts *acc)
 		free(acc->v[i].upn);
 		free(acc->v[i].mail);
 		free(acc->v[i].sid);
+		free(acc->v[i].guid);
 		strlist_free(&acc->v[i].altsec);
 	}
 	free(acc->v);
@@ -1277,6 +1298,7 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 			a.sid = dir_sid_to_text(sids[0]);
 		ldap_value_free_len(sids);
 	}
+	a.guid = dir_guid_hex(d->ld, e);
 	if (a.dn == NULL || dir_all(d->ld, e, "altSecurityIdentities",
 	    &a.altsec) == -1 ||
 	    (v = realloc(acc->v, (acc->n + 1) * sizeof(*v))) == NULL) {
@@ -1285,6 +1307,7 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 		free(a.upn);
 		free(a.mail);
 		free(a.sid);
+		free(a.guid);
 		strlist_free(&a.altsec);
 		msg_err("out of memory");
 		return -1;
@@ -1713,6 +1736,88 @@ out:
 	ldap_msgfree(res);
 	free(ids);
 	return rc;
+}
+
+struct dir_byguid {
+	char		*dn;	/* owned by the caller once found */
+	struct strlist	*out;
+	int		 n;
+};
+
+static int
+dir_byguid_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	struct dir_byguid	*g = arg;
+	char			*dn;
+
+	if (g->n++ > 0)
+		return 0;	/* objectGUID is unique; keep the first */
+	if ((dn = ldap_get_dn(d->ld, e)) == NULL ||
+	    (g->dn = strdup(dn)) == NULL ||
+	    dir_all(d->ld, e, "altSecurityIdentities", g->out) == -1) {
+		ldap_memfree(dn);
+		msg_err("out of memory");
+		return -1;
+	}
+	ldap_memfree(dn);
+	return 0;
+}
+
+int
+dir_find_guid(struct dir *d, const char *guid, char **dn,
+    struct strlist *out)
+{
+	const char *const attrs[] = { "altSecurityIdentities", NULL };
+	struct dir_byguid g = { NULL, out, 0 };
+	struct sbuf	 b = SBUF_INIT;
+	size_t		 i;
+	int		 r = -1;
+
+	*dn = NULL;
+	strlist_free(out);
+	if (strlen(guid) != 32 || strspn(guid, "0123456789abcdef") != 32) {
+		msg_err("%s: not an objectGUID", guid);
+		return -1;
+	}
+	/* AD and Samba find an entry by GUID wherever it moved in the domain */
+	if (d->netbios != NULL) {
+		sbuf_printf(&b, "<GUID=%s>", guid);
+		if (b.oom)
+			goto oom;
+		r = dir_search(d, b.s, LDAP_SCOPE_BASE, "(objectClass=*)",
+		    attrs, 0, dir_byguid_cb, &g, NULL);
+		if (r == -1)
+			goto out;
+		if (g.n > 0)
+			goto found;
+		sbuf_reset(&b);
+	}
+	/* elsewhere: a search of the domain, the GUID's bytes escaped */
+	sbuf_puts(&b, "(objectGUID=");
+	for (i = 0; i < 32; i += 2)
+		sbuf_printf(&b, "\\%.2s", guid + i);
+	sbuf_putc(&b, ')');
+	if (b.oom)
+		goto oom;
+	if ((r = dir_search(d, d->domain, LDAP_SCOPE_SUBTREE, b.s, attrs, 0,
+	    dir_byguid_cb, &g, NULL)) == -1)
+		goto out;
+	if (g.n == 0) {
+		r = 1;
+		goto out;
+	}
+found:
+	*dn = g.dn;
+	g.dn = NULL;
+	r = 0;
+	goto out;
+oom:
+	msg_err("out of memory");
+	r = -1;
+out:
+	free(g.dn);
+	sbuf_reset(&b);
+	return r;
 }
 
 /* Fills an LDAPMod of single values; the bervals point into VALS. */

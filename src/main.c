@@ -61,7 +61,8 @@ help_print(void)
 "  -n, --preview        write the plan as LDIF, change nothing\n"
 "  -o FILE              write the preview to FILE (mode 0600)\n"
 "  --state-dir DIR      undo files and lock (default /var/lib/certbulk\n"
-"                       for root, else $XDG_STATE_HOME/certbulk)\n"
+"                       for root, else $XDG_STATE_HOME/certbulk); must be\n"
+"                       yours or root's, not group/other-writable\n"
 "  --window N           modifies in flight (default 32)\n"
 "  --transaction N      N accounts per RFC 5805 transaction, if offered\n"
 "                       (not with slapd 2.5.13: it can crash)\n"
@@ -77,7 +78,7 @@ help_print(void)
 "Exit status: 0 done, 1 some inputs or accounts failed, 2 usage (also a\n"
 "missing -b base or a password that would go in clear), 3 directory\n"
 "unreachable, TLS or bind failed, no read access, connection lost,\n"
-"4 state folder or lock.\n"
+"4 state folder (untrusted, full), lock, undo or --log file.\n"
 "See certbulk(1) for the reference.\n", stdout);
 }
 

@@ -52,6 +52,7 @@ changes_free(struct changes *cs)
 
 	for (i = 0; i < cs->n; i++) {
 		free(cs->v[i].dn);
+		free(cs->v[i].guid);
 		strlist_free(&cs->v[i].add);
 		strlist_free(&cs->v[i].del);
 		strlist_free(&cs->v[i].notes);
@@ -619,7 +620,9 @@ plan_changes(struct input *in, const struct accounts *acc,
 			    strlist_has(&a->altsec, it->values[k]))
 				continue;
 			if (chg[it->acct] == -1) {
-				if (changes_add(out, a->dn) == NULL)
+				if ((c = changes_add(out, a->dn)) == NULL ||
+				    (a->guid != NULL &&
+				    (c->guid = strdup(a->guid)) == NULL))
 					goto out;
 				chg[it->acct] = (long)out->n - 1;
 			}
@@ -695,6 +698,147 @@ out:
 	return rc;
 }
 
+/* Keeps of L the values whose flag in KEEP is set, in order. */
+static void
+strlist_keep(struct strlist *l, const unsigned char *keep)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < l->n; i++) {
+		if (keep[i])
+			l->v[n++] = l->v[i];
+		else
+			free(l->v[i]);
+	}
+	l->n = n;
+}
+
+/*
+ * Every value an undo adds goes through the same duplicate-holder check as
+ * a run: a value another account holds, or that the undo would add to two
+ * accounts, is not added (reported, counted in *REFUSED); the rest of the
+ * entry's change goes on.
+ */
+struct plan_undoctx {
+	const struct changes	*cs;
+	const struct plan_keys	*pk;
+	unsigned char		*keep;	/* per key: still to be added */
+};
+
+static void
+plan_undo_dup_report(void *arg, size_t j, const char *holder,
+    const char *err)
+{
+	struct plan_undoctx	*u = arg;
+	const char		*dn = u->cs->v[u->pk->item[j]].dn;
+
+	if (!u->keep[j])
+		return;		/* reported once is enough */
+	if (err != NULL)
+		msg_err("\"%s\": undo would add %s; cannot tell whether "
+		    "another account holds it; not added", dn, err);
+	else
+		msg_err("\"%s\": undo would add %s, but \"%s\" holds it; "
+		    "on both, either account could log on with it; not added",
+		    dn, u->pk->k[j].value, holder);
+	u->keep[j] = 0;
+}
+
+static int
+plan_undo_conflicts(struct dir *d, struct changes *cs, size_t *refused)
+{
+	struct plan_keys pk = { NULL, NULL, 0 };
+	struct plan_undoctx uc;
+	struct dir_key	**order = NULL;
+	char		**vals = NULL, **owners = NULL;
+	unsigned char	*keep = NULL;
+	size_t		 i, j, h, a, b, k, n;
+	int		 rc = -1;
+
+	*refused = 0;
+	for (i = 0; i < cs->n; i++) {
+		for (j = 0; j < cs->v[i].add.n; j++)
+			if (plan_key(&pk, i, "altSecurityIdentities",
+			    cs->v[i].add.v[j]) == -1)
+				goto oom;
+	}
+	if (pk.n == 0) {
+		rc = 0;
+		goto out;
+	}
+	if ((keep = malloc(pk.n)) == NULL ||
+	    (order = malloc(pk.n * sizeof(*order))) == NULL ||
+	    (vals = calloc(pk.n, sizeof(*vals))) == NULL ||
+	    (owners = calloc(pk.n, sizeof(*owners))) == NULL)
+		goto oom;
+	memset(keep, 1, pk.n);
+	for (j = 0; j < pk.n; j++) {
+		vals[j] = (char *)(uintptr_t)pk.k[j].value;
+		/* the entry's current DN, found by objectGUID if it moved */
+		owners[j] = cs->v[pk.item[j]].dn;
+	}
+	uc.cs = cs;
+	uc.pk = &pk;
+	uc.keep = keep;
+	if (plan_dup_check(d, vals, owners, pk.n, plan_undo_dup_report,
+	    &uc) == -1)
+		goto out;
+	/* the same value for two entries within this undo */
+	for (n = 0; n < pk.n; n++)
+		order[n] = &pk.k[n];
+	qsort(order, n, sizeof(*order), plan_keycmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && altsec_casecmp(order[i]->value,
+		    order[j]->value) == 0; j++)
+			;
+		for (a = i; a < j; a++)
+			for (b = a + 1; b < j; b++) {
+				k = (size_t)(order[a] - pk.k);
+				h = (size_t)(order[b] - pk.k);
+				if (strcasecmp(cs->v[pk.item[k]].dn,
+				    cs->v[pk.item[h]].dn) == 0)
+					continue;
+				msg_err("\"%s\" and \"%s\": the undo would add "
+				    "%s to both; added to neither",
+				    cs->v[pk.item[k]].dn, cs->v[pk.item[h]].dn,
+				    order[a]->value);
+				keep[k] = keep[h] = 0;
+			}
+	}
+	/* drop refused values: the keys of a change follow its add list */
+	for (j = 0; j < pk.n; j = k) {
+		i = pk.item[j];
+		for (k = j + 1; k < pk.n && pk.item[k] == i; k++)
+			;
+		for (h = j; h < k; h++)
+			*refused += !keep[h];
+		strlist_keep(&cs->v[i].add, keep + j);
+	}
+	for (i = 0, n = 0; i < cs->n; i++) {
+		if (cs->v[i].add.n == 0 && cs->v[i].del.n == 0) {
+			free(cs->v[i].dn);
+			free(cs->v[i].guid);
+			strlist_free(&cs->v[i].notes);
+			strlist_free(&cs->v[i].add);
+			strlist_free(&cs->v[i].del);
+			continue;
+		}
+		cs->v[n++] = cs->v[i];
+	}
+	cs->n = n;
+	rc = 0;
+	goto out;
+oom:
+	msg_err("out of memory");
+out:
+	free(order);
+	free(keep);
+	plan_keys_free(&pk);
+	free(vals);
+	free(owners);
+	return rc;
+}
+
 /* Order of undo records: by DN (case-insensitively), then as given. */
 static int
 plan_undocmp(const void *a, const void *b, void *arg)
@@ -732,17 +876,19 @@ strlist_remove(struct strlist *l, const char *v)
  */
 int
 plan_undo(struct dir *d, const struct changes *want, struct changes *out,
-    size_t *missing)
+    size_t *missing, size_t *refused)
 {
 	const struct change	*w;
 	struct change		*c;
 	struct strlist		*cur = NULL, state = { NULL, 0 };
-	char			**dns = NULL;
+	char			**dns = NULL, *newdn = NULL;
+	const char		*guid;
 	size_t			*order = NULL, g, e, k, i, j;
 	int			*found = NULL;
-	int			 rc = -1;
+	int			 r, rc = -1;
 
 	*missing = 0;
+	*refused = 0;
 	if (want->n == 0)
 		return 0;
 	if ((order = calloc(want->n, sizeof(*order))) == NULL)
@@ -767,13 +913,30 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 	    dir_read_many(d, dns, k, cur, found) == -1)
 		goto out;
 	for (g = 0, k = 0; g < want->n; g = e, k++) {
-		for (e = g + 1; e < want->n && strcasecmp(want->v[order[g]].dn,
+		guid = NULL;
+		for (e = g; e < want->n && strcasecmp(want->v[order[g]].dn,
 		    want->v[order[e]].dn) == 0; e++)
-			;
+			if (want->v[order[e]].guid != NULL)
+				guid = want->v[order[e]].guid;
+		free(newdn);
+		newdn = NULL;
+		if (!found[k] && guid != NULL) {
+			/* renamed or moved since the run: its GUID stays */
+			if ((r = dir_find_guid(d, guid, &newdn, &cur[k])) == -1)
+				goto out;
+			if (r == 0) {
+				msg_note("\"%s\" was renamed or moved since; "
+				    "found by its objectGUID as \"%s\"", dns[k],
+				    newdn);
+				found[k] = 1;
+			}
+		}
 		if (!found[k]) {
-			msg_err("\"%s\": no such entry any more; %zu undo "
-			    "record%s skipped", dns[k], e - g, e - g > 1 ?
-			    "s are" : " is");
+			msg_err("\"%s\": no such entry any more%s; %zu undo "
+			    "record%s skipped (nothing to revert there)",
+			    dns[k], guid != NULL ? " (nor any with its "
+			    "objectGUID)" : "", e - g, e - g > 1 ? "s are" :
+			    " is");
 			*missing += e - g;
 			continue;
 		}
@@ -781,7 +944,8 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 		for (j = 0; j < cur[k].n; j++)
 			if (strlist_add(&state, cur[k].v[j]) == -1)
 				goto oom;
-		if ((c = changes_add(out, dns[k])) == NULL)
+		if ((c = changes_add(out, newdn ? newdn : dns[k])) == NULL ||
+		    (guid != NULL && (c->guid = strdup(guid)) == NULL))
 			goto oom;
 		for (i = g; i < e; i++) {
 			w = &want->v[order[i]];
@@ -806,10 +970,13 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 		if (c->add.n == 0 && c->del.n == 0) {
 			/* already as the undo file wants it */
 			free(c->dn);
+			free(c->guid);
 			strlist_free(&c->notes);
 			out->n--;
 		}
 	}
+	if (plan_undo_conflicts(d, out, refused) == -1)
+		goto out;
 	rc = 0;
 	goto out;
 oom:
@@ -818,6 +985,7 @@ out:
 	for (i = 0; cur != NULL && i < want->n; i++)
 		strlist_free(&cur[i]);
 	strlist_free(&state);
+	free(newdn);
 	free(cur);
 	free(dns);
 	free(found);

@@ -18,6 +18,36 @@ struct state {
 	int	 lockfd;
 };
 
+int
+state_trusted(int fd, const char *path, const char *what, int isdir)
+{
+	struct stat	st;
+
+	if (fstat(fd, &st) == -1) {
+		msg_err("%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (isdir ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)) {
+		msg_err("%s: the %s is not a %s; refused", path, what,
+		    isdir ? "folder" : "regular file");
+		return -1;
+	}
+	if (st.st_uid != geteuid() && st.st_uid != 0) {
+		msg_err("%s: the %s belongs to uid %lu, not to you (uid %lu) or "
+		    "root; refused, as another user could have written it",
+		    path, what, (unsigned long)st.st_uid,
+		    (unsigned long)geteuid());
+		return -1;
+	}
+	if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+		msg_err("%s: the %s is writable by %s (mode %03o); refused (chmod "
+		    "go-w %s)", path, what, (st.st_mode & S_IWOTH) ? "others" :
+		    "its group", (unsigned)(st.st_mode & 07777), path);
+		return -1;
+	}
+	return 0;
+}
+
 char *
 state_default_dir(void)
 {
@@ -74,6 +104,7 @@ state_open(const char *dir)
 	ssize_t		 n;
 	time_t		 now = time(NULL);
 	struct tm	 tm;
+	int		 dfd = -1;
 
 	if ((s = calloc(1, sizeof(*s))) == NULL ||
 	    (s->dir = strdup(dir)) == NULL) {
@@ -81,23 +112,44 @@ state_open(const char *dir)
 		goto out;
 	}
 	s->lockfd = -1;
+	/* "link/" would make lstat and O_NOFOLLOW follow the link */
+	for (n = (ssize_t)strlen(s->dir); n > 1 && s->dir[n - 1] == '/'; n--)
+		s->dir[n - 1] = '\0';
+	dir = s->dir;
 	if (state_mkdirs(dir) == -1)
 		goto out;
-	if (stat(dir, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		msg_err("%s: the state folder is not a folder", dir);
+	/*
+	 * Whoever may write in the state folder decides what a later undo
+	 * writes to the directory: it must be ours (or root's), not a link
+	 * to somewhere else, and closed to group and others.
+	 */
+	if (lstat(dir, &st) == -1) {
+		msg_err("%s: %s", dir, strerror(errno));
 		goto out;
 	}
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		msg_warn("%s: the state folder is writable by others (mode %03o)",
-		    dir, (unsigned)(st.st_mode & 0777));
+	if (S_ISLNK(st.st_mode)) {
+		msg_err("%s: the state folder is a symbolic link; refused (give "
+		    "the real folder with --state-dir)", dir);
+		goto out;
+	}
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1) {
+		msg_err("%s: the state folder: %s", dir, strerror(errno));
+		goto out;
+	}
+	if (state_trusted(dfd, dir, "state folder", 1) == -1)
+		goto out;
 	sbuf_printf(&b, "%s/lock", dir);
 	if (b.oom)
 		goto out;
-	if ((s->lockfd = open(b.s, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
-	    0600)) == -1) {
-		msg_err("%s: %s", b.s, strerror(errno));
+	if ((s->lockfd = openat(dfd, "lock", O_RDWR | O_CREAT | O_CLOEXEC |
+	    O_NOFOLLOW | O_NONBLOCK, 0600)) == -1) {
+		msg_err("%s: %s", b.s, errno == ELOOP ? "a symbolic link; "
+		    "refused" : strerror(errno));
 		goto out;
 	}
+	if (state_trusted(s->lockfd, b.s, "lock file", 0) == -1)
+		goto out;
 	if (flock(s->lockfd, LOCK_EX | LOCK_NB) == -1) {
 		if (errno != EWOULDBLOCK) {
 			msg_err("%s: %s", b.s, strerror(errno));
@@ -124,6 +176,8 @@ state_open(const char *dir)
 	ret = s;
 	s = NULL;
 out:
+	if (dfd != -1)
+		close(dfd);
 	sbuf_reset(&b);
 	state_close(s);
 	return ret;

@@ -17,9 +17,11 @@
 #include "ldifout.h"
 #include "msg.h"
 #include "sbuf.h"
+#include "state.h"
 #include "undo.h"
 
 #define UNDO_TAG	"# certbulk-record: "
+#define UNDO_GUID	"# certbulk-guid: "
 #define UNDO_ATTR	"altSecurityIdentities"
 
 struct undo {
@@ -36,16 +38,33 @@ undo_path(const struct undo *u)
 	return u->path;
 }
 
+/*
+ * Appends one whole record (or the header) at the end.  The space is
+ * reserved first, so that a full file system refuses the record before
+ * any byte of it is written; should a write still fail, the file is cut
+ * back to where the record began.  Either way the file ends with a whole
+ * record and reads back.
+ */
 static int
 undo_write(struct undo *u, const char *p, size_t n)
 {
+	off_t	start = u->end;
 	ssize_t	w;
 
+	if (n > 0 && fallocate(u->fd, FALLOC_FL_KEEP_SIZE, start, (off_t)n) ==
+	    -1 && errno != EOPNOTSUPP && errno != ENOSYS) {
+		msg_err("%s: cannot write the undo file: %s", u->path,
+		    strerror(errno));
+		return -1;
+	}
 	while (n > 0) {
 		if ((w = write(u->fd, p, n)) == -1) {
 			if (errno == EINTR)
 				continue;
-			msg_err("%s: %s", u->path, strerror(errno));
+			msg_err("%s: cannot write the undo file: %s", u->path,
+			    strerror(errno));
+			if (ftruncate(u->fd, start) == 0)
+				u->end = start;
 			return -1;
 		}
 		p += w;
@@ -114,12 +133,32 @@ out:
 	return ret;
 }
 
+/*
+ * Appends one note as a single "# " line.  Notes carry outside text (file
+ * names, CSV fields, certificate names): every control byte, newlines
+ * included, is escaped, so that a note can never start a line of its own
+ * (such as a forged status comment).
+ */
+static void
+undo_note(struct sbuf *b, const char *note)
+{
+	char	*esc;
+
+	if ((esc = msg_escape(note, strlen(note))) == NULL) {
+		b->oom = 1;
+		return;
+	}
+	sbuf_printf(b, "# %s\n", esc);
+	free(esc);
+}
+
 int
 undo_add(struct undo *u, struct change *c)
 {
 	struct sbuf	 b = SBUF_INIT;
+	struct change	 bare;
 	off_t		*v;
-	size_t		 head;
+	size_t		 head, i;
 	int		 rc = -1;
 
 	if ((v = realloc(u->status_at, (size_t)(u->n + 1) * sizeof(*v))) ==
@@ -128,10 +167,17 @@ undo_add(struct undo *u, struct change *c)
 		goto out;
 	}
 	u->status_at = v;
+	/* the status comment is always the record's first line */
 	sbuf_printf(&b, UNDO_TAG "%ld status: ", u->n + 1);
 	head = b.len;
 	sbuf_puts(&b, UNDO_PENDING "\n");
-	ldifout_record(&b, c, 1);
+	if (c->guid != NULL)	/* finds the entry if renamed or moved */
+		sbuf_printf(&b, UNDO_GUID "%s\n", c->guid);
+	for (i = 0; i < c->notes.n; i++)
+		undo_note(&b, c->notes.v[i]);
+	bare = *c;
+	memset(&bare.notes, 0, sizeof(bare.notes));
+	ldifout_record(&b, &bare, 1);
 	if (b.oom) {
 		msg_err("out of memory");
 		goto out;
@@ -189,6 +235,57 @@ undo_close(struct undo *u)
 	return rc;
 }
 
+/*
+ * The status word of a status comment of N bytes at L, exactly
+ * "# certbulk-record: DIGITS status: WORD" with one of the four words;
+ * NULL if the line is anything else.
+ */
+static const char *
+undo_status(const char *l, size_t n)
+{
+	static const char *const words[] = { UNDO_PENDING, UNDO_DONE,
+	    UNDO_FAILED, UNDO_UNSENT };
+	const char	*p = l + strlen(UNDO_TAG), *end = l + n;
+	size_t		 i, k = 0;
+
+	while (p < end && *p >= '0' && *p <= '9' && k < 19) {
+		p++;
+		k++;
+	}
+	if (k == 0 || (size_t)(end - p) < strlen(" status: ") ||
+	    strncmp(p, " status: ", strlen(" status: ")) != 0)
+		return NULL;
+	p += strlen(" status: ");
+	/* trailing blanks may be lost to an editor: "done" is "done   " */
+	while (end > p && (end[-1] == ' ' || end[-1] == '\r'))
+		end--;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if ((size_t)(end - p) == strcspn(words[i], " ") &&
+		    memcmp(p, words[i], (size_t)(end - p)) == 0)
+			return words[i];
+	return NULL;
+}
+
+/*
+ * An add: or delete: block that names no value: in LDIF, a delete without
+ * values removes every value of the attribute, which certbulk never does
+ * (it deletes single values only), and an empty add is meaningless.  The
+ * record is refused rather than read as doing nothing.
+ */
+static int
+undo_empty_block(const char *path, unsigned long line,
+    const struct strlist *cur, size_t curn, const struct change *c)
+{
+	if (cur->n > curn)
+		return 0;
+	msg_err("%s:%lu: \"%s\": a%s " UNDO_ATTR " block without values%s; "
+	    "record not undone, fix or remove it", path, line, c->dn,
+	    cur == &c->del ? " delete:" : "n add:", cur == &c->del ?
+	    " (in LDIF that removes every value; certbulk deletes single "
+	    "values only)" : "");
+	return -1;
+}
+
 /* Parses one LDIF record of BUF into OUT; reports and returns -1 if bad. */
 static int
 undo_parse(const char *path, unsigned long line, char *buf,
@@ -199,26 +296,44 @@ undo_parse(const char *path, unsigned long line, char *buf,
 	struct berval	 type, value;
 	char		*next = buf, *l, *v = NULL, *eol;
 	const char	*st;
-	int		 freeval, rc = -1, ctype = 0;
+	size_t		 curn = 0;
+	char		 guid[33] = "";
+	int		 freeval, rc = -1, ctype = 0, status = 0;
 
 	*skip = 0;
 	/*
 	 * ldif_getline skips comment lines, so the status comment and the
-	 * notes are read from the raw record first.
+	 * notes are read from the raw record first.  Only the record's first
+	 * line, in exactly the form undo_add writes, is its status: notes
+	 * are escaped into single lines, and a status-like line anywhere
+	 * else is just a note.
 	 */
 	for (l = buf; *l != '\0'; l = eol + (*eol == '\n')) {
 		eol = l + strcspn(l, "\n");
 		if (*l != '#')
 			continue;
-		if ((size_t)(eol - l) > strlen(UNDO_TAG) &&
+		if (l == buf && (size_t)(eol - l) > strlen(UNDO_TAG) &&
 		    strncmp(l, UNDO_TAG, strlen(UNDO_TAG)) == 0) {
-			if ((st = strstr(l, "status: ")) != NULL && st < eol) {
-				st += strlen("status: ");
-				*skip = strncmp(st, "failed", 6) == 0 ||
-				    strncmp(st, "unsent", 6) == 0;
+			if ((st = undo_status(l, (size_t)(eol - l))) == NULL) {
+				msg_err("%s:%lu: the record's status comment is "
+				    "not as certbulk writes it", path, line);
+				goto out;
 			}
+			*skip = strcmp(st, UNDO_FAILED) == 0 ||
+			    strcmp(st, UNDO_UNSENT) == 0;
+			status = 1;
 			continue;
 		}
+		/* the GUID line, only right after certbulk's status line */
+		if (status == 1 && (size_t)(eol - l) == strlen(UNDO_GUID) +
+		    32 && strncmp(l, UNDO_GUID, strlen(UNDO_GUID)) == 0 &&
+		    strspn(l + strlen(UNDO_GUID), "0123456789abcdef") == 32) {
+			memcpy(guid, l + strlen(UNDO_GUID), 32);
+			guid[32] = '\0';
+			status = 2;
+			continue;
+		}
+		status = 2;
 		l += 1 + (l[1] == ' ');
 		if ((v = strndup(l, (size_t)(eol - l))) == NULL ||
 		    strlist_add(&notes, v) == -1)
@@ -228,6 +343,9 @@ undo_parse(const char *path, unsigned long line, char *buf,
 	}
 	while ((l = ldif_getline(&next)) != NULL) {
 		if (strcmp(l, "-") == 0) {
+			if (cur != NULL && undo_empty_block(path, line, cur,
+			    curn, c) == -1)
+				goto out;
 			cur = NULL;
 			continue;
 		}
@@ -258,7 +376,9 @@ undo_parse(const char *path, unsigned long line, char *buf,
 				    path, line);
 				goto out;
 			}
-			if ((c = changes_add(out, v)) == NULL)
+			if ((c = changes_add(out, v)) == NULL ||
+			    (guid[0] != '\0' && (c->guid = strdup(guid)) ==
+			    NULL))
 				goto oom;
 			c->notes = notes;
 			memset(&notes, 0, sizeof(notes));
@@ -278,8 +398,12 @@ undo_parse(const char *path, unsigned long line, char *buf,
 				    UNDO_ATTR, path, line, type.bv_val, v);
 				goto out;
 			}
+			if (cur != NULL && undo_empty_block(path, line, cur,
+			    curn, c) == -1)
+				goto out;
 			cur = strcasecmp(type.bv_val, "add") == 0 ? &c->add :
 			    &c->del;
+			curn = cur->n;
 		} else if (strcasecmp(type.bv_val, UNDO_ATTR) == 0 &&
 		    cur != NULL) {
 			if (strlist_add(cur, v) == -1)
@@ -295,6 +419,8 @@ undo_parse(const char *path, unsigned long line, char *buf,
 		rc = 0;		/* comments only */
 		goto out;
 	}
+	if (cur != NULL && undo_empty_block(path, line, cur, curn, c) == -1)
+		goto out;
 	if (!ctype) {
 		msg_err("%s:%lu: no changetype: modify", path, line);
 		goto out;
@@ -310,6 +436,7 @@ out:
 		/* a bad record, or one that never reached the directory */
 		out->n--;
 		free(c->dn);
+		free(c->guid);
 		strlist_free(&c->add);
 		strlist_free(&c->del);
 		strlist_free(&c->notes);
@@ -317,31 +444,187 @@ out:
 	return rc;
 }
 
-int
-undo_read(const char *path, struct changes *out, size_t *bad)
+/*
+ * Checks one logical line (continuations unfolded) of an undo file before
+ * libldap's LDIF reader sees it.  That reader follows "attr:< URL" values
+ * and "include:" lines by itself, in many spellings, so the line must be
+ * one of the few forms undo files use: a comment, "-", or "type: value" /
+ * "type:: base64" with a plain attribute name.  Reports and returns -1.
+ */
+static int
+undo_check_line(const char *path, unsigned long lno, const char *l,
+    size_t n)
 {
-	LDIFFP		*fp;
-	struct stat	 st;
+	const char	*p = l, *end = l + n;
+
+	if (n == 0 || l[0] == '#' || (n == 1 && l[0] == '-'))
+		return 0;
+	if (!((*p >= 'A' && *p <= 'Z') || (*p >= 'a' && *p <= 'z')))
+		goto bad;
+	while (p < end && ((*p >= 'A' && *p <= 'Z') || (*p >= 'a' &&
+	    *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+		p++;
+	if (p == end || *p != ':')
+		goto bad;
+	if (p - l == 7 && strncasecmp(l, "include", 7) == 0) {
+		msg_err("%s:%lu: an include: line; undo files never include "
+		    "other files, this one is refused", path, lno);
+		return -1;
+	}
+	p++;
+	if (p < end && *p == ':')
+		p++;
+	while (p < end && *p == ' ')
+		p++;
+	if (p < end && *p == '<') {
+		msg_err("%s:%lu: a value taken from a URL or file (\"%.*s:<\"); "
+		    "undo files hold only plain or base64 values, this one is "
+		    "refused", path, lno, (int)strcspn(l, ":"), l);
+		return -1;
+	}
+	return 0;
+bad:
+	msg_err("%s:%lu: not an LDIF line of an undo file (comment, \"-\", "
+	    "or \"attribute: value\"); this file is refused", path, lno);
+	return -1;
+}
+
+/* Parses "# made YYYY-MM-DDTHH:MM:SS[.mmm]Z" into MADE (.000 added). */
+static void
+undo_made(const char *l, size_t n, char *made)
+{
+	const char	*p = l + strlen("# made ");
+	size_t		 k;
+
+	if (made[0] != '\0' || n < strlen("# made ") + 20 ||
+	    strncmp(l, "# made ", strlen("# made ")) != 0)
+		return;
+	for (k = 0; k < 19; k++)
+		if (!(p[k] == "dddd-dd-ddTdd:dd:dd"[k] ||
+		    ("dddd-dd-ddTdd:dd:dd"[k] == 'd' && p[k] >= '0' &&
+		    p[k] <= '9')))
+			return;
+	if (p[19] == 'Z')
+		snprintf(made, UNDO_MADE_MAX, "%.19s.000", p);
+	else if ((size_t)(l + n - p) >= 24 && p[19] == '.' && p[23] == 'Z' &&
+	    p[20] >= '0' && p[20] <= '9' && p[21] >= '0' && p[21] <= '9' &&
+	    p[22] >= '0' && p[22] <= '9')
+		snprintf(made, UNDO_MADE_MAX, "%.23s", p);
+}
+
+/*
+ * Reads the whole file once, checking every logical line, and picks the
+ * run time from the header (the comment lines before the first record).
+ */
+static int
+undo_check_raw(const char *path, FILE *fp, char *made)
+{
+	struct sbuf	 cur = SBUF_INIT;
+	unsigned long	 lno = 0, start = 0;
+	char		*l = NULL;
+	size_t		 cap = 0;
+	ssize_t		 n;
+	int		 rc = -1, header = 1;
+
+	made[0] = '\0';
+	for (;;) {
+		n = getline(&l, &cap, fp);
+		if (n > 0 && memchr(l, '\0', (size_t)n) != NULL) {
+			msg_err("%s:%lu: a NUL byte; this file is refused", path,
+			    lno + 1);
+			goto out;
+		}
+		if (n > 0 && l[n - 1] == '\n')
+			l[--n] = '\0';
+		if (n > 0 && l[n - 1] == '\r')	/* CRLF line ends */
+			l[--n] = '\0';
+		if (n > 0 && memchr(l, '\r', (size_t)n) != NULL) {
+			/* libldap deletes CRs anywhere in a line */
+			msg_err("%s:%lu: a carriage return inside a line; this "
+			    "file is refused", path, lno + 1);
+			goto out;
+		}
+		if (n >= 0 && l[0] == ' ' && cur.s != NULL) {
+			sbuf_add(&cur, l + 1, (size_t)n - 1);	/* continued */
+			lno++;
+			continue;
+		}
+		if (n >= 0 && l[0] == ' ') {
+			msg_err("%s:%lu: a continuation line with nothing to "
+			    "continue; this file is refused", path, lno + 1);
+			goto out;
+		}
+		/* the previous logical line is complete */
+		if (cur.oom) {
+			msg_err("out of memory");
+			goto out;
+		}
+		if (cur.s != NULL) {
+			if (undo_check_line(path, start, cur.s, cur.len) == -1)
+				goto out;
+			if (header && cur.s[0] == '#')
+				undo_made(cur.s, cur.len, made);
+			else
+				header = 0;
+			sbuf_reset(&cur);
+		}
+		if (n < 0)
+			break;
+		lno++;
+		start = lno;
+		if (n == 0) {
+			header = 0;	/* the header ends at the first blank */
+			continue;
+		}
+		sbuf_add(&cur, l, (size_t)n);
+	}
+	if (ferror(fp)) {
+		msg_err("%s: %s", path, strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	free(l);
+	sbuf_reset(&cur);
+	return rc;
+}
+
+int
+undo_read(const char *path, struct changes *out, size_t *bad, char *made)
+{
+	LDIFFP		 lfp = { NULL, NULL };
 	unsigned long	 line = 0, start;
-	char		*buf = NULL;
-	int		 buflen = 0, r, skip;
+	char		*buf = NULL, stamp[UNDO_MADE_MAX];
+	int		 buflen = 0, r = 0, skip, fd = -1, rc = -1;
 
 	*bad = 0;
-	if (stat(path, &st) == -1) {
+	if (made == NULL)
+		made = stamp;
+	made[0] = '\0';
+	/*
+	 * An undo file decides what is written to the directory: it must be
+	 * ours, as ssh wants its keys, and is read through the descriptor
+	 * that was checked.
+	 */
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) ==
+	    -1) {
+		msg_err("%s: %s", path, errno == ELOOP ? "a symbolic link; "
+		    "undo files are not read through links" : strerror(errno));
+		goto out;
+	}
+	if (state_trusted(fd, path, "undo file", 0) == -1)
+		goto out;
+	if ((lfp.fp = fdopen(fd, "r")) == NULL) {
 		msg_err("%s: %s", path, strerror(errno));
-		return -1;
+		goto out;
 	}
-	if (!S_ISREG(st.st_mode)) {
-		msg_err("%s: not a regular file", path);
-		return -1;
-	}
-	if ((fp = ldif_open(path, "r")) == NULL) {
-		msg_err("%s: %s", path, strerror(errno));
-		return -1;
-	}
+	fd = -1;
+	if (undo_check_raw(path, lfp.fp, made) == -1)
+		goto out;
+	rewind(lfp.fp);
 	for (;;) {
 		start = line + 1;
-		if ((r = ldif_read_record(fp, &line, &buf, &buflen)) <= 0)
+		if ((r = ldif_read_record(&lfp, &line, &buf, &buflen)) <= 0)
 			break;
 		if (buf == NULL)	/* libldap may say "a record" and give none */
 			continue;
@@ -351,11 +634,16 @@ undo_read(const char *path, struct changes *out, size_t *bad)
 			msg_info("%s:%lu: record marked failed or unsent, not "
 			    "undone", path, start);
 	}
-	ber_memfree(buf);
-	ldif_close(fp);
 	if (r < 0) {
 		msg_err("%s:%lu: cannot read LDIF", path, line);
-		return -1;
+		goto out;
 	}
-	return 0;
+	rc = 0;
+out:
+	ber_memfree(buf);
+	if (lfp.fp != NULL)
+		fclose(lfp.fp);
+	if (fd != -1)
+		close(fd);
+	return rc;
 }

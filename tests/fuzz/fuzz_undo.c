@@ -24,7 +24,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((fd = mkstemp(path)) == -1)
 		return 0;
 	if (write(fd, data, size) == (ssize_t)size)
-		(void)undo_read(path, &cs, &bad);
+		(void)undo_read(path, &cs, &bad, NULL);
 	changes_free(&cs);
 	close(fd);
 	unlink(path);
