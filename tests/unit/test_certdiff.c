@@ -39,6 +39,8 @@ slurp(const char *path, size_t *n)
 	return buf;
 }
 
+static int mutate;
+
 /* One file: as is, then mutated.  Returns the number of disagreements. */
 static int
 check_file(const char *path)
@@ -60,6 +62,8 @@ check_file(const char *path)
 	tap_ok(d == NULL, name.s);
 	if (d != NULL)
 		printf("#   differs: %s\n", d);
+	if (!mutate || n > 4096)	/* 3n double decodes: small files only */
+		goto out;
 	/* every truncation, then each byte with one bit flipped */
 	for (i = 0; i < n && bad < 5; i++, tried++) {
 		if ((d = certdiff(buf, i, 1, &nc)) != NULL) {
@@ -123,13 +127,15 @@ main(int argc, char *argv[])
 	int		i, files = 0;
 
 	msg_verbosity = MSG_SILENT;
+	mutate = argc < 2 || strcmp(argv[1], "-m") == 0;
 	if (argc < 2)
 		files += check_dir("tests/fuzz/corpus/cert") > 0;
-	for (i = 1; i < argc; i++) {
+	for (i = 1 + (argc > 1 && mutate); i < argc; i++) {
 		if (stat(argv[i], &st) == 0 && S_ISDIR(st.st_mode))
 			files += check_dir(argv[i]) > 0;
 		else
 			files += check_file(argv[i]) == 0;
+		mutate = 0;	/* -m: the first name only */
 	}
 	tap_is(files > 0 ? "yes" : "no", "yes",
 	    "certificates were found to compare");
