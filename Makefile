@@ -94,7 +94,7 @@ DEPS	 = build-essential pkg-config libldap2-dev libsasl2-dev libssl-dev \
 	   libcsv-dev openssl ldap-utils slapd samba-ad-dc samba-ad-provision \
 	   samba-dsdb-modules \
 	   krb5-user libsasl2-modules-gssapi-mit libsasl2-modules perl \
-	   util-linux procps iproute2 gdb
+	   util-linux procps iproute2 gdb time
 deps:
 	DEBIAN_FRONTEND=noninteractive apt-get update -q
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
