@@ -20,11 +20,13 @@ KIND=${BENCH_KIND:-slapd}
 case $KIND in slapd|samba) ;; *) echo "BENCH_KIND: slapd or samba" >&2; exit 2 ;; esac
 . "$TOP/tests/dirs/common.sh"
 work=$(mktemp -d /tmp/certbulk-bench.XXXXXX)
-trap '"$TOP/tests/dirs/$KIND.sh" stop "$work/dir" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
+PROXY=
+trap '[ -z "$PROXY" ] || kill "$PROXY" 2>/dev/null; "$TOP/tests/dirs/$KIND.sh" stop "$work/dir" >/dev/null 2>&1 || true; rm -rf "$work"' EXIT
 
 CSV=${BENCH_CSV:-$PWD/bench.csv}
 cc -O2 -o "$work/gencerts" "$TOP/tests/bench/gencerts.c" $(pkg-config --cflags --libs libcrypto)
 cc -O2 -o "$work/d2iloop" "$TOP/tests/bench/d2iloop.c" $(pkg-config --cflags --libs libcrypto)
+cc -O2 -pthread -o "$work/delayproxy" "$TOP/tests/bench/delayproxy.c"
 "$work/gencerts" "$N" "$work/data"
 eval "$("$TOP/tests/dirs/$KIND.sh" start "$work/dir")"
 awk -v n="$N" -v base="$CB_BASE" -v kind="$KIND" 'BEGIN {
@@ -80,6 +82,19 @@ t "ldapmodify -f (certbulk's preview)" "${LM[@]}" -f "$work/plan.ldif"
 "${LM[@]}" -f "$work/unplan.ldif" >/dev/null
 t "apply (full run: read, plan, write)" "$CERTBULK" "${LDAP[@]}" --csv "$work/data/users.csv"
 undo_last >/dev/null
+# the same through a proxy adding 2 ms to every round trip (a WAN); it
+# stops by itself after an hour at the latest
+if [ "$KIND" = slapd ]; then
+	"$work/delayproxy" "${CB_URI_LDAPS##*:}" 2000 3600 >"$work/proxy.port" &
+	PROXY=$!
+	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$work/proxy.port" ] && break; sleep 0.2; done
+	PURI="ldaps://127.0.0.1:$(cat "$work/proxy.port")"
+	t "ldapmodify -f, 2 ms round trip" "${LM[@]/$CB_URI_LDAPS/$PURI}" -f "$work/plan.ldif"
+	"${LM[@]}" -f "$work/unplan.ldif" >/dev/null
+	PLDAP=("${LDAP[@]/$CB_URI_LDAPS/$PURI}")
+	t "apply, 2 ms round trip" "$CERTBULK" "${PLDAP[@]}" --csv "$work/data/users.csv"
+	undo_last >/dev/null
+fi
 t "preview (lookups + plan)" "$CERTBULK" "${LDAP[@]}" -n --csv "$work/data/users.csv"
 for w in 1 8 32 128; do
 	t "apply --window $w" "$CERTBULK" "${LDAP[@]}" --window "$w" --csv "$work/data/users.csv"
@@ -90,4 +105,5 @@ echo
 echo "side by side (ratios first, then seconds):"
 ratio "show --tsv / d2i_X509+SHA-1 loop" "show --tsv (read + compute, 1 process)" "d2i_X509 + SHA-1 loop (baseline)"
 ratio "full apply / ldapmodify -f of the same changes" "apply (full run: read, plan, write)" "ldapmodify -f (certbulk's preview)"
+[ -n "$PROXY" ] && ratio "the same through a 2 ms round-trip proxy" "apply, 2 ms round trip" "ldapmodify -f, 2 ms round trip"
 echo "CSV: $CSV"
