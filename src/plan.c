@@ -434,7 +434,24 @@ plan_note(struct change *c, const struct item *it)
 	return rc;
 }
 
-/* Groups the items by account and keeps the values each one lacks. */
+/* Appends *S to L, which takes it over (*S becomes NULL); 0 or -1. */
+static int
+plan_take(struct strlist *l, char **s)
+{
+	char	**v;
+
+	if ((v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL)
+		return -1;
+	v[l->n++] = *s;
+	l->v = v;
+	*s = NULL;
+	return 0;
+}
+
+/*
+ * Groups the items by account and keeps the values each one lacks; those
+ * values move from the items into the changes.
+ */
 static int
 plan_changes(struct input *in, const struct accounts *acc,
     struct changes *out, struct plan_stats *st)
@@ -471,7 +488,8 @@ plan_changes(struct input *in, const struct accounts *acc,
 			c = &out->v[chg[it->acct]];
 			if (strlist_has(&c->add, it->values[k]))
 				continue;
-			if (strlist_add(&c->add, it->values[k]) == -1)
+			/* moved, not copied: the item's last use */
+			if (plan_take(&c->add, &it->values[k]) == -1)
 				goto out;
 			st->values++;
 		}
