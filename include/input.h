@@ -7,6 +7,7 @@
 #define CERTBULK_INPUT_H
 
 #include <stddef.h>
+#include <time.h>
 
 #include "altsec.h"
 #include "cert.h"
@@ -21,16 +22,36 @@ enum id_kind {
 	ID_MAIL		/* mail */
 };
 
+/*
+ * What the plan needs of an item's certificate, taken when it is read so
+ * that the certificate itself can be released: a batch holds values and
+ * a few facts per row, not decoded certificates.
+ */
+struct itemcert {
+	char		*desc;	/* owned: "CN=.., serial .., expires .." */
+	time_t		 not_before;
+	time_t		 not_after;
+	char		*sid;	/* owned, or NULL: the SID extension's SID */
+	char		*upn;	/* owned, or NULL: the first SAN UPN */
+	char		*email;	/* owned, or NULL: the first SAN e-mail */
+	const char	*eku_why; /* static, or NULL: why logon would fail */
+	const char	*why[ALTSEC_NTYPES]; /* static: why a value is NULL */
+	unsigned	 fallback; /* ALTSEC_BIT: X509RFC822 from subject E= */
+};
+
 /* One certificate to map to one account. */
 struct item {
 	char		*src;	/* owned: "users.csv:12" or a file path */
 	enum id_kind	 kind;
 	char		*ident;	/* owned; NULL for ID_MATCH */
 	char		*domain; /* owned: DOMAIN of DOMAIN\user, or NULL */
-	const struct cert *cert; /* owned by the input's pool */
+	const struct cert *cert; /* owned by the input's pool; NULL unless
+				   the input keeps certificates */
+	struct itemcert	 fact;
 	unsigned	 types;	/* ALTSEC_BIT mask of forms wanted */
+	char		*values[ALTSEC_NTYPES];	/* owned; NULL: not wanted or
+						   cannot be built (fact.why) */
 	/* filled in by plan.c */
-	char		*values[ALTSEC_NTYPES];	/* owned; NULL: not wanted */
 	long		 acct;	/* index into the plan's accounts, or -1 */
 	int		 failed; /* reported and left out */
 };
@@ -38,7 +59,12 @@ struct item {
 struct input {
 	struct item	*items;		/* owned */
 	size_t		 n;
-	struct certset	 pool;		/* owns every certificate */
+	size_t		 cap;		/* items allocated */
+	struct certset	 pool;		/* owns the certificates kept: CA
+					   certificates, and with keep_certs
+					   every item's */
+	int		 keep_certs;	/* set before reading: the plan
+					   verifies chains (--ca-file) */
 	size_t		 errors;	/* rows or files that failed */
 };
 

@@ -18,6 +18,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert.h"
+#include "cert_der.h"
 #include "cert_ossl.h"
 #include "msg.h"
 #include "msname.h"
@@ -28,7 +29,10 @@
 #define OID_SIDEXT_SID	"1.3.6.1.4.1.311.25.2.1"
 
 struct cert {
-	X509		*x;		/* owned */
+	X509		*x;		/* owned; decoded only for CA certificates */
+	unsigned char	*der;		/* owned: the bytes read, for cert_x509 */
+	size_t		 derlen;
+	const STACK_OF(X509_EXTENSION) *exts; /* while reading only */
 	char		*subject_text;	/* owned, all strings below too */
 	char		*issuer_text;
 	char		*serial_text;
@@ -87,6 +91,7 @@ cert_free(struct cert *c)
 	if (c == NULL)
 		return;
 	X509_free(c->x);
+	free(c->der);
 	free(c->subject_text);
 	free(c->issuer_text);
 	free(c->serial_text);
@@ -246,7 +251,7 @@ cert_read_san(struct cert *c)
 	char			 oid[64], *t;
 	int			 i, crit;
 
-	gens = X509_get_ext_d2i(c->x, NID_subject_alt_name, &crit, NULL);
+	gens = X509V3_get_d2i(c->exts, NID_subject_alt_name, &crit, NULL);
 	if (gens == NULL) {
 		if (crit != -1)
 			cert_problem(c, "subjectAltName", crit == -2 ?
@@ -309,9 +314,9 @@ cert_read_sid(struct cert *c)
 
 	if ((obj = OBJ_txt2obj(OID_SIDEXT, 1)) == NULL)
 		goto out;
-	if ((idx = X509_get_ext_by_OBJ(c->x, obj, -1)) < 0)
+	if ((idx = X509v3_get_ext_by_OBJ(c->exts, obj, -1)) < 0)
 		goto out;
-	ext = X509_get_ext(c->x, idx);
+	ext = X509v3_get_ext(c->exts, idx);
 	os = X509_EXTENSION_get_data(ext);
 	p = ASN1_STRING_get0_data(os);
 	if ((gens = d2i_GENERAL_NAMES(NULL, &p, ASN1_STRING_length(os))) ==
@@ -353,7 +358,7 @@ cert_read_ekus(struct cert *c)
 	char			 oid[64];
 	int			 i, crit;
 
-	if ((eku = X509_get_ext_d2i(c->x, NID_ext_key_usage, &crit, NULL)) ==
+	if ((eku = X509V3_get_d2i(c->exts, NID_ext_key_usage, &crit, NULL)) ==
 	    NULL) {
 		if (crit != -1)
 			cert_problem(c, "extendedKeyUsage", "cannot be decoded");
@@ -377,7 +382,7 @@ cert_read_crldps(struct cert *c)
 	const char		*why;
 	int			 i, j, crit;
 
-	if ((dps = X509_get_ext_d2i(c->x, NID_crl_distribution_points, &crit,
+	if ((dps = X509V3_get_d2i(c->exts, NID_crl_distribution_points, &crit,
 	    NULL)) == NULL) {
 		if (crit != -1)
 			cert_problem(c, "CRL distribution points",
@@ -412,7 +417,7 @@ cert_read_ski(struct cert *c)
 	ASN1_OCTET_STRING	*ski;
 	int			 crit;
 
-	if ((ski = X509_get_ext_d2i(c->x, NID_subject_key_identifier, &crit,
+	if ((ski = X509V3_get_d2i(c->exts, NID_subject_key_identifier, &crit,
 	    NULL)) == NULL) {
 		/* Never a computed key hash: the KDC does not compute one. */
 		c->ms_ski_why = crit == -1 ? "no SubjectKeyIdentifier extension" :
@@ -429,9 +434,8 @@ cert_read_ski(struct cert *c)
 }
 
 static void
-cert_read_subject_email(struct cert *c)
+cert_read_subject_email(struct cert *c, const X509_NAME *name)
 {
-	const X509_NAME		*name = X509_get_subject_name(c->x);
 	const ASN1_STRING	*s;
 	const char		*why;
 	int			 idx;
@@ -445,44 +449,109 @@ cert_read_subject_email(struct cert *c)
 }
 
 /*
- * Builds a cert from X (taking ownership) and the exact DER it came from.
- * Returns NULL after reporting.
+ * Whether C is a CA certificate, as X509_check_ca() && EXFLAG_CA says.
+ * Only a basicConstraints extension with cA TRUE sets EXFLAG_CA, so other
+ * certificates are settled from the extension alone; the few that have it
+ * are decoded in full (kept for chain building) and asked OpenSSL's way,
+ * with its keyUsage and extension-validity rules.
+ */
+static int
+cert_check_ca(struct cert *c, int full)
+{
+	BASIC_CONSTRAINTS	*bc;
+	const unsigned char	*q = c->der;
+	int			 crit, ca;
+
+	if (!full) {
+		bc = X509V3_get_d2i(c->exts, NID_basic_constraints, &crit, NULL);
+		ca = bc != NULL && bc->ca;
+		BASIC_CONSTRAINTS_free(bc);
+		if (!ca)
+			return 0;
+	}
+	if (c->x == NULL &&
+	    (c->x = d2i_X509(NULL, &q, (long)c->derlen)) == NULL)
+		return -1;
+	c->is_ca = X509_check_ca(c->x) > 0 &&
+	    (X509_get_extension_flags(c->x) & EXFLAG_CA) != 0;
+	return 0;
+}
+
+/*
+ * Reads one certificate from the N bytes at P, which it must fill.  FULL:
+ * decode it with d2i_X509, as the reference for the differential tests;
+ * otherwise the key is left undecoded (cert_der.c).  Every fact comes from
+ * the bytes read.  Returns NULL after reporting.
  */
 static struct cert *
-cert_new(const char *label, X509 *x, const unsigned char *der, size_t len)
+cert_new(const char *label, const unsigned char *p, size_t n, int full)
 {
 	struct cert		*c = NULL, *ret = NULL;
-	const unsigned char	*sp;
+	struct certder		*cd = NULL;
+	const unsigned char	*q = p, *sp;
+	const X509_NAME		*issuer, *subject;
+	const ASN1_TIME		*nb, *na;
 	size_t			 sl;
 
-	if ((c = calloc(1, sizeof(*c))) == NULL) {
-		msg_err("%s: out of memory", label);
-		X509_free(x);
+	if (n > LONG_MAX) {
+		msg_err("%s: too large", label);
 		goto out;
 	}
-	c->x = x;
-	/* every fact, the thumbprints first, comes from the bytes read */
-	if (cert_der_serial(der, len, &sp, &sl) == -1) {
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		msg_err("%s: out of memory", label);
+		goto out;
+	}
+	if (full)
+		c->x = d2i_X509(NULL, &q, (long)n);
+	else
+		cd = certder_decode(&q, n);
+	if (c->x == NULL && cd == NULL) {
+		msg_ssl("%s: not a valid DER certificate", label);
+		goto out;
+	}
+	if ((size_t)(q - p) != n) {
+		msg_err("%s: %zu bytes of trailing data after the certificate",
+		    label, n - (size_t)(q - p));
+		goto out;
+	}
+	if ((c->der = malloc(n)) == NULL) {
+		msg_err("%s: out of memory", label);
+		goto out;
+	}
+	memcpy(c->der, p, n);
+	c->derlen = n;
+	if (full) {
+		issuer = X509_get_issuer_name(c->x);
+		subject = X509_get_subject_name(c->x);
+		nb = X509_get0_notBefore(c->x);
+		na = X509_get0_notAfter(c->x);
+		c->exts = X509_get0_extensions(c->x);
+	} else {
+		issuer = certder_issuer(cd);
+		subject = certder_subject(cd);
+		nb = certder_not_before(cd);
+		na = certder_not_after(cd);
+		c->exts = certder_exts(cd);
+	}
+	if (cert_der_serial(p, n, &sp, &sl) == -1) {
 		msg_err("%s: certificate is not DER encoded (serial number "
 		    "cannot be located)", label);
 		goto out;
 	}
 	c->ms_serial = cert_hex(sp, sl, 1);
 	c->serial_text = cert_hex(sp, sl, 0);
-	c->sha1 = cert_digest(der, len, EVP_sha1());
-	c->sha256 = cert_digest(der, len, EVP_sha256());
-	c->subject_text = cert_name_text(X509_get_subject_name(x));
-	c->issuer_text = cert_name_text(X509_get_issuer_name(x));
+	c->sha1 = cert_digest(p, n, EVP_sha1());
+	c->sha256 = cert_digest(p, n, EVP_sha256());
+	c->subject_text = cert_name_text(subject);
+	c->issuer_text = cert_name_text(issuer);
 	if (c->ms_serial == NULL || c->serial_text == NULL ||
 	    c->sha1 == NULL || c->sha256 == NULL || c->subject_text == NULL ||
 	    c->issuer_text == NULL) {
 		msg_ssl("%s: cannot compute certificate facts", label);
 		goto out;
 	}
-	c->ms_issuer = msname_format(X509_get_issuer_name(x),
-	    &c->ms_issuer_why);
-	c->ms_subject = msname_format(X509_get_subject_name(x),
-	    &c->ms_subject_why);
+	c->ms_issuer = msname_format(issuer, &c->ms_issuer_why);
+	c->ms_subject = msname_format(subject, &c->ms_subject_why);
 	if (c->ms_subject != NULL && c->ms_subject[0] == '\0') {
 		free(c->ms_subject);
 		c->ms_subject = NULL;
@@ -493,23 +562,27 @@ cert_new(const char *label, X509 *x, const unsigned char *der, size_t len)
 		c->ms_issuer = NULL;
 		c->ms_issuer_why = "issuer name is empty";
 	}
-	if (cert_time(X509_get0_notBefore(x), &c->not_before) == -1 ||
-	    cert_time(X509_get0_notAfter(x), &c->not_after) == -1) {
+	if (cert_time(nb, &c->not_before) == -1 ||
+	    cert_time(na, &c->not_after) == -1) {
 		msg_err("%s: certificate validity dates cannot be read", label);
 		goto out;
 	}
-	c->is_ca = X509_check_ca(x) > 0 && X509_get_extension_flags(x) &
-	    EXFLAG_CA;
+	if (cert_check_ca(c, full) == -1) {
+		msg_ssl("%s: not a valid DER certificate", label);
+		goto out;
+	}
 	cert_read_ski(c);
 	cert_read_san(c);
 	cert_read_sid(c);
 	cert_read_ekus(c);
 	cert_read_crldps(c);
-	cert_read_subject_email(c);
+	cert_read_subject_email(c, subject);
 	ERR_clear_error();
+	c->exts = NULL;		/* belonged to the decoded form */
 	ret = c;
 	c = NULL;
 out:
+	certder_free(cd);
 	cert_free(c);
 	return ret;
 }
@@ -545,23 +618,14 @@ certset_move(struct certset *to, struct certset *from)
 	return 0;
 }
 
-/*
- * Takes X, decoded from the first bytes of the N at P (Q: where decoding
- * stopped), as one certificate that must fill all N bytes.
- */
+/* One DER certificate filling exactly N bytes at P. */
 static int
-cert_take(const char *label, X509 *x, const unsigned char *p,
-    const unsigned char *q, size_t n, struct certset *set)
+cert_from_der(const char *label, const unsigned char *p, size_t n, int full,
+    struct certset *set)
 {
 	struct cert	*c;
 
-	if ((size_t)(q - p) != n) {
-		msg_err("%s: %zu bytes of trailing data after the certificate",
-		    label, n - (size_t)(q - p));
-		X509_free(x);
-		return -1;
-	}
-	if ((c = cert_new(label, x, p, n)) == NULL)
+	if ((c = cert_new(label, p, n, full)) == NULL)
 		return -1;
 	if (certset_push(set, c) == -1) {
 		msg_err("%s: out of memory", label);
@@ -571,28 +635,13 @@ cert_take(const char *label, X509 *x, const unsigned char *p,
 	return 0;
 }
 
-/* One DER certificate filling exactly N bytes at P. */
-static int
-cert_from_der(const char *label, const unsigned char *p, size_t n,
-    struct certset *set)
-{
-	const unsigned char	*q = p;
-	X509			*x;
-
-	if (n > LONG_MAX || (x = d2i_X509(NULL, &q, (long)n)) == NULL) {
-		msg_ssl("%s: not a valid DER certificate", label);
-		return -1;
-	}
-	return cert_take(label, x, p, q, n, set);
-}
-
 /*
  * The certificates of a PKCS#7 SignedData (a .p7b/.p7c bundle).  Each
  * certificate's own bytes are located inside the bundle so that the
  * thumbprint is taken over what was read, not over a re-encoding.
  */
 static int
-cert_from_p7(const char *label, const unsigned char *p, size_t n,
+cert_from_p7(const char *label, const unsigned char *p, size_t n, int full,
     struct certset *set)
 {
 	const unsigned char	*q = p, *hit;
@@ -600,7 +649,6 @@ cert_from_p7(const char *label, const unsigned char *p, size_t n,
 	STACK_OF(X509)		*certs;
 	X509			*x;
 	struct certset		 tmp = { NULL, 0 };
-	struct cert		*c;
 	unsigned char		*enc = NULL;
 	int			 i, len, rc = -1;
 
@@ -627,18 +675,9 @@ cert_from_p7(const char *label, const unsigned char *p, size_t n,
 			msg_warn("%s: certificate %d of the PKCS#7 bundle is not "
 			    "DER encoded; its thumbprint is taken over a "
 			    "re-encoding", label, i + 1);
-		if (!X509_up_ref(x)) {
-			msg_ssl("%s: certificate %d", label, i + 1);
+		if (cert_from_der(label, hit ? hit : enc, (size_t)len, full,
+		    &tmp) == -1)
 			goto out;
-		}
-		if ((c = cert_new(label, x, hit ? hit : enc, (size_t)len)) ==
-		    NULL)
-			goto out;
-		if (certset_push(&tmp, c) == -1) {
-			cert_free(c);
-			msg_err("%s: out of memory", label);
-			goto out;
-		}
 	}
 	if (certset_move(set, &tmp) == -1) {
 		msg_err("%s: out of memory", label);
@@ -673,28 +712,20 @@ cert_shaped(const unsigned char *p, size_t n)
 /* DER: a certificate, or else a PKCS#7 bundle. */
 static int
 cert_from_binary(const char *label, const unsigned char *p, size_t n,
-    struct certset *set)
+    int full, struct certset *set)
 {
-	const unsigned char	*q = p;
-	X509			*x;
-
 	if (n > LONG_MAX) {
 		msg_err("%s: too large", label);
 		return -1;
 	}
 	if (!cert_shaped(p, n))
-		return cert_from_p7(label, p, n, set);
-	/* decoded once: OpenSSL 3 makes decoding a certificate costly */
-	if ((x = d2i_X509(NULL, &q, (long)n)) == NULL) {
-		msg_ssl("%s: not a valid DER certificate", label);
-		return -1;
-	}
-	return cert_take(label, x, p, q, n, set);
+		return cert_from_p7(label, p, n, full, set);
+	return cert_from_der(label, p, n, full, set);
 }
 
 static int
 cert_from_pem(const char *label, const unsigned char *buf, size_t n,
-    struct certset *set)
+    int full, struct certset *set)
 {
 	BIO		*bio = NULL;
 	char		*name = NULL, *header = NULL;
@@ -732,7 +763,8 @@ cert_from_pem(const char *label, const unsigned char *buf, size_t n,
 		}
 		if (strcmp(name, PEM_STRING_X509) == 0 ||
 		    strcmp(name, PEM_STRING_X509_OLD) == 0) {
-			if (cert_from_der(lbl.s, data, (size_t)len, &tmp) == -1)
+			if (cert_from_der(lbl.s, data, (size_t)len, full,
+			    &tmp) == -1)
 				goto out;
 		} else if (strcmp(name, PEM_STRING_X509_TRUSTED) == 0) {
 			/* a certificate followed by OpenSSL trust settings */
@@ -742,12 +774,13 @@ cert_from_pem(const char *label, const unsigned char *buf, size_t n,
 				goto out;
 			}
 			X509_free(x);
-			if (cert_from_der(lbl.s, data, (size_t)(q - data),
+			if (cert_from_der(lbl.s, data, (size_t)(q - data), full,
 			    &tmp) == -1)
 				goto out;
 		} else if (strcmp(name, PEM_STRING_PKCS7) == 0 ||
 		    strcmp(name, "CMS") == 0) {
-			if (cert_from_p7(lbl.s, data, (size_t)len, &tmp) == -1)
+			if (cert_from_p7(lbl.s, data, (size_t)len, full,
+			    &tmp) == -1)
 				goto out;
 		} else {
 			sbuf_printf(&skipped, "%s\"%.40s\"", skipped.len ?
@@ -799,7 +832,7 @@ cert_is_b64(const unsigned char *p, size_t n)
 }
 
 static int
-cert_from_b64(const char *label, const unsigned char *p, size_t n,
+cert_from_b64(const char *label, const unsigned char *p, size_t n, int full,
     struct certset *set)
 {
 	EVP_ENCODE_CTX	*ctx = NULL;
@@ -817,16 +850,17 @@ cert_from_b64(const char *label, const unsigned char *p, size_t n,
 		msg_err("%s: invalid base64", label);
 		goto out;
 	}
-	rc = cert_from_binary(label, out, (size_t)(ol + fl), set);
+	rc = cert_from_binary(label, out, (size_t)(ol + fl), full, set);
 out:
 	free(out);
 	EVP_ENCODE_CTX_free(ctx);
 	return rc;
 }
 
-int
-cert_read_mem(const char *label, const unsigned char *buf, size_t n,
-    int b64_ok, struct certset *set)
+/* cert_read_mem; FULL: the reference reader (cert_read_mem_full). */
+static int
+cert_read_mem_how(const char *label, const unsigned char *buf, size_t n,
+    int b64_ok, int full, struct certset *set)
 {
 	int	rc;
 
@@ -835,11 +869,11 @@ cert_read_mem(const char *label, const unsigned char *buf, size_t n,
 		return -1;
 	}
 	if (memmem(buf, n, "-----BEGIN ", 11) != NULL)
-		rc = cert_from_pem(label, buf, n, set);
+		rc = cert_from_pem(label, buf, n, full, set);
 	else if (buf[0] == 0x30)
-		rc = cert_from_binary(label, buf, n, set);
+		rc = cert_from_binary(label, buf, n, full, set);
 	else if (b64_ok && cert_is_b64(buf, n))
-		rc = cert_from_b64(label, buf, n, set);
+		rc = cert_from_b64(label, buf, n, full, set);
 	else {
 		msg_err("%s: not a certificate (neither DER, PEM nor PKCS#7)",
 		    label);
@@ -847,6 +881,20 @@ cert_read_mem(const char *label, const unsigned char *buf, size_t n,
 	}
 	ERR_clear_error();
 	return rc;
+}
+
+int
+cert_read_mem(const char *label, const unsigned char *buf, size_t n,
+    int b64_ok, struct certset *set)
+{
+	return cert_read_mem_how(label, buf, n, b64_ok, 0, set);
+}
+
+int
+cert_read_mem_full(const char *label, const unsigned char *buf, size_t n,
+    int b64_ok, struct certset *set)
+{
+	return cert_read_mem_how(label, buf, n, b64_ok, 1, set);
 }
 
 int
@@ -926,7 +974,11 @@ out:
 X509 *
 cert_x509(const struct cert *c)
 {
-	return c->x;
+	const unsigned char	*q = c->der;
+
+	if (c->x != NULL)
+		return X509_up_ref(c->x) ? c->x : NULL;
+	return d2i_X509(NULL, &q, (long)c->derlen);
 }
 
 const char *cert_subject_text(const struct cert *c) { return c->subject_text; }

@@ -730,7 +730,9 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_USAGE;
 		goto out;
 	}
-	/* Stage 1: inputs, all checked before anything else. */
+	/* Stage 1: inputs, all checked before anything else.  Certificates
+	 * are kept past reading only for the chain checks. */
+	in.keep_certs = trust != NULL;
 	for (i = 0; i < o.nsrc; i++)
 		if ((o.src[i].is_dir ? input_certdir(&in, o.src[i].path, o.types) :
 		    input_csv(&in, o.src[i].path, o.types)) == -1)

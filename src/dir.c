@@ -1672,42 +1672,50 @@ dir_read_many(struct dir *d, char *const *dns, size_t n, struct strlist *out,
 	const char *const attrs[] = { "altSecurityIdentities", NULL };
 	struct timeval	 tv = { d->timeout, 0 };
 	LDAPMessage	*res = NULL, *m;
-	size_t		 next = 0, inflight = 0, i, idx;
-	int		*ids = NULL, msgid, r, err, rc = -1;
+	size_t		 next = 0, inflight = 0, i, idx, s;
+	/*
+	 * The requests in flight, by slot: a reply is matched against at
+	 * most DIR_READ_WINDOW of them, not against every request sent so
+	 * far (that was quadratic in the number of entries).
+	 */
+	int		 ids[DIR_READ_WINDOW];
+	size_t		 of[DIR_READ_WINDOW];
+	int		 msgid, r, err, rc = -1;
 
-	if (n > 0 && (ids = malloc(n * sizeof(*ids))) == NULL) {
-		msg_err("out of memory");
-		return -1;
-	}
+	for (s = 0; s < DIR_READ_WINDOW; s++)
+		ids[s] = -1;
 	for (i = 0; i < n; i++) {
-		ids[i] = -1;
 		found[i] = 0;
 		strlist_free(&out[i]);
 	}
 	while (next < n || inflight > 0) {
-		while (inflight < DIR_READ_WINDOW && next < n) {
+		for (s = 0; inflight < DIR_READ_WINDOW && next < n; s++) {
+			if (ids[s] != -1)
+				continue;	/* slot in use */
 			r = ldap_search_ext(d->ld, dns[next], LDAP_SCOPE_BASE,
 			    "(objectClass=*)", (char **)(uintptr_t)attrs, 0,
-			    NULL, NULL, &tv, 0, &ids[next]);
+			    NULL, NULL, &tv, 0, &ids[s]);
 			if (r != LDAP_SUCCESS) {
+				ids[s] = -1;
 				dir_report(d, r, "search");
 				goto out;
 			}
-			next++;
+			of[s] = next++;
 			inflight++;
 		}
 		if (dir_wait(d, LDAP_RES_ANY, 1, &res, "search") == -1)
 			goto out;
 		msgid = ldap_msgid(res);
-		for (idx = 0; idx < next && ids[idx] != msgid; idx++)
+		for (s = 0; s < DIR_READ_WINDOW && ids[s] != msgid; s++)
 			;
-		if (idx == next) {	/* not ours */
+		if (s == DIR_READ_WINDOW || msgid == -1) {	/* not ours */
 			ldap_msgfree(res);
 			res = NULL;
 			continue;
 		}
 		inflight--;
-		ids[idx] = -1;
+		ids[s] = -1;
+		idx = of[s];
 		for (m = ldap_first_message(d->ld, res); m != NULL;
 		    m = ldap_next_message(d->ld, m)) {
 			if (ldap_msgtype(m) == LDAP_RES_SEARCH_ENTRY) {
@@ -1734,7 +1742,6 @@ dir_read_many(struct dir *d, char *const *dns, size_t n, struct strlist *out,
 	rc = 0;
 out:
 	ldap_msgfree(res);
-	free(ids);
 	return rc;
 }
 

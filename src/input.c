@@ -19,6 +19,7 @@
 #include "msg.h"
 #include "utf8.h"
 #include "sbuf.h"
+#include "trust.h"
 
 #define INPUT_MAX_DEPTH	32
 #define INPUT_CSV_OPTS	(CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)
@@ -47,6 +48,10 @@ input_free(struct input *in)
 		free(in->items[i].src);
 		free(in->items[i].ident);
 		free(in->items[i].domain);
+		free(in->items[i].fact.desc);
+		free(in->items[i].fact.sid);
+		free(in->items[i].fact.upn);
+		free(in->items[i].fact.email);
 		for (t = 0; t < ALTSEC_NTYPES; t++)
 			free(in->items[i].values[t]);
 	}
@@ -67,9 +72,89 @@ input_guess_kind(const char *s)
 	return ID_SAM;
 }
 
+/* "CN=Jane, serial 2B00.., expires 2027-01-01": for messages. */
+static char *
+input_describe(const struct cert *c)
+{
+	struct sbuf	b = SBUF_INIT;
+	char		t[32];
+
+	cert_fmt_time(cert_not_after(c), t, sizeof(t));
+	sbuf_printf(&b, "%s, serial %s, expires %s", cert_subject_text(c),
+	    cert_serial_text(c), t);
+	return sbuf_done(&b);
+}
+
+static char *
+input_dup(const char *s, int *oom)
+{
+	char	*d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = strdup(s)) == NULL)
+		*oom = 1;
+	return d;
+}
+
 /*
- * Adds one item per end-entity certificate of SET (taking the
- * certificates into the pool).  Returns how many items were added, or -1.
+ * Takes from C what the plan needs of IT: its values for the forms IT
+ * wants (or why each cannot be built) and the facts for lookups and
+ * messages.  Returns 0 or -1 (ENOMEM).
+ */
+static int
+input_facts(struct item *it, const struct cert *c)
+{
+	struct itemcert	*f = &it->fact;
+	const char	*why;
+	int		 k, fallback, oom = 0;
+
+	if ((f->desc = input_describe(c)) == NULL)
+		oom = 1;
+	f->not_before = cert_not_before(c);
+	f->not_after = cert_not_after(c);
+	f->sid = input_dup(cert_sid(c), &oom);
+	if (cert_upns(c)->n > 0)
+		f->upn = input_dup(cert_upns(c)->v[0], &oom);
+	if (cert_emails(c)->n > 0)
+		f->email = input_dup(cert_emails(c)->v[0], &oom);
+	f->eku_why = trust_logon_eku(c);
+	for (k = 0; k < ALTSEC_NTYPES; k++) {
+		if (!(it->types & ALTSEC_BIT(k)))
+			continue;
+		it->values[k] = altsec_value(c, (enum altsec_type)k, &why,
+		    &fallback);
+		if (it->values[k] == NULL)
+			f->why[k] = why;
+		if (fallback)
+			f->fallback |= ALTSEC_BIT(k);
+	}
+	return oom ? -1 : 0;
+}
+
+/* Frees what an item owns; the item is left zeroed. */
+static void
+input_item_free(struct item *it)
+{
+	int	k;
+
+	free(it->src);
+	free(it->ident);
+	free(it->domain);
+	free(it->fact.desc);
+	free(it->fact.sid);
+	free(it->fact.upn);
+	free(it->fact.email);
+	for (k = 0; k < ALTSEC_NTYPES; k++)
+		free(it->values[k]);
+	memset(it, 0, sizeof(*it));
+}
+
+/*
+ * Adds one item per end-entity certificate of SET.  Each item takes its
+ * values and facts now; the certificate is released unless IN keeps
+ * certificates (CA certificates are always kept, for chain building).
+ * SET is left empty.  Returns how many items were added, or -1 (ENOMEM).
  */
 static long
 input_add(struct input *in, const char *src, enum id_kind kind,
@@ -79,7 +164,7 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 	struct item	*v, *it;
 	struct sbuf	 b = SBUF_INIT;
 	char		*esc = NULL;
-	size_t		 i, ee = 0, base = in->pool.n;
+	size_t		 i, ee = 0, cap;
 	long		 added = 0;
 	struct cert	**pv;
 
@@ -88,21 +173,23 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 			ee++;
 	if ((pv = realloc(in->pool.v, (in->pool.n + set->n) * sizeof(*pv))) ==
 	    NULL)
-		return -1;
+		goto fail;
 	in->pool.v = pv;
-	memcpy(pv + in->pool.n, set->v, set->n * sizeof(*pv));
-	in->pool.n += set->n;
-	free(set->v);
-	set->v = NULL;
-	if ((v = realloc(in->items, (in->n + ee) * sizeof(*v))) == NULL) {
-		set->n = 0;
-		return -1;
+	if (in->n + ee > in->cap) {
+		/* doubling: a million rows are not a million copies */
+		for (cap = in->cap ? in->cap : 64; cap < in->n + ee; cap *= 2)
+			;
+		if ((v = realloc(in->items, cap * sizeof(*v))) == NULL)
+			goto fail;
+		in->items = v;
+		in->cap = cap;
 	}
-	in->items = v;
 	for (i = 0; i < set->n; i++) {
-		if (cert_is_ca(in->pool.v[base + i])) {
+		if (cert_is_ca(set->v[i])) {
 			msg_info("%s: certificate %zu is a CA certificate, not "
 			    "mapped", src, i + 1);
+			in->pool.v[in->pool.n++] = set->v[i];
+			set->v[i] = NULL;
 			continue;
 		}
 		it = &in->items[in->n];
@@ -113,10 +200,8 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 		 * the comments of the preview and undo files, where a line
 		 * feed in a file name would start a line of its own.
 		 */
-		if (esc == NULL && (esc = msg_escape(src, strlen(src))) == NULL) {
-			set->n = 0;
-			return -1;
-		}
+		if (esc == NULL && (esc = msg_escape(src, strlen(src))) == NULL)
+			goto fail;
 		if (set->n > 1)
 			sbuf_printf(&b, "%s [%zu]", esc, i + 1);
 		else
@@ -125,24 +210,29 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 		it->ident = ident ? strdup(ident) : NULL;
 		it->domain = domain ? strdup(domain) : NULL;
 		it->kind = kind;
-		it->cert = in->pool.v[base + i];
 		it->types = types;
 		it->acct = -1;
 		if (it->src == NULL || (ident && it->ident == NULL) ||
-		    (domain && it->domain == NULL)) {
-			free(it->src);
-			free(it->ident);
-			free(it->domain);
-			free(esc);
-			set->n = 0;
-			return -1;
+		    (domain && it->domain == NULL) ||
+		    input_facts(it, set->v[i]) == -1) {
+			input_item_free(it);
+			goto fail;
+		}
+		if (in->keep_certs) {
+			it->cert = set->v[i];
+			in->pool.v[in->pool.n++] = set->v[i];
+			set->v[i] = NULL;
 		}
 		in->n++;
 		added++;
 	}
 	free(esc);
-	set->n = 0;
+	certset_free(set);	/* the certificates not kept */
 	return added;
+fail:
+	free(esc);
+	certset_free(set);
+	return -1;
 }
 
 /* Columns a CSV header may name. */

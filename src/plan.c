@@ -62,19 +62,6 @@ changes_free(struct changes *cs)
 	cs->n = 0;
 }
 
-/* "CN=Jane, serial 2B00.., expires 2027-01-01": for messages. */
-static char *
-plan_describe(const struct cert *c)
-{
-	struct sbuf	b = SBUF_INIT;
-	char		t[32];
-
-	cert_fmt_time(cert_not_after(c), t, sizeof(t));
-	sbuf_printf(&b, "%s, serial %s, expires %s", cert_subject_text(c),
-	    cert_serial_text(c), t);
-	return sbuf_done(&b);
-}
-
 static void
 plan_refuse(struct item *it, struct plan_stats *st)
 {
@@ -84,48 +71,50 @@ plan_refuse(struct item *it, struct plan_stats *st)
 	}
 }
 
-/* Computes the values of every item; refuses what cannot be mapped. */
+/*
+ * Checks every item's certificate and the values input.c took from it;
+ * refuses what cannot be mapped.
+ */
 static void
 plan_values(struct input *in, const struct plan_opts *o,
     struct plan_stats *st)
 {
 	struct item	*it;
-	const char	*why;
-	char		 t[32], *desc;
+	const char	*why, *desc;
+	char		 t[32];
 	size_t		 i, nv;
-	int		 k, fallback;
+	int		 k;
 
 	for (i = 0; i < in->n; i++) {
 		it = &in->items[i];
-		desc = plan_describe(it->cert);
-		if (cert_not_after(it->cert) < o->now) {
-			cert_fmt_time(cert_not_after(it->cert), t, sizeof(t));
+		desc = it->fact.desc;
+		if (it->fact.not_after < o->now) {
+			cert_fmt_time(it->fact.not_after, t, sizeof(t));
 			if (!o->allow_expired) {
 				msg_err("%s: certificate expired %s (%s); not "
 				    "mapped (--allow-expired maps it anyway)",
-				    it->src, t, desc ? desc : "");
+				    it->src, t, desc);
 				plan_refuse(it, st);
-				free(desc);
 				continue;
 			}
 			msg_warn("%s: certificate expired %s", it->src, t);
-		} else if (cert_not_before(it->cert) > o->now) {
-			cert_fmt_time(cert_not_before(it->cert), t, sizeof(t));
+		} else if (it->fact.not_before > o->now) {
+			cert_fmt_time(it->fact.not_before, t, sizeof(t));
 			msg_warn("%s: certificate not valid before %s", it->src,
 			    t);
 		}
-		if (o->trust != NULL && trust_verify(o->trust, it->cert,
-		    &in->pool, o->now, &why) == -1) {
+		if (o->trust != NULL && (it->cert == NULL ||
+		    trust_verify(o->trust, it->cert, &in->pool, o->now,
+		    &why) == -1)) {
 			msg_err("%s: certificate does not verify against the "
-			    "trusted CAs: %s (%s); not mapped", it->src, why,
-			    desc ? desc : "");
+			    "trusted CAs: %s (%s); not mapped", it->src,
+			    it->cert == NULL ? "certificate not kept" : why,
+			    desc);
 			plan_refuse(it, st);
-			free(desc);
 			continue;
 		}
-		if ((why = trust_logon_eku(it->cert)) != NULL)
-			msg_warn("%s: %s", it->src, why);
-		free(desc);
+		if (it->fact.eku_why != NULL)
+			msg_warn("%s: %s", it->src, it->fact.eku_why);
 		for (k = 0, nv = 0; k < ALTSEC_NTYPES; k++) {
 			if (!(it->types & ALTSEC_BIT(k)))
 				continue;
@@ -138,14 +127,13 @@ plan_values(struct input *in, const struct plan_opts *o,
 				    "(KB5014754) ignore it for certificate "
 				    "logon", it->src,
 				    altsec_type_name((enum altsec_type)k));
-			it->values[k] = altsec_value(it->cert,
-			    (enum altsec_type)k, &why, &fallback);
 			if (it->values[k] == NULL) {
 				msg_warn("%s: no %s value: %s", it->src,
-				    altsec_type_name((enum altsec_type)k), why);
+				    altsec_type_name((enum altsec_type)k),
+				    it->fact.why[k]);
 				continue;
 			}
-			if (fallback)
+			if (it->fact.fallback & ALTSEC_BIT(k))
 				msg_warn("%s: X509RFC822 taken from the "
 				    "subject's E= attribute", it->src);
 			nv++;
@@ -201,7 +189,6 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
     const char *netbios, struct plan_keys *pk, struct plan_stats *st)
 {
 	struct item	*it;
-	const struct cert *c;
 	size_t		 i, before;
 	int		 unchecked = 0;
 
@@ -228,25 +215,23 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 				return -1;
 			continue;
 		}
-		c = it->cert;
 		before = pk->n;
 		/* an impossible SID is this file's problem, not the batch's */
-		if (cert_sid(c) != NULL && !dir_sid_valid(cert_sid(c))) {
+		if (it->fact.sid != NULL && !dir_sid_valid(it->fact.sid)) {
 			msg_err("%s: the certificate's SID extension holds \"%s\","
 			    " which is not a valid SID; not mapped", it->src,
-			    cert_sid(c));
+			    it->fact.sid);
 			plan_refuse(it, st);
 			continue;
 		}
-		if ((o->match & MATCH_SID) && cert_sid(c) != NULL &&
-		    plan_key(pk, i, "objectSid", cert_sid(c)) == -1)
+		if ((o->match & MATCH_SID) && it->fact.sid != NULL &&
+		    plan_key(pk, i, "objectSid", it->fact.sid) == -1)
 			return -1;
-		if ((o->match & MATCH_UPN) && cert_upns(c)->n > 0 &&
-		    plan_key(pk, i, "userPrincipalName", cert_upns(c)->v[0]) ==
-		    -1)
+		if ((o->match & MATCH_UPN) && it->fact.upn != NULL &&
+		    plan_key(pk, i, "userPrincipalName", it->fact.upn) == -1)
 			return -1;
-		if ((o->match & MATCH_EMAIL) && cert_emails(c)->n > 0 &&
-		    plan_key(pk, i, "mail", cert_emails(c)->v[0]) == -1)
+		if ((o->match & MATCH_EMAIL) && it->fact.email != NULL &&
+		    plan_key(pk, i, "mail", it->fact.email) == -1)
 			return -1;
 		if (pk->n == before) {
 			msg_err("%s: the certificate has nothing to find its "
@@ -397,22 +382,22 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			continue;
 		}
 		/* The certificate's own SID extension names the account. */
-		if (cert_sid(it->cert) != NULL && acc->v[it->acct].sid != NULL &&
-		    strcasecmp(cert_sid(it->cert), acc->v[it->acct].sid) != 0) {
+		if (it->fact.sid != NULL && acc->v[it->acct].sid != NULL &&
+		    strcasecmp(it->fact.sid, acc->v[it->acct].sid) != 0) {
 			msg_err("%s: the certificate's SID extension names %s but "
 			    "the account \"%s\" is %s; not mapped", it->src,
-			    cert_sid(it->cert), acc->v[it->acct].dn,
+			    it->fact.sid, acc->v[it->acct].dn,
 			    acc->v[it->acct].sid);
 			plan_refuse(it, st);
 			continue;
 		}
 		plan_warn_protected(it, &acc->v[it->acct]);
-		if (it->kind != ID_MATCH && cert_upns(it->cert)->n > 0 &&
+		if (it->kind != ID_MATCH && it->fact.upn != NULL &&
 		    acc->v[it->acct].upn != NULL && strcasecmp(
-		    cert_upns(it->cert)->v[0], acc->v[it->acct].upn) != 0)
+		    it->fact.upn, acc->v[it->acct].upn) != 0)
 			msg_warn("%s: the certificate's UPN %s differs from the "
 			    "account's userPrincipalName %s", it->src,
-			    cert_upns(it->cert)->v[0], acc->v[it->acct].upn);
+			    it->fact.upn, acc->v[it->acct].upn);
 	}
 	sbuf_reset(&b);
 }
@@ -577,12 +562,10 @@ static int
 plan_note(struct change *c, const struct item *it)
 {
 	struct sbuf	 b = SBUF_INIT;
-	char		*desc, *s;
+	char		*s;
 	int		 rc;
 
-	desc = plan_describe(it->cert);
-	sbuf_printf(&b, "from %s: %s", it->src, desc ? desc : "?");
-	free(desc);
+	sbuf_printf(&b, "from %s: %s", it->src, it->fact.desc);
 	if ((s = sbuf_done(&b)) == NULL)
 		return -1;
 	rc = strlist_add(&c->notes, s);
@@ -590,7 +573,24 @@ plan_note(struct change *c, const struct item *it)
 	return rc;
 }
 
-/* Groups the items by account and keeps the values each one lacks. */
+/* Appends *S to L, which takes it over (*S becomes NULL); 0 or -1. */
+static int
+plan_take(struct strlist *l, char **s)
+{
+	char	**v;
+
+	if ((v = realloc(l->v, (l->n + 1) * sizeof(*v))) == NULL)
+		return -1;
+	v[l->n++] = *s;
+	l->v = v;
+	*s = NULL;
+	return 0;
+}
+
+/*
+ * Groups the items by account and keeps the values each one lacks; those
+ * values move from the items into the changes.
+ */
 static int
 plan_changes(struct input *in, const struct accounts *acc,
     struct changes *out, struct plan_stats *st)
@@ -629,7 +629,8 @@ plan_changes(struct input *in, const struct accounts *acc,
 			c = &out->v[chg[it->acct]];
 			if (strlist_has(&c->add, it->values[k]))
 				continue;
-			if (strlist_add(&c->add, it->values[k]) == -1)
+			/* moved, not copied: the item's last use */
+			if (plan_take(&c->add, &it->values[k]) == -1)
 				goto out;
 			st->values++;
 		}

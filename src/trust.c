@@ -81,6 +81,7 @@ trust_load(const char *cafile, const char *crlfile)
 {
 	struct trust	*t = NULL, *ret = NULL;
 	struct certset	 cas = { NULL, 0 };
+	X509		*x = NULL;
 	size_t		 i;
 
 	if ((t = calloc(1, sizeof(*t))) == NULL ||
@@ -90,16 +91,22 @@ trust_load(const char *cafile, const char *crlfile)
 	}
 	if (cert_read_file(cafile, NULL, &cas) == -1)
 		goto out;
-	for (i = 0; i < cas.n; i++)
-		if (!X509_STORE_add_cert(t->store, cert_x509(cas.v[i]))) {
+	for (i = 0; i < cas.n; i++) {
+		/* the store takes its own reference */
+		if ((x = cert_x509(cas.v[i])) == NULL ||
+		    !X509_STORE_add_cert(t->store, x)) {
 			msg_ssl("%s: certificate %zu", cafile, i + 1);
 			goto out;
 		}
+		X509_free(x);
+		x = NULL;
+	}
 	if (crlfile != NULL && trust_load_crls(t, crlfile) == -1)
 		goto out;
 	ret = t;
 	t = NULL;
 out:
+	X509_free(x);
 	certset_free(&cas);
 	trust_free(t);
 	return ret;
@@ -112,6 +119,7 @@ trust_verify(const struct trust *t, const struct cert *c,
 	X509_STORE_CTX		*ctx = NULL;
 	STACK_OF(X509)		*untrusted = NULL;
 	X509_VERIFY_PARAM	*param;
+	X509			*x = NULL, *ca;
 	size_t			 i;
 	int			 rc = -1;
 
@@ -119,11 +127,22 @@ trust_verify(const struct trust *t, const struct cert *c,
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
 	    (untrusted = sk_X509_new_null()) == NULL)
 		goto out;
-	for (i = 0; i < pool->n; i++)
-		if (cert_is_ca(pool->v[i]) &&
-		    !sk_X509_push(untrusted, cert_x509(pool->v[i])))
+	for (i = 0; i < pool->n; i++) {
+		if (!cert_is_ca(pool->v[i]))
+			continue;
+		if ((ca = cert_x509(pool->v[i])) == NULL)
 			goto out;
-	if (!X509_STORE_CTX_init(ctx, t->store, cert_x509(c), untrusted))
+		if (!sk_X509_push(untrusted, ca)) {
+			X509_free(ca);
+			goto out;
+		}
+	}
+	/* decoded here, not when read: only this check needs the key */
+	if ((x = cert_x509(c)) == NULL) {
+		*why = "the certificate cannot be decoded";
+		goto out;
+	}
+	if (!X509_STORE_CTX_init(ctx, t->store, x, untrusted))
 		goto out;
 	param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_time(param, now);
@@ -139,8 +158,9 @@ trust_verify(const struct trust *t, const struct cert *c,
 	rc = 0;
 out:
 	ERR_clear_error();
-	sk_X509_free(untrusted);	/* the certificates belong to POOL */
 	X509_STORE_CTX_free(ctx);
+	sk_X509_pop_free(untrusted, X509_free);
+	X509_free(x);
 	return rc;
 }
 

@@ -269,4 +269,19 @@ exit_is 0 "show --type all upn-sid.cer (for people)"
 grep -qF 'X509:<I>DC=com,DC=contoso,CN=CONTOSO-DC-CA<S>DC=com,DC=contoso,CN=Users,CN=Jane Doe' "$T/out"
 ok $? "for people: --type all shows the weak forms too"
 
+# The fast reader (no key decoding) and full d2i_X509 decoding agree on
+# every certificate made here, and on every truncation and bit flip of the
+# hostile ones (tests/unit/test_certdiff.c).
+UNITDIR=${UNITDIR:-$TOP/build/tests}
+if [ -x "$UNITDIR/test_certdiff" ]; then
+	"$UNITDIR/test_certdiff" -m "$D/hostile" "$D" >"$T/diff" 2>&1
+	rc=$?
+	n=$(grep -c '^ok' "$T/diff")
+	[ $rc -eq 0 ] && ! grep -q '^not ok' "$T/diff"
+	ok $? "fast reader and d2i_X509 agree on all $n checks of the test certificates"
+	grep -q '^not ok' "$T/diff" && diag "$(grep -A2 '^not ok' "$T/diff")"
+else
+	ok 1 "test_certdiff not built in $UNITDIR"
+fi
+
 done_testing
