@@ -292,13 +292,11 @@ new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep . || 
 
 msg "---- summary ----"
 for s in "${SUMMARY[@]}"; do msg "$s"; done
-if [ -z "$fail" ]; then
-	if [ -n "$new" ]; then
-		msg "services left enabled by the packages: $(printf '%s\n' "$new" | tr '\n' ' ')"
-		fail=services
-	else
-		msg "no system service left enabled by the packages"
-	fi
+if [ -n "$new" ]; then
+	msg "services left enabled by the packages: $(printf '%s\n' "$new" | tr '\n' ' ')"
+	fail=${fail:-services}
+else
+	msg "no system service left enabled by the packages"
 fi
 msg "total $(secs "$T_ALL" "$(now)") s"
 
