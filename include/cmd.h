@@ -21,6 +21,9 @@ int	show_main(int argc, char *argv[]);
  */
 int	run_main(int argc, char *argv[]);
 
+/* certbulk [LDAP options] verify [options] CERT... */
+int	verify_main(int argc, char *argv[]);
+
 /* Prints the synopsis to FP. */
 void	usage_print(void *fp);
 

@@ -8,6 +8,7 @@
 
 #include "cmd.h"
 #include "msg.h"
+#include "subcmd.h"
 
 void
 usage_print(void *fp)
@@ -22,6 +23,8 @@ usage_print(void *fp)
 "                [--log FILE] [--syslog] --csv FILE | --certdir DIR ...\n"
 "       certbulk [LDAP options] undo [-n] [-o FILE] [--state-dir DIR] UNDOFILE...\n"
 "       certbulk show [--type LIST] [--tsv] FILE...\n"
+"       certbulk [LDAP options] verify [--tsv | --json] [--ca-file FILE]\n"
+"                [--crl-file FILE] CERT...\n"
 "       certbulk --help | --version\n", fp);
 }
 
@@ -65,6 +68,11 @@ help_print(void)
 "  -q, -v               errors only; more detail\n"
 "show:\n"
 "  --tsv                FILE<TAB>INDEX<TAB>TYPE<TAB>VALUE lines\n"
+"verify (which account each certificate logs on as; read-only):\n"
+"  --tsv                FILE<TAB>INDEX<TAB>VERDICT<TAB>ACCOUNTS<TAB>REASON\n"
+"  --json               one JSON array with every check\n"
+"  --ca-file, --crl-file  also check the chain a DC would build\n"
+"  exit 0 only when every certificate maps strongly to one account\n"
 "\n"
 "Exit status: 0 done, 1 some inputs or accounts failed, 2 usage,\n"
 "3 directory unreachable or bind failed, 4 state folder or lock.\n"
@@ -74,6 +82,8 @@ help_print(void)
 int
 main(int argc, char *argv[])
 {
+	int	sub;
+
 	/* A server gone mid-run must give an error, not kill us on write. */
 	(void)signal(SIGPIPE, SIG_IGN);
 	if (argc > 1 && strcmp(argv[1], "show") == 0)
@@ -88,5 +98,9 @@ main(int argc, char *argv[])
 		help_print();
 		return CB_EXIT_OK;
 	}
+	/* subcommands take the LDAP options before or after their name */
+	sub = subcmd_find(argc, argv);
+	if (sub < argc && strcmp(argv[sub], "verify") == 0)
+		return verify_main(argc, argv);
 	return run_main(argc, argv);
 }
