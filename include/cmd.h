@@ -24,6 +24,9 @@ int	run_main(int argc, char *argv[]);
 /* certbulk [LDAP options] verify [options] CERT... */
 int	verify_main(int argc, char *argv[]);
 
+/* certbulk [LDAP options] ntauth [--tsv] [--ca-file FILE] */
+int	ntauth_main(int argc, char *argv[]);
+
 /* Prints the synopsis to FP. */
 void	usage_print(void *fp);
 

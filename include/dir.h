@@ -145,6 +145,24 @@ int	dir_txn_end(struct dir *, int commit, int *failed);
 #define DIR_OID_PERMISSIVE	"1.2.840.113556.1.4.1413"
 #define DIR_OID_TXN		"1.3.6.1.1.21.1"
 
+/* Binary values, e.g. certificates. */
+struct dir_blobs {
+	unsigned char	**v;	/* owned, each */
+	size_t		 *len;	/* owned */
+	size_t		  n;
+};
+
+/* Frees the values and empties the list. */
+void	dir_blobs_free(struct dir_blobs *);
+
+/*
+ * Reads the forest's NTAuth store: *DN gets (caller frees) the DN of
+ * CN=NTAuthCertificates,CN=Public Key Services,CN=Services in the
+ * configuration naming context, OUT its cACertificate values.  Returns 0,
+ * 1 if the entry does not exist (OUT empty), or -1 after reporting.
+ */
+int	dir_ntauth_read(struct dir *, char **dn, struct dir_blobs *out);
+
 /* Parses a SID string to its binary form. 0 or -1. */
 int	dir_sid_to_bin(const char *sid, unsigned char *out, size_t *len);
 

@@ -25,6 +25,7 @@ usage_print(void *fp)
 "       certbulk show [--type LIST] [--tsv] FILE...\n"
 "       certbulk [LDAP options] verify [--tsv | --json] [--ca-file FILE]\n"
 "                [--crl-file FILE] CERT...\n"
+"       certbulk [LDAP options] ntauth [--tsv] [--ca-file FILE]\n"
 "       certbulk --help | --version\n", fp);
 }
 
@@ -73,6 +74,9 @@ help_print(void)
 "  --json               one JSON array with every check\n"
 "  --ca-file, --crl-file  also check the chain a DC would build\n"
 "  exit 0 only when every certificate maps strongly to one account\n"
+"ntauth (the forest's NTAuth store; read-only):\n"
+"  --tsv                SHA1<TAB>NOT-AFTER<TAB>SUBJECT lines\n"
+"  --ca-file FILE       exit 1 unless every CA in FILE is in the store\n"
 "\n"
 "Exit status: 0 done, 1 some inputs or accounts failed, 2 usage,\n"
 "3 directory unreachable or bind failed, 4 state folder or lock.\n"
@@ -102,5 +106,7 @@ main(int argc, char *argv[])
 	sub = subcmd_find(argc, argv);
 	if (sub < argc && strcmp(argv[sub], "verify") == 0)
 		return verify_main(argc, argv);
+	if (sub < argc && strcmp(argv[sub], "ntauth") == 0)
+		return ntauth_main(argc, argv);
 	return run_main(argc, argv);
 }
