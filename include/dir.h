@@ -163,6 +163,14 @@ void	dir_blobs_free(struct dir_blobs *);
  */
 int	dir_ntauth_read(struct dir *, char **dn, struct dir_blobs *out);
 
+/*
+ * Reads one attribute of the root DSE, asked for by name (Samba, for one,
+ * returns vendorVersion only then): *OUT gets its first value (caller
+ * frees).  Returns 0, 1 if the server has no such attribute, -1 after
+ * reporting.
+ */
+int	dir_rootdse_attr(struct dir *, const char *attr, char **out);
+
 /* Parses a SID string to its binary form. 0 or -1. */
 int	dir_sid_to_bin(const char *sid, unsigned char *out, size_t *len);
 

@@ -61,6 +61,8 @@ struct vcert {
 	size_t		 naccts;
 	char		*why;		/* owned: the verdict explained */
 	const char	*trust_why;	/* static, NULL: chain fine / unchecked */
+	char		*samba;		/* owned: what a Samba KDC will not
+					   match, or NULL */
 };
 
 struct vopts {
@@ -187,6 +189,61 @@ set_add(size_t **v, size_t *n, size_t x)
 	nv[(*n)++] = x;
 	*v = nv;
 	return 0;
+}
+
+/* 1 if the CryptoAPI-form name N has an RDN whose keyword is E. */
+static int
+verify_has_e(const char *n)
+{
+	const char	*p;
+	int		 quoted = 0, start = 1;
+
+	for (p = n; *p != '\0'; p++) {
+		if (!quoted && start && strncmp(p, "E=", 2) == 0)
+			return 1;
+		start = 0;
+		if (*p == '"')
+			quoted = !quoted;
+		else if (!quoted && (*p == ',' || *p == ' '))
+			start = 1;	/* a new RDN, or a multi-valued RDN's next */
+	}
+	return 0;
+}
+
+/*
+ * Samba's KDC (4.24, measured by make check-kdc) parses a stored value and
+ * compares parts instead of building the string as Windows does: the
+ * serial without its DER sign byte, emailAddress= where Windows writes
+ * E=, names split at every comma and compared case-sensitively.  Says
+ * which of C's strong values such a KDC will not match, and what it
+ * matches instead.  NULL: nothing to say (or ENOMEM).
+ */
+static char *
+verify_samba_note(const struct cert *c)
+{
+	struct sbuf	 b = SBUF_INIT;
+	const char	*ser = cert_serial_text(c), *ms = cert_ms_serial(c);
+	const char	*iss, *why;
+
+	iss = cert_ms_issuer(c, &why);
+	if (ser != NULL && strncmp(ser, "00", 2) == 0 && ms != NULL &&
+	    strlen(ms) > 2)
+		sbuf_printf(&b, "X509IssuerSerialNumber: a Samba KDC matches "
+		    "the serial only without the trailing 00 sign byte "
+		    "(<SR>%.*s)", (int)(strlen(ms) - 2), ms);
+	if (iss != NULL && verify_has_e(iss))
+		sbuf_printf(&b, "%sX509IssuerSerialNumber: a Samba KDC wants "
+		    "the issuer's E= written emailAddress=", b.len ? "; " : "");
+	if (iss != NULL && strchr(iss, '"') != NULL)
+		sbuf_printf(&b, "%sX509IssuerSerialNumber: the issuer has a "
+		    "quoted value, which a Samba KDC splits at its commas; "
+		    "it will not match (use X509SKI or X509SHA1PublicKey)",
+		    b.len ? "; " : "");
+	if (b.len == 0 || b.oom) {
+		sbuf_reset(&b);
+		return NULL;
+	}
+	return sbuf_done(&b);
 }
 
 /*
@@ -387,10 +444,15 @@ print_text(const struct vcert *vc, const struct dir_key *keys,
 	if (vc->trust_why != NULL)
 		printf("  logon: refused before any mapping: %s\n",
 		    vc->trust_why);
+	if (vc->samba != NULL) {
+		printf("  samba: ");
+		put_esc(stdout, vc->samba);
+		printf("\n");
+	}
 	printf("\n");
 }
 
-/* FILE INDEX VERDICT ACCOUNTS(; separated) REASON */
+/* FILE INDEX VERDICT ACCOUNTS(; separated) REASON SAMBA-NOTE */
 static void
 print_tsv(const struct vcert *vc, const struct accounts *acc)
 {
@@ -405,6 +467,9 @@ print_tsv(const struct vcert *vc, const struct accounts *acc)
 	}
 	putchar('\t');
 	put_esc(stdout, vc->trust_why ? vc->trust_why : vc->why);
+	putchar('\t');
+	if (vc->samba != NULL)
+		put_esc(stdout, vc->samba);
 	putchar('\n');
 }
 
@@ -451,6 +516,8 @@ print_json(const struct vcert *vc, const struct dir_key *keys,
 	put_json(stdout, vc->why);
 	printf(",\"chain\":");
 	put_json(stdout, vc->trust_why);
+	printf(",\"samba\":");
+	put_json(stdout, vc->samba);
 	printf("}");
 }
 
@@ -524,7 +591,7 @@ verify_main(int argc, char *argv[])
 	struct accounts	 acc;
 	struct dir	*d = NULL;
 	struct trust	*trust = NULL;
-	char		*dnsdomain = NULL;
+	char		*dnsdomain = NULL, *samba = NULL;
 	size_t		 nvc = 0, nkeys = 0, nfiles, i, j, f, notok = 0;
 	time_t		 now = time(NULL);
 	int		 rc = CB_EXIT_USAGE, r, usage_err, bad_input = 0, oom = 0;
@@ -573,6 +640,18 @@ verify_main(int argc, char *argv[])
 		goto out;
 	}
 	dnsdomain = verify_dnsdomain(dir_base(d));
+	/* Samba's root DSE names its version when asked; Windows' does not */
+	if (dir_rootdse_attr(d, "vendorVersion", &samba) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	if (samba != NULL && dir_netbios(d) == NULL) {
+		free(samba);	/* not Active Directory at all */
+		samba = NULL;
+	}
+	if (samba != NULL)
+		msg_info("the directory is a Samba AD DC: notes say which "
+		    "values its KDC will not match");
 	for (i = 0; i < nvc; i++) {
 		if (verify_checks(&vc[i], dnsdomain) == -1)
 			{ oom = 1; goto out; }
@@ -608,6 +687,8 @@ verify_main(int argc, char *argv[])
 	for (i = 0; i < nvc; i++) {
 		if (verify_verdict(&vc[i], keys, &acc) == -1)
 			{ oom = 1; goto out; }
+		if (samba != NULL)
+			vc[i].samba = verify_samba_note(vc[i].cert);
 		if (trust != NULL && trust_verify(trust, vc[i].cert, &pool, now,
 		    &vc[i].trust_why) == 0)
 			vc[i].trust_why = trust_logon_eku(vc[i].cert);
@@ -645,6 +726,7 @@ out:
 		free(vc[i].checks);
 		free(vc[i].accts);
 		free(vc[i].why);
+		free(vc[i].samba);
 	}
 	free(vc);
 	if (sets != NULL)
@@ -656,6 +738,7 @@ out:
 	free(keys);
 	accounts_free(&acc);
 	free(dnsdomain);
+	free(samba);
 	trust_free(trust);
 	dir_close(d);
 	return rc;

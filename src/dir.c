@@ -800,6 +800,36 @@ out:
 	return rc;
 }
 
+struct dir_attr_arg {
+	const char	*attr;
+	char		*val;
+};
+
+static int
+dir_attr_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	struct dir_attr_arg	*a = arg;
+
+	free(a->val);
+	a->val = dir_first(d->ld, e, a->attr);
+	return 0;
+}
+
+int
+dir_rootdse_attr(struct dir *d, const char *attr, char **out)
+{
+	struct dir_attr_arg	a = { attr, NULL };
+
+	*out = NULL;
+	if (dir_search(d, "", LDAP_SCOPE_BASE, "(objectClass=*)",
+	    (const char *const []){ attr, NULL }, 0, dir_attr_cb, &a) != 0) {
+		free(a.val);
+		return -1;
+	}
+	*out = a.val;
+	return a.val == NULL ? 1 : 0;
+}
+
 int
 dir_ntauth_read(struct dir *d, char **dn, struct dir_blobs *out)
 {

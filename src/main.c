@@ -71,6 +71,7 @@ help_print(void)
 "  --tsv                FILE<TAB>INDEX<TAB>TYPE<TAB>VALUE lines\n"
 "verify (which account each certificate logs on as; read-only):\n"
 "  --tsv                FILE<TAB>INDEX<TAB>VERDICT<TAB>ACCOUNTS<TAB>REASON\n"
+"                       <TAB>SAMBA (what a Samba KDC will not match)\n"
 "  --json               one JSON array with every check\n"
 "  --ca-file, --crl-file  also check the chain a DC would build\n"
 "  exit 0 only when every certificate maps strongly to one account\n"

@@ -7,7 +7,8 @@
 # account found by UPN), SID-contradicting (strong mapping on one account,
 # SID of another) and unmapped -- in the text, --tsv and --json outputs,
 # with the exit status (0 only when every certificate maps strongly to
-# exactly one account), and that verify changes nothing in the directory.
+# exactly one account), the notes on values Samba's KDC will not match
+# (top-bit serial, E= in the issuer), and that verify changes nothing.
 # Values and SIDs are computed here (tests/e2e/lib.sh), not by certbulk.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/e2e/lib.sh"
@@ -90,6 +91,26 @@ exit_is 1 "SID-contradicting: exit 1"
 verdict none
 is "$v" "unmapped	" "unmapped: no account"
 exit_is 1 "unmapped: exit 1"
+
+# Samba's KDC compares differently (measured by make check-kdc): notes
+e2e_run "${LDAPS[@]}" verify --tsv "$C/strong.pem"
+is "$(cut -f6 "$T/out")" "X509IssuerSerialNumber: a Samba KDC matches the serial only without the trailing 00 sign byte (<SR>01A0)" \
+	"samba note: a serial with the top bit set"
+e2e_leaf "$C/low.pem" 1001 cn=low
+e2e_run "${LDAPS[@]}" verify --tsv "$C/low.pem"
+is "$(cut -f6 "$T/out")" "" "samba note: none for a serial without the sign byte"
+openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
+	-keyout "$T/pki/eca.key" -out "$T/pki/eca.pem" -days 3650 \
+	-subj '/O=certbulk tests/CN=mail CA/emailAddress=pki@example.org' \
+	-addext 'basicConstraints=critical,CA:TRUE' 2>/dev/null &&
+	openssl x509 -req -in "$T/pki/leaf.csr" -CA "$T/pki/eca.pem" \
+		-CAkey "$T/pki/eca.key" -set_serial 0x1002 -days 3650 \
+		-out "$C/mail.pem" 2>/dev/null
+e2e_run "${LDAPS[@]}" verify --tsv "$C/mail.pem"
+is "$(cut -f6 "$T/out")" "X509IssuerSerialNumber: a Samba KDC wants the issuer's E= written emailAddress=" \
+	"samba note: E= in the issuer"
+e2e_run "${LDAPS[@]}" verify "$C/strong.pem"
+like "$(cat "$T/out")" "samba: X509IssuerSerialNumber: a Samba KDC" "samba note in the text output"
 
 # several at once, options after the subcommand name, text output
 e2e_run verify "${LDAPS[@]}" "$C/strong.pem" "$C/sid.pem"
