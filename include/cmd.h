@@ -27,6 +27,9 @@ int	verify_main(int argc, char *argv[]);
 /* certbulk [LDAP options] ntauth [--tsv] [--ca-file FILE] */
 int	ntauth_main(int argc, char *argv[]);
 
+/* certbulk [LDAP options] audit [--tsv] [--ca-file FILE] */
+int	audit_main(int argc, char *argv[]);
+
 /* Prints the synopsis to FP. */
 void	usage_print(void *fp);
 

@@ -145,6 +145,12 @@ int	dir_txn_end(struct dir *, int commit, int *failed);
 #define DIR_OID_PERMISSIVE	"1.2.840.113556.1.4.1413"
 #define DIR_OID_TXN		"1.3.6.1.1.21.1"
 
+/*
+ * Every account under the base with an altSecurityIdentities value, in
+ * one paged search, into ACC.  Returns 0, or -1 after reporting.
+ */
+int	dir_scan_mapped(struct dir *, struct accounts *acc);
+
 /* Binary values, e.g. certificates. */
 struct dir_blobs {
 	unsigned char	**v;	/* owned, each */

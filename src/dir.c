@@ -800,6 +800,22 @@ out:
 	return rc;
 }
 
+static long	dir_account(struct dir *, LDAPMessage *, struct accounts *);
+
+static int
+dir_scan_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	return dir_account(d, e, arg) < 0 ? -1 : 0;
+}
+
+int
+dir_scan_mapped(struct dir *d, struct accounts *acc)
+{
+	return dir_search(d, d->base, LDAP_SCOPE_SUBTREE,
+	    "(altSecurityIdentities=*)", dir_attrs, 1, dir_scan_cb, acc) == 0 ?
+	    0 : -1;
+}
+
 struct dir_attr_arg {
 	const char	*attr;
 	char		*val;

@@ -26,6 +26,7 @@ usage_print(void *fp)
 "       certbulk [LDAP options] verify [--tsv | --json] [--ca-file FILE]\n"
 "                [--crl-file FILE] CERT...\n"
 "       certbulk [LDAP options] ntauth [--tsv] [--ca-file FILE]\n"
+"       certbulk [LDAP options] audit [--tsv] [--ca-file FILE]\n"
 "       certbulk --help | --version\n", fp);
 }
 
@@ -78,6 +79,10 @@ help_print(void)
 "ntauth (the forest's NTAuth store; read-only):\n"
 "  --tsv                SHA1<TAB>NOT-AFTER<TAB>SUBJECT lines\n"
 "  --ca-file FILE       exit 1 unless every CA in FILE is in the store\n"
+"audit (every altSecurityIdentities value under the base; read-only):\n"
+"  --tsv                KIND<TAB>DN<TAB>VALUE<TAB>DETAIL lines\n"
+"  --ca-file FILE       also: are these issuing CAs in the NTAuth store\n"
+"  exit 0 no problem found, 1 problems found\n"
 "\n"
 "Exit status: 0 done, 1 some inputs or accounts failed, 2 usage,\n"
 "3 directory unreachable or bind failed, 4 state folder or lock.\n"
@@ -109,5 +114,7 @@ main(int argc, char *argv[])
 		return verify_main(argc, argv);
 	if (sub < argc && strcmp(argv[sub], "ntauth") == 0)
 		return ntauth_main(argc, argv);
+	if (sub < argc && strcmp(argv[sub], "audit") == 0)
+		return audit_main(argc, argv);
 	return run_main(argc, argv);
 }
