@@ -20,6 +20,7 @@
 #include "cmd.h"
 #include "dir.h"
 #include "msg.h"
+#include "sambakdc.h"
 #include "sbuf.h"
 #include "subcmd.h"
 
@@ -35,6 +36,7 @@ enum vclass { VC_STRONG, VC_WEAK, VC_KERBEROS, VC_MALFORMED };
 
 struct aopts {
 	struct dir_opts	 dir;
+	int		 samba;		/* the directory is a Samba DC */
 	int		 tsv;
 	const char	*cafile;
 };
@@ -245,7 +247,7 @@ static void
 audit_account(struct audit *a, const struct account *ac)
 {
 	const char	*why;
-	char		 detail[160];
+	char		 detail[160], *note;
 	size_t		 i, nstrong = 0, nweak = 0;
 	enum vclass	 c;
 
@@ -255,8 +257,15 @@ audit_account(struct audit *a, const struct account *ac)
 		if (c == VC_MALFORMED)
 			audit_report(a, "malformed", ac->dn, ac->altsec.v[i],
 			    why);
-		else if (c == VC_STRONG)
+		else if (c == VC_STRONG) {
 			nstrong++;
+			if (a->o->samba &&
+			    (note = sambakdc_note(ac->altsec.v[i])) != NULL) {
+				audit_report(a, "samba", ac->dn,
+				    ac->altsec.v[i], note);
+				free(note);
+			}
+		}
 		else if (c == VC_WEAK)
 			nweak++;
 		if (strlen(ac->altsec.v[i]) > AUDIT_ENTRA_MAXLEN) {
@@ -439,6 +448,7 @@ audit_main(int argc, char *argv[])
 	struct accounts	 acc;
 	struct certset	 cas = { NULL, 0 };
 	struct dir	*d = NULL;
+	char		*vendor = NULL;
 	size_t		 i;
 	int		 rc = CB_EXIT_USAGE, r, usage_err;
 
@@ -459,6 +469,12 @@ audit_main(int argc, char *argv[])
 		rc = usage_err ? CB_EXIT_USAGE : CB_EXIT_LDAP;
 		goto out;
 	}
+	/* Samba's root DSE names its version when asked; Windows' does not */
+	if (dir_rootdse_attr(d, "vendorVersion", &vendor) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	o.samba = vendor != NULL && dir_netbios(d) != NULL;
 	if (dir_scan_mapped(d, &acc) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
@@ -484,6 +500,7 @@ audit_main(int argc, char *argv[])
 		    a.nproblems, a.nproblems == 1 ? "" : "s");
 	rc = a.nproblems > 0 ? CB_EXIT_SOME : CB_EXIT_OK;
 out:
+	free(vendor);
 	certset_free(&cas);
 	accounts_free(&acc);
 	dir_close(d);

@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "dir.h"
 #include "msg.h"
+#include "sambakdc.h"
 #include "sbuf.h"
 #include "subcmd.h"
 #include "trust.h"
@@ -191,54 +192,26 @@ set_add(size_t **v, size_t *n, size_t x)
 	return 0;
 }
 
-/* 1 if the CryptoAPI-form name N has an RDN whose keyword is E. */
-static int
-verify_has_e(const char *n)
-{
-	const char	*p;
-	int		 quoted = 0, start = 1;
-
-	for (p = n; *p != '\0'; p++) {
-		if (!quoted && start && strncmp(p, "E=", 2) == 0)
-			return 1;
-		start = 0;
-		if (*p == '"')
-			quoted = !quoted;
-		else if (!quoted && (*p == ',' || *p == ' '))
-			start = 1;	/* a new RDN, or a multi-valued RDN's next */
-	}
-	return 0;
-}
-
 /*
- * Samba's KDC (4.24, measured by make check-kdc) parses a stored value and
- * compares parts instead of building the string as Windows does: the
- * serial without its DER sign byte, emailAddress= where Windows writes
- * E=, names split at every comma and compared case-sensitively.  Says
- * which of C's strong values such a KDC will not match, and what it
- * matches instead.  NULL: nothing to say (or ENOMEM).
+ * On a Samba DC: what its KDC will not match among VC's strong values
+ * (only X509IssuerSerialNumber is affected), or NULL.
  */
 static char *
-verify_samba_note(const struct cert *c)
+verify_samba_note(const struct vcert *vc)
 {
 	struct sbuf	 b = SBUF_INIT;
-	const char	*ser = cert_serial_text(c), *ms = cert_ms_serial(c);
-	const char	*iss, *why;
+	char		*note;
+	size_t		 i;
 
-	iss = cert_ms_issuer(c, &why);
-	if (ser != NULL && strncmp(ser, "00", 2) == 0 && ms != NULL &&
-	    strlen(ms) > 2)
-		sbuf_printf(&b, "X509IssuerSerialNumber: a Samba KDC matches "
-		    "the serial only without the trailing 00 sign byte "
-		    "(<SR>%.*s)", (int)(strlen(ms) - 2), ms);
-	if (iss != NULL && verify_has_e(iss))
-		sbuf_printf(&b, "%sX509IssuerSerialNumber: a Samba KDC wants "
-		    "the issuer's E= written emailAddress=", b.len ? "; " : "");
-	if (iss != NULL && strchr(iss, '"') != NULL)
-		sbuf_printf(&b, "%sX509IssuerSerialNumber: the issuer has a "
-		    "quoted value, which a Samba KDC splits at its commas; "
-		    "it will not match (use X509SKI or X509SHA1PublicKey)",
-		    b.len ? "; " : "");
+	for (i = 0; i < vc->nchecks; i++) {
+		if (vc->checks[i].kind != VK_FORM ||
+		    vc->checks[i].form != ALTSEC_ISSUER_SERIAL ||
+		    (note = sambakdc_note(vc->checks[i].value)) == NULL)
+			continue;
+		sbuf_printf(&b, "%s: %s", altsec_type_name(ALTSEC_ISSUER_SERIAL),
+		    note);
+		free(note);
+	}
 	if (b.len == 0 || b.oom) {
 		sbuf_reset(&b);
 		return NULL;
@@ -688,7 +661,7 @@ verify_main(int argc, char *argv[])
 		if (verify_verdict(&vc[i], keys, &acc) == -1)
 			{ oom = 1; goto out; }
 		if (samba != NULL)
-			vc[i].samba = verify_samba_note(vc[i].cert);
+			vc[i].samba = verify_samba_note(&vc[i]);
 		if (trust != NULL && trust_verify(trust, vc[i].cert, &pool, now,
 		    &vc[i].trust_why) == 0)
 			vc[i].trust_why = trust_logon_eku(vc[i].cert);

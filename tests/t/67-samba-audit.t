@@ -4,7 +4,8 @@
 # order), spaces after commas, <I><S><SR> together, a weak-only account,
 # the same value on accounts in two OUs, a letter-case and a white-space
 # duplicate within one account (the latter also malformed), an account over the Entra Connect limit of
-# 5 values, an issuing CA missing from the NTAuth store -- next to good
+# 5 values, an issuing CA missing from the NTAuth store, a top-bit serial
+# in the Windows form that Samba's own KDC will not match -- next to good
 # values (strong forms, a Kerberos: principal), and checks that audit
 # reports each problem and nothing else (--tsv), with the exit status (0
 # no problem, 1 problems).  Seeded with ldapmodify, not by certbulk.
@@ -25,7 +26,7 @@ ou_user() {	# ou_user NAME OU
 		"$1" "$2" "$CB_BASE" "$1"
 }
 {
-	for n in good good2 cnfirst spaces iss weak casedup wsdup many; do sb_user "$n"; done
+	for n in good good2 cnfirst spaces iss weak casedup wsdup many topbit; do sb_user "$n"; done
 	ou_user dupstaff Staff
 	ou_user dupcontr Contractors
 } >"$T/users.ldif"
@@ -49,6 +50,7 @@ sb_add_values good "$(e2e_val 0101)" "X509:<SKI>0A0B0C0D" 'Kerberos:good@OTHER.R
 	sb_add_values dupcontr "$(e2e_val 0106)" &&
 	sb_add_values casedup "$(e2e_val 0107)" "$(lower "$(e2e_val 0107)")" &&
 	sb_add_values wsdup "$(e2e_val 0108)" "$(e2e_val 0108) " &&
+	sb_add_values topbit "$(e2e_val 8001)" &&
 	sb_add_values many "$(e2e_val 0111)" "$(e2e_val 0112)" "$(e2e_val 0113)" \
 		"$(e2e_val 0114)" "$(e2e_val 0115)" "$(e2e_val 0116)"
 ok $? "setup: values seeded with ldapmodify"
@@ -68,6 +70,7 @@ exp=$(printf '%s\t%s\n' \
 	case-duplicate "$(dn casedup)" \
 	case-duplicate "$(dn wsdup)" \
 	entra-limit "$(dn many)" \
+	samba "$(dn topbit)" \
 	ntauth "$(tr 'A-Z' 'a-z' <<<"$NTDN")" | sort)
 is "$got" "$exp" "each seeded problem reported once, and nothing else"
 like "$(grep "^malformed	.*cnfirst" "$T/out")" 'most-specific-first' "CN-first issuer: said why"
@@ -77,13 +80,14 @@ like "$(grep '^duplicate' "$T/out")" "the same value on 2 accounts: .*OU=Staff.*
 	"duplicate across two OUs: both accounts named"
 like "$(grep '^duplicate' "$T/out" | cut -f3)" "^$(e2e_val 0106 | sed 's/[][\.*^$]/\\&/g')\$" "duplicate: the value"
 like "$(grep "^malformed	.*wsdup" "$T/out")" 'trailing white space' "white-space duplicate: also malformed, said why"
+like "$(grep '^samba' "$T/out")" "without the trailing 00 sign byte\\); it matches X509:<I>$E2E_ISSUER<SR>0180\$" "Samba DC: the top-bit serial Samba will not match, and the value it matches"
 like "$(grep '^entra-limit' "$T/out")" '6 values, more than 5' "Entra limit: the count"
 like "$(grep '^ntauth' "$T/out")" 'CN=certbulk e2e CA.*the forest has none' "NTAuth: the CA missing, no store"
 
 # text output
 e2e_run "${LDAPS[@]}" audit
 exit_is 1 "text output: exit 1"
-like "$(cat "$T/err")" '9 problems' "text output (no --ca-file): the summary counts"
+like "$(cat "$T/err")" '10 problems' "text output (no --ca-file): the summary counts"
 
 # the CA in NTAuth: that problem goes away
 {
@@ -95,7 +99,7 @@ like "$(cat "$T/err")" '9 problems' "text output (no --ca-file): the summary cou
 ok $? "setup: NTAuth store with the CA"
 e2e_run "${LDAPS[@]}" audit --tsv --ca-file "$P/ca.pem"
 is "$(grep -c '^ntauth' "$T/out")" 0 "CA in the store: no NTAuth problem"
-is "$(wc -l <"$T/out")" 9 "the other 9 problems remain"
+is "$(wc -l <"$T/out")" 10 "the other 10 problems remain"
 cb_ldap ldapdelete "$NTDN" >/dev/null
 
 e2e_run "${LDAPS[@]}" audit extra
