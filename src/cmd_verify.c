@@ -64,6 +64,8 @@ struct vcert {
 	const char	*trust_why;	/* static, NULL: chain fine / unchecked */
 	char		*samba;		/* owned: what a Samba KDC will not
 					   match, or NULL */
+	int		 implicit;	/* found by UPN or SID, not altsec */
+	const char	*ntauth_why;	/* static: NTAuth refuses, or NULL */
 };
 
 struct vopts {
@@ -303,11 +305,13 @@ verify_verdict(struct vcert *vc, const struct dir_key *keys,
 		asid = acc->v[vc->accts[0]].sid;
 		if (sid == NULL) {
 			vc->verdict = V_WEAK;
+			vc->implicit = 1;
 			sbuf_printf(&b, "only weak or implicit mappings (%s%s): "
 			    "DCs in full enforcement refuse it", by.s,
 			    sam_used ? " via sAMAccountName" : "");
 		} else if (asid != NULL && strcasecmp(asid, sid) == 0) {
 			vc->verdict = V_STRONG;
+			vc->implicit = 1;
 			sbuf_printf(&b, "by the SID extension, account found by "
 			    "%s", by.s);
 		} else {
@@ -417,6 +421,8 @@ print_text(const struct vcert *vc, const struct dir_key *keys,
 	if (vc->trust_why != NULL)
 		printf("  logon: refused before any mapping: %s\n",
 		    vc->trust_why);
+	if (vc->ntauth_why != NULL)
+		printf("  logon: refused: %s\n", vc->ntauth_why);
 	if (vc->samba != NULL) {
 		printf("  samba: ");
 		put_esc(stdout, vc->samba);
@@ -439,7 +445,8 @@ print_tsv(const struct vcert *vc, const struct accounts *acc)
 		put_esc(stdout, acc->v[vc->accts[i]].dn);
 	}
 	putchar('\t');
-	put_esc(stdout, vc->trust_why ? vc->trust_why : vc->why);
+	put_esc(stdout, vc->trust_why ? vc->trust_why :
+	    vc->ntauth_why ? vc->ntauth_why : vc->why);
 	putchar('\t');
 	if (vc->samba != NULL)
 		put_esc(stdout, vc->samba);
@@ -489,9 +496,42 @@ print_json(const struct vcert *vc, const struct dir_key *keys,
 	put_json(stdout, vc->why);
 	printf(",\"chain\":");
 	put_json(stdout, vc->trust_why);
+	printf(",\"ntauth\":");
+	put_json(stdout, vc->ntauth_why);
 	printf(",\"samba\":");
 	put_json(stdout, vc->samba);
 	printf("}");
+}
+
+/*
+ * --ca-file: implicit (UPN, SID) mapping needs the issuing CA in the
+ * forest's NTAuth store.  Sets VC->ntauth_why when it is not there (or
+ * when the issuing CA is not among CAS, so that it cannot be checked).
+ */
+static void
+verify_ntauth(struct vcert *vc, const struct certset *cas,
+    const struct certset *store)
+{
+	const struct cert	*ca = NULL;
+	size_t			 i;
+
+	if (!vc->implicit)
+		return;
+	for (i = 0; i < cas->n && ca == NULL; i++)
+		if (strcmp(cert_subject_text(cas->v[i]),
+		    cert_issuer_text(vc->cert)) == 0)
+			ca = cas->v[i];
+	if (ca == NULL) {
+		vc->ntauth_why = "the issuing CA is not in --ca-file, so its "
+		    "place in the NTAuth store (which implicit UPN and SID "
+		    "mapping needs) cannot be checked";
+		return;
+	}
+	for (i = 0; i < store->n; i++)
+		if (strcasecmp(cert_sha1(store->v[i]), cert_sha1(ca)) == 0)
+			return;
+	vc->ntauth_why = "the issuing CA is not in the forest's NTAuth store, "
+	    "which implicit (UPN, SID) mapping needs";
 }
 
 static int
@@ -558,7 +598,10 @@ int
 verify_main(int argc, char *argv[])
 {
 	struct vopts	 o;
-	struct certset	*sets = NULL, pool = { NULL, 0 };
+	struct certset	*sets = NULL, pool = { NULL, 0 }, cas = { NULL, 0 };
+	struct certset	 store = { NULL, 0 };
+	struct dir_blobs blobs = { NULL, NULL, 0 };
+	char		*ntdn = NULL, label[64];
 	struct vcert	*vc = NULL;
 	struct dir_key	*keys = NULL;
 	struct accounts	 acc;
@@ -579,7 +622,8 @@ verify_main(int argc, char *argv[])
 		goto out;
 	}
 	if (o.cafile != NULL &&
-	    (trust = trust_load(o.cafile, o.crlfile)) == NULL)
+	    ((trust = trust_load(o.cafile, o.crlfile)) == NULL ||
+	    cert_read_file(o.cafile, NULL, &cas) == -1))
 		goto out;
 	/* Every certificate is read before the directory is asked. */
 	nfiles = (size_t)(argc - optind);
@@ -643,6 +687,18 @@ verify_main(int argc, char *argv[])
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
+	if (trust != NULL) {
+		if (dir_ntauth_read(d, &ntdn, &blobs) == -1) {
+			rc = CB_EXIT_LDAP;
+			goto out;
+		}
+		for (i = 0; i < blobs.n; i++) {
+			snprintf(label, sizeof(label), "NTAuth cACertificate %zu",
+			    i + 1);
+			(void)cert_read_mem(label, blobs.v[i], blobs.len[i], 0,
+			    &store);
+		}
+	}
 	/* intermediates given among the inputs help build chains */
 	for (f = 0; f < nfiles; f++)
 		for (i = 0; i < sets[f].n; i++)
@@ -665,8 +721,10 @@ verify_main(int argc, char *argv[])
 		if (trust != NULL && trust_verify(trust, vc[i].cert, &pool, now,
 		    &vc[i].trust_why) == 0)
 			vc[i].trust_why = trust_logon_eku(vc[i].cert);
+		if (trust != NULL)
+			verify_ntauth(&vc[i], &cas, &store);
 		if (vc[i].verdict != V_STRONG || vc[i].naccts != 1 ||
-		    vc[i].trust_why != NULL)
+		    vc[i].trust_why != NULL || vc[i].ntauth_why != NULL)
 			notok++;
 		if (o.json)
 			print_json(&vc[i], keys, &acc, i == 0);
@@ -712,6 +770,10 @@ out:
 	accounts_free(&acc);
 	free(dnsdomain);
 	free(samba);
+	certset_free(&cas);
+	certset_free(&store);
+	dir_blobs_free(&blobs);
+	free(ntdn);
 	trust_free(trust);
 	dir_close(d);
 	return rc;

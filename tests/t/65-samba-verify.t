@@ -8,7 +8,8 @@
 # SID of another) and unmapped -- in the text, --tsv and --json outputs,
 # with the exit status (0 only when every certificate maps strongly to
 # exactly one account), the notes on values Samba's KDC will not match
-# (top-bit serial, E= in the issuer), and that verify changes nothing.
+# (top-bit serial, E= in the issuer), --ca-file (chain; NTAuth for the
+# implicit mappings), and that verify changes nothing.
 # Values and SIDs are computed here (tests/e2e/lib.sh), not by certbulk.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/e2e/lib.sh"
@@ -137,6 +138,26 @@ ambiguous 2 ['X509IssuerSerialNumber']" "--json: valid JSON with verdicts, accou
 else
 	ok 0 "# SKIP python3 not installed"
 fi
+
+# --ca-file: the chain, and the NTAuth store for implicit (UPN, SID) mapping
+NTDN="CN=NTAuthCertificates,CN=Public Key Services,CN=Services,CN=Configuration,$CB_BASE"
+cb_ldap ldapdelete "$NTDN" >/dev/null 2>&1
+e2e_run "${LDAPS[@]}" verify --ca-file "$T/pki/ca.pem" "$C/strong.pem"
+exit_is 0 "--ca-file, explicit strong mapping: no NTAuth needed, exit 0"
+e2e_run "${LDAPS[@]}" verify --tsv --ca-file "$T/pki/ca.pem" "$C/sid.pem"
+exit_is 1 "--ca-file, SID-bound (implicit) without NTAuth store: exit 1"
+like "$(cut -f5 "$T/out")" "not in the forest's NTAuth store" "implicit mapping: NTAuth named as the reason"
+{
+	printf 'dn: %s\nobjectClass: top\nobjectClass: certificationAuthority\n' "$NTDN"
+	printf 'cn: NTAuthCertificates\n'
+	printf 'authorityRevocationList:: AA==\ncertificateRevocationList:: AA==\n'
+	printf 'cACertificate:: %s\n\n' "$(openssl x509 -in "$T/pki/ca.pem" -outform DER | base64 -w0)"
+} | cb_ldap ldapadd >/dev/null
+e2e_run "${LDAPS[@]}" verify --ca-file "$T/pki/ca.pem" "$C/sid.pem"
+exit_is 0 "--ca-file, SID-bound, issuing CA in NTAuth: exit 0"
+cb_ldap ldapdelete "$NTDN" >/dev/null
+e2e_run "${LDAPS[@]}" verify --tsv --ca-file "$T/pki/eca.pem" "$C/strong.pem"
+exit_is 1 "--ca-file of another CA: the chain fails, exit 1"
 
 # usage and directory errors
 e2e_run "${LDAPS[@]}" verify
