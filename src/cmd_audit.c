@@ -5,7 +5,8 @@
  * never build (malformed), accounts whose every certificate mapping is
  * weak, the same value on several accounts, case or white-space
  * duplicates, accounts over the Entra Connect sync limits, and, with
- * --ca-file, issuing CAs missing from the forest's NTAuth store.
+ * --ca-file, issuing CAs missing from the forest's NTAuth store, and for
+ * certificates given as operands, serials stored in forward byte order.
  * Read-only.
  */
 #include <ctype.h>
@@ -44,6 +45,7 @@ struct aopts {
 /* The problems found, each printed once as it is found. */
 struct audit {
 	const struct aopts	*o;
+	const struct certset	*certs;	/* given as operands; not owned */
 	size_t			 nproblems;
 	size_t			 nvalues;
 };
@@ -242,12 +244,44 @@ audit_val_cmp(const void *x, const void *y)
 	return a->acct < b->acct ? -1 : a->acct > b->acct;
 }
 
+/*
+ * A script bug: the serial written in the order certutil and openssl show
+ * it, not byte-reversed as the KDC builds it.  For an <I><SR> VALUE, the
+ * given certificate whose issuer matches and whose serial, not reversed,
+ * is the value's <SR>, or NULL.
+ */
+static const struct cert *
+audit_forward_serial(const struct audit *a, const char *value)
+{
+	const struct cert	*c;
+	const char		*sr, *iss, *why;
+	size_t			 i, ilen;
+
+	if (a->certs == NULL || strncasecmp(value, "X509:<I>", 8) != 0 ||
+	    (sr = strstr(value, "<SR>")) == NULL)
+		return NULL;
+	ilen = (size_t)(sr - value - 8);
+	sr += 4;
+	for (i = 0; i < a->certs->n; i++) {
+		c = a->certs->v[i];
+		iss = cert_ms_issuer(c, &why);
+		if (iss == NULL || strlen(iss) != ilen ||
+		    strncasecmp(iss, value + 8, ilen) != 0)
+			continue;
+		if (strcasecmp(sr, cert_serial_text(c)) == 0 &&
+		    strcasecmp(sr, cert_ms_serial(c)) != 0)
+			return c;
+	}
+	return NULL;
+}
+
 /* Per account: classes, weak-only, in-account duplicates, Entra limits. */
 static void
 audit_account(struct audit *a, const struct account *ac)
 {
 	const char	*why;
-	char		 detail[160], *note;
+	const struct cert *fc;
+	char		 detail[200], *note;
 	size_t		 i, nstrong = 0, nweak = 0;
 	enum vclass	 c;
 
@@ -259,6 +293,15 @@ audit_account(struct audit *a, const struct account *ac)
 			    why);
 		else if (c == VC_STRONG) {
 			nstrong++;
+			if ((fc = audit_forward_serial(a, ac->altsec.v[i])) !=
+			    NULL) {
+				snprintf(detail, sizeof(detail), "the serial of "
+				    "%.60s is written in forward byte order; the "
+				    "KDC builds <SR>%.40s", cert_subject_text(fc),
+				    cert_ms_serial(fc));
+				audit_report(a, "byte-order", ac->dn,
+				    ac->altsec.v[i], detail);
+			}
 			if (a->o->samba &&
 			    (note = sambakdc_note(ac->altsec.v[i])) != NULL) {
 				audit_report(a, "samba", ac->dn,
@@ -429,14 +472,11 @@ audit_parse(int argc, char *argv[], struct aopts *o)
 	}
 	if (subcmd_ldap_check(&o->dir) == -1)
 		return -1;
-	if (optind >= argc || strcmp(argv[optind], "audit") != 0 ||
-	    optind + 1 < argc) {
-		if (optind + 1 < argc)
-			msg_err("audit: unexpected argument \"%s\"",
-			    argv[optind + 1]);
+	if (optind >= argc || strcmp(argv[optind], "audit") != 0) {
 		usage_print(stderr);
 		return -1;
 	}
+	optind++;	/* certificate files, if any, follow */
 	return 0;
 }
 
@@ -446,7 +486,7 @@ audit_main(int argc, char *argv[])
 	struct aopts	 o;
 	struct audit	 a;
 	struct accounts	 acc;
-	struct certset	 cas = { NULL, 0 };
+	struct certset	 cas = { NULL, 0 }, certs = { NULL, 0 };
 	struct dir	*d = NULL;
 	char		*vendor = NULL;
 	size_t		 i;
@@ -465,6 +505,13 @@ audit_main(int argc, char *argv[])
 	}
 	if (o.cafile != NULL && cert_read_file(o.cafile, NULL, &cas) == -1)
 		goto out;
+	/* certificates to check the serials' byte order against */
+	for (; optind < argc; optind++)
+		if (cert_read_file(argv[optind], NULL, &certs) == -1) {
+			rc = CB_EXIT_SOME;
+			goto out;
+		}
+	a.certs = &certs;
 	if ((d = dir_open(&o.dir, &usage_err)) == NULL) {
 		rc = usage_err ? CB_EXIT_USAGE : CB_EXIT_LDAP;
 		goto out;
@@ -502,6 +549,7 @@ audit_main(int argc, char *argv[])
 out:
 	free(vendor);
 	certset_free(&cas);
+	certset_free(&certs);
 	accounts_free(&acc);
 	dir_close(d);
 	return rc;

@@ -26,7 +26,7 @@ usage_print(void *fp)
 "       certbulk [LDAP options] verify [--tsv | --json] [--ca-file FILE]\n"
 "                [--crl-file FILE] CERT...\n"
 "       certbulk [LDAP options] ntauth [--tsv] [--ca-file FILE]\n"
-"       certbulk [LDAP options] audit [--tsv] [--ca-file FILE]\n"
+"       certbulk [LDAP options] audit [--tsv] [--ca-file FILE] [CERT...]\n"
 "       certbulk --help | --version\n", fp);
 }
 

@@ -5,7 +5,9 @@
 # the same value on accounts in two OUs, a letter-case and a white-space
 # duplicate within one account (the latter also malformed), an account over the Entra Connect limit of
 # 5 values, an issuing CA missing from the NTAuth store, a top-bit serial
-# in the Windows form that Samba's own KDC will not match -- next to good
+# in the Windows form that Samba's own KDC will not match, a serial stored
+# in forward byte order (found against the certificate given as an
+# operand) -- next to good
 # values (strong forms, a Kerberos: principal), and checks that audit
 # reports each problem and nothing else (--tsv), with the exit status (0
 # no problem, 1 problems).  Seeded with ldapmodify, not by certbulk.
@@ -26,7 +28,7 @@ ou_user() {	# ou_user NAME OU
 		"$1" "$2" "$CB_BASE" "$1"
 }
 {
-	for n in good good2 cnfirst spaces iss weak casedup wsdup many topbit; do sb_user "$n"; done
+	for n in good good2 cnfirst spaces iss weak casedup wsdup many topbit fwd; do sb_user "$n"; done
 	ou_user dupstaff Staff
 	ou_user dupcontr Contractors
 } >"$T/users.ldif"
@@ -51,13 +53,18 @@ sb_add_values good "$(e2e_val 0101)" "X509:<SKI>0A0B0C0D" 'Kerberos:good@OTHER.R
 	sb_add_values casedup "$(e2e_val 0107)" "$(lower "$(e2e_val 0107)")" &&
 	sb_add_values wsdup "$(e2e_val 0108)" "$(e2e_val 0108) " &&
 	sb_add_values topbit "$(e2e_val 8001)" &&
+	sb_add_values fwd "X509:<I>$I<SR>0A0B" &&
 	sb_add_values many "$(e2e_val 0111)" "$(e2e_val 0112)" "$(e2e_val 0113)" \
 		"$(e2e_val 0114)" "$(e2e_val 0115)" "$(e2e_val 0116)"
 ok $? "setup: values seeded with ldapmodify"
 diag "wsdup holds: $(cb_user_altsec wsdup | sed 's/$/|/' | tr '\n' ' ')"
 
 dn() { sb_dn "$1"; }
-e2e_run "${LDAPS[@]}" audit --tsv --ca-file "$P/ca.pem"
+# the certificate whose serial fwd holds in forward byte order
+e2e_leaf "$T/fwd.pem" 0A0B cn=fwd
+e2e_run "${LDAPS[@]}" audit --tsv
+is "$(grep -c 'fwd' "$T/out")" 0 "without the certificate, a forward serial looks like any strong value"
+e2e_run "${LDAPS[@]}" audit --tsv --ca-file "$P/ca.pem" "$T/fwd.pem"
 exit_is 1 "problems: exit 1"
 got=$(awk -F'\t' '{ print $1 "\t" tolower($2) }' "$T/out" | sort)
 exp=$(printf '%s\t%s\n' \
@@ -71,6 +78,7 @@ exp=$(printf '%s\t%s\n' \
 	case-duplicate "$(dn wsdup)" \
 	entra-limit "$(dn many)" \
 	samba "$(dn topbit)" \
+	byte-order "$(dn fwd)" \
 	ntauth "$(tr 'A-Z' 'a-z' <<<"$NTDN")" | sort)
 is "$got" "$exp" "each seeded problem reported once, and nothing else"
 like "$(grep "^malformed	.*cnfirst" "$T/out")" 'most-specific-first' "CN-first issuer: said why"
@@ -81,6 +89,7 @@ like "$(grep '^duplicate' "$T/out")" "the same value on 2 accounts: .*OU=Staff.*
 like "$(grep '^duplicate' "$T/out" | cut -f3)" "^$(e2e_val 0106 | sed 's/[][\.*^$]/\\&/g')\$" "duplicate: the value"
 like "$(grep "^malformed	.*wsdup" "$T/out")" 'trailing white space' "white-space duplicate: also malformed, said why"
 like "$(grep '^samba' "$T/out")" "without the trailing 00 sign byte\\); it matches X509:<I>$E2E_ISSUER<SR>0180\$" "Samba DC: the top-bit serial Samba will not match, and the value it matches"
+like "$(grep '^byte-order' "$T/out")" 'forward byte order; the KDC builds <SR>0B0A' "byte order: the reversed serial named"
 like "$(grep '^entra-limit' "$T/out")" '6 values, more than 5' "Entra limit: the count"
 like "$(grep '^ntauth' "$T/out")" 'CN=certbulk e2e CA.*the forest has none' "NTAuth: the CA missing, no store"
 
@@ -102,6 +111,7 @@ is "$(grep -c '^ntauth' "$T/out")" 0 "CA in the store: no NTAuth problem"
 is "$(wc -l <"$T/out")" 10 "the other 10 problems remain"
 cb_ldap ldapdelete "$NTDN" >/dev/null
 
-e2e_run "${LDAPS[@]}" audit extra
-exit_is 2 "an operand: usage"
+e2e_run "${LDAPS[@]}" audit "$T/no-such.pem"
+exit_is 1 "an unreadable certificate operand: exit 1"
+like "$(cat "$T/err")" 'no-such.pem' "the file named"
 done_testing
