@@ -671,7 +671,7 @@ e2e_wait_bg "$STOPPER"
 RC=$BGRC
 cp "$T/s.err" "$T/err"
 exit_is 3 "Samba stopped mid-run"
-errors | grep -Eiq '127\.0\.0\.2.*(contact|connection|server)'
+errors | grep -Eiq "$(printf '%s' "${CB_SAMBA_IP:-127.0.0.2}" | sed 's/\./\\./g').*(contact|connection|server)"
 ok_diag $? "Samba stopped mid-run: a clear error naming the server"
 UST=$(e2e_undo_file "$T/s.err")
 sb_restart
