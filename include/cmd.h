@@ -21,6 +21,15 @@ int	show_main(int argc, char *argv[]);
  */
 int	run_main(int argc, char *argv[]);
 
+/* certbulk [LDAP options] verify [options] CERT... */
+int	verify_main(int argc, char *argv[]);
+
+/* certbulk [LDAP options] ntauth [--tsv] [--ca-file FILE] */
+int	ntauth_main(int argc, char *argv[]);
+
+/* certbulk [LDAP options] audit [--tsv] [--ca-file FILE] */
+int	audit_main(int argc, char *argv[]);
+
 /* Prints the synopsis to FP. */
 void	usage_print(void *fp);
 

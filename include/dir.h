@@ -183,6 +183,38 @@ int	dir_txn_end(struct dir *, int commit, int *failed);
 #define DIR_OID_TXN		"1.3.6.1.1.21.1"
 
 /*
+ * Every account under the base with an altSecurityIdentities value, in
+ * one paged search, into ACC.  Returns 0, or -1 after reporting.
+ */
+int	dir_scan_mapped(struct dir *, struct accounts *acc);
+
+/* Binary values, e.g. certificates. */
+struct dir_blobs {
+	unsigned char	**v;	/* owned, each */
+	size_t		 *len;	/* owned */
+	size_t		  n;
+};
+
+/* Frees the values and empties the list. */
+void	dir_blobs_free(struct dir_blobs *);
+
+/*
+ * Reads the forest's NTAuth store: *DN gets (caller frees) the DN of
+ * CN=NTAuthCertificates,CN=Public Key Services,CN=Services in the
+ * configuration naming context, OUT its cACertificate values.  Returns 0,
+ * 1 if the entry does not exist (OUT empty), or -1 after reporting.
+ */
+int	dir_ntauth_read(struct dir *, char **dn, struct dir_blobs *out);
+
+/*
+ * Reads one attribute of the root DSE, asked for by name (Samba, for one,
+ * returns vendorVersion only then): *OUT gets its first value (caller
+ * frees).  Returns 0, 1 if the server has no such attribute, -1 after
+ * reporting.
+ */
+int	dir_rootdse_attr(struct dir *, const char *attr, char **out);
+
+/*
  * Parses a SID string (S-1-<authority up to 2^48-1>, then at most 15
  * sub-authorities up to 2^32-1 each) to its binary form.  0 or -1.
  */

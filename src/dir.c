@@ -1198,6 +1198,151 @@ dir_supports(const struct dir *d, const char *oid)
 }
 
 void
+dir_blobs_free(struct dir_blobs *b)
+{
+	size_t	i;
+
+	for (i = 0; i < b->n; i++)
+		free(b->v[i]);
+	free(b->v);
+	free(b->len);
+	b->v = NULL;
+	b->len = NULL;
+	b->n = 0;
+}
+
+static int
+dir_config_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	char	**config = arg;
+
+	free(*config);
+	*config = dir_first(d->ld, e, "configurationNamingContext");
+	return 0;
+}
+
+static int
+dir_blobs_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	struct dir_blobs	 *b = arg;
+	struct berval		**vals;
+	unsigned char		**nv;
+	size_t			 *nl, i;
+	int			  rc = -1;
+
+	if ((vals = ldap_get_values_len(d->ld, e, "cACertificate")) == NULL)
+		return 0;
+	for (i = 0; vals[i] != NULL; i++) {
+		if ((nv = realloc(b->v, (b->n + 1) * sizeof(*nv))) == NULL)
+			goto out;
+		b->v = nv;
+		if ((nl = realloc(b->len, (b->n + 1) * sizeof(*nl))) == NULL)
+			goto out;
+		b->len = nl;
+		if ((b->v[b->n] = malloc(vals[i]->bv_len + 1)) == NULL)
+			goto out;
+		memcpy(b->v[b->n], vals[i]->bv_val, vals[i]->bv_len);
+		b->len[b->n] = vals[i]->bv_len;
+		b->n++;
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		msg_err("out of memory");
+	ldap_value_free_len(vals);
+	return rc;
+}
+
+static long	dir_account(struct dir *, LDAPMessage *, struct accounts *);
+
+static int
+dir_scan_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	return dir_account(d, e, arg) < 0 ? -1 : 0;
+}
+
+int
+dir_scan_mapped(struct dir *d, struct accounts *acc)
+{
+	return dir_search(d, d->base, LDAP_SCOPE_SUBTREE,
+	    "(altSecurityIdentities=*)", dir_attrs, 1, dir_scan_cb, acc) == 0 ?
+	    0 : -1;
+}
+
+struct dir_attr_arg {
+	const char	*attr;
+	char		*val;
+};
+
+static int
+dir_attr_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	struct dir_attr_arg	*a = arg;
+
+	free(a->val);
+	a->val = dir_first(d->ld, e, a->attr);
+	return 0;
+}
+
+int
+dir_rootdse_attr(struct dir *d, const char *attr, char **out)
+{
+	struct dir_attr_arg	a = { attr, NULL };
+
+	*out = NULL;
+	if (dir_search(d, "", LDAP_SCOPE_BASE, "(objectClass=*)",
+	    (const char *const []){ attr, NULL }, 0, dir_attr_cb, &a) != 0) {
+		free(a.val);
+		return -1;
+	}
+	*out = a.val;
+	return a.val == NULL ? 1 : 0;
+}
+
+int
+dir_ntauth_read(struct dir *d, char **dn, struct dir_blobs *out)
+{
+	struct sbuf	 b = SBUF_INIT;
+	char		*config = NULL;
+	int		 r, rc = -1;
+
+	*dn = NULL;
+	dir_blobs_free(out);
+	if (dir_search(d, "", LDAP_SCOPE_BASE, "(objectClass=*)",
+	    (const char *const []){ "configurationNamingContext", NULL }, 0,
+	    dir_config_cb, &config) != 0)
+		goto out;
+	if (config == NULL) {
+		msg_err("%s: the root DSE names no configuration naming "
+		    "context: not Active Directory?", d->uri);
+		goto out;
+	}
+	sbuf_printf(&b, "CN=NTAuthCertificates,CN=Public Key Services,"
+	    "CN=Services,%s", config);
+	if (b.oom) {
+		msg_err("out of memory");
+		goto out;
+	}
+	r = dir_search(d, b.s, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    (const char *const []){ "cACertificate", NULL }, 0,
+	    dir_blobs_cb, out);
+	if (r == -1)
+		goto out;
+	*dn = sbuf_done(&b);
+	if (*dn == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	rc = r;
+out:
+	if (rc == -1)
+		dir_blobs_free(out);
+	sbuf_reset(&b);
+	free(config);
+	return rc;
+}
+
+void
 accounts_free(struct accounts *acc)
 {
 	size_t	i;

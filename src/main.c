@@ -11,6 +11,7 @@
 
 #include "cmd.h"
 #include "msg.h"
+#include "subcmd.h"
 
 void
 usage_print(void *fp)
@@ -25,6 +26,10 @@ usage_print(void *fp)
 "                [--log FILE] [--syslog] --csv FILE | --certdir DIR ...\n"
 "       certbulk [LDAP options] undo [-n] [-o FILE] [--state-dir DIR] UNDOFILE...\n"
 "       certbulk show [--type LIST] [--tsv] FILE...\n"
+"       certbulk [LDAP options] verify [--tsv | --json] [--ca-file FILE]\n"
+"                [--crl-file FILE] CERT...\n"
+"       certbulk [LDAP options] ntauth [--tsv] [--ca-file FILE]\n"
+"       certbulk [LDAP options] audit [--tsv] [--ca-file FILE] [CERT...]\n"
 "       certbulk --help | --version\n", fp);
 }
 
@@ -74,6 +79,20 @@ help_print(void)
 "show:\n"
 "  --tsv                FILE<TAB>INDEX<TAB>TYPE<TAB>VALUE lines (FILE\n"
 "                       escaped: \\\\ \\t \\n \\r \\xHH)\n"
+"verify (which account each certificate logs on as; read-only):\n"
+"  --tsv                FILE<TAB>INDEX<TAB>VERDICT<TAB>ACCOUNTS<TAB>REASON\n"
+"                       <TAB>SAMBA (what a Samba KDC will not match)\n"
+"  --json               one JSON array with every check\n"
+"  --ca-file, --crl-file  also check the chain a DC would build, and\n"
+"                       NTAuth for certificates mapped by UPN or SID\n"
+"  exit 0 only when every certificate maps strongly to one account\n"
+"ntauth (the forest's NTAuth store; read-only):\n"
+"  --tsv                SHA1<TAB>NOT-AFTER<TAB>SUBJECT lines\n"
+"  --ca-file FILE       exit 1 unless every CA in FILE is in the store\n"
+"audit (every altSecurityIdentities value under the base; read-only):\n"
+"  --tsv                KIND<TAB>DN<TAB>VALUE<TAB>DETAIL lines\n"
+"  --ca-file FILE       also: are these issuing CAs in the NTAuth store\n"
+"  exit 0 no problem found, 1 problems found\n"
 "\n"
 "Exit status: 0 done, 1 some inputs or accounts failed, 2 usage (also a\n"
 "missing -b base or a password that would go in clear), 3 directory\n"
@@ -109,6 +128,8 @@ main_std_fds(void)
 int
 main(int argc, char *argv[])
 {
+	int	sub;
+
 	/* first thing: nothing may be opened on a closed 0, 1 or 2 */
 	if (main_std_fds() == -1)
 		return CB_EXIT_LOCAL;
@@ -126,5 +147,13 @@ main(int argc, char *argv[])
 		help_print();
 		return CB_EXIT_OK;
 	}
+	/* subcommands take the LDAP options before or after their name */
+	sub = subcmd_find(argc, argv);
+	if (sub < argc && strcmp(argv[sub], "verify") == 0)
+		return verify_main(argc, argv);
+	if (sub < argc && strcmp(argv[sub], "ntauth") == 0)
+		return ntauth_main(argc, argv);
+	if (sub < argc && strcmp(argv[sub], "audit") == 0)
+		return audit_main(argc, argv);
 	return run_main(argc, argv);
 }

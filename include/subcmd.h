@@ -1,0 +1,40 @@
+/*
+ * subcmd: what the directory subcommands (verify, and those after it)
+ * share: finding the subcommand's name among the options, and the LDAP
+ * options, which they take before or after their name as undo does.
+ */
+#ifndef CERTBULK_SUBCMD_H
+#define CERTBULK_SUBCMD_H
+
+#include "dir.h"
+
+/* getopt short options for the LDAP options, as ldapmodify spells them. */
+#define SUBCMD_LDAP_SHORT	"b:D:H:O:R:U:w:WxX:y:Y:Z"
+
+/* Long option values: SUBCMD_OPT_* for the shared ones, then each
+ * subcommand's own from SUBCMD_OPT_OWN on. */
+enum {
+	SUBCMD_OPT_TIMEOUT = 256,
+	SUBCMD_OPT_CLEAR,
+	SUBCMD_OPT_OWN
+};
+
+/*
+ * The index in ARGV of the first operand (the word that is not an option
+ * or an option's argument), or ARGC if there is none.  Knows every option
+ * of certbulk that takes an argument, including getopt's unambiguous
+ * abbreviations of long ones.
+ */
+int	subcmd_find(int argc, char *argv[]);
+
+/*
+ * Applies LDAP option CH (a short option letter or SUBCMD_OPT_*) with
+ * ARG to O.  Returns 1 if CH was an LDAP option, 0 if not, -1 after
+ * reporting a bad one (-w: a password on the command line).
+ */
+int	subcmd_ldap_opt(int ch, char *arg, struct dir_opts *o);
+
+/* Checks that the LDAP options go together: 0, or -1 after reporting. */
+int	subcmd_ldap_check(const struct dir_opts *o);
+
+#endif

@@ -1,0 +1,556 @@
+/*
+ * certbulk audit: every altSecurityIdentities value under the base, read
+ * in one paged search and checked as a domain controller would see it:
+ * values that are not one of the documented forms or that the KDC can
+ * never build (malformed), accounts whose every certificate mapping is
+ * weak, the same value on several accounts, case or white-space
+ * duplicates, accounts over the Entra Connect sync limits, and, with
+ * --ca-file, issuing CAs missing from the forest's NTAuth store, and for
+ * certificates given as operands, serials stored in forward byte order.
+ * Read-only.
+ */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "altsec.h"
+#include "cert.h"
+#include "cmd.h"
+#include "dir.h"
+#include "msg.h"
+#include "sambakdc.h"
+#include "sbuf.h"
+#include "subcmd.h"
+
+/*
+ * Entra Connect syncs altSecurityIdentities only for users with at most 5
+ * values, none longer than 1024 characters (Microsoft's documentation as
+ * of 2025, see spec/altsecid.md).
+ */
+#define AUDIT_ENTRA_MAXVALS	5
+#define AUDIT_ENTRA_MAXLEN	1024
+
+enum vclass { VC_STRONG, VC_WEAK, VC_KERBEROS, VC_MALFORMED };
+
+struct aopts {
+	struct dir_opts	 dir;
+	int		 samba;		/* the directory is a Samba DC */
+	int		 tsv;
+	const char	*cafile;
+};
+
+/* The problems found, each printed once as it is found. */
+struct audit {
+	const struct aopts	*o;
+	const struct certset	*certs;	/* given as operands; not owned */
+	size_t			 nproblems;
+	size_t			 nvalues;
+};
+
+/* One problem: KIND, the account's DN (or ""), the value, the detail. */
+static void
+audit_report(struct audit *a, const char *kind, const char *dn,
+    const char *value, const char *detail)
+{
+	char	*edn, *ev, *ed;
+
+	a->nproblems++;
+	edn = msg_escape(dn, strlen(dn));
+	ev = msg_escape(value, strlen(value));
+	ed = msg_escape(detail, strlen(detail));
+	if (edn != NULL && ev != NULL && ed != NULL) {
+		if (a->o->tsv)
+			printf("%s\t%s\t%s\t%s\n", kind, edn, ev, ed);
+		else
+			printf("%-14s %s\n  %s%s%s\n", kind, edn, *ev ? ev : "",
+			    *ev ? "\n  " : "", ed);
+	}
+	free(edn);
+	free(ev);
+	free(ed);
+}
+
+/* 1 if the name has ", " outside quoted values. */
+static int
+audit_space_after_comma(const char *n, size_t len)
+{
+	size_t	i;
+	int	quoted = 0;
+
+	for (i = 0; i + 1 < len; i++) {
+		if (n[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && n[i] == ',' && n[i + 1] == ' ')
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * 1 if an issuer name is written most-specific-first (RFC 4514 order, as
+ * LDAP and openssl print it): its first RDN is CN= and a later one is DC=
+ * or C=.  The KDC writes the encoded order, most general first.
+ */
+static int
+audit_cn_first(const char *n, size_t len)
+{
+	size_t	i;
+	int	quoted = 0;
+
+	if (len < 3 || strncasecmp(n, "CN=", 3) != 0)
+		return 0;
+	for (i = 0; i + 3 < len; i++) {
+		if (n[i] == '"')
+			quoted = !quoted;
+		else if (!quoted && n[i] == ',' &&
+		    (strncasecmp(n + i + 1, "DC=", 3) == 0 ||
+		    strncasecmp(n + i + 1, "C=", 2) == 0))
+			return 1;
+	}
+	return 0;
+}
+
+static int
+audit_is_hex(const char *p, size_t n)
+{
+	size_t	i;
+
+	if (n == 0 || n % 2 != 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (!isxdigit((unsigned char)p[i]))
+			return 0;
+	return 1;
+}
+
+/*
+ * Classifies VALUE; *WHY (static) says what is wrong when it is
+ * malformed, or names a problem of a well-formed value (else NULL).
+ */
+static enum vclass
+audit_classify(const char *v, const char **why)
+{
+	const char	*p, *q, *tagv[8], *valv[8];
+	size_t		 taglen[8], vallen[8], nt = 0, i;
+	int		 I = -1, S = -1, SR = -1, SKI = -1, PK = -1, R = -1;
+
+	*why = NULL;
+	if (*v != '\0' && (isspace((unsigned char)*v) ||
+	    isspace((unsigned char)v[strlen(v) - 1]))) {
+		*why = "leading or trailing white space: the KDC never builds "
+		    "it, so this never matches";
+		return VC_MALFORMED;
+	}
+	if (strncasecmp(v, "Kerberos:", 9) == 0)
+		return VC_KERBEROS;
+	if (strncasecmp(v, "X509:", 5) != 0) {
+		*why = "neither X509: nor Kerberos:";
+		return VC_MALFORMED;
+	}
+	for (p = v + 5; *p != '\0'; ) {
+		if (*p != '<' || (q = strchr(p, '>')) == NULL || nt == 8) {
+			*why = "not a sequence of <TAG>value parts";
+			return VC_MALFORMED;
+		}
+		tagv[nt] = p + 1;
+		taglen[nt] = (size_t)(q - p - 1);
+		valv[nt] = q + 1;
+		vallen[nt] = strcspn(q + 1, "<");
+		p = q + 1 + vallen[nt];
+		nt++;
+	}
+	for (i = 0; i < nt; i++) {
+#define TAG(s) (taglen[i] == strlen(s) && strncasecmp(tagv[i], s, taglen[i]) == 0)
+		if (TAG("I")) I = (int)i;
+		else if (TAG("S")) S = (int)i;
+		else if (TAG("SR")) SR = (int)i;
+		else if (TAG("SKI")) SKI = (int)i;
+		else if (TAG("SHA1-PUKEY")) PK = (int)i;
+		else if (TAG("RFC822")) R = (int)i;
+		else {
+			*why = "an unknown <TAG>";
+			return VC_MALFORMED;
+		}
+#undef TAG
+		if (vallen[i] == 0) {
+			*why = "an empty part";
+			return VC_MALFORMED;
+		}
+	}
+	if (I >= 0 && S >= 0 && SR >= 0) {
+		*why = "<I>, <S> and <SR> together: not a documented form "
+		    "(the KDC builds <I><SR> or <I><S>)";
+		return VC_MALFORMED;
+	}
+	if ((SR >= 0 && !audit_is_hex(valv[SR], vallen[SR])) ||
+	    (SKI >= 0 && !audit_is_hex(valv[SKI], vallen[SKI])) ||
+	    (PK >= 0 && (vallen[PK] != 40 ||
+	    !audit_is_hex(valv[PK], vallen[PK])))) {
+		*why = "a serial, SKI or SHA1-PUKEY that is not hex bytes";
+		return VC_MALFORMED;
+	}
+	if ((I >= 0 && audit_space_after_comma(valv[I], vallen[I])) ||
+	    (S >= 0 && audit_space_after_comma(valv[S], vallen[S]))) {
+		*why = "spaces after commas: the KDC writes names without "
+		    "them, so this never matches";
+		return VC_MALFORMED;
+	}
+	if (I >= 0 && audit_cn_first(valv[I], vallen[I]))
+		*why = "issuer written most-specific-first (RFC 4514 order); "
+		    "the KDC writes the most general RDN first, so this never "
+		    "matches";
+	if (nt == 2 && I >= 0 && SR >= 0)
+		return *why ? VC_MALFORMED : VC_STRONG;
+	if (nt == 1 && (SKI >= 0 || PK >= 0))
+		return VC_STRONG;
+	if ((nt == 2 && I >= 0 && S >= 0) || (nt == 1 && (S >= 0 ||
+	    R >= 0 || I >= 0)))
+		return *why ? VC_MALFORMED : VC_WEAK;
+	*why = "not one of the documented forms";
+	return VC_MALFORMED;
+}
+
+/* A value with surrounding white space removed, for duplicate checks. */
+static char *
+audit_trim(const char *v)
+{
+	size_t	n;
+
+	while (isspace((unsigned char)*v))
+		v++;
+	n = strlen(v);
+	while (n > 0 && isspace((unsigned char)v[n - 1]))
+		n--;
+	return strndup(v, n);
+}
+
+struct audit_val {
+	char	*norm;		/* owned: trimmed value */
+	size_t	 acct;
+	size_t	 idx;		/* in the account's list */
+};
+
+static int
+audit_val_cmp(const void *x, const void *y)
+{
+	const struct audit_val	*a = x, *b = y;
+	int			 c;
+
+	if ((c = altsec_casecmp(a->norm, b->norm)) != 0)
+		return c;
+	return a->acct < b->acct ? -1 : a->acct > b->acct;
+}
+
+/*
+ * A script bug: the serial written in the order certutil and openssl show
+ * it, not byte-reversed as the KDC builds it.  For an <I><SR> VALUE, the
+ * given certificate whose issuer matches and whose serial, not reversed,
+ * is the value's <SR>, or NULL.
+ */
+static const struct cert *
+audit_forward_serial(const struct audit *a, const char *value)
+{
+	const struct cert	*c;
+	const char		*sr, *iss, *why;
+	size_t			 i, ilen;
+
+	if (a->certs == NULL || strncasecmp(value, "X509:<I>", 8) != 0 ||
+	    (sr = strstr(value, "<SR>")) == NULL)
+		return NULL;
+	ilen = (size_t)(sr - value - 8);
+	sr += 4;
+	for (i = 0; i < a->certs->n; i++) {
+		c = a->certs->v[i];
+		iss = cert_ms_issuer(c, &why);
+		if (iss == NULL || strlen(iss) != ilen ||
+		    strncasecmp(iss, value + 8, ilen) != 0)
+			continue;
+		if (strcasecmp(sr, cert_serial_text(c)) == 0 &&
+		    strcasecmp(sr, cert_ms_serial(c)) != 0)
+			return c;
+	}
+	return NULL;
+}
+
+/* Per account: classes, weak-only, in-account duplicates, Entra limits. */
+static void
+audit_account(struct audit *a, const struct account *ac)
+{
+	const char	*why;
+	const struct cert *fc;
+	char		 detail[200], *note;
+	size_t		 i, nstrong = 0, nweak = 0;
+	enum vclass	 c;
+
+	for (i = 0; i < ac->altsec.n; i++) {
+		a->nvalues++;
+		c = audit_classify(ac->altsec.v[i], &why);
+		if (c == VC_MALFORMED)
+			audit_report(a, "malformed", ac->dn, ac->altsec.v[i],
+			    why);
+		else if (c == VC_STRONG) {
+			nstrong++;
+			if ((fc = audit_forward_serial(a, ac->altsec.v[i])) !=
+			    NULL) {
+				snprintf(detail, sizeof(detail), "the serial of "
+				    "%.60s is written in forward byte order; the "
+				    "KDC builds <SR>%.40s", cert_subject_text(fc),
+				    cert_ms_serial(fc));
+				audit_report(a, "byte-order", ac->dn,
+				    ac->altsec.v[i], detail);
+			}
+			if (a->o->samba &&
+			    (note = sambakdc_note(ac->altsec.v[i])) != NULL) {
+				audit_report(a, "samba", ac->dn,
+				    ac->altsec.v[i], note);
+				free(note);
+			}
+		}
+		else if (c == VC_WEAK)
+			nweak++;
+		if (strlen(ac->altsec.v[i]) > AUDIT_ENTRA_MAXLEN) {
+			snprintf(detail, sizeof(detail), "longer than %d "
+			    "characters: Entra Connect does not sync this "
+			    "account's values", AUDIT_ENTRA_MAXLEN);
+			audit_report(a, "entra-limit", ac->dn, ac->altsec.v[i],
+			    detail);
+		}
+	}
+	if (nweak > 0 && nstrong == 0)
+		audit_report(a, "weak-only", ac->dn, "", "every certificate "
+		    "mapping is weak: DCs in full enforcement refuse this "
+		    "account's certificate logon");
+	if (ac->altsec.n > AUDIT_ENTRA_MAXVALS) {
+		snprintf(detail, sizeof(detail), "%zu values, more than %d: "
+		    "Entra Connect does not sync them", ac->altsec.n,
+		    AUDIT_ENTRA_MAXVALS);
+		audit_report(a, "entra-limit", ac->dn, "", detail);
+	}
+}
+
+/*
+ * Across the directory: values held by several accounts, and, within one
+ * account, values that differ only in case or surrounding white space.
+ */
+static int
+audit_duplicates(struct audit *a, const struct accounts *acc)
+{
+	struct audit_val	*v = NULL;
+	struct sbuf		 b = SBUF_INIT;
+	size_t			 n = 0, tot = 0, i, j, k, naccts;
+	int			 rc = -1;
+
+	for (i = 0; i < acc->n; i++)
+		tot += acc->v[i].altsec.n;
+	if (tot == 0)
+		return 0;
+	if ((v = calloc(tot, sizeof(*v))) == NULL)
+		goto out;
+	for (i = 0; i < acc->n; i++)
+		for (j = 0; j < acc->v[i].altsec.n; j++) {
+			if ((v[n].norm = audit_trim(acc->v[i].altsec.v[j])) ==
+			    NULL)
+				goto out;
+			v[n].acct = i;
+			v[n].idx = j;
+			n++;
+		}
+	qsort(v, n, sizeof(*v), audit_val_cmp);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && altsec_casecmp(v[i].norm,
+		    v[j].norm) == 0; j++)
+			;
+		/* one group: the same value, in case and white space */
+		for (k = i, naccts = 0; k < j; k++)
+			if (k == i || v[k].acct != v[k - 1].acct)
+				naccts++;
+		if (naccts > 1) {
+			sbuf_reset(&b);
+			sbuf_printf(&b, "the same value on %zu accounts:",
+			    naccts);
+			for (k = i; k < j; k++)
+				if (k == i || v[k].acct != v[k - 1].acct)
+					sbuf_printf(&b, " %s;",
+					    acc->v[v[k].acct].dn);
+			if (b.oom)
+				goto out;
+			b.s[b.len - 1] = '\0';
+			audit_report(a, "duplicate", "",
+			    acc->v[v[i].acct].altsec.v[v[i].idx], b.s);
+		}
+		for (k = i + 1; k < j; k++)
+			if (v[k].acct == v[k - 1].acct)
+				audit_report(a, "case-duplicate",
+				    acc->v[v[k].acct].dn,
+				    acc->v[v[k].acct].altsec.v[v[k].idx],
+				    "differs from another value of this "
+				    "account only in letter case or white "
+				    "space: the KDC matches them alike");
+	}
+	rc = 0;
+out:
+	if (rc == -1)
+		msg_err("out of memory");
+	for (i = 0; i < n; i++)
+		free(v[i].norm);
+	free(v);
+	sbuf_reset(&b);
+	return rc;
+}
+
+/* --ca-file: each CA must be in the NTAuth store.  -1: directory. */
+static int
+audit_ntauth(struct audit *a, struct dir *d, const struct certset *cas)
+{
+	struct dir_blobs	 blobs = { NULL, NULL, 0 };
+	struct certset		 store = { NULL, 0 };
+	char			*dn = NULL, label[64], detail[256];
+	size_t			 i, j;
+	int			 r, found;
+
+	if ((r = dir_ntauth_read(d, &dn, &blobs)) == -1)
+		return -1;
+	for (i = 0; i < blobs.n; i++) {
+		snprintf(label, sizeof(label), "NTAuth cACertificate %zu",
+		    i + 1);
+		(void)cert_read_mem(label, blobs.v[i], blobs.len[i], 0, &store);
+	}
+	for (i = 0; i < cas->n; i++) {
+		for (j = 0, found = 0; j < store.n && !found; j++)
+			found = strcasecmp(cert_sha1(store.v[j]),
+			    cert_sha1(cas->v[i])) == 0;
+		if (found)
+			continue;
+		snprintf(detail, sizeof(detail), "issuing CA (SHA-1 %s) not "
+		    "in the NTAuth store%s: DCs refuse its certificates for "
+		    "implicit (UPN, SID) mapping", cert_sha1(cas->v[i]),
+		    r == 1 ? " (the forest has none)" : "");
+		audit_report(a, "ntauth", dn ? dn : "",
+		    cert_subject_text(cas->v[i]), detail);
+	}
+	certset_free(&store);
+	dir_blobs_free(&blobs);
+	free(dn);
+	return 0;
+}
+
+static int
+audit_parse(int argc, char *argv[], struct aopts *o)
+{
+	static const struct option longopts[] = {
+		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
+		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
+		{ "tsv", no_argument, NULL, SUBCMD_OPT_OWN },
+		{ "ca-file", required_argument, NULL, SUBCMD_OPT_OWN + 1 },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	ch, r;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "hqv",
+	    longopts, NULL)) != -1) {
+		if ((r = subcmd_ldap_opt(ch, optarg, &o->dir)) == -1)
+			return -1;
+		if (r == 1)
+			continue;
+		switch (ch) {
+		case 'q': msg_verbosity = -1; break;
+		case 'v': msg_verbosity++; break;
+		case 'h': return 1;
+		case SUBCMD_OPT_OWN: o->tsv = 1; break;
+		case SUBCMD_OPT_OWN + 1: o->cafile = optarg; break;
+		default:
+			usage_print(stderr);
+			return -1;
+		}
+	}
+	if (subcmd_ldap_check(&o->dir) == -1)
+		return -1;
+	if (optind >= argc || strcmp(argv[optind], "audit") != 0) {
+		usage_print(stderr);
+		return -1;
+	}
+	optind++;	/* certificate files, if any, follow */
+	return 0;
+}
+
+int
+audit_main(int argc, char *argv[])
+{
+	struct aopts	 o;
+	struct audit	 a;
+	struct accounts	 acc;
+	struct certset	 cas = { NULL, 0 }, certs = { NULL, 0 };
+	struct dir	*d = NULL;
+	char		*vendor = NULL;
+	size_t		 i;
+	int		 rc = CB_EXIT_USAGE, r, usage_err;
+
+	memset(&o, 0, sizeof(o));
+	memset(&a, 0, sizeof(a));
+	memset(&acc, 0, sizeof(acc));
+	a.o = &o;
+	if ((r = audit_parse(argc, argv, &o)) != 0) {
+		if (r == 1) {
+			usage_print(stdout);
+			rc = CB_EXIT_OK;
+		}
+		goto out;
+	}
+	if (o.cafile != NULL && cert_read_file(o.cafile, NULL, &cas) == -1)
+		goto out;
+	/* certificates to check the serials' byte order against */
+	for (; optind < argc; optind++)
+		if (cert_read_file(argv[optind], NULL, &certs) == -1) {
+			rc = CB_EXIT_SOME;
+			goto out;
+		}
+	a.certs = &certs;
+	if ((d = dir_open(&o.dir, &usage_err)) == NULL) {
+		rc = usage_err ? CB_EXIT_USAGE : CB_EXIT_LDAP;
+		goto out;
+	}
+	/* Samba's root DSE names its version when asked; Windows' does not */
+	if (dir_rootdse_attr(d, "vendorVersion", &vendor) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	o.samba = vendor != NULL && dir_netbios(d) != NULL;
+	if (dir_scan_mapped(d, &acc) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	for (i = 0; i < acc.n; i++)
+		audit_account(&a, &acc.v[i]);
+	if (audit_duplicates(&a, &acc) == -1) {
+		rc = CB_EXIT_SOME;
+		goto out;
+	}
+	if (cas.n > 0 && audit_ntauth(&a, d, &cas) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		msg_err("standard output: write error");
+		rc = CB_EXIT_SOME;
+		goto out;
+	}
+	if (!o.tsv)
+		msg_note("%zu accounts with %zu altSecurityIdentities values "
+		    "under %s: %zu problem%s", acc.n, a.nvalues, dir_base(d),
+		    a.nproblems, a.nproblems == 1 ? "" : "s");
+	rc = a.nproblems > 0 ? CB_EXIT_SOME : CB_EXIT_OK;
+out:
+	free(vendor);
+	certset_free(&cas);
+	certset_free(&certs);
+	accounts_free(&acc);
+	dir_close(d);
+	return rc;
+}

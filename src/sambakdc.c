@@ -1,0 +1,102 @@
+/*
+ * sambakdc: values a Samba KDC will not match (see include/sambakdc.h).
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "sambakdc.h"
+#include "sbuf.h"
+
+static int
+sambakdc_hexbyte(const char *p)
+{
+	char	b[3] = { p[0], p[1], '\0' };
+
+	if (!isxdigit((unsigned char)p[0]) || !isxdigit((unsigned char)p[1]))
+		return -1;
+	return (int)strtol(b, NULL, 16);
+}
+
+/*
+ * Appends the issuer name N (LEN bytes) to B with each RDN keyword E=
+ * written emailAddress=; sets *E if there was one and *QUOTED if a value
+ * is quoted.
+ */
+static void
+sambakdc_issuer(struct sbuf *b, const char *n, size_t len, int *e,
+    int *quoted)
+{
+	size_t	i;
+	int	inq = 0, start = 1;
+
+	for (i = 0; i < len; i++) {
+		if (!inq && start && len - i >= 2 && strncmp(n + i, "E=", 2) == 0) {
+			sbuf_puts(b, "emailAddress");
+			*e = 1;
+			i++;
+			sbuf_putc(b, '=');
+			start = 0;
+			continue;
+		}
+		start = 0;
+		sbuf_putc(b, n[i]);
+		if (n[i] == '"') {
+			inq = !inq;
+			*quoted = 1;
+		} else if (!inq && (n[i] == ',' || n[i] == ' '))
+			start = 1;
+	}
+}
+
+char *
+sambakdc_note(const char *value)
+{
+	struct sbuf	 alt = SBUF_INIT, note = SBUF_INIT;
+	const char	*p, *q, *val;
+	size_t		 taglen, vlen;
+	int		 e = 0, quoted = 0, sign = 0, hb;
+
+	if (strncasecmp(value, "X509:", 5) != 0)
+		return NULL;
+	sbuf_puts(&alt, "X509:");
+	for (p = value + 5; *p == '<' && (q = strchr(p, '>')) != NULL; ) {
+		taglen = (size_t)(q - p - 1);
+		val = q + 1;
+		vlen = strcspn(val, "<");
+		sbuf_add(&alt, p, taglen + 2);
+		if (taglen == 1 && strncasecmp(p + 1, "I", 1) == 0)
+			sambakdc_issuer(&alt, val, vlen, &e, &quoted);
+		else if (taglen == 2 && strncasecmp(p + 1, "SR", 2) == 0 &&
+		    vlen >= 4 && vlen % 2 == 0 &&
+		    sambakdc_hexbyte(val + vlen - 2) == 0 &&
+		    (hb = sambakdc_hexbyte(val + vlen - 4)) >= 0x80) {
+			/* reversed DER: the sign byte comes last */
+			sbuf_add(&alt, val, vlen - 2);
+			sign = 1;
+		} else
+			sbuf_add(&alt, val, vlen);
+		p = val + vlen;
+	}
+	if (!e && !quoted && !sign) {
+		sbuf_reset(&alt);
+		return NULL;
+	}
+	sbuf_puts(&note, "a Samba KDC will not match this value (");
+	if (sign)
+		sbuf_puts(&note, "it wants the serial without the trailing 00 "
+		    "sign byte");
+	if (e)
+		sbuf_printf(&note, "%sit wants emailAddress= for E=",
+		    sign ? "; " : "");
+	if (quoted)
+		sbuf_printf(&note, "%sit splits the issuer at every comma, "
+		    "quoted or not", sign || e ? "; " : "");
+	if (quoted)
+		sbuf_puts(&note, "): use X509SKI or X509SHA1PublicKey");
+	else
+		sbuf_printf(&note, "); it matches %s", alt.s ? alt.s : "");
+	sbuf_reset(&alt);
+	return sbuf_done(&note);
+}

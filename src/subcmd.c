@@ -1,0 +1,115 @@
+/*
+ * subcmd: the parts the directory subcommands share.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "msg.h"
+#include "subcmd.h"
+
+/* Every long option of certbulk that takes an argument, run and
+ * subcommands alike: their next word is never the subcommand's name. */
+static const char *const subcmd_arg_longopts[] = {
+	"csv", "certdir", "type", "match", "output", "state-dir", "window",
+	"transaction", "log", "timeout", "ca-file", "crl-file", NULL
+};
+/* ... and the short ones. */
+static const char subcmd_arg_shortopts[] = "bDHoORUwXyY";
+
+static int
+subcmd_takes_arg(const char *name, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; subcmd_arg_longopts[i] != NULL; i++)
+		if (strncmp(subcmd_arg_longopts[i], name, len) == 0)
+			return 1;
+	return 0;
+}
+
+int
+subcmd_find(int argc, char *argv[])
+{
+	const char	*a;
+	int		 i;
+
+	for (i = 1; i < argc; i++) {
+		a = argv[i];
+		if (strcmp(a, "--") == 0)
+			return i + 1 < argc ? i + 1 : argc;
+		if (a[0] != '-' || a[1] == '\0')
+			return i;
+		if (a[1] == '-') {
+			/* --name=value carries its argument */
+			if (strchr(a, '=') == NULL &&
+			    subcmd_takes_arg(a + 2, strlen(a + 2)))
+				i++;
+			continue;
+		}
+		/* a cluster such as -nb BASE or -bBASE */
+		for (a++; *a != '\0'; a++)
+			if (strchr(subcmd_arg_shortopts, *a) != NULL) {
+				if (a[1] == '\0')
+					i++;
+				break;
+			}
+	}
+	return argc;
+}
+
+int
+subcmd_ldap_opt(int ch, char *arg, struct dir_opts *o)
+{
+	char	*end;
+	long	 v;
+
+	switch (ch) {
+	case 'b': o->base = arg; break;
+	case 'D': o->binddn = arg; break;
+	case 'H': o->uri = arg; break;
+	case 'O': o->secprops = arg; break;
+	case 'R': o->realm = arg; break;
+	case 'U': o->authcid = arg; break;
+	case 'W': o->prompt = 1; break;
+	case 'x': o->simple = 1; break;
+	case 'X': o->authzid = arg; break;
+	case 'y': o->pwfile = arg; break;
+	case 'Y': o->mech = arg; break;
+	case 'Z': o->starttls++; break;
+	case 'w':
+		/* ldapmodify's -w: every user on the host could read it */
+		explicit_bzero(arg, strlen(arg));
+		msg_err("-w: a password on the command line is visible to "
+		    "every user of this host; use -y FILE or -W");
+		return -1;
+	case SUBCMD_OPT_CLEAR: o->allow_cleartext = 1; break;
+	case SUBCMD_OPT_TIMEOUT:
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || *end != '\0' || end == arg || v < 1 || v > 3600) {
+			msg_err("--timeout %s: not a number from 1 to 3600",
+			    arg);
+			return -1;
+		}
+		o->timeout = (int)v;
+		break;
+	default:
+		return 0;
+	}
+	return 1;
+}
+
+int
+subcmd_ldap_check(const struct dir_opts *o)
+{
+	if (o->simple && o->mech != NULL) {
+		msg_err("-x (simple bind) and -Y (SASL) exclude each other");
+		return -1;
+	}
+	if (o->pwfile != NULL && o->prompt) {
+		msg_err("-y and -W exclude each other");
+		return -1;
+	}
+	return 0;
+}
