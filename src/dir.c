@@ -1265,7 +1265,7 @@ int
 dir_scan_mapped(struct dir *d, struct accounts *acc)
 {
 	return dir_search(d, d->base, LDAP_SCOPE_SUBTREE,
-	    "(altSecurityIdentities=*)", dir_attrs, 1, dir_scan_cb, acc) == 0 ?
+	    "(altSecurityIdentities=*)", dir_attrs, 1, dir_scan_cb, acc, NULL) == 0 ?
 	    0 : -1;
 }
 
@@ -1291,7 +1291,7 @@ dir_rootdse_attr(struct dir *d, const char *attr, char **out)
 
 	*out = NULL;
 	if (dir_search(d, "", LDAP_SCOPE_BASE, "(objectClass=*)",
-	    (const char *const []){ attr, NULL }, 0, dir_attr_cb, &a) != 0) {
+	    (const char *const []){ attr, NULL }, 0, dir_attr_cb, &a, NULL) != 0) {
 		free(a.val);
 		return -1;
 	}
@@ -1310,7 +1310,7 @@ dir_ntauth_read(struct dir *d, char **dn, struct dir_blobs *out)
 	dir_blobs_free(out);
 	if (dir_search(d, "", LDAP_SCOPE_BASE, "(objectClass=*)",
 	    (const char *const []){ "configurationNamingContext", NULL }, 0,
-	    dir_config_cb, &config) != 0)
+	    dir_config_cb, &config, NULL) != 0)
 		goto out;
 	if (config == NULL) {
 		msg_err("%s: the root DSE names no configuration naming "
@@ -1325,7 +1325,7 @@ dir_ntauth_read(struct dir *d, char **dn, struct dir_blobs *out)
 	}
 	r = dir_search(d, b.s, LDAP_SCOPE_BASE, "(objectClass=*)",
 	    (const char *const []){ "cACertificate", NULL }, 0,
-	    dir_blobs_cb, out);
+	    dir_blobs_cb, out, NULL);
 	if (r == -1)
 		goto out;
 	*dn = sbuf_done(&b);
