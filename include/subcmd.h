@@ -37,4 +37,24 @@ int	subcmd_ldap_opt(int ch, char *arg, struct dir_opts *o);
 /* Checks that the LDAP options go together: 0, or -1 after reporting. */
 int	subcmd_ldap_check(const struct dir_opts *o);
 
+/* What the read-only subcommands (verify, ntauth, audit) take. */
+struct subcmd_opts {
+	struct dir_opts	 dir;
+	int		 tsv;		/* --tsv */
+	int		 json;		/* --json (SUBCMD_JSON) */
+	const char	*cafile;	/* --ca-file */
+	const char	*crlfile;	/* --crl-file (SUBCMD_CRL) */
+};
+#define SUBCMD_JSON	1u	/* the subcommand takes --json */
+#define SUBCMD_CRL	2u	/* ... and --crl-file */
+
+/*
+ * Parses the options of subcommand NAME (the LDAP options, -q -v -h,
+ * --tsv, --ca-file, and what EXTRA allows) before and after its name into
+ * O, and leaves optind at the first operand after the name.  Returns 0,
+ * 1 for --help, or -1 after reporting a usage error.
+ */
+int	subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
+	    struct subcmd_opts *o);
+
 #endif

@@ -10,11 +10,11 @@
  * Read-only.
  */
 #include <ctype.h>
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "altsec.h"
 #include "cert.h"
@@ -35,16 +35,10 @@
 
 enum vclass { VC_STRONG, VC_WEAK, VC_KERBEROS, VC_MALFORMED };
 
-struct aopts {
-	struct dir_opts	 dir;
-	int		 samba;		/* the directory is a Samba DC */
-	int		 tsv;
-	const char	*cafile;
-};
-
 /* The problems found, each printed once as it is found. */
 struct audit {
-	const struct aopts	*o;
+	const struct subcmd_opts	*o;
+	int			 samba;	/* the directory is a Samba DC */
 	const struct certset	*certs;	/* given as operands; not owned */
 	size_t			 nproblems;
 	size_t			 nvalues;
@@ -302,7 +296,7 @@ audit_account(struct audit *a, const struct account *ac)
 				audit_report(a, "byte-order", ac->dn,
 				    ac->altsec.v[i], detail);
 			}
-			if (a->o->samba &&
+			if (a->samba &&
 			    (note = sambakdc_note(ac->altsec.v[i])) != NULL) {
 				audit_report(a, "samba", ac->dn,
 				    ac->altsec.v[i], note);
@@ -437,53 +431,10 @@ audit_ntauth(struct audit *a, struct dir *d, const struct certset *cas)
 	return 0;
 }
 
-static int
-audit_parse(int argc, char *argv[], struct aopts *o)
-{
-	static const struct option longopts[] = {
-		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
-		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
-		{ "tsv", no_argument, NULL, SUBCMD_OPT_OWN },
-		{ "ca-file", required_argument, NULL, SUBCMD_OPT_OWN + 1 },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	ch, r;
-
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "hqv",
-	    longopts, NULL)) != -1) {
-		if ((r = subcmd_ldap_opt(ch, optarg, &o->dir)) == -1)
-			return -1;
-		if (r == 1)
-			continue;
-		switch (ch) {
-		case 'q': msg_verbosity = -1; break;
-		case 'v': msg_verbosity++; break;
-		case 'h': return 1;
-		case SUBCMD_OPT_OWN: o->tsv = 1; break;
-		case SUBCMD_OPT_OWN + 1: o->cafile = optarg; break;
-		default:
-			usage_print(stderr);
-			return -1;
-		}
-	}
-	if (subcmd_ldap_check(&o->dir) == -1)
-		return -1;
-	if (optind >= argc || strcmp(argv[optind], "audit") != 0) {
-		usage_print(stderr);
-		return -1;
-	}
-	optind++;	/* certificate files, if any, follow */
-	return 0;
-}
-
 int
 audit_main(int argc, char *argv[])
 {
-	struct aopts	 o;
+	struct subcmd_opts	 o;
 	struct audit	 a;
 	struct accounts	 acc;
 	struct certset	 cas = { NULL, 0 }, certs = { NULL, 0 };
@@ -496,7 +447,8 @@ audit_main(int argc, char *argv[])
 	memset(&a, 0, sizeof(a));
 	memset(&acc, 0, sizeof(acc));
 	a.o = &o;
-	if ((r = audit_parse(argc, argv, &o)) != 0) {
+	/* certificate files, if any, follow the name */
+	if ((r = subcmd_parse(argc, argv, "audit", 0, &o)) != 0) {
 		if (r == 1) {
 			usage_print(stdout);
 			rc = CB_EXIT_OK;
@@ -521,7 +473,7 @@ audit_main(int argc, char *argv[])
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
-	o.samba = vendor != NULL && dir_netbios(d) != NULL;
+	a.samba = vendor != NULL && dir_netbios(d) != NULL;
 	if (dir_scan_mapped(d, &acc) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;

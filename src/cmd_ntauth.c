@@ -6,24 +6,18 @@
  * with --ca-file, tells whether the given issuing CAs are in it.
  * Read-only.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cert.h"
 #include "cmd.h"
 #include "dir.h"
 #include "msg.h"
 #include "subcmd.h"
-
-struct nopts {
-	struct dir_opts	 dir;
-	int		 tsv;
-	const char	*cafile;
-};
 
 static void
 put_esc(const char *s)
@@ -37,45 +31,12 @@ put_esc(const char *s)
 }
 
 static int
-ntauth_parse(int argc, char *argv[], struct nopts *o)
+ntauth_parse(int argc, char *argv[], struct subcmd_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
-		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
-		{ "tsv", no_argument, NULL, SUBCMD_OPT_OWN },
-		{ "ca-file", required_argument, NULL, SUBCMD_OPT_OWN + 1 },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	ch, r;
+	int	r;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "hqv",
-	    longopts, NULL)) != -1) {
-		if ((r = subcmd_ldap_opt(ch, optarg, &o->dir)) == -1)
-			return -1;
-		if (r == 1)
-			continue;
-		switch (ch) {
-		case 'q': msg_verbosity = -1; break;
-		case 'v': msg_verbosity++; break;
-		case 'h': return 1;
-		case SUBCMD_OPT_OWN: o->tsv = 1; break;
-		case SUBCMD_OPT_OWN + 1: o->cafile = optarg; break;
-		default:
-			usage_print(stderr);
-			return -1;
-		}
-	}
-	if (subcmd_ldap_check(&o->dir) == -1)
-		return -1;
-	if (optind >= argc || strcmp(argv[optind], "ntauth") != 0) {
-		usage_print(stderr);
-		return -1;
-	}
-	optind++;
+	if ((r = subcmd_parse(argc, argv, "ntauth", 0, o)) != 0)
+		return r;
 	if (optind < argc) {
 		if (strcmp(argv[optind], "add") == 0 ||
 		    strcmp(argv[optind], "remove") == 0)
@@ -105,7 +66,7 @@ ntauth_has(const struct certset *set, const struct cert *c)
 int
 ntauth_main(int argc, char *argv[])
 {
-	struct nopts		 o;
+	struct subcmd_opts		 o;
 	struct dir		*d = NULL;
 	struct dir_blobs	 blobs = { NULL, NULL, 0 };
 	struct certset		 store = { NULL, 0 }, given = { NULL, 0 };

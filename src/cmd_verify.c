@@ -6,12 +6,12 @@
  * implicit UPN mapping (SAN UPN against userPrincipalName, then
  * sAMAccountName for name@dnsdomain).  Read-only.
  */
-#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "altsec.h"
 #include "cert.h"
@@ -66,14 +66,6 @@ struct vcert {
 					   match, or NULL */
 	int		 implicit;	/* found by UPN or SID, not altsec */
 	const char	*ntauth_why;	/* static: NTAuth refuses, or NULL */
-};
-
-struct vopts {
-	struct dir_opts	 dir;
-	int		 tsv;
-	int		 json;
-	const char	*cafile;
-	const char	*crlfile;
 };
 
 static int
@@ -535,57 +527,13 @@ verify_ntauth(struct vcert *vc, const struct certset *cas,
 }
 
 static int
-verify_parse(int argc, char *argv[], struct vopts *o)
+verify_parse(int argc, char *argv[], struct subcmd_opts *o)
 {
-	static const struct option longopts[] = {
-		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
-		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
-		{ "tsv", no_argument, NULL, SUBCMD_OPT_OWN },
-		{ "json", no_argument, NULL, SUBCMD_OPT_OWN + 1 },
-		{ "ca-file", required_argument, NULL, SUBCMD_OPT_OWN + 2 },
-		{ "crl-file", required_argument, NULL, SUBCMD_OPT_OWN + 3 },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	ch, r;
+	int	r;
 
-	optind = 1;
-	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "hqv",
-	    longopts, NULL)) != -1) {
-		if ((r = subcmd_ldap_opt(ch, optarg, &o->dir)) == -1)
-			return -1;
-		if (r == 1)
-			continue;
-		switch (ch) {
-		case 'q': msg_verbosity = -1; break;
-		case 'v': msg_verbosity++; break;
-		case 'h': return 1;
-		case SUBCMD_OPT_OWN: o->tsv = 1; break;
-		case SUBCMD_OPT_OWN + 1: o->json = 1; break;
-		case SUBCMD_OPT_OWN + 2: o->cafile = optarg; break;
-		case SUBCMD_OPT_OWN + 3: o->crlfile = optarg; break;
-		default:
-			usage_print(stderr);
-			return -1;
-		}
-	}
-	if (subcmd_ldap_check(&o->dir) == -1)
-		return -1;
-	if (o->tsv && o->json) {
-		msg_err("verify: --tsv and --json exclude each other");
-		return -1;
-	}
-	if (o->crlfile != NULL && o->cafile == NULL) {
-		msg_err("--crl-file needs --ca-file");
-		return -1;
-	}
-	if (optind >= argc || strcmp(argv[optind], "verify") != 0) {
-		usage_print(stderr);
-		return -1;
-	}
-	optind++;
+	r = subcmd_parse(argc, argv, "verify", SUBCMD_JSON | SUBCMD_CRL, o);
+	if (r != 0)
+		return r;
 	if (optind >= argc) {
 		msg_err("verify: no certificate file given");
 		usage_print(stderr);
@@ -597,7 +545,7 @@ verify_parse(int argc, char *argv[], struct vopts *o)
 int
 verify_main(int argc, char *argv[])
 {
-	struct vopts	 o;
+	struct subcmd_opts	 o;
 	struct certset	*sets = NULL, pool = { NULL, 0 }, cas = { NULL, 0 };
 	struct certset	 store = { NULL, 0 };
 	struct dir_blobs blobs = { NULL, NULL, 0 };

@@ -2,9 +2,12 @@
  * subcmd: the parts the directory subcommands share.
  */
 #include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd.h"
 #include "msg.h"
 #include "subcmd.h"
 
@@ -111,5 +114,76 @@ subcmd_ldap_check(const struct dir_opts *o)
 		msg_err("-y and -W exclude each other");
 		return -1;
 	}
+	return 0;
+}
+
+int
+subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
+    struct subcmd_opts *o)
+{
+	enum { OPT_TSV = SUBCMD_OPT_OWN, OPT_JSON, OPT_CAFILE, OPT_CRLFILE };
+	static const struct option longopts[] = {
+		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
+		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
+		{ "tsv", no_argument, NULL, OPT_TSV },
+		{ "json", no_argument, NULL, OPT_JSON },
+		{ "ca-file", required_argument, NULL, OPT_CAFILE },
+		{ "crl-file", required_argument, NULL, OPT_CRLFILE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	ch, r;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "hqv",
+	    longopts, NULL)) != -1) {
+		if ((r = subcmd_ldap_opt(ch, optarg, &o->dir)) == -1)
+			return -1;
+		if (r == 1)
+			continue;
+		switch (ch) {
+		case 'q': msg_verbosity = -1; break;
+		case 'v': msg_verbosity++; break;
+		case 'h': return 1;
+		case OPT_TSV: o->tsv = 1; break;
+		case OPT_CAFILE: o->cafile = optarg; break;
+		case OPT_JSON:
+			if (extra & SUBCMD_JSON) {
+				o->json = 1;
+				break;
+			}
+			msg_err("%s does not take --json", name);
+			usage_print(stderr);
+			return -1;
+		case OPT_CRLFILE:
+			if (extra & SUBCMD_CRL) {
+				o->crlfile = optarg;
+				break;
+			}
+			msg_err("%s does not take --crl-file", name);
+			usage_print(stderr);
+			return -1;
+		default:
+			usage_print(stderr);
+			return -1;
+		}
+	}
+	if (subcmd_ldap_check(&o->dir) == -1)
+		return -1;
+	if (o->tsv && o->json) {
+		msg_err("%s: --tsv and --json exclude each other", name);
+		return -1;
+	}
+	if (o->crlfile != NULL && o->cafile == NULL) {
+		msg_err("--crl-file needs --ca-file");
+		return -1;
+	}
+	if (optind >= argc || strcmp(argv[optind], name) != 0) {
+		usage_print(stderr);
+		return -1;
+	}
+	optind++;
 	return 0;
 }
