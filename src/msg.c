@@ -134,56 +134,43 @@ msg_ssl(const char *fmt, ...)
 	ERR_clear_error();
 }
 
-char *
-msg_escape(const char *p, size_t n)
+/* msg_escape and, with FIELD, msg_escape_field. */
+static char *
+msg_escape_as(const char *p, size_t n, int field)
 {
 	struct sbuf	 b = SBUF_INIT;
 	size_t		 i, cl;
 	unsigned char	 c;
 
-	for (i = 0; i < n; ) {
+	for (i = 0; i < n; i++) {
 		c = (unsigned char)p[i];
 		if (c >= 0x80 && (cl = utf8_seqlen(p + i, n - i)) > 0) {
 			sbuf_add(&b, p + i, cl);
-			i += cl;
-			continue;
-		}
-		if (c < 0x20 || c == 0x7f || c >= 0x80)
-			sbuf_printf(&b, "\\x%02X", c);
-		else
-			sbuf_putc(&b, c);
-		i++;
-	}
-	return sbuf_done(&b);
-}
-
-char *
-msg_escape_field(const char *p, size_t n)
-{
-	struct sbuf	 b = SBUF_INIT;
-	size_t		 i, cl;
-	unsigned char	 c;
-
-	for (i = 0; i < n; ) {
-		c = (unsigned char)p[i];
-		if (c >= 0x80 && (cl = utf8_seqlen(p + i, n - i)) > 0) {
-			sbuf_add(&b, p + i, cl);
-			i += cl;
-			continue;
-		}
-		if (c == '\\')
+			i += cl - 1;
+		} else if (field && c == '\\')
 			sbuf_puts(&b, "\\\\");
-		else if (c == '\t')
+		else if (field && c == '\t')
 			sbuf_puts(&b, "\\t");
-		else if (c == '\n')
+		else if (field && c == '\n')
 			sbuf_puts(&b, "\\n");
-		else if (c == '\r')
+		else if (field && c == '\r')
 			sbuf_puts(&b, "\\r");
 		else if (c < 0x20 || c == 0x7f || c >= 0x80)
 			sbuf_printf(&b, "\\x%02X", c);
 		else
 			sbuf_putc(&b, c);
-		i++;
 	}
 	return sbuf_done(&b);
+}
+
+char *
+msg_escape(const char *p, size_t n)
+{
+	return msg_escape_as(p, n, 0);
+}
+
+char *
+msg_escape_field(const char *p, size_t n)
+{
+	return msg_escape_as(p, n, 1);
 }
