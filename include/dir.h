@@ -125,11 +125,13 @@ int	dir_read_altsec(struct dir *, const char *dn, struct strlist *out);
 
 /*
  * Reads the current altSecurityIdentities of N entries, several reads in
- * flight: OUT[i] gets the values, FOUND[i] 1 if the entry exists, else 0.
- * Returns 0, or -1 on failure (reported).
+ * flight: OUT[i] gets the values, FOUND[i] 1 if the entry exists, else 0,
+ * and, when GUIDS is not NULL, GUIDS[i] its objectGUID as 32 hex digits
+ * (caller frees; NULL if it has none).  Returns 0, or -1 on failure
+ * (reported).
  */
 int	dir_read_many(struct dir *, char *const *dns, size_t n,
-	    struct strlist *out, int *found);
+	    struct strlist *out, int *found, char **guids);
 
 /* userAccountControl: a domain controller's, a read-only DC's account. */
 #define DIR_UAC_SERVER_TRUST	0x00002000UL

@@ -1812,9 +1812,10 @@ dir_read_altsec(struct dir *d, const char *dn, struct strlist *out)
 
 int
 dir_read_many(struct dir *d, char *const *dns, size_t n, struct strlist *out,
-    int *found)
+    int *found, char **guids)
 {
-	const char *const attrs[] = { "altSecurityIdentities", NULL };
+	const char *const attrs[] = { "altSecurityIdentities", "objectGUID",
+			    NULL };
 	struct timeval	 tv = { d->timeout, 0 };
 	LDAPMessage	*res = NULL, *m;
 	size_t		 next = 0, inflight = 0, i, idx, s;
@@ -1832,6 +1833,8 @@ dir_read_many(struct dir *d, char *const *dns, size_t n, struct strlist *out,
 	for (i = 0; i < n; i++) {
 		found[i] = 0;
 		strlist_free(&out[i]);
+		if (guids != NULL)
+			guids[i] = NULL;
 	}
 	while (next < n || inflight > 0) {
 		for (s = 0; inflight < DIR_READ_WINDOW && next < n; s++) {
@@ -1865,6 +1868,8 @@ dir_read_many(struct dir *d, char *const *dns, size_t n, struct strlist *out,
 		    m = ldap_next_message(d->ld, m)) {
 			if (ldap_msgtype(m) == LDAP_RES_SEARCH_ENTRY) {
 				found[idx] = 1;
+				if (guids != NULL && guids[idx] == NULL)
+					guids[idx] = dir_guid_hex(d->ld, m);
 				if (dir_all(d->ld, m, attrs[0], &out[idx]) == -1) {
 					msg_err("out of memory");
 					goto out;

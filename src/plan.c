@@ -882,7 +882,7 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 	const struct change	*w;
 	struct change		*c;
 	struct strlist		*cur = NULL, state = { NULL, 0 };
-	char			**dns = NULL, *newdn = NULL;
+	char			**dns = NULL, **now = NULL, *newdn = NULL;
 	const char		*guid;
 	size_t			*order = NULL, g, e, k, i, j;
 	int			*found = NULL;
@@ -901,7 +901,8 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 	/* one read per entry: the first record of each group */
 	if ((cur = calloc(want->n, sizeof(*cur))) == NULL ||
 	    (dns = calloc(want->n, sizeof(*dns))) == NULL ||
-	    (found = calloc(want->n, sizeof(*found))) == NULL)
+	    (found = calloc(want->n, sizeof(*found))) == NULL ||
+	    (now = calloc(want->n, sizeof(*now))) == NULL)
 		goto oom;
 	for (g = 0, k = 0; g < want->n; g = e) {
 		for (e = g + 1; e < want->n && strcasecmp(want->v[order[g]].dn,
@@ -911,7 +912,7 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 	}
 	/* unreadable values would look already undone */
 	if (dir_check_readable(d, dns[0]) == -1 ||
-	    dir_read_many(d, dns, k, cur, found) == -1)
+	    dir_read_many(d, dns, k, cur, found, now) == -1)
 		goto out;
 	for (g = 0, k = 0; g < want->n; g = e, k++) {
 		guid = NULL;
@@ -921,6 +922,19 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 				guid = want->v[order[e]].guid;
 		free(newdn);
 		newdn = NULL;
+		/*
+		 * Another object now at the DN (the account deleted, a new one
+		 * made with its name) is not the one the run changed.
+		 */
+		if (found[k] && guid != NULL && now[k] != NULL &&
+		    strcmp(guid, now[k]) != 0) {
+			msg_note("\"%s\" is another object now (objectGUID %s, "
+			    "the run's was %s): left alone; looking for the "
+			    "run's account by its objectGUID", dns[k], now[k],
+			    guid);
+			found[k] = 0;
+			strlist_free(&cur[k]);
+		}
 		if (!found[k] && guid != NULL) {
 			/* renamed or moved since the run: its GUID stays */
 			if ((r = dir_find_guid(d, guid, &newdn, &cur[k])) == -1)
@@ -983,6 +997,9 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 oom:
 	msg_err("out of memory");
 out:
+	for (i = 0; now != NULL && i < want->n; i++)
+		free(now[i]);
+	free(now);
 	for (i = 0; cur != NULL && i < want->n; i++)
 		strlist_free(&cur[i]);
 	strlist_free(&state);

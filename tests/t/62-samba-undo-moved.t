@@ -56,4 +56,24 @@ is "$(grep -c '^# certbulk-guid: ' "$U2")" 2 "the undo's own undo file records t
 e2e_run "${LDAPS[@]}" --state-dir "$W/st3" undo "$U2"
 exit_is 0 "undo of the undo"
 is "$(cb_user_altsec mover2 | e2e_norm)" "$(e2e_val 6202)" "the moved account has its value back"
+
+# an account deleted and a new one made with the same DN: the new object
+# is not the one the run changed, even if it holds the same value now
+sb_user reuser >"$T/reuser.ldif"
+cb_add_users "$T/reuser.ldif"
+e2e_leaf "$W/r.pem" 6203
+printf 'user,certificate\nreuser,r.pem\n' >"$W/r.csv"
+e2e_run "${LDAPS[@]}" --state-dir "$W/st4" --csv "$W/r.csv"
+exit_is 0 "run: reuser mapped"
+U4=$(ls "$W"/st4/undo-*.ldif)
+RDN=$(cb_user_dn reuser)
+printf 'dn: %s\nchangetype: delete\n\n' "$RDN" | cb_ldap ldapmodify >/dev/null
+ok $? "setup: reuser deleted"
+cb_add_users "$T/reuser.ldif"
+sb_add_values reuser "$(e2e_val 6203)"
+ok $? "setup: a new reuser at the same DN, holding the same value"
+e2e_run "${LDAPS[@]}" --state-dir "$W/st5" undo "$U4"
+like "$(cat "$T/err")" "is another object now" "undo says the DN holds another object now"
+is "$(cb_user_altsec reuser | e2e_norm)" "$(e2e_val 6203)" \
+	"the new object at the old DN keeps its value"
 done_testing
