@@ -26,6 +26,7 @@
 #include "plan.h"
 #include "sbuf.h"
 #include "state.h"
+#include "subcmd.h"
 #include "trust.h"
 #include "undo.h"
 
@@ -55,10 +56,11 @@ struct runopts {
 	const char	*crlfile;	/* --crl-file */
 };
 
+/* The LDAP options (and --timeout, --allow-cleartext-bind) are subcmd's. */
 enum {
-	OPT_CSV = 256, OPT_CERTDIR, OPT_TYPE, OPT_MATCH, OPT_STATE, OPT_WINDOW,
-	OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED, OPT_CLEAR,
-	OPT_TIMEOUT, OPT_CAFILE, OPT_CRLFILE
+	OPT_CSV = SUBCMD_OPT_OWN, OPT_CERTDIR, OPT_TYPE, OPT_MATCH, OPT_STATE,
+	OPT_WINDOW, OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED,
+	OPT_CAFILE, OPT_CRLFILE
 };
 
 static const struct option run_longopts[] = {
@@ -75,8 +77,8 @@ static const struct option run_longopts[] = {
 	{ "log", required_argument, NULL, OPT_LOG },
 	{ "syslog", no_argument, NULL, OPT_SYSLOG },
 	{ "allow-expired", no_argument, NULL, OPT_EXPIRED },
-	{ "allow-cleartext-bind", no_argument, NULL, OPT_CLEAR },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
+	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 	{ "ca-file", required_argument, NULL, OPT_CAFILE },
 	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -139,39 +141,25 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 {
 	struct source	*s;
 	const char	*bad;
-	int		 ch, t;
+	int		 ch, r;
 
 	*help = 0;
 	o->types = ALTSEC_BIT(ALTSEC_ISSUER_SERIAL);
 	o->match = MATCH_SID | MATCH_UPN | MATCH_EMAIL;
 	o->window = 32;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, "b:cD:hH:no:O:qR:U:vw:WxX:y:Y:Z",
+	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "chno:qv",
 	    run_longopts, NULL)) != -1) {
+		if ((r = subcmd_ldap_opt(ch, optarg, &o->dir)) == -1)
+			return -1;
+		if (r == 1)
+			continue;
 		switch (ch) {
-		case 'b': o->dir.base = optarg; break;
 		case 'c': break;	/* the default: go on after errors */
-		case 'D': o->dir.binddn = optarg; break;
-		case 'H': o->dir.uri = optarg; break;
 		case 'n': o->preview = 1; break;
 		case 'o': o->out = optarg; break;
-		case 'O': o->dir.secprops = optarg; break;
 		case 'q': msg_verbosity = -1; break;
-		case 'R': o->dir.realm = optarg; break;
-		case 'U': o->dir.authcid = optarg; break;
 		case 'v': msg_verbosity++; break;
-		case 'W': o->dir.prompt = 1; break;
-		case 'w':
-			/* ldapmodify's -w: every user on the host could read it */
-			explicit_bzero(optarg, strlen(optarg));
-			msg_err("-w: a password on the command line is visible to "
-			    "every user of this host; use -y FILE or -W");
-			return -1;
-		case 'x': o->dir.simple = 1; break;
-		case 'X': o->dir.authzid = optarg; break;
-		case 'y': o->dir.pwfile = optarg; break;
-		case 'Y': o->dir.mech = optarg; break;
-		case 'Z': o->dir.starttls++; break;
 		case 'h':
 			*help = 1;
 			return 0;
@@ -211,33 +199,20 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 			    &o->txn) == -1)
 				return -1;
 			break;
-		case OPT_TIMEOUT:
-			if (run_number("--timeout", optarg, 1, 3600,
-			    &t) == -1)
-				return -1;
-			o->dir.timeout = t;
-			break;
 		case OPT_CAFILE: o->cafile = optarg; break;
 		case OPT_CRLFILE: o->crlfile = optarg; break;
 		case OPT_STRICT: o->strict = 1; break;
 		case OPT_LOG: o->log = optarg; break;
 		case OPT_SYSLOG: o->syslog = 1; break;
 		case OPT_EXPIRED: o->allow_expired = 1; break;
-		case OPT_CLEAR: o->dir.allow_cleartext = 1; break;
 		default:
 			goto usage;
 		}
 	}
-	if (o->dir.simple && o->dir.mech != NULL) {
-		msg_err("-x (simple bind) and -Y (SASL) exclude each other");
+	if (subcmd_ldap_check(&o->dir) == -1)
 		return -1;
-	}
 	if (o->crlfile != NULL && o->cafile == NULL) {
 		msg_err("--crl-file needs --ca-file");
-		return -1;
-	}
-	if (o->dir.pwfile != NULL && o->dir.prompt) {
-		msg_err("-y and -W exclude each other");
 		return -1;
 	}
 	return 0;
