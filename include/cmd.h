@@ -10,6 +10,8 @@
 #define CB_EXIT_USAGE	2	/* bad options or arguments */
 #define CB_EXIT_LDAP	3	/* directory unreachable, bind failed, lost */
 #define CB_EXIT_LOCAL	4	/* state folder, lock or undo file problem */
+#define CB_EXIT_INPUT	5	/* an input (--csv, --certdir, a plan) is
+				   missing, unreadable or refused whole */
 
 #define CB_VERSION	"0.1.0"
 
@@ -17,7 +19,8 @@
 int	show_main(int argc, char *argv[]);
 /*
  * certbulk [options] --csv FILE | --certdir DIR ... (the batch run), and
- * certbulk [options] undo [options] FILE... (its operand "undo").
+ * certbulk [options] undo [options] FILE... (its operand "undo"), and
+ * certbulk [options] apply [options] PLAN (its operand "apply").
  */
 int	run_main(int argc, char *argv[]);
 

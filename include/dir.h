@@ -25,6 +25,10 @@ struct dir_opts {
 	int		 starttls;	/* -Z count: 1 try, 2 require */
 	int		 allow_cleartext; /* --allow-cleartext-bind */
 	int		 timeout;	/* seconds for connect and each reply */
+	int		 nettimeout;	/* -o nettimeout=N: connect only, 0:
+					   the timeout above */
+	int		 ldif_wrap;	/* -o ldif_wrap=N: LDIF line width for
+					   --output, 0: no wrapping */
 };
 
 /* One account as read from the directory. */

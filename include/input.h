@@ -37,6 +37,8 @@ struct itemcert {
 	const char	*eku_why; /* static, or NULL: why logon would fail */
 	const char	*why[ALTSEC_NTYPES]; /* static: why a value is NULL */
 	unsigned	 fallback; /* ALTSEC_BIT: X509RFC822 from subject E= */
+	char		 sha1[41]; /* the thumbprint, hex, for plans and
+				     reports */
 };
 
 /* One certificate to map to one account. */
@@ -54,6 +56,13 @@ struct item {
 	/* filled in by plan.c */
 	long		 acct;	/* index into the plan's accounts, or -1 */
 	int		 failed; /* reported and left out */
+	const char	*reason; /* static: why failed (report.h codes) */
+	long		 chg;	/* its account's change, or -1 (none) */
+	int		 from_dir; /* from --certdir: expected refusals */
+	char		*acct_dn; /* owned: the account found, for the
+				    report, or NULL */
+	unsigned	 moved;	/* ALTSEC_BIT: values[k] handed over to the
+				   change (not owned here any more) */
 };
 
 struct input {

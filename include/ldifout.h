@@ -15,6 +15,9 @@
  * deletes (the undo of C).  Ends with the blank separator line.
  */
 void	ldifout_record(struct sbuf *b, const struct change *c, int invert);
+/* The same, with lines folded at WRAP columns (-o ldif_wrap); 0: none. */
+void	ldifout_record_wrap(struct sbuf *b, const struct change *c, int invert,
+	    int wrap);
 
 /* Appends "# TEXT" lines to B, one per line of TEXT, control bytes escaped. */
 void	ldifout_comment(struct sbuf *b, const char *text);

@@ -31,7 +31,15 @@ struct change {
 					   by this when renamed or moved */
 	enum change_status	 status;
 	long			 rec;	/* its undo-file record, or -1 */
+	int			 result;	/* CHANGE_FAILED: the LDAP
+						   result code */
 };
+
+/*
+ * The note (preview comment) on each added value: "certbulk-value: N
+ * sha1=HEX not-before=EPOCH not-after=EPOCH", N its index in the add list.
+ */
+#define PLAN_VALUE_NOTE	"certbulk-value: "
 
 struct changes {
 	struct change	*v;	/* owned */
@@ -50,6 +58,9 @@ struct plan_opts {
 	int		 allow_expired;
 	time_t		 now;
 	const struct trust *trust;	/* --ca-file: chains checked; or NULL */
+	unsigned	 failon;	/* --fail-on (REPORT_FAIL_*): expected
+					   refusals of --certdir items not
+					   named there are notes, not errors */
 };
 
 struct plan_stats {

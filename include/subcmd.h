@@ -9,7 +9,7 @@
 #include "dir.h"
 
 /* getopt short options for the LDAP options, as ldapmodify spells them. */
-#define SUBCMD_LDAP_SHORT	"b:D:H:O:R:U:w:WxX:y:Y:Z"
+#define SUBCMD_LDAP_SHORT	"b:D:H:o:O:R:U:w:WxX:y:Y:Z"
 
 /* Long option values: SUBCMD_OPT_* for the shared ones, then each
  * subcommand's own from SUBCMD_OPT_OWN on. */
@@ -29,7 +29,9 @@ int	subcmd_find(int argc, char *argv[]);
 
 /*
  * Applies LDAP option CH (a short option letter or SUBCMD_OPT_*) with
- * ARG to O.  Returns 1 if CH was an LDAP option, 0 if not, -1 after
+ * ARG to O.  -o takes the OpenLDAP tools' opt[=val]: nettimeout=N and
+ * ldif_wrap=N|no; anything else (an old "-o FILE") is a usage error that
+ * names --output.  Returns 1 if CH was an LDAP option, 0 if not, -1 after
  * reporting a bad one (-w: a password on the command line).
  */
 int	subcmd_ldap_opt(int ch, char *arg, struct dir_opts *o);

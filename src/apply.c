@@ -127,6 +127,7 @@ static void
 apply_failed(struct applyctx *a, struct change *c, int rc, const char *diag)
 {
 	c->status = CHANGE_FAILED;
+	c->result = rc;
 	a->st->failed++;
 	(void)undo_mark(a->u, c->rec, UNDO_FAILED);
 	msg_err("\"%s\": modify failed: %s (%d)%s%s%s", c->dn,

@@ -19,11 +19,15 @@
 #include "altsec.h"
 #include "apply.h"
 #include "cmd.h"
+#include "digest.h"
 #include "dir.h"
 #include "input.h"
 #include "ldifout.h"
 #include "msg.h"
 #include "plan.h"
+#include "planapply.h"
+#include "planfile.h"
+#include "report.h"
 #include "sbuf.h"
 #include "state.h"
 #include "subcmd.h"
@@ -43,7 +47,7 @@ struct runopts {
 	unsigned	 types;
 	unsigned	 match;
 	int		 preview;
-	const char	*out;		/* -o */
+	const char	*out;		/* --output */
 	const char	*state_dir;
 	const char	*log;
 	int		 syslog;
@@ -52,15 +56,23 @@ struct runopts {
 	int		 strict;
 	int		 allow_expired;
 	int		 is_undo;
+	int		 is_apply;	/* certbulk apply PLAN */
 	const char	*cafile;	/* --ca-file */
 	const char	*crlfile;	/* --crl-file */
+	const char	*report;	/* --report */
+	int		 report_json;	/* --report-format json */
+	unsigned	 failon;	/* --fail-on: REPORT_FAIL_* */
+	long		 max_age;	/* --max-age, seconds */
+	struct strlist	 fps;		/* the plan's input lines */
+	const char	*domain;	/* the plan's: dir_domain */
 };
 
 /* The LDAP options (and --timeout, --allow-cleartext-bind) are subcmd's. */
 enum {
 	OPT_CSV = SUBCMD_OPT_OWN, OPT_CERTDIR, OPT_TYPE, OPT_MATCH, OPT_STATE,
 	OPT_WINDOW, OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED,
-	OPT_CAFILE, OPT_CRLFILE
+	OPT_CAFILE, OPT_CRLFILE, OPT_OUTPUT, OPT_REPORT, OPT_REPORT_FMT,
+	OPT_FAILON, OPT_MAXAGE
 };
 
 static const struct option run_longopts[] = {
@@ -69,7 +81,11 @@ static const struct option run_longopts[] = {
 	{ "type", required_argument, NULL, OPT_TYPE },
 	{ "match", required_argument, NULL, OPT_MATCH },
 	{ "preview", no_argument, NULL, 'n' },
-	{ "output", required_argument, NULL, 'o' },
+	{ "output", required_argument, NULL, OPT_OUTPUT },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "report-format", required_argument, NULL, OPT_REPORT_FMT },
+	{ "fail-on", required_argument, NULL, OPT_FAILON },
+	{ "max-age", required_argument, NULL, OPT_MAXAGE },
 	{ "state-dir", required_argument, NULL, OPT_STATE },
 	{ "window", required_argument, NULL, OPT_WINDOW },
 	{ "transaction", required_argument, NULL, OPT_TXN },
@@ -135,6 +151,36 @@ run_match(const char *arg, unsigned *out)
 	return 0;
 }
 
+/*
+ * A duration: a number with s, m, h or d (seconds without), e.g. 24h.
+ * 0, or -1 after reporting.
+ */
+static int
+run_duration(const char *opt, const char *arg, long *out)
+{
+	char	*end;
+	long	 v, mul = 1;
+
+	errno = 0;
+	v = strtol(arg, &end, 10);
+	if (*end == 's')
+		end++;
+	else if (*end == 'm')
+		mul = 60, end++;
+	else if (*end == 'h')
+		mul = 3600, end++;
+	else if (*end == 'd')
+		mul = 86400, end++;
+	if (errno || end == arg || *end != '\0' || v < 1 ||
+	    v > 3650L * 86400 / mul) {
+		msg_err("%s %s: not a duration (a number with s, m, h or d, "
+		    "e.g. 24h)", opt, arg);
+		return -1;
+	}
+	*out = v * mul;
+	return 0;
+}
+
 /* Parses the options common to the run and undo.  -1: usage error. */
 static int
 run_parse(int argc, char *argv[], struct runopts *o, int *help)
@@ -147,8 +193,9 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 	o->types = ALTSEC_BIT(ALTSEC_ISSUER_SERIAL);
 	o->match = MATCH_SID | MATCH_UPN | MATCH_EMAIL;
 	o->window = 32;
+	o->max_age = 24 * 3600;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "chno:qv",
+	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "chnqv",
 	    run_longopts, NULL)) != -1) {
 		if ((r = subcmd_ldap_opt(ch, optarg, &o->dir)) == -1)
 			return -1;
@@ -157,7 +204,26 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 		switch (ch) {
 		case 'c': break;	/* the default: go on after errors */
 		case 'n': o->preview = 1; break;
-		case 'o': o->out = optarg; break;
+		case OPT_OUTPUT: o->out = optarg; break;
+		case OPT_REPORT: o->report = optarg; break;
+		case OPT_REPORT_FMT:
+			if (strcasecmp(optarg, "json") == 0)
+				o->report_json = 1;
+			else if (strcasecmp(optarg, "csv") == 0)
+				o->report_json = 0;
+			else {
+				msg_err("--report-format %s: csv or json", optarg);
+				return -1;
+			}
+			break;
+		case OPT_FAILON:
+			if (report_parse_failon(optarg, &o->failon) == -1)
+				return -1;
+			break;
+		case OPT_MAXAGE:
+			if (run_duration("--max-age", optarg, &o->max_age) == -1)
+				return -1;
+			break;
 		case 'q': msg_verbosity = -1; break;
 		case 'v': msg_verbosity++; break;
 		case 'h':
@@ -221,7 +287,7 @@ usage:
 	return -1;
 }
 
-/* Opens -o FILE (mode 0600) or stdout. */
+/* Opens --output FILE (mode 0600) or stdout. */
 static FILE *
 run_open_out(const char *path)
 {
@@ -291,37 +357,17 @@ run_header(const char *what, struct dir *d, const char *extra)
 	return sbuf_done(&b);
 }
 
+/* Writes the LDIF in B to --output (or stdout). 0 or -1 (reported). */
 static int
-run_preview(const struct runopts *o, struct dir *d, const struct changes *cs)
+run_write(const struct runopts *o, const struct sbuf *b)
 {
-	struct sbuf	 b = SBUF_INIT;
-	FILE		*fp;
-	char		*head;
-	size_t		 i;
-	int		 rc = -1;
+	FILE	*fp;
+	int	 rc = -1;
 
 	if ((fp = run_open_out(o->out)) == NULL)
 		return -1;
-	head = run_header(o->is_undo ? "preview of an undo" :
-	    "preview; nothing has been changed", d,
-	    "apply with: ldapmodify -f FILE, or ldifde -i -f FILE");
-	if (head != NULL)
-		ldifout_comment(&b, head);
-	free(head);
-	sbuf_putc(&b, '\n');
-	for (i = 0; i < cs->n; i++) {
-		ldifout_record(&b, &cs->v[i], 0);
-		if (b.len > 65536 || i + 1 == cs->n) {
-			if (b.oom || fwrite(b.s, 1, b.len, fp) != b.len)
-				break;
-			sbuf_reset(&b);
-		}
-	}
-	if (cs->n == 0 && !b.oom && b.s != NULL)
-		fwrite(b.s, 1, b.len, fp);
-	if (b.oom)
-		msg_err("out of memory");
-	else if (fflush(fp) == EOF || ferror(fp))
+	if ((b->len > 0 && fwrite(b->s, 1, b->len, fp) != b->len) ||
+	    fflush(fp) == EOF || ferror(fp))
 		msg_err("%s: write error: %s", o->out ? o->out : "stdout",
 		    strerror(errno));
 	else
@@ -330,6 +376,110 @@ run_preview(const struct runopts *o, struct dir *d, const struct changes *cs)
 		msg_err("%s: %s", o->out, strerror(errno));
 		rc = -1;
 	}
+	return rc;
+}
+
+/*
+ * The lines "certbulk apply" checks: when the plan was made, against
+ * which domain, from which inputs (planfile.h).
+ */
+static void
+run_plan_meta(struct sbuf *b, const struct runopts *o, struct dir *d)
+{
+	struct sbuf	m = SBUF_INIT;
+	size_t		i;
+
+	sbuf_printf(&m, PLANFILE_MADE "%lld\n" PLANFILE_DOMAIN "%s",
+	    (long long)time(NULL), dir_domain(d));
+	for (i = 0; i < o->fps.n; i++)
+		sbuf_printf(&m, "\n" PLANFILE_INPUT "%s", o->fps.v[i]);
+	if (m.oom)
+		b->oom = 1;
+	else
+		ldifout_comment(b, m.s);
+	sbuf_reset(&m);
+}
+
+/*
+ * The preview.  A run's preview is a reviewed plan (planfile.h): sealed
+ * with its SHA-256 so that "certbulk apply" takes it only unchanged.
+ */
+static int
+run_preview(const struct runopts *o, struct dir *d, const struct changes *cs)
+{
+	struct sbuf	 b = SBUF_INIT, sealed = SBUF_INIT;
+	char		*head;
+	size_t		 i;
+	int		 plan = !o->is_undo && !o->is_apply, rc = -1;
+
+	head = run_header(o->is_undo ? "preview of an undo" : o->is_apply ?
+	    "preview of applying a plan now; nothing has been changed" :
+	    "preview; nothing has been changed", d, plan ?
+	    "apply exactly this plan with: certbulk [LDAP options] apply "
+	    "FILE\n(ldapmodify -f FILE or ldifde -i -f FILE apply it "
+	    "without certbulk's checks)" :
+	    "apply with: ldapmodify -f FILE, or ldifde -i -f FILE");
+	if (head != NULL)
+		ldifout_comment(&b, head);
+	else
+		b.oom = 1;
+	free(head);
+	if (plan)
+		run_plan_meta(&b, o, d);
+	sbuf_putc(&b, '\n');
+	for (i = 0; i < cs->n; i++) {
+		/* the account as an object: apply checks it is the same */
+		if (plan && cs->v[i].guid != NULL)
+			sbuf_printf(&b, "# certbulk-guid: %s\n", cs->v[i].guid);
+		ldifout_record_wrap(&b, &cs->v[i], 0, o->dir.ldif_wrap);
+	}
+	if (b.oom) {
+		msg_err("out of memory");
+		goto out;
+	}
+	if (plan) {
+		if (planfile_seal(&sealed, b.s, b.len) == -1)
+			goto out;
+		rc = run_write(o, &sealed);
+	} else
+		rc = run_write(o, &b);
+out:
+	sbuf_reset(&b);
+	sbuf_reset(&sealed);
+	return rc;
+}
+
+/*
+ * --output with a run that writes: the LDIF of what was applied (the
+ * changes the server accepted), never a preview that looks applied.
+ */
+static int
+run_write_applied(const struct runopts *o, struct dir *d,
+    const struct changes *cs)
+{
+	struct sbuf	 b = SBUF_INIT;
+	char		*head;
+	size_t		 i, n = 0;
+	int		 rc = -1;
+
+	for (i = 0; i < cs->n; i++)
+		n += cs->v[i].status == CHANGE_DONE;
+	if ((head = run_header(o->is_undo ? "what this undo applied" :
+	    "what this run applied", d, NULL)) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	ldifout_comment(&b, head);
+	free(head);
+	sbuf_printf(&b, "# %zu of %zu modifies were applied; the others "
+	    "failed or were not sent\n\n", n, cs->n);
+	for (i = 0; i < cs->n; i++)
+		if (cs->v[i].status == CHANGE_DONE)
+			ldifout_record_wrap(&b, &cs->v[i], 0, o->dir.ldif_wrap);
+	if (b.oom)
+		msg_err("out of memory");
+	else
+		rc = run_write(o, &b);
 	sbuf_reset(&b);
 	return rc;
 }
@@ -579,9 +729,12 @@ run_output(const struct runopts *o, struct dir *d, struct changes *cs,
 
 	if (o->preview) {
 		rc = run_preview(o, d, cs) == -1 ? CB_EXIT_LOCAL : CB_EXIT_OK;
-		run_summary(o->is_undo ? "undo preview" : "preview", o->is_undo,
+		run_summary(o->is_undo ? "undo preview" : o->is_apply ?
+		    "plan preview" : "preview", o->is_undo,
 		    ps, as, sk, NULL, 1, cs->n);
-	} else if (cs->n == 0) {
+		return rc;
+	}
+	if (cs->n == 0) {
 		rc = CB_EXIT_OK;
 		run_summary(o->is_undo ? "undo: nothing to change" :
 		    "nothing to change", o->is_undo, ps, as, sk, NULL, 0, 0);
@@ -597,6 +750,10 @@ run_output(const struct runopts *o, struct dir *d, struct changes *cs,
 			    "undo done" : "done", o->is_undo, ps, as, sk, undo,
 			    0, cs->n);
 	}
+	/* --output with a run that writes: what it applied, even nothing */
+	if (o->out != NULL && run_write_applied(o, d, cs) == -1 &&
+	    rc == CB_EXIT_OK)
+		rc = CB_EXIT_LOCAL;
 	free(undo);
 	return rc;
 }
@@ -642,6 +799,159 @@ run_log(const struct runopts *o, FILE **logfp)
 }
 
 static int	undo_body(struct runopts *, int, char *[]);
+static int	apply_body(struct runopts *, int, char *[]);
+
+/* The outcome of change C for the report; DETAIL gets an LDAP result. */
+static const char *
+run_chg_outcome(const struct runopts *o, const struct change *c,
+    const char **reason, char *detail, size_t dlen)
+{
+	*reason = NULL;
+	detail[0] = '\0';
+	if (o->preview)
+		return REPORT_PLANNED;
+	if (c->status == CHANGE_DONE)
+		return REPORT_MAPPED;
+	if (c->status == CHANGE_FAILED) {
+		*reason = REASON_LDAP;
+		snprintf(detail, dlen, "%s (%d)", dir_err2string(c->result),
+		    c->result);
+		return REPORT_FAILED;
+	}
+	return REPORT_UNSENT;
+}
+
+/*
+ * One report row per item (CSV row or certificate file).  Returns the
+ * number of refusals that are failures (not expected ones).
+ */
+static size_t
+run_report_items(struct report *rep, const struct runopts *o,
+    const struct input *in, const struct changes *cs,
+    const struct accounts *unused)
+{
+	const struct item	*it;
+	const char		*vals[ALTSEC_NTYPES], *outcome, *reason;
+	char			 detail[128];
+	size_t			 i, nv, failing = 0;
+	struct report_row	 w;
+	int			 k;
+
+	(void)unused;
+	for (i = 0; i < in->n; i++) {
+		it = &in->items[i];
+		memset(&w, 0, sizeof(w));
+		detail[0] = '\0';
+		for (k = 0, nv = 0; k < ALTSEC_NTYPES; k++)
+			if (it->values[k] != NULL)
+				vals[nv++] = it->values[k];
+		reason = NULL;
+		if (it->failed) {
+			reason = it->reason ? it->reason : REASON_PLAN;
+			if (it->from_dir && report_expected(reason, o->failon))
+				outcome = REPORT_SKIPPED;
+			else {
+				outcome = REPORT_REFUSED;
+				failing++;
+			}
+		} else if (it->moved == 0 || it->chg < 0)
+			outcome = REPORT_ALREADY;
+		else
+			outcome = run_chg_outcome(o, &cs->v[it->chg], &reason,
+			    detail, sizeof(detail));
+		w.source = it->src;
+		w.outcome = outcome;
+		w.reason = reason;
+		w.account = it->chg >= 0 ? cs->v[it->chg].dn : it->acct_dn;
+		w.values = vals;
+		w.nvalues = nv;
+		w.cert = it->fact.sha1[0] ? it->fact.sha1 : NULL;
+		w.detail = detail[0] ? detail : NULL;
+		(void)report_row(rep, &w);
+	}
+	return failing;
+}
+
+/* One report row per change (undo: no input rows). */
+static void
+run_report_changes(struct report *rep, const struct runopts *o,
+    const struct changes *cs, const char *src)
+{
+	struct report_row	 w;
+	const char		*reason;
+	char			 detail[128];
+	size_t			 i;
+
+	for (i = 0; i < cs->n; i++) {
+		memset(&w, 0, sizeof(w));
+		w.source = src;
+		w.outcome = run_chg_outcome(o, &cs->v[i], &reason, detail,
+		    sizeof(detail));
+		if (strcmp(w.outcome, REPORT_MAPPED) == 0 &&
+		    cs->v[i].add.n == 0)
+			w.outcome = REPORT_REMOVED;
+		w.reason = reason;
+		w.account = cs->v[i].dn;
+		w.values = (const char *const *)cs->v[i].add.v;
+		w.nvalues = cs->v[i].add.n;
+		w.detail = detail[0] ? detail : NULL;
+		(void)report_row(rep, &w);
+	}
+}
+
+/* A report row for an input that could not be read at all. */
+static void
+run_report_input(struct report *rep, const char *path)
+{
+	struct report_row	w;
+
+	memset(&w, 0, sizeof(w));
+	w.source = path;
+	w.outcome = REPORT_REFUSED;
+	w.reason = REASON_INPUT_MISSING;
+	(void)report_row(rep, &w);
+}
+
+/*
+ * The plan's line for input I: kind, SHA-256 of a CSV's bytes, or of the
+ * list of a folder's certificates (path and thumbprint, as read).
+ */
+static int
+run_fingerprint(struct runopts *o, const struct source *src,
+    const struct input *in, size_t from, int ok)
+{
+	struct sbuf	 b = SBUF_INIT;
+	char		 hex[DIGEST_HEX], *e = NULL;
+	size_t		 i;
+	int		 rc = -1;
+
+	if (!ok)
+		snprintf(hex, sizeof(hex), "unreadable");
+	else if (!src->is_dir) {
+		if (digest_file(src->path, hex) == -1)
+			snprintf(hex, sizeof(hex), "unreadable");
+	} else {
+		for (i = from; i < in->n; i++)
+			sbuf_printf(&b, "%s\t%s\n", in->items[i].src,
+			    in->items[i].fact.sha1);
+		if (b.oom || digest_sha256(b.s ? b.s : "", b.len, hex) == -1)
+			goto out;
+	}
+	sbuf_reset(&b);
+	if ((e = msg_escape(src->path, strlen(src->path))) == NULL)
+		goto out;
+	sbuf_printf(&b, "%s sha256=%s %s", src->is_dir ? "certdir" : "csv",
+	    hex, e);
+	if (b.oom || strlist_add(&o->fps, b.s) == -1)
+		goto out;
+	rc = 0;
+out:
+	if (rc == -1)
+		msg_err("out of memory");
+	free(e);
+	sbuf_reset(&b);
+	return rc;
+}
 
 int
 run_main(int argc, char *argv[])
@@ -655,9 +965,10 @@ run_main(int argc, char *argv[])
 	struct plan_opts	 po;
 	struct run_skips	 sk;
 	struct trust		*trust = NULL;
+	struct report		*rep = NULL;
 	FILE			*logfp = NULL;
-	size_t			 i;
-	int			 help, rc = CB_EXIT_USAGE, t;
+	size_t			 i, from, before, missing = 0, failing = 0;
+	int			 help, rc = CB_EXIT_USAGE, t, ok;
 
 	memset(&o, 0, sizeof(o));
 	memset(&in, 0, sizeof(in));
@@ -684,6 +995,17 @@ run_main(int argc, char *argv[])
 		rc = undo_body(&o, argc - optind - 1, argv + optind + 1);
 		goto out;
 	}
+	if (optind < argc && strcmp(argv[optind], "apply") == 0) {
+		/* certbulk [options] apply [options] PLAN */
+		if (o.nsrc > 0) {
+			msg_err("apply takes a plan (certbulk -n --output "
+			    "FILE), not --csv or --certdir");
+			goto out;
+		}
+		o.is_apply = 1;
+		rc = apply_body(&o, argc - optind - 1, argv + optind + 1);
+		goto out;
+	}
 	if (optind < argc) {
 		msg_err("unexpected argument \"%s\" (inputs are given with "
 		    "--csv FILE or --certdir DIR)", argv[optind]);
@@ -708,13 +1030,31 @@ run_main(int argc, char *argv[])
 	/* Stage 1: inputs, all checked before anything else.  Certificates
 	 * are kept past reading only for the chain checks. */
 	in.keep_certs = trust != NULL;
-	for (i = 0; i < o.nsrc; i++)
-		if ((o.src[i].is_dir ? input_certdir(&in, o.src[i].path, o.types) :
-		    input_csv(&in, o.src[i].path, o.types)) == -1)
+	if (o.report != NULL &&
+	    (rep = report_open(o.report, o.report_json)) == NULL) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	for (i = 0; i < o.nsrc; i++) {
+		before = from = in.n;
+		ok = (o.src[i].is_dir ? input_certdir(&in, o.src[i].path,
+		    o.types) : input_csv(&in, o.src[i].path, o.types)) == 0;
+		if (!ok) {
+			/* a share not mounted is not an expired certificate */
 			in.errors++;
+			missing++;
+			run_report_input(rep, o.src[i].path);
+		}
+		for (; before < in.n && o.src[i].is_dir; before++)
+			in.items[before].from_dir = 1;
+		if (run_fingerprint(&o, &o.src[i], &in, from, ok) == -1) {
+			rc = CB_EXIT_LOCAL;
+			goto out;
+		}
+	}
 	if (in.n == 0) {
 		msg_err("no certificate to map");
-		rc = CB_EXIT_SOME;
+		rc = missing > 0 ? CB_EXIT_INPUT : CB_EXIT_SOME;
 		goto out;
 	}
 	/* Stage 2: the plan, read-only. */
@@ -725,6 +1065,7 @@ run_main(int argc, char *argv[])
 	po.allow_expired = o.allow_expired;
 	po.now = time(NULL);
 	po.trust = trust;
+	po.failon = o.failon;
 	if (plan_build(d, &in, &po, &cs, &ps) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
@@ -733,10 +1074,21 @@ run_main(int argc, char *argv[])
 	memset(&sk, 0, sizeof(sk));
 	sk.input = in.errors;
 	rc = run_output(&o, d, &cs, &ps, &sk, &as);
-	if (rc == CB_EXIT_OK && (in.errors > 0 || ps.refused > 0 ||
+	failing = run_report_items(rep, &o, &in, &cs, NULL);
+	if (ps.refused > failing)
+		msg_note("%zu certificates skipped as expected (expired, not "
+		    "yet valid, or no account in this domain): not failures "
+		    "(--fail-on makes them so)", ps.refused - failing);
+	if (rc == CB_EXIT_OK && missing > 0)
+		rc = CB_EXIT_INPUT;
+	else if (rc == CB_EXIT_OK && (in.errors > 0 || failing > 0 ||
 	    as.failed > 0))
 		rc = CB_EXIT_SOME;
 out:
+	if (report_close(rep) == -1 && (rc == CB_EXIT_OK ||
+	    rc == CB_EXIT_SOME))
+		rc = CB_EXIT_LOCAL;
+	strlist_free(&o.fps);
 	trust_free(trust);
 	changes_free(&cs);
 	dir_close(d);
@@ -841,6 +1193,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	struct changes		 want = { NULL, 0 }, cs = { NULL, 0 };
 	struct apply_stats	 as;
 	struct run_skips	 sk = { 0, 0, 0 };
+	struct report		*rep = NULL;
 	int			 rc = CB_EXIT_USAGE;
 
 	memset(&as, 0, sizeof(as));
@@ -860,12 +1213,173 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
+	if (o.report != NULL &&
+	    (rep = report_open(o.report, o.report_json)) == NULL) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
 	rc = run_output(&o, d, &cs, NULL, &sk, &as);
+	run_report_changes(rep, &o, &cs, "undo");
 	if (rc == CB_EXIT_OK && (sk.input > 0 || sk.missing > 0 ||
 	    sk.refused > 0 || as.failed > 0))
 		rc = CB_EXIT_SOME;
 out:
+	if (report_close(rep) == -1 && (rc == CB_EXIT_OK ||
+	    rc == CB_EXIT_SOME))
+		rc = CB_EXIT_LOCAL;
 	changes_free(&want);
+	changes_free(&cs);
+	dir_close(d);
+	return rc;
+}
+
+/* Notes the plan's CSV inputs that changed since: applied as reviewed. */
+static void
+apply_note_inputs(const struct planfile *pf)
+{
+	char		 hex[DIGEST_HEX];
+	const char	*l, *path;
+	size_t		 i;
+
+	for (i = 0; i < pf->inputs.n; i++) {
+		l = pf->inputs.v[i];
+		if (strncmp(l, "csv sha256=", 11) != 0 || strlen(l) < 11 + 65 ||
+		    l[11 + 64] != ' ')
+			continue;
+		path = l + 11 + 65;
+		if (digest_file(path, hex) == -1)
+			msg_note("%s, an input of the plan, is gone or "
+			    "unreadable now; the plan is applied as reviewed",
+			    path);
+		else if (strncmp(hex, l + 11, 64) != 0)
+			msg_note("%s changed since the plan was made; the plan "
+			    "is applied as reviewed, not the file's new "
+			    "content", path);
+	}
+}
+
+/* Report rows of a plan's apply: one per value the plan adds. */
+static void
+apply_report(struct report *rep, const struct runopts *o, const char *path,
+    const struct planfile *pf, struct planres **res,
+    const struct changes *cs)
+{
+	struct report_row	 w;
+	struct sbuf		 src = SBUF_INIT;
+	const struct change	*rec;
+	const char		*v;
+	char			 detail[128];
+	size_t			 i, j;
+
+	for (i = 0; i < pf->cs.n; i++) {
+		rec = &pf->cs.v[i];
+		for (j = 0; j < rec->add.n; j++) {
+			memset(&w, 0, sizeof(w));
+			detail[0] = '\0';
+			sbuf_reset(&src);
+			sbuf_printf(&src, "%s:%lu", path, pf->line[i]);
+			w.source = src.s ? src.s : path;
+			w.outcome = res[i][j].outcome;
+			w.reason = res[i][j].reason;
+			if (strcmp(w.outcome, REPORT_PLANNED) == 0 &&
+			    res[i][j].chg >= 0)
+				w.outcome = run_chg_outcome(o,
+				    &cs->v[res[i][j].chg], &w.reason, detail,
+				    sizeof(detail));
+			w.account = res[i][j].chg >= 0 ?
+			    cs->v[res[i][j].chg].dn : rec->dn;
+			v = rec->add.v[j];
+			w.values = &v;
+			w.nvalues = 1;
+			w.cert = pf->vals[i][j].sha1;
+			w.detail = detail[0] ? detail : NULL;
+			(void)report_row(rep, &w);
+		}
+	}
+	sbuf_reset(&src);
+}
+
+/*
+ * certbulk apply PLAN: exactly the reviewed preview, each value only if
+ * its preconditions still hold (planapply.h); nothing else.
+ */
+static int
+apply_body(struct runopts *op, int nargs, char *args[])
+{
+	struct runopts		 o = *op;
+	struct planfile		 pf;
+	struct planres		**res = NULL;
+	struct dir		*d = NULL;
+	struct changes		 cs = { NULL, 0 };
+	struct apply_stats	 as;
+	struct run_skips	 sk = { 0, 0, 0 };
+	struct report		*rep = NULL;
+	size_t			 refused = 0;
+	time_t			 now = time(NULL);
+	char			*dom = NULL;
+	int			 rc = CB_EXIT_USAGE;
+
+	memset(&as, 0, sizeof(as));
+	memset(&pf, 0, sizeof(pf));
+	if (nargs != 1) {
+		msg_err("apply: give one plan (a preview written with "
+		    "certbulk -n --output FILE)");
+		usage_print(stderr);
+		goto out;
+	}
+	/* the whole plan is checked before the directory is touched */
+	if (planfile_read(args[0], &pf) == -1) {
+		rc = CB_EXIT_INPUT;
+		goto out;
+	}
+	if (pf.made > now + 300 || now - pf.made > o.max_age) {
+		msg_err("%s: the plan was made %lld minutes %s; %s: make a new "
+		    "preview and review it", args[0], (long long)(pf.made >
+		    now ? pf.made - now : now - pf.made) / 60, pf.made > now ?
+		    "in the future (clock?)" : "ago", pf.made > now ?
+		    "refused" : "older than --max-age allows, refused");
+		rc = CB_EXIT_INPUT;
+		goto out;
+	}
+	apply_note_inputs(&pf);
+	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+		goto out;
+	if ((dom = msg_escape(dir_domain(d), strlen(dir_domain(d)))) ==
+	    NULL) {
+		msg_err("out of memory");
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	if (strcasecmp(dom, pf.domain) != 0) {
+		msg_err("%s: the plan was made for the domain %s, this "
+		    "directory is %s; refused", args[0], pf.domain, dom);
+		rc = CB_EXIT_INPUT;
+		goto out;
+	}
+	if (o.report != NULL &&
+	    (rep = report_open(o.report, o.report_json)) == NULL) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	if (planapply_check(d, &pf, now, &cs, &res, &refused) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	rc = run_output(&o, d, &cs, NULL, &sk, &as);
+	if (refused > 0)
+		msg_note("%zu value%s of the plan not applied: %s "
+		    "precondition no longer holds", refused, refused > 1 ?
+		    "s" : "", refused > 1 ? "their" : "its");
+	apply_report(rep, &o, args[0], &pf, res, &cs);
+	if (rc == CB_EXIT_OK && (refused > 0 || as.failed > 0))
+		rc = CB_EXIT_SOME;
+out:
+	if (report_close(rep) == -1 && (rc == CB_EXIT_OK ||
+	    rc == CB_EXIT_SOME))
+		rc = CB_EXIT_LOCAL;
+	planapply_res_free(res, pf.cs.n);
+	planfile_free(&pf);
+	free(dom);
 	changes_free(&cs);
 	dir_close(d);
 	return rc;

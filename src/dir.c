@@ -1069,8 +1069,11 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	tv.tv_usec = 0;
 	ldap_set_option(d->ld, LDAP_OPT_PROTOCOL_VERSION, &v3);
 	ldap_set_option(d->ld, LDAP_OPT_REFERRALS, LDAP_OPT_OFF);
-	ldap_set_option(d->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
 	ldap_set_option(d->ld, LDAP_OPT_TIMEOUT, &tv);
+	/* -o nettimeout=N, as the OpenLDAP tools: the TCP connect only */
+	if (o->nettimeout > 0)
+		tv.tv_sec = o->nettimeout;
+	ldap_set_option(d->ld, LDAP_OPT_NETWORK_TIMEOUT, &tv);
 	/*
 	 * Every URI plain ldap:// and no StartTLS: a password could only go
 	 * in clear, so say so before connecting.  Any other list is judged

@@ -52,8 +52,10 @@ input_free(struct input *in)
 		free(in->items[i].fact.sid);
 		free(in->items[i].fact.upn);
 		free(in->items[i].fact.email);
+		free(in->items[i].acct_dn);
 		for (t = 0; t < ALTSEC_NTYPES; t++)
-			free(in->items[i].values[t]);
+			if (!(in->items[i].moved & ALTSEC_BIT(t)))
+				free(in->items[i].values[t]);
 	}
 	free(in->items);
 	certset_free(&in->pool);
@@ -119,6 +121,8 @@ input_facts(struct item *it, const struct cert *c)
 	if (cert_emails(c)->n > 0)
 		f->email = input_dup(cert_emails(c)->v[0], &oom);
 	f->eku_why = trust_logon_eku(c);
+	if (cert_sha1(c) != NULL)
+		snprintf(f->sha1, sizeof(f->sha1), "%s", cert_sha1(c));
 	for (k = 0; k < ALTSEC_NTYPES; k++) {
 		if (!(it->types & ALTSEC_BIT(k)))
 			continue;
@@ -145,8 +149,10 @@ input_item_free(struct item *it)
 	free(it->fact.sid);
 	free(it->fact.upn);
 	free(it->fact.email);
+	free(it->acct_dn);
 	for (k = 0; k < ALTSEC_NTYPES; k++)
-		free(it->values[k]);
+		if (!(it->moved & ALTSEC_BIT(k)))
+			free(it->values[k]);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -212,6 +218,7 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 		it->kind = kind;
 		it->types = types;
 		it->acct = -1;
+		it->chg = -1;
 		if (it->src == NULL || (ident && it->ident == NULL) ||
 		    (domain && it->domain == NULL) ||
 		    input_facts(it, set->v[i]) == -1) {

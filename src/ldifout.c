@@ -12,12 +12,13 @@
 
 /* One "name: value" line, base64 when the value needs it. */
 static void
-ldifout_put(struct sbuf *b, int type, const char *name, const char *val)
+ldifout_put(struct sbuf *b, int type, const char *name, const char *val,
+    int wrap)
 {
 	char	*s;
 
 	s = ldif_put_wrap(type, name, val, val ? (ber_len_t)strlen(val) : 0,
-	    LDIF_LINE_WIDTH_MAX);
+	    wrap > 0 ? (ber_len_t)wrap : LDIF_LINE_WIDTH_MAX);
 	if (s == NULL) {
 		b->oom = 1;
 		return;
@@ -46,29 +47,37 @@ ldifout_comment(struct sbuf *b, const char *text)
 }
 
 static void
-ldifout_block(struct sbuf *b, const char *op, const struct strlist *l)
+ldifout_block(struct sbuf *b, const char *op, const struct strlist *l,
+    int wrap)
 {
 	size_t	i;
 
 	if (l->n == 0)
 		return;
-	ldifout_put(b, LDIF_PUT_VALUE, op, LDIFOUT_ATTR);
+	ldifout_put(b, LDIF_PUT_VALUE, op, LDIFOUT_ATTR, wrap);
 	for (i = 0; i < l->n; i++)
-		ldifout_put(b, LDIF_PUT_VALUE, LDIFOUT_ATTR, l->v[i]);
+		ldifout_put(b, LDIF_PUT_VALUE, LDIFOUT_ATTR, l->v[i], wrap);
 	sbuf_puts(b, "-\n");
 }
 
 void
 ldifout_record(struct sbuf *b, const struct change *c, int invert)
 {
+	ldifout_record_wrap(b, c, invert, 0);
+}
+
+void
+ldifout_record_wrap(struct sbuf *b, const struct change *c, int invert,
+    int wrap)
+{
 	size_t	i;
 
 	for (i = 0; i < c->notes.n; i++)
 		ldifout_comment(b, c->notes.v[i]);
-	ldifout_put(b, LDIF_PUT_VALUE, "dn", c->dn);
-	ldifout_put(b, LDIF_PUT_VALUE, "changetype", "modify");
+	ldifout_put(b, LDIF_PUT_VALUE, "dn", c->dn, wrap);
+	ldifout_put(b, LDIF_PUT_VALUE, "changetype", "modify", wrap);
 	/* deletes first, as they are sent */
-	ldifout_block(b, "delete", invert ? &c->add : &c->del);
-	ldifout_block(b, "add", invert ? &c->del : &c->add);
+	ldifout_block(b, "delete", invert ? &c->add : &c->del, wrap);
+	ldifout_block(b, "add", invert ? &c->del : &c->add, wrap);
 	sbuf_putc(b, '\n');
 }

@@ -10,6 +10,7 @@
 #include "altsec.h"
 #include "msg.h"
 #include "plan.h"
+#include "report.h"
 #include "sbuf.h"
 #include "trust.h"
 
@@ -62,14 +63,20 @@ changes_free(struct changes *cs)
 	cs->n = 0;
 }
 
+/*
+ * Leaves IT out for REASON (a report.h code, or another module's); the
+ * first reason given stays.
+ */
 static void
-plan_refuse(struct item *it, struct plan_stats *st)
+plan_refuse(struct item *it, struct plan_stats *st, const char *reason)
 {
 	if (!it->failed) {
 		it->failed = 1;
+		it->reason = reason;
 		st->refused++;
 	}
 }
+
 
 /*
  * Checks every item's certificate and the values input.c took from it;
@@ -91,10 +98,14 @@ plan_values(struct input *in, const struct plan_opts *o,
 		if (it->fact.not_after < o->now) {
 			cert_fmt_time(it->fact.not_after, t, sizeof(t));
 			if (!o->allow_expired) {
-				msg_err("%s: certificate expired %s (%s); not "
-				    "mapped (--allow-expired maps it anyway)",
-				    it->src, t, desc);
-				plan_refuse(it, st);
+				/* expected in a CA's folder: a note, not an
+				 * error, unless --fail-on expired */
+				(it->from_dir && report_expected(REASON_EXPIRED,
+				    o->failon) ? msg_note : msg_err)("%s: "
+				    "certificate expired %s (%s); not mapped "
+				    "(--allow-expired maps it anyway)", it->src,
+				    t, desc);
+				plan_refuse(it, st, REASON_EXPIRED);
 				continue;
 			}
 			msg_warn("%s: certificate expired %s", it->src, t);
@@ -110,7 +121,7 @@ plan_values(struct input *in, const struct plan_opts *o,
 			    "trusted CAs: %s (%s); not mapped", it->src,
 			    it->cert == NULL ? "certificate not kept" : why,
 			    desc);
-			plan_refuse(it, st);
+			plan_refuse(it, st, why != NULL && strstr(why, "revoked") ? REASON_REVOKED : REASON_CHAIN);
 			continue;
 		}
 		if (it->fact.eku_why != NULL)
@@ -141,7 +152,7 @@ plan_values(struct input *in, const struct plan_opts *o,
 		if (nv == 0) {
 			msg_err("%s: none of the requested mapping forms can be "
 			    "built for this certificate; not mapped", it->src);
-			plan_refuse(it, st);
+			plan_refuse(it, st, REASON_BAD_CERT);
 		}
 	}
 }
@@ -202,7 +213,7 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 			msg_err("%s: %s\\%s names the domain %s, but this "
 			    "directory is %s; not mapped", it->src, it->domain,
 			    it->ident, it->domain, netbios);
-			plan_refuse(it, st);
+			plan_refuse(it, st, REASON_WRONG_DOMAIN);
 			continue;
 		}
 		if (it->domain != NULL && netbios == NULL && !unchecked++)
@@ -221,7 +232,7 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 			msg_err("%s: the certificate's SID extension holds \"%s\","
 			    " which is not a valid SID; not mapped", it->src,
 			    it->fact.sid);
-			plan_refuse(it, st);
+			plan_refuse(it, st, REASON_BAD_CERT);
 			continue;
 		}
 		if ((o->match & MATCH_SID) && it->fact.sid != NULL &&
@@ -237,7 +248,7 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 			msg_err("%s: the certificate has nothing to find its "
 			    "account by (--match: SID extension, SAN UPN, SAN "
 			    "e-mail); not mapped", it->src);
-			plan_refuse(it, st);
+			plan_refuse(it, st, REASON_NO_KEY);
 		}
 	}
 	return 0;
@@ -325,7 +336,8 @@ plan_warn_protected(const struct item *it, const struct account *a)
 /* Gives each item its account: exactly one across all its lookups. */
 static void
 plan_resolve(struct input *in, const struct plan_keys *pk,
-    const struct accounts *acc, const char *base, struct plan_stats *st)
+    const struct accounts *acc, const char *base, unsigned failon,
+    struct plan_stats *st)
 {
 	struct item	*it;
 	struct sbuf	 b = SBUF_INIT;
@@ -352,24 +364,27 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		if (j < pk->n && pk->item[j] == i) {
 			msg_err("%s: %s; not mapped", it->src, pk->k[j].err);
 			it->acct = -1;
-			plan_refuse(it, st);
+			plan_refuse(it, st, REASON_LDAP);
 			continue;
 		}
 		sbuf_reset(&b);
 		plan_by(&b, pk, i);
 		if (it->acct == -1) {
-			msg_err("%s: no account with %s; not mapped", it->src,
-			    b.s ? b.s : "");
-			plan_refuse(it, st);
+			(it->from_dir && report_expected(REASON_UNKNOWN_USER,
+			    failon) ? msg_note : msg_err)("%s: no account with "
+			    "%s; not mapped", it->src, b.s ? b.s : "");
+			plan_refuse(it, st, REASON_UNKNOWN_USER);
 			continue;
 		}
 		if (it->acct == -2) {
 			plan_accounts_of(&b, pk, i, acc);
 			msg_err("%s: %s; not mapped", it->src, b.s);
 			it->acct = -1;
-			plan_refuse(it, st);
+			plan_refuse(it, st, REASON_AMBIGUOUS);
 			continue;
 		}
+		/* for the report; without memory it is only left out */
+		it->acct_dn = strdup(acc->v[it->acct].dn);
 		/*
 		 * -b limits the accounts a run maps, whatever names them: a
 		 * DN row is read directly, so it is checked here.
@@ -378,7 +393,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		    !dir_dn_under(acc->v[it->acct].dn, base)) {
 			msg_err("%s: \"%s\" is outside the search base -b %s; "
 			    "not mapped", it->src, acc->v[it->acct].dn, base);
-			plan_refuse(it, st);
+			plan_refuse(it, st, REASON_OUT_OF_BASE);
 			continue;
 		}
 		/* The certificate's own SID extension names the account. */
@@ -388,7 +403,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			    "the account \"%s\" is %s; not mapped", it->src,
 			    it->fact.sid, acc->v[it->acct].dn,
 			    acc->v[it->acct].sid);
-			plan_refuse(it, st);
+			plan_refuse(it, st, REASON_SID_MISMATCH);
 			continue;
 		}
 		plan_warn_protected(it, &acc->v[it->acct]);
@@ -465,13 +480,13 @@ plan_dup_report(void *arg, size_t i, const char *holder, const char *err)
 	if (err != NULL) {
 		msg_err("%s: %s; cannot tell whether another account holds "
 		    "it; not mapped", it->src, err);
-		plan_refuse(it, c->st);
+		plan_refuse(it, c->st, REASON_LDAP);
 		return;
 	}
 	msg_err("%s: %s is already on \"%s\"; mapping it to \"%s\" too would "
 	    "let either account log on with it; not mapped", it->src,
 	    c->pk->k[i].value, holder, c->acc->v[it->acct].dn);
-	plan_refuse(it, c->st);
+	plan_refuse(it, c->st, REASON_DUP);
 }
 
 /*
@@ -545,8 +560,8 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
 				    "and \"%s\"; neither is mapped", it->src,
 				    jt->src, order[a]->value,
 				    acc->v[it->acct].dn, acc->v[jt->acct].dn);
-				plan_refuse(it, st);
-				plan_refuse(jt, st);
+				plan_refuse(it, st, REASON_DUP);
+				plan_refuse(jt, st, REASON_DUP);
 			}
 	}
 	rc = 0;
@@ -566,6 +581,28 @@ plan_note(struct change *c, const struct item *it)
 	int		 rc;
 
 	sbuf_printf(&b, "from %s: %s", it->src, it->fact.desc);
+	if ((s = sbuf_done(&b)) == NULL)
+		return -1;
+	rc = strlist_add(&c->notes, s);
+	free(s);
+	return rc;
+}
+
+/*
+ * The note that ties the change's last added value to its certificate:
+ * a reviewed plan (certbulk apply) checks it again before writing.
+ */
+static int
+plan_value_note(struct change *c, const struct item *it)
+{
+	struct sbuf	 b = SBUF_INIT;
+	char		*s;
+	int		 rc;
+
+	sbuf_printf(&b, PLAN_VALUE_NOTE "%zu sha1=%s not-before=%lld "
+	    "not-after=%lld", c->add.n - 1, it->fact.sha1[0] ? it->fact.sha1 :
+	    "-", (long long)it->fact.not_before,
+	    (long long)it->fact.not_after);
 	if ((s = sbuf_done(&b)) == NULL)
 		return -1;
 	rc = strlist_add(&c->notes, s);
@@ -629,11 +666,17 @@ plan_changes(struct input *in, const struct accounts *acc,
 			c = &out->v[chg[it->acct]];
 			if (strlist_has(&c->add, it->values[k]))
 				continue;
-			/* moved, not copied: the item's last use */
+			/* moved, not copied: the item keeps a borrowed
+			 * pointer for the report (it->moved) */
 			if (plan_take(&c->add, &it->values[k]) == -1)
 				goto out;
+			it->values[k] = c->add.v[c->add.n - 1];
+			it->moved |= ALTSEC_BIT(k);
 			st->values++;
+			if (plan_value_note(c, it) == -1)
+				goto out;
 		}
+		it->chg = chg[it->acct] >= 0 ? chg[it->acct] : -1;
 		if (chg[it->acct] >= 0 &&
 		    plan_note(&out->v[chg[it->acct]], it) == -1)
 			goto out;
@@ -681,7 +724,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	}
 	if (dir_lookup(d, pk.k, pk.n, &acc) == -1)
 		goto out;
-	plan_resolve(in, &pk, &acc, dir_base(d), st);
+	plan_resolve(in, &pk, &acc, dir_base(d), o->failon, st);
 	for (i = 0; i < in->n && in->items[i].acct < 0; i++)
 		;
 	/* every check below relies on seeing the values accounts hold */

@@ -15,7 +15,8 @@
  * subcommands alike: their next word is never the subcommand's name. */
 static const char *const subcmd_arg_longopts[] = {
 	"csv", "certdir", "type", "match", "output", "state-dir", "window",
-	"transaction", "log", "timeout", "ca-file", "crl-file", NULL
+	"transaction", "log", "timeout", "ca-file", "crl-file", "report",
+	"report-format", "fail-on", "max-age", NULL
 };
 /* ... and the short ones. */
 static const char subcmd_arg_shortopts[] = "bDHoORUwXyY";
@@ -61,6 +62,60 @@ subcmd_find(int argc, char *argv[])
 	return argc;
 }
 
+/* A whole number from MIN to MAX in S, or -1. */
+static long
+subcmd_num(const char *s, long min, long max)
+{
+	char	*end;
+	long	 v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || *end != '\0' || end == s || v < min || v > max)
+		return -1;
+	return v;
+}
+
+/*
+ * -o opt[=val] as ldapmodify(1) spells it.  Before, certbulk's -o named
+ * the preview file: such a word must not be taken silently.
+ */
+static int
+subcmd_tool_opt(const char *arg, struct dir_opts *o)
+{
+	const char	*eq = strchr(arg, '=');
+	size_t		 n = eq ? (size_t)(eq - arg) : strlen(arg);
+	const char	*val = eq ? eq + 1 : "";
+	long		 v;
+
+	if (n == 10 && strncmp(arg, "nettimeout", n) == 0) {
+		if ((v = subcmd_num(val, 1, 3600)) == -1) {
+			msg_err("-o nettimeout=%s: not a number of seconds from "
+			    "1 to 3600", val);
+			return -1;
+		}
+		o->nettimeout = (int)v;
+		return 0;
+	}
+	if (n == 9 && (strncmp(arg, "ldif_wrap", n) == 0 ||
+	    strncmp(arg, "ldif-wrap", n) == 0)) {
+		if (strcmp(val, "no") == 0)
+			o->ldif_wrap = 0;
+		else if ((v = subcmd_num(val, 2, 100000)) != -1)
+			o->ldif_wrap = (int)v;
+		else {
+			msg_err("-o ldif_wrap=%s: give a line width (2 or more) "
+			    "or no", val);
+			return -1;
+		}
+		return 0;
+	}
+	msg_err("-o %s: not an option of the OpenLDAP tools' -o "
+	    "(nettimeout=N, ldif_wrap=N|no); the preview or output file is "
+	    "given with --output FILE", arg);
+	return -1;
+}
+
 int
 subcmd_ldap_opt(int ch, char *arg, struct dir_opts *o)
 {
@@ -80,6 +135,12 @@ subcmd_ldap_opt(int ch, char *arg, struct dir_opts *o)
 	case 'y': o->pwfile = arg; break;
 	case 'Y': o->mech = arg; break;
 	case 'Z': o->starttls++; break;
+	case 'o':
+		if (subcmd_tool_opt(arg, o) == -1) {
+			usage_print(stderr);
+			return -1;
+		}
+		break;
 	case 'w':
 		/* ldapmodify's -w: every user on the host could read it */
 		explicit_bzero(arg, strlen(arg));

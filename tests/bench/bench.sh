@@ -74,7 +74,7 @@ echo "certbulk benchmark: $N accounts, $KIND on loopback, $(nproc) cores"
 t "show --tsv (read + compute, 1 process)" "$CERTBULK" show -q --tsv "$work"/data/certs/*.cer
 t "d2i_X509 + SHA-1 loop (baseline)" "$work/d2iloop" "$work"/data/certs/*.cer
 # the same changes by ldapmodify: certbulk's preview, applied, then removed
-"$CERTBULK" "${LDAP[@]}" -n -o "$work/plan.ldif" --csv "$work/data/users.csv" || [ $? -eq 1 ]
+"$CERTBULK" "${LDAP[@]}" -n --output "$work/plan.ldif" --csv "$work/data/users.csv" || [ $? -eq 1 ]
 sed 's/^add: altSecurityIdentities$/delete: altSecurityIdentities/' \
 	"$work/plan.ldif" >"$work/unplan.ldif"
 LM=(env LDAPTLS_REQCERT=demand ldapmodify -H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE")

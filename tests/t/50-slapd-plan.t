@@ -430,12 +430,12 @@ has_err 'shared\.pem.*more than one account' "... is refused as matching more th
 grep -iq 'size limit' "$T/err"
 ok $((!$?)) "... without hitting the server's size limit"
 
-# ------------------------------------------ preview changed nothing; -o FILE
-e2e_run "${LDAPS[@]}" -n -o "$W/o.ldif" --csv "$W/bind.csv"
-exit_is 0 "-o FILE"
-is "$(wc -c <"$T/out")" 0 "-o FILE: nothing on stdout"
-is "$(stat -c %a "$W/o.ldif" 2>/dev/null)" 600 "-o FILE: mode 0600"
-is "$(e2e_ldif_pairs "$W/o.ldif")" "$BIND_PAIR" "-o FILE: holds the preview"
+# ------------------------------------------ preview changed nothing; --output FILE
+e2e_run "${LDAPS[@]}" -n --output "$W/o.ldif" --csv "$W/bind.csv"
+exit_is 0 "--output FILE"
+is "$(wc -c <"$T/out")" 0 "--output FILE: nothing on stdout"
+is "$(stat -c %a "$W/o.ldif" 2>/dev/null)" 600 "--output FILE: mode 0600"
+is "$(e2e_ldif_pairs "$W/o.ldif")" "$BIND_PAIR" "--output FILE: holds the preview"
 
 cb_dump strict "$T/dump-after"
 same_file "$T/dump-after" "$T/dump-before" "previews changed nothing (strict dump)"

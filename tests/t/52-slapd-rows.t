@@ -175,7 +175,7 @@ has_add jurgen 5261; ok_diag $? "--match upn: the server's match decides"
 # ---------------------------------- item 19: standard descriptors closed
 e2e_leaf "$W/c/5270.pem" 5270 || exit 1
 printf 'user,certificate\nd3,c/5270.pem\n' >"$W/fd.csv"
-timeout -k 5 60 "$CERTBULK" "${LDAPS[@]}" -v -n --csv "$W/fd.csv" -o "$T/fd-preview.ldif" >"$T/out" 2>&-
+timeout -k 5 60 "$CERTBULK" "${LDAPS[@]}" -v -n --csv "$W/fd.csv" --output "$T/fd-preview.ldif" >"$T/out" 2>&-
 is "$?" 0 "stderr closed (-v, messages written): exit status 0"
 grep -q "add: altSecurityIdentities" "$T/fd-preview.ldif"; ok $? "stderr closed: the preview is complete"
 timeout -k 5 60 "$CERTBULK" "${LDAPS[@]}" -n --csv "$W/fd.csv" >&- 2>"$T/err"

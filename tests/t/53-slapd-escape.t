@@ -46,7 +46,7 @@ clean() {
 	ok $((!$?)) "$2: no forged status line"
 }
 
-e2e_run "${LDAPS[@]}" -v -n -o "$T/preview.ldif" --log "$T/run.log" --certdir "$W/dir" --csv "$CSV"
+e2e_run "${LDAPS[@]}" -v -n --output "$T/preview.ldif" --log "$T/run.log" --certdir "$W/dir" --csv "$CSV"
 exit_is 1 "hostile names, preview"
 clean "$T/err" "preview: the terminal"
 clean "$T/run.log" "preview: the --log file"

@@ -228,10 +228,10 @@ exit_is 0 "umask 000: undo"
 is "$(stat -c %a "$(e2e_undo_file)" 2>&1)" 600 "umask 000: the undo's undo file mode 0600"
 is "$(find "$MS" -perm /077 | wc -l)" 0 "umask 000: nothing in the state folder is open to others"
 same_content D0 "umask 000: undo restores the directory"
-(umask 000 && exec timeout 60 "$CERTBULK" "${LDAPS[@]}" -n -o "$T/modes/p.ldif" \
+(umask 000 && exec timeout 60 "$CERTBULK" "${LDAPS[@]}" -n --output "$T/modes/p.ldif" \
 	--csv "$W/basic.csv") >"$T/out" 2>"$T/err"
 RC=$?
-exit_is 0 "umask 000: preview to -o FILE"
+exit_is 0 "umask 000: preview to --output FILE"
 is "$(stat -c %a "$T/modes/p.ldif" 2>&1)" 600 "umask 000: the preview file mode 0600"
 
 # ----------------------------- undo after others changed the accounts meanwhile

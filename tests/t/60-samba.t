@@ -515,7 +515,7 @@ SMITH_S="$ISS<S>CN=\"Smith, John\""
 MUELLER_S="$ISS<S>CN=Jürgen Müller,O=\"Büro \"\"Nord\"\", Köln\""
 printf 'user,certificate\njsmith,c/smith.pem\njmueller@%s,c/mueller.pem\n' "$REALM_LC" >"$W/special.csv"
 SPECIAL_TYPES=X509IssuerSerialNumber,X509IssuerSubject
-e2e_run "${GSS[@]}" --state-dir "$SN" -n --type "$SPECIAL_TYPES" -o "$W/special.ldif" --csv "$W/special.csv"
+e2e_run "${GSS[@]}" --state-dir "$SN" -n --type "$SPECIAL_TYPES" --output "$W/special.ldif" --csv "$W/special.csv"
 exit_is 0 "awkward DNs: preview"
 grep -q '^dn:: ' "$W/special.ldif"
 ok $? "awkward DNs: the non-ASCII DN is base64 in the preview"
