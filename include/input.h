@@ -75,6 +75,9 @@ struct input {
 	int		 keep_certs;	/* set before reading: the plan
 					   verifies chains (--ca-file) */
 	size_t		 errors;	/* rows or files that failed */
+	struct strlist	 bad;		/* where ("users.csv:12", a path)
+					   of each row or file that failed,
+					   for the report */
 };
 
 /* The attribute name for an id_kind, e.g. "sAMAccountName". */

@@ -838,6 +838,13 @@ run_report_items(struct report *rep, const struct runopts *o,
 	int			 k;
 
 	(void)unused;
+	for (i = 0; i < in->bad.n; i++) {
+		memset(&w, 0, sizeof(w));
+		w.source = in->bad.v[i];
+		w.outcome = REPORT_REFUSED;
+		w.reason = REASON_BAD_INPUT;
+		(void)report_row(rep, &w);
+	}
 	for (i = 0; i < in->n; i++) {
 		it = &in->items[i];
 		memset(&w, 0, sizeof(w));

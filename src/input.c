@@ -58,8 +58,27 @@ input_free(struct input *in)
 				free(in->items[i].values[t]);
 	}
 	free(in->items);
+	strlist_free(&in->bad);
 	certset_free(&in->pool);
 	memset(in, 0, sizeof(*in));
+}
+
+/*
+ * Notes where a row (LINE > 0) or file failed, for the report.  Without
+ * memory the report only lacks that line: the error was reported.
+ */
+static void
+input_bad(struct input *in, const char *path, unsigned long line)
+{
+	struct sbuf	b = SBUF_INIT;
+
+	if (line > 0)
+		sbuf_printf(&b, "%s:%lu", path, line);
+	else
+		sbuf_puts(&b, path);
+	if (!b.oom && b.s != NULL)
+		(void)strlist_add(&in->bad, b.s);
+	sbuf_reset(&b);
 }
 
 enum id_kind
@@ -516,6 +535,7 @@ csv_row(int term, void *arg)
 	goto out;
 bad:
 	c->in->errors++;
+	input_bad(c->in, c->path, c->line);
 out:
 	c->nul = 0;
 	free(domain);
@@ -539,6 +559,7 @@ input_csv_feed(struct csv_parser *p, struct csvctx *c, char *buf, size_t n,
 	msg_err("%s:%lu: %s; row skipped", c->path, lineno,
 	    csv_strerror(csv_error(p)));
 	c->in->errors++;
+	input_bad(c->in, c->path, lineno);
 	c->nul = 0;
 	csv_free(p);
 	csv_clear(c);
@@ -642,6 +663,7 @@ input_csv(struct input *in, const char *path, unsigned types)
 		msg_err("%s:%lu: unterminated quoted field at end of file; row "
 		    "skipped", path, c.line);
 		in->errors++;
+		input_bad(in, path, c.line);
 		csv_clear(&c);
 	}
 	if (c.fatal || c.oom)
@@ -791,6 +813,7 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 	for (i = 0; i < files.n; i++) {
 		if (cert_read_file(files.v[i], NULL, &set) == -1) {
 			in->errors++;
+			input_bad(in, files.v[i], 0);
 			continue;
 		}
 		if (input_add(in, files.v[i], ID_MATCH, NULL, NULL, &set,

@@ -165,4 +165,15 @@ exit_is 0 "--output, nothing to change"
 is "$(e2e_ldif_pairs "$W/applied2.ldif")" "" "--output: nothing applied, an empty LDIF (not ignored)"
 like "$(grep -c . "$W/applied2.ldif")" '^[1-9]' "--output: the file is written"
 
+# a row whose certificate cannot be read: a report line of its own
+printf 'user,certificate\nrp5,c/missing.pem\nrp5,c/7306.pem\n' >"$W/badrow.csv"
+e2e_run "${LDAPS[@]}" --state-dir "$S" -n --csv "$W/badrow.csv" --report "$W/b.csv"
+exit_is 1 "a bad row"
+like "$(cat "$W/b.csv")" 'badrow.csv:2,refused,bad-input' "report: the bad row, bad-input"
+like "$(cat "$W/b.csv")" 'badrow.csv:3,already-mapped,' "report: the good row"
+e2e_run "${LDAPS[@]}" --state-dir "$S" -n --csv "$W/rows.csv" --report "$W/p.csv"
+like "$(grep rows.csv:5 "$W/p.csv")" ',refused,duplicate-holder,' "-n: refusals reported"
+printf 'user,certificate\nrp3,c/7307.pem\n' >"$W/rp3.csv"
+e2e_run "${LDAPS[@]}" --state-dir "$S" -n --csv "$W/rp3.csv" --report "$W/p3.csv"
+like "$(tr A-Z a-z <"$W/p3.csv")" "rp3.csv:2,planned,,\"cn=rp3," "-n: planned"
 done_testing
