@@ -40,17 +40,23 @@ step "What the domain controller will look for: certbulk show"
 run "$CERTBULK" show certs/alice.cer
 
 step "Preview: which values would be added (nothing is changed)"
-run "$CERTBULK" "${LDAP[@]}" --preview --csv users.csv --certdir certdir
+run "$CERTBULK" "${LDAP[@]}" --preview --csv users.csv --certdir certdir \
+	--output "$work/plan.ldif"
+cat "$work/plan.ldif"
 
-step "Apply, with an undo file in the state folder"
-run "$CERTBULK" "${LDAP[@]}" --state-dir "$work/state" --csv users.csv --certdir certdir
+step "Apply exactly the reviewed plan, with an undo file in the state folder"
+run "$CERTBULK" "${LDAP[@]}" --state-dir "$work/state" apply "$work/plan.ldif" \
+	--report "$work/report.csv"
+cat "$work/report.csv"
 for u in alice bob carol erin frank; do
 	printf '%s:\n' "$u"
 	cb_user_altsec "$u" | sed 's/^/    /'
 done
 
 step "Run it again: nothing left to do (safe for a nightly cron job)"
-run "$CERTBULK" "${LDAP[@]}" --state-dir "$work/state" --csv users.csv --certdir certdir
+run "$CERTBULK" "${LDAP[@]}" --state-dir "$work/state" --csv users.csv --certdir certdir \
+	--report "$work/report.csv"
+cat "$work/report.csv"
 
 step "Undo the run"
 undo=$(ls "$work"/state/undo-*.ldif | head -1)

@@ -1086,14 +1086,15 @@ run_main(int argc, char *argv[])
 		msg_note("%zu certificates skipped as expected (expired, not "
 		    "yet valid, or no account in this domain): not failures "
 		    "(--fail-on makes them so)", ps.refused - failing);
-	if (rc == CB_EXIT_OK && missing > 0)
+	/* the order of EXIT STATUS: 2, 4, 3, then 5 before 1 */
+	if ((rc == CB_EXIT_OK || rc == CB_EXIT_SOME) && missing > 0)
 		rc = CB_EXIT_INPUT;
 	else if (rc == CB_EXIT_OK && (in.errors > 0 || failing > 0 ||
 	    as.failed > 0))
 		rc = CB_EXIT_SOME;
 out:
 	if (report_close(rep) == -1 && (rc == CB_EXIT_OK ||
-	    rc == CB_EXIT_SOME))
+	    rc == CB_EXIT_SOME || rc == CB_EXIT_INPUT))
 		rc = CB_EXIT_LOCAL;
 	strlist_free(&o.fps);
 	trust_free(trust);
@@ -1232,7 +1233,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		rc = CB_EXIT_SOME;
 out:
 	if (report_close(rep) == -1 && (rc == CB_EXIT_OK ||
-	    rc == CB_EXIT_SOME))
+	    rc == CB_EXIT_SOME || rc == CB_EXIT_INPUT))
 		rc = CB_EXIT_LOCAL;
 	changes_free(&want);
 	changes_free(&cs);
@@ -1382,7 +1383,7 @@ apply_body(struct runopts *op, int nargs, char *args[])
 		rc = CB_EXIT_SOME;
 out:
 	if (report_close(rep) == -1 && (rc == CB_EXIT_OK ||
-	    rc == CB_EXIT_SOME))
+	    rc == CB_EXIT_SOME || rc == CB_EXIT_INPUT))
 		rc = CB_EXIT_LOCAL;
 	planapply_res_free(res, pf.cs.n);
 	planfile_free(&pf);

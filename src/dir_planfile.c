@@ -275,68 +275,105 @@ out:
 	return rc;
 }
 
-/* The header's certbulk-plan-* lines, and no URL values or includes. */
+/* One logical line V of the header: a certbulk-plan-* line into PF. */
 static int
-planfile_lines(const char *path, char *p, struct planfile *pf)
+planfile_header(const char *v, struct planfile *pf)
 {
-	char		*l, *eol, *v = NULL, *end;
-	unsigned long	 lno = 1;
-	int		 header = 1, rc = -1;
+	char		*end;
 	long long	 t;
 
-	for (l = p; *l != '\0'; l = eol + (*eol == '\n'), lno++) {
+	if (v[0] != '#' || v[1] != ' ')
+		return 0;
+	v += 2;
+	if (strncmp(v, PLANFILE_MADE, strlen(PLANFILE_MADE)) == 0) {
+		errno = 0;
+		t = strtoll(v + strlen(PLANFILE_MADE), &end, 10);
+		if (errno || *end != '\0' || t <= 0)
+			return -1;
+		pf->made = (time_t)t;
+	} else if (strncmp(v, PLANFILE_DOMAIN, strlen(PLANFILE_DOMAIN)) == 0) {
+		free(pf->domain);
+		if ((pf->domain = strdup(v + strlen(PLANFILE_DOMAIN))) == NULL)
+			return -1;
+	} else if (strncmp(v, PLANFILE_INPUT, strlen(PLANFILE_INPUT)) == 0 &&
+	    strlist_add(&pf->inputs, v + strlen(PLANFILE_INPUT)) == -1)
+		return -1;
+	return 0;
+}
+
+/* Checks one complete logical line V (from line START). 0 or -1. */
+static int
+planfile_logical(const char *path, unsigned long start, const char *v,
+    int header, struct planfile *pf)
+{
+	size_t	c = strcspn(v, ":");
+
+	if (v[0] != '#' && (strncasecmp(v, "include:", 8) == 0 ||
+	    (v[c] == ':' && v[c + 1] == '<'))) {
+		msg_err("%s:%lu: a URL value or include: line; the plan is "
+		    "refused", path, start);
+		return -1;
+	}
+	if (header && planfile_header(v, pf) == -1) {
+		msg_err("%s:%lu: a certbulk-plan line not as certbulk writes "
+		    "it; the plan is refused", path, start);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Every logical line (continuations joined, as libldap reads them): no
+ * URL value (":<", which libldap would read from a file) and no
+ * include: line anywhere; and the header's certbulk-plan-* lines.
+ */
+static int
+planfile_lines(const char *path, const char *p, struct planfile *pf)
+{
+	struct sbuf	 cur = SBUF_INIT;
+	const char	*l = p, *eol;
+	unsigned long	 lno = 2, start = 2;	/* line 1 is the seal */
+	int		 header = 1, rc = -1;
+
+	while (*l != '\0') {
 		eol = l + strcspn(l, "\n");
-		if (eol == l)
-			header = 0;
-		if (*l != '#' && *l != ' ') {
-			/* libldap would read a file or another LDIF */
-			if (strncasecmp(l, "include:", 8) == 0 ||
-			    (l + strcspn(l, ":") < eol &&
-			    l[strcspn(l, ":") + 1] == '<')) {
-				msg_err("%s:%lu: a URL value or include: line; "
-				    "the plan is refused", path, lno + 1);
-				goto out;
-			}
-			continue;
-		}
-		if (!header || *l != '#' || eol - l < 2)
-			continue;
-		free(v);
-		if ((v = strndup(l + 2, (size_t)(eol - l - 2))) == NULL) {
-			msg_err("out of memory");
-			goto out;
-		}
-		if (strncmp(v, PLANFILE_MADE, strlen(PLANFILE_MADE)) == 0) {
-			errno = 0;
-			t = strtoll(v + strlen(PLANFILE_MADE), &end, 10);
-			if (errno || *end != '\0' || t <= 0)
-				goto bad;
-			pf->made = (time_t)t;
-		} else if (strncmp(v, PLANFILE_DOMAIN,
-		    strlen(PLANFILE_DOMAIN)) == 0) {
-			free(pf->domain);
-			if ((pf->domain = strdup(v + strlen(PLANFILE_DOMAIN))) ==
-			    NULL) {
+		if (*l == ' ' && cur.s != NULL)
+			sbuf_add(&cur, l + 1, (size_t)(eol - l - 1));
+		else {
+			if (cur.oom) {
 				msg_err("out of memory");
 				goto out;
 			}
-		} else if (strncmp(v, PLANFILE_INPUT,
-		    strlen(PLANFILE_INPUT)) == 0 && strlist_add(&pf->inputs,
-		    v + strlen(PLANFILE_INPUT)) == -1) {
-			msg_err("out of memory");
-			goto out;
+			if (cur.s != NULL && planfile_logical(path, start,
+			    cur.s, header, pf) == -1)
+				goto out;
+			sbuf_reset(&cur);
+			if (l == eol)
+				header = 0;	/* ends at the first blank */
+			else {
+				start = lno;
+				sbuf_add(&cur, l, (size_t)(eol - l));
+			}
 		}
+		lno++;
+		l = *eol != '\0' ? eol + 1 : eol;
 	}
-	if (pf->made == 0 || pf->domain == NULL)
-		goto bad;
+	if (cur.oom) {
+		msg_err("out of memory");
+		goto out;
+	}
+	if (cur.s != NULL && planfile_logical(path, start, cur.s, header,
+	    pf) == -1)
+		goto out;
+	if (pf->made == 0 || pf->domain == NULL) {
+		msg_err("%s: the plan's header (certbulk-plan-made, "
+		    "certbulk-plan-domain) is missing; the plan is refused",
+		    path);
+		goto out;
+	}
 	rc = 0;
-	goto out;
-bad:
-	msg_err("%s: the plan's header (certbulk-plan-made, "
-	    "certbulk-plan-domain) is missing or not as certbulk writes it; "
-	    "the plan is refused", path);
 out:
-	free(v);
+	sbuf_reset(&cur);
 	return rc;
 }
 
@@ -345,7 +382,7 @@ planfile_read(const char *path, struct planfile *pf)
 {
 	LDIFFP		 lfp = { NULL, NULL };
 	char		*raw = NULL, *body, *buf = NULL, hex[DIGEST_HEX];
-	char		*work = NULL;
+	char		*work = NULL, *l;
 	size_t		 len, taglen = strlen(PLANFILE_TAG), blen;
 	unsigned long	 line = 1, start;
 	int		 buflen = 0, r, rc = -1;
@@ -353,8 +390,10 @@ planfile_read(const char *path, struct planfile *pf)
 	memset(pf, 0, sizeof(*pf));
 	if (planfile_slurp(path, &raw, &len) == -1)
 		goto out;
-	if (memchr(raw, '\0', len) != NULL) {
-		msg_err("%s: a NUL byte; not a plan, refused", path);
+	/* certbulk writes neither; libldap drops CRs inside lines */
+	if (memchr(raw, '\0', len) != NULL || memchr(raw, '\r', len) != NULL) {
+		msg_err("%s: a NUL byte or carriage return; not a plan as "
+		    "certbulk writes it, refused", path);
 		goto out;
 	}
 	if (len < taglen + 65 || strncmp(raw, PLANFILE_TAG, taglen) != 0 ||
@@ -388,11 +427,13 @@ planfile_read(const char *path, struct planfile *pf)
 		goto out;
 	}
 	for (;;) {
-		start = line + 1;
 		if ((r = ldif_read_record(&lfp, &line, &buf, &buflen)) <= 0)
 			break;
 		if (buf == NULL)
 			continue;
+		/* the record's first line: LINE is the blank one after it */
+		for (start = line, l = buf; *l != '\0'; l++)
+			start -= *l == '\n' && start > 1;
 		if (planfile_record(path, start, buf, pf) == -1)
 			goto out;
 	}

@@ -24,11 +24,12 @@ chmod 700 "$S"
 	cb_user_ldif slapd holder "altSecurityIdentities: $(e2e_val 7304)"
 	cb_user_ldif slapd rp5
 	cb_user_ldif slapd rp6
+	cb_user_ldif slapd rp7
 } >"$T/users.ldif"
 cb_add_users "$T/users.ldif"
 ok $? "setup: users added"
 
-for s in 7301 7302 7303 7304 7305 7306 7307; do e2e_leaf "$W/c/$s.pem" $s; done
+for s in 7301 7302 7303 7304 7305 7306 7307 7308; do e2e_leaf "$W/c/$s.pem" $s; done
 # a certificate that has expired, and one whose UPN names nobody
 e2e_leaf_dates "$W/expdir/old.pem" 7310 20200101000000Z 20210101000000Z
 e2e_leaf "$W/unkdir/nobody.pem" 7311 upn=nobody@test.certbulk.lan
@@ -176,4 +177,20 @@ like "$(grep rows.csv:5 "$W/p.csv")" ',refused,duplicate-holder,' "-n: refusals 
 printf 'user,certificate\nrp3,c/7307.pem\n' >"$W/rp3.csv"
 e2e_run "${LDAPS[@]}" --state-dir "$S" -n --csv "$W/rp3.csv" --report "$W/p3.csv"
 like "$(tr A-Z a-z <"$W/p3.csv")" "rp3.csv:2,planned,,\"cn=rp3," "-n: planned"
+# a plan folded by -o ldif_wrap is still the plan (slapd: no objectGUID)
+printf 'user,certificate\nrp7,c/7308.pem\n' >"$W/rp7.csv"
+e2e_run "${LDAPS[@]}" -o ldif_wrap=40 -n --output "$W/p7.ldif" --csv "$W/rp7.csv"
+exit_is 0 "a folded plan"
+like "$(grep -c '^ ' "$W/p7.ldif")" '^[1-9]' "the plan has continuation lines"
+e2e_run "${LDAPS[@]}" --state-dir "$S" apply "$W/p7.ldif" --report "$W/a7.csv"
+exit_is 0 "apply of the folded plan"
+is "$(cb_user_altsec rp7 | e2e_norm)" "$(e2e_val 7308)" "rp7: the plan's value"
+like "$(cat "$W/a7.csv")" 'p7.ldif:[0-9]+,mapped,' "report: one line per plan value"
+
+# the subcommands take -o as the run does
+e2e_run "${LDAPS[@]}" -o out.tsv verify "$W/c/7301.pem"
+exit_is 2 "verify -o FILE"
+like "$(cat "$T/err")" '--output' "verify: the usage error names --output"
+e2e_run "${LDAPS[@]}" -o nettimeout=5 verify --tsv "$W/c/7301.pem"
+ok $([ "$RC" != 2 ]; echo $?) "verify -o nettimeout=5 accepted"
 done_testing
