@@ -187,6 +187,19 @@ exit_is 0 "apply of the folded plan"
 is "$(cb_user_altsec rp7 | e2e_norm)" "$(e2e_val 7308)" "rp7: the plan's value"
 like "$(cat "$W/a7.csv")" 'p7.ldif:[0-9]+,mapped,' "report: one line per plan value"
 
+# a modify the server refuses: a (sealed) plan value slapd cannot take
+# (not UTF-8: invalidAttributeSyntax) reports failed and the LDAP result
+{
+	tail -n +2 "$W/p7.ldif" | sed -e 's/^dn: cn=rp7,/dn: cn=rp3,/I' \
+		-e '/^altSecurityIdentities/,/^-$/{/^altSecurityIdentities/d;/^ /d}' \
+		-e 's|^add: altSecurityIdentities$|add: altSecurityIdentities\naltSecurityIdentities:: /w==|' >"$T/body8"
+	printf '# certbulk-plan: 1 sha256=%s\n' "$(sha256sum <"$T/body8" | cut -d' ' -f1)"
+	cat "$T/body8"
+} >"$W/p8.ldif"
+e2e_run "${LDAPS[@]}" --state-dir "$S" apply "$W/p8.ldif" --report "$W/a8.csv"
+exit_is 1 "a modify the server refuses"
+like "$(LC_ALL=C tr -c "[:print:]\n" "?" <"$W/a8.csv")" 'p8.ldif:[0-9]+,failed,ldap-error,.*\(21\)' "report: failed, ldap-error, the LDAP result"
+
 # the subcommands take -o as the run does
 e2e_run "${LDAPS[@]}" -o out.tsv verify "$W/c/7301.pem"
 exit_is 2 "verify -o FILE"
