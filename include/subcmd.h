@@ -37,6 +37,12 @@ int	subcmd_ldap_opt(int ch, char *arg, struct dir_opts *o);
 /* Checks that the LDAP options go together: 0, or -1 after reporting. */
 int	subcmd_ldap_check(const struct dir_opts *o);
 
+/*
+ * --crl-check ARG: sets *CHAIN to 0 for "leaf", 1 for "chain".  0, or -1
+ * after reporting another word.
+ */
+int	subcmd_crl_check(const char *arg, int *chain);
+
 /* What the read-only subcommands (verify, ntauth, audit) take. */
 struct subcmd_opts {
 	struct dir_opts	 dir;

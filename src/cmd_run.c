@@ -27,6 +27,7 @@
 #include "sbuf.h"
 #include "state.h"
 #include "subcmd.h"
+#include "crlfetch.h"
 #include "trust.h"
 #include "undo.h"
 
@@ -54,13 +55,15 @@ struct runopts {
 	int		 is_undo;
 	const char	*cafile;	/* --ca-file */
 	const char	*crlfile;	/* --crl-file */
+	int		 crlchain;	/* --crl-check chain */
+	int		 fetchcrl;	/* --fetch-crl */
 };
 
 /* The LDAP options (and --timeout, --allow-cleartext-bind) are subcmd's. */
 enum {
 	OPT_CSV = SUBCMD_OPT_OWN, OPT_CERTDIR, OPT_TYPE, OPT_MATCH, OPT_STATE,
 	OPT_WINDOW, OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED,
-	OPT_CAFILE, OPT_CRLFILE
+	OPT_CAFILE, OPT_CRLFILE, OPT_CRLCHECK, OPT_FETCHCRL
 };
 
 static const struct option run_longopts[] = {
@@ -81,6 +84,8 @@ static const struct option run_longopts[] = {
 	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 	{ "ca-file", required_argument, NULL, OPT_CAFILE },
 	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
+	{ "crl-check", required_argument, NULL, OPT_CRLCHECK },
+	{ "fetch-crl", no_argument, NULL, OPT_FETCHCRL },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -201,6 +206,11 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 			break;
 		case OPT_CAFILE: o->cafile = optarg; break;
 		case OPT_CRLFILE: o->crlfile = optarg; break;
+		case OPT_CRLCHECK:
+			if (subcmd_crl_check(optarg, &o->crlchain) == -1)
+				return -1;
+			break;
+		case OPT_FETCHCRL: o->fetchcrl = 1; break;
 		case OPT_STRICT: o->strict = 1; break;
 		case OPT_LOG: o->log = optarg; break;
 		case OPT_SYSLOG: o->syslog = 1; break;
@@ -213,6 +223,10 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 		return -1;
 	if (o->crlfile != NULL && o->cafile == NULL) {
 		msg_err("--crl-file needs --ca-file");
+		return -1;
+	}
+	if (o->fetchcrl && o->cafile == NULL) {
+		msg_err("--fetch-crl needs --ca-file");
 		return -1;
 	}
 	return 0;
@@ -643,6 +657,34 @@ run_log(const struct runopts *o, FILE **logfp)
 
 static int	undo_body(struct runopts *, int, char *[]);
 
+/*
+ * --fetch-crl: the CRLs of the inputs' CDPs, cached in the state folder,
+ * before the directory is asked.  A CDP that fails only warns.
+ */
+static int
+run_fetch_crls(const struct runopts *o, struct trust *trust,
+    const struct input *in, time_t now, struct crlfetch **cf)
+{
+	char	*dirpath = NULL;
+	int	 rc = CB_EXIT_LOCAL;
+
+	if (o->state_dir == NULL && (dirpath = state_default_dir()) == NULL) {
+		msg_err("no state folder for the CRL cache: give --state-dir "
+		    "DIR");
+		goto out;
+	}
+	if ((*cf = crlfetch_new(o->state_dir ? o->state_dir : dirpath,
+	    o->dir.timeout > 0 ? o->dir.timeout : 30, 1)) == NULL ||
+	    trust_fetch_crls(trust, *cf, &in->pool, now) == -1) {
+		rc = CB_EXIT_SOME;
+		goto out;
+	}
+	rc = CB_EXIT_OK;
+out:
+	free(dirpath);
+	return rc;
+}
+
 int
 run_main(int argc, char *argv[])
 {
@@ -655,6 +697,7 @@ run_main(int argc, char *argv[])
 	struct plan_opts	 po;
 	struct run_skips	 sk;
 	struct trust		*trust = NULL;
+	struct crlfetch		*cf = NULL;
 	FILE			*logfp = NULL;
 	size_t			 i;
 	int			 help, rc = CB_EXIT_USAGE, t;
@@ -705,6 +748,9 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_USAGE;
 		goto out;
 	}
+	if (trust != NULL)
+		trust_set_crl_check(trust, o.crlchain ? TRUST_CRL_CHAIN :
+		    TRUST_CRL_LEAF);
 	/* Stage 1: inputs, all checked before anything else.  Certificates
 	 * are kept past reading only for the chain checks. */
 	in.keep_certs = trust != NULL;
@@ -717,13 +763,16 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_SOME;
 		goto out;
 	}
+	po.now = time(NULL);
+	if (o.fetchcrl && (rc = run_fetch_crls(&o, trust, &in, po.now,
+	    &cf)) != CB_EXIT_OK)
+		goto out;
 	/* Stage 2: the plan, read-only. */
 	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
 		goto out;
 	po.match = o.match;
 	po.types = o.types;
 	po.allow_expired = o.allow_expired;
-	po.now = time(NULL);
 	po.trust = trust;
 	if (plan_build(d, &in, &po, &cs, &ps) == -1) {
 		rc = CB_EXIT_LDAP;
@@ -737,6 +786,7 @@ run_main(int argc, char *argv[])
 	    as.failed > 0))
 		rc = CB_EXIT_SOME;
 out:
+	crlfetch_free(cf);
 	trust_free(trust);
 	changes_free(&cs);
 	dir_close(d);

@@ -15,7 +15,8 @@
  * subcommands alike: their next word is never the subcommand's name. */
 static const char *const subcmd_arg_longopts[] = {
 	"csv", "certdir", "type", "match", "output", "state-dir", "window",
-	"transaction", "log", "timeout", "ca-file", "crl-file", NULL
+	"transaction", "log", "timeout", "ca-file", "crl-file", "crl-check",
+	NULL
 };
 /* ... and the short ones. */
 static const char subcmd_arg_shortopts[] = "bDHoORUwXyY";
@@ -112,6 +113,21 @@ subcmd_ldap_check(const struct dir_opts *o)
 	}
 	if (o->pwfile != NULL && o->prompt) {
 		msg_err("-y and -W exclude each other");
+		return -1;
+	}
+	return 0;
+}
+
+int
+subcmd_crl_check(const char *arg, int *chain)
+{
+	if (strcmp(arg, "leaf") == 0)
+		*chain = 0;
+	else if (strcmp(arg, "chain") == 0)
+		*chain = 1;
+	else {
+		msg_err("--crl-check %s: give leaf (the certificate's own CRL, "
+		    "the default) or chain (the CRL of every CA too)", arg);
 		return -1;
 	}
 	return 0;
