@@ -50,9 +50,10 @@ struct subcmd_opts {
 	int		 json;		/* --json (SUBCMD_JSON) */
 	const char	*cafile;	/* --ca-file */
 	const char	*crlfile;	/* --crl-file (SUBCMD_CRL) */
+	int		 crlchain;	/* --crl-check chain (SUBCMD_CRL) */
 };
 #define SUBCMD_JSON	1u	/* the subcommand takes --json */
-#define SUBCMD_CRL	2u	/* ... and --crl-file */
+#define SUBCMD_CRL	2u	/* ... and --crl-file, --crl-check */
 
 /*
  * Parses the options of subcommand NAME (the LDAP options, -q -v -h,

@@ -137,7 +137,8 @@ int
 subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
     struct subcmd_opts *o)
 {
-	enum { OPT_TSV = SUBCMD_OPT_OWN, OPT_JSON, OPT_CAFILE, OPT_CRLFILE };
+	enum { OPT_TSV = SUBCMD_OPT_OWN, OPT_JSON, OPT_CAFILE, OPT_CRLFILE,
+	    OPT_CRLCHECK };
 	static const struct option longopts[] = {
 		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
@@ -145,6 +146,7 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "ca-file", required_argument, NULL, OPT_CAFILE },
 		{ "crl-file", required_argument, NULL, OPT_CRLFILE },
+		{ "crl-check", required_argument, NULL, OPT_CRLCHECK },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -181,6 +183,15 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
 			msg_err("%s does not take --crl-file", name);
 			usage_print(stderr);
 			return -1;
+		case OPT_CRLCHECK:
+			if (!(extra & SUBCMD_CRL)) {
+				msg_err("%s does not take --crl-check", name);
+				usage_print(stderr);
+				return -1;
+			}
+			if (subcmd_crl_check(optarg, &o->crlchain) == -1)
+				return -1;
+			break;
 		default:
 			usage_print(stderr);
 			return -1;
