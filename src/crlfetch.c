@@ -532,7 +532,9 @@ crlfetch_load(struct crlfetch *cf, struct crlsrc *s,
 	    s->url)) != NULL) {
 		crlfetch_take(s, cached, cas, pool, now);
 		cached = NULL;
-		if (s->info.usable && !s->info.stale) {
+		/* a CRL without nextUpdate is asked for again every run */
+		if (s->info.usable && !s->info.stale &&
+		    s->info.next_update != 0) {
 			s->info.cached = 1;
 			msg_debug("%s: CRL from the cache", s->url);
 			return;
