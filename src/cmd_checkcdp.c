@@ -222,7 +222,7 @@ cc_jsonl(const char *file, size_t idx, const struct cert *c,
 		i = cdps[k].info;
 		printf("%s{\"url\":", k ? "," : "");
 		cc_json(stdout, i->url);
-		printf(",\"fetched\":%s,\"answered\":%s,\"crl_issuer\":",
+		printf(",\"asked\":%s,\"answered\":%s,\"crl_issuer\":",
 		    crlfetch_is_http(i->url) ? "true" : "false",
 		    i->fetched ? "true" : "false");
 		cc_json(stdout, i->issuer);

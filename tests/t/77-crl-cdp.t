@@ -41,6 +41,7 @@ leaf jon "$U/wrong.crl" || ok_all=1
 leaf kim "$U/forged.crl" || ok_all=1
 leaf lou "$U/stale.crl" || ok_all=1
 leaf max "$LDAPCDP" || ok_all=1
+leaf ned || ok_all=1
 openssl ca -config "$P/ca.cnf" -name iss -revoke "$P/c/bob.pem" \
 	-crl_reason keyCompromise >>"$T/pki.log" 2>&1 || ok_all=1
 crl iss "$WWW/iss.crl" || ok_all=1
@@ -55,7 +56,7 @@ printf '<html>not a CRL</html>\n' >"$WWW/garbage.crl.garbage"
 echo "http://127.0.0.2:$PORT/iss.crl" >"$WWW/away.crl.redirect"
 echo "/iss.crl" >"$WWW/moved.crl.redirect"
 openssl crl -inform DER -in "$WWW/iss.crl" -out "$P/iss.crl.pem" || ok_all=1
-ok $ok_all "setup: root and issuing CA, 13 leaves, CRLs (one revocation)"
+ok $ok_all "setup: root and issuing CA, 14 leaves, CRLs (one revocation)"
 [ "$ok_all" = 0 ] || diag "$(tail -n 30 "$T/pki.log")"
 
 # ------------------------------------------------------------------ users
@@ -266,6 +267,15 @@ cdp --ca-file "$P/cas.pem" --json "$P/c/bob.pem"
 exit_is 1 "check-cdp --json"
 like "$(cat "$T/out")" '"revocation":"revoked"' "json: revoked"
 like "$(cat "$T/out")" '"on_crl":true,"revoked_at":"20[^"]*","reason":"keyCompromise"' "json: on the CRL"
+cdp --ca-file "$P/cas.pem" "$P/c/ida.pem"
+exit_is 0 "check-cdp: a same-server redirect"
+like "$(cat "$T/out")" "revocation: good" "...followed: good"
+cdp --ca-file "$P/cas.pem" "$P/c/max.pem" "$P/c/ned.pem"
+exit_is 1 "check-cdp: only an ldap:// CDP, and no CDP at all"
+like "$(cat "$T/out")" "no CRL distribution point" "...no CDP said"
+is "$(grep -c 'revocation: unknown' "$T/out")" 2 "...both unknown"
+cdp --ca-file "$P/cas.pem" "$P/c/alice.pem" "$T/none.pem"
+exit_is 1 "check-cdp: a file that cannot be read"
 e2e_run check-cdp
 exit_is 2 "check-cdp without a certificate"
 
