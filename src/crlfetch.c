@@ -204,8 +204,8 @@ crlfetch_http(const char *url, int timeout, size_t *len, char *why,
 			goto out;
 		}
 		if (redir[0] == '/') {
-			free(path);
-			if ((path = strdup(redir)) == NULL) {
+			OPENSSL_free(path);
+			if ((path = OPENSSL_strdup(redir)) == NULL) {
 				snprintf(why, whylen, "out of memory");
 				goto out;
 			}
@@ -214,10 +214,10 @@ crlfetch_http(const char *url, int timeout, size_t *len, char *why,
 		    strcasecmp(nhost, host) != 0 || strcmp(nport, port) != 0) {
 			ERR_clear_error();
 			snprintf(why, whylen, "redirected to another server "
-			    "(%.300s): not followed", redir);
+			    "or to https (%.300s): not followed", redir);
 			goto out;
 		} else {
-			free(path);
+			OPENSSL_free(path);
 			path = npath;
 			npath = NULL;
 		}
@@ -245,7 +245,7 @@ out:
 		(void)OSSL_HTTP_close(rctx, ret != NULL);
 	OPENSSL_free(host);
 	OPENSSL_free(port);
-	free(path);
+	OPENSSL_free(path);
 	OPENSSL_free(redir);
 	OPENSSL_free(nhost);
 	OPENSSL_free(nport);

@@ -197,7 +197,7 @@ like "$(w "http://127.0.0.1:$CLOSED/iss.crl")" "no answer" "CDP down: warning na
 like "$(w "$U/hang.crl")" "no answer: .*(timeout|timed out)" "CDP hangs: a timeout"
 like "$(w "$U/garbage.crl")" "not a DER CRL" "garbage answer"
 like "$(w "$U/big.crl")" "too large" "oversized answer"
-like "$(w "$U/away.crl")" "redirected to another server \(http://127\.0\.0\.2:$PORT/iss\.crl\): not followed" \
+like "$(w "$U/away.crl")" "redirected to another server or to https \(http://127\.0\.0\.2:$PORT/iss\.crl\): not followed" \
 	"a redirect to another host is not followed"
 like "$(grep 'warning: CRL distribution point.*wrong\.crl' "$T/err")" "another issuer's \(the CRL's issuer is CN=crl test root\)" \
 	"another issuer's CRL"
