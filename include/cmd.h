@@ -33,6 +33,8 @@ int	ntauth_main(int argc, char *argv[]);
 /* certbulk [LDAP options] audit [--tsv] [--ca-file FILE] */
 int	audit_main(int argc, char *argv[]);
 
+/* certbulk check-cdp [--tsv | --json] [--ca-file FILE] CERT... */
+int	checkcdp_main(int argc, char *argv[]);
 /* Prints the synopsis to FP. */
 void	usage_print(void *fp);
 

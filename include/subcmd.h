@@ -39,6 +39,12 @@ int	subcmd_ldap_opt(int ch, char *arg, struct dir_opts *o);
 /* Checks that the LDAP options go together: 0, or -1 after reporting. */
 int	subcmd_ldap_check(const struct dir_opts *o);
 
+/*
+ * --crl-check ARG: sets *CHAIN to 0 for "leaf", 1 for "chain".  0, or -1
+ * after reporting another word.
+ */
+int	subcmd_crl_check(const char *arg, int *chain);
+
 /* What the read-only subcommands (verify, ntauth, audit) take. */
 struct subcmd_opts {
 	struct dir_opts	 dir;
@@ -46,9 +52,10 @@ struct subcmd_opts {
 	int		 json;		/* --json (SUBCMD_JSON) */
 	const char	*cafile;	/* --ca-file */
 	const char	*crlfile;	/* --crl-file (SUBCMD_CRL) */
+	int		 crlchain;	/* --crl-check chain (SUBCMD_CRL) */
 };
 #define SUBCMD_JSON	1u	/* the subcommand takes --json */
-#define SUBCMD_CRL	2u	/* ... and --crl-file */
+#define SUBCMD_CRL	2u	/* ... and --crl-file, --crl-check */
 
 /*
  * Parses the options of subcommand NAME (the LDAP options, -q -v -h,

@@ -31,6 +31,7 @@
 #include "sbuf.h"
 #include "state.h"
 #include "subcmd.h"
+#include "crlfetch.h"
 #include "trust.h"
 #include "undo.h"
 
@@ -65,6 +66,8 @@ struct runopts {
 	long		 max_age;	/* --max-age, seconds */
 	struct strlist	 fps;		/* the plan's input lines */
 	const char	*domain;	/* the plan's: dir_domain */
+	int		 crlchain;	/* --crl-check chain */
+	int		 fetchcrl;	/* --fetch-crl */
 };
 
 /* The LDAP options (and --timeout, --allow-cleartext-bind) are subcmd's. */
@@ -72,7 +75,8 @@ enum {
 	OPT_CSV = SUBCMD_OPT_OWN, OPT_CERTDIR, OPT_TYPE, OPT_MATCH, OPT_STATE,
 	OPT_WINDOW, OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED,
 	OPT_CAFILE, OPT_CRLFILE, OPT_OUTPUT, OPT_REPORT, OPT_REPORT_FMT,
-	OPT_FAILON, OPT_MAXAGE
+	OPT_FAILON, OPT_MAXAGE,
+	OPT_CRLCHECK, OPT_FETCHCRL
 };
 
 static const struct option run_longopts[] = {
@@ -97,6 +101,8 @@ static const struct option run_longopts[] = {
 	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 	{ "ca-file", required_argument, NULL, OPT_CAFILE },
 	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
+	{ "crl-check", required_argument, NULL, OPT_CRLCHECK },
+	{ "fetch-crl", no_argument, NULL, OPT_FETCHCRL },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -267,6 +273,11 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 			break;
 		case OPT_CAFILE: o->cafile = optarg; break;
 		case OPT_CRLFILE: o->crlfile = optarg; break;
+		case OPT_CRLCHECK:
+			if (subcmd_crl_check(optarg, &o->crlchain) == -1)
+				return -1;
+			break;
+		case OPT_FETCHCRL: o->fetchcrl = 1; break;
 		case OPT_STRICT: o->strict = 1; break;
 		case OPT_LOG: o->log = optarg; break;
 		case OPT_SYSLOG: o->syslog = 1; break;
@@ -279,6 +290,10 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 		return -1;
 	if (o->crlfile != NULL && o->cafile == NULL) {
 		msg_err("--crl-file needs --ca-file");
+		return -1;
+	}
+	if (o->fetchcrl && o->cafile == NULL) {
+		msg_err("--fetch-crl needs --ca-file");
 		return -1;
 	}
 	return 0;
@@ -960,6 +975,34 @@ out:
 	return rc;
 }
 
+/*
+ * --fetch-crl: the CRLs of the inputs' CDPs, cached in the state folder,
+ * before the directory is asked.  A CDP that fails only warns.
+ */
+static int
+run_fetch_crls(const struct runopts *o, struct trust *trust,
+    const struct input *in, time_t now, struct crlfetch **cf)
+{
+	char	*dirpath = NULL;
+	int	 rc = CB_EXIT_LOCAL;
+
+	if (o->state_dir == NULL && (dirpath = state_default_dir()) == NULL) {
+		msg_err("no state folder for the CRL cache: give --state-dir "
+		    "DIR");
+		goto out;
+	}
+	if ((*cf = crlfetch_new(o->state_dir ? o->state_dir : dirpath,
+	    o->dir.timeout > 0 ? o->dir.timeout : 30, 1)) == NULL ||
+	    trust_fetch_crls(trust, *cf, &in->pool, now) == -1) {
+		rc = CB_EXIT_SOME;
+		goto out;
+	}
+	rc = CB_EXIT_OK;
+out:
+	free(dirpath);
+	return rc;
+}
+
 int
 run_main(int argc, char *argv[])
 {
@@ -973,6 +1016,7 @@ run_main(int argc, char *argv[])
 	struct run_skips	 sk;
 	struct trust		*trust = NULL;
 	struct report		*rep = NULL;
+	struct crlfetch		*cf = NULL;
 	FILE			*logfp = NULL;
 	size_t			 i, from, before, missing = 0, failing = 0;
 	int			 help, rc = CB_EXIT_USAGE, t, ok;
@@ -1034,6 +1078,9 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_USAGE;
 		goto out;
 	}
+	if (trust != NULL)
+		trust_set_crl_check(trust, o.crlchain ? TRUST_CRL_CHAIN :
+		    TRUST_CRL_LEAF);
 	/* Stage 1: inputs, all checked before anything else.  Certificates
 	 * are kept past reading only for the chain checks. */
 	in.keep_certs = trust != NULL;
@@ -1064,13 +1111,16 @@ run_main(int argc, char *argv[])
 		rc = missing > 0 ? CB_EXIT_INPUT : CB_EXIT_SOME;
 		goto out;
 	}
+	po.now = time(NULL);
+	if (o.fetchcrl && (rc = run_fetch_crls(&o, trust, &in, po.now,
+	    &cf)) != CB_EXIT_OK)
+		goto out;
 	/* Stage 2: the plan, read-only. */
 	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
 		goto out;
 	po.match = o.match;
 	po.types = o.types;
 	po.allow_expired = o.allow_expired;
-	po.now = time(NULL);
 	po.trust = trust;
 	po.failon = o.failon;
 	if (plan_build(d, &in, &po, &cs, &ps) == -1) {
@@ -1097,6 +1147,7 @@ out:
 	    rc == CB_EXIT_SOME || rc == CB_EXIT_INPUT))
 		rc = CB_EXIT_LOCAL;
 	strlist_free(&o.fps);
+	crlfetch_free(cf);
 	trust_free(trust);
 	changes_free(&cs);
 	dir_close(d);

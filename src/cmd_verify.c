@@ -573,6 +573,9 @@ verify_main(int argc, char *argv[])
 	    ((trust = trust_load(o.cafile, o.crlfile)) == NULL ||
 	    cert_read_file(o.cafile, NULL, &cas) == -1))
 		goto out;
+	if (trust != NULL)
+		trust_set_crl_check(trust, o.crlchain ? TRUST_CRL_CHAIN :
+		    TRUST_CRL_LEAF);
 	/* Every certificate is read before the directory is asked. */
 	nfiles = (size_t)(argc - optind);
 	if ((sets = calloc(nfiles, sizeof(*sets))) == NULL)

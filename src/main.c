@@ -24,6 +24,7 @@ usage_print(void *fp)
 "                [--type LIST] [--match LIST] [--state-dir DIR]\n"
 "                [--window N] [--transaction N] [--timeout SECONDS]\n"
 "                [--strict] [--allow-expired] [--ca-file FILE] [--crl-file FILE]\n"
+"                [--crl-check leaf|chain] [--fetch-crl]\n"
 "                [--allow-cleartext-bind]\n"
 "                [--log FILE] [--syslog] --csv FILE | --certdir DIR ...\n"
 "       certbulk [LDAP options] undo [-n] [--output FILE] [--state-dir DIR]\n"
@@ -32,9 +33,11 @@ usage_print(void *fp)
 "                [--report FILE] [--state-dir DIR] PLAN\n"
 "       certbulk show [--type LIST] [--tsv] FILE...\n"
 "       certbulk [LDAP options] verify [--tsv | --json] [--ca-file FILE]\n"
-"                [--crl-file FILE] CERT...\n"
+"                [--crl-file FILE] [--crl-check leaf|chain] CERT...\n"
 "       certbulk [LDAP options] ntauth [--tsv] [--ca-file FILE]\n"
 "       certbulk [LDAP options] audit [--tsv] [--ca-file FILE] [CERT...]\n"
+"       certbulk check-cdp [--tsv | --json] [--ca-file FILE] [--timeout S]\n"
+"                CERT...\n"
 "       certbulk --help | --version\n", fp);
 }
 
@@ -61,6 +64,11 @@ help_print(void)
 "  --allow-expired      map expired certificates too\n"
 "  --ca-file FILE       refuse certificates that do not chain to these CAs\n"
 "  --crl-file FILE      and check revocation with these CRLs\n"
+"  --fetch-crl          and with the CRLs of the certificates' http:// CRL\n"
+"                       distribution points (cached in the state folder\n"
+"                       until their nextUpdate; --timeout applies)\n"
+"  --crl-check leaf|chain  a CRL for the certificate only (default), or\n"
+"                       for every CA of its chain too\n"
 "Directory (as ldapmodify; ldap.conf and LDAP* variables apply):\n"
 "  -H URI  -b BASE  -x (simple bind)  -D BINDDN  -y PASSWDFILE  -W (prompt)\n"
 "  -Y MECH  -U AUTHCID  -X AUTHZID  -R REALM  -O SECPROPS  -Z / -ZZ StartTLS\n"
@@ -98,7 +106,8 @@ help_print(void)
 "  --tsv                FILE<TAB>INDEX<TAB>VERDICT<TAB>ACCOUNTS<TAB>REASON\n"
 "                       <TAB>SAMBA (what a Samba KDC will not match)\n"
 "  --json               one JSON array with every check\n"
-"  --ca-file, --crl-file  also check the chain a DC would build, and\n"
+"  --ca-file, --crl-file, --crl-check  also check the chain a DC would\n"
+"                       build (revocation as for a run), and\n"
 "                       NTAuth for certificates mapped by UPN or SID\n"
 "  exit 0 only when every certificate maps strongly to one account\n"
 "ntauth (the forest's NTAuth store; read-only):\n"
@@ -108,6 +117,14 @@ help_print(void)
 "  --tsv                KIND<TAB>DN<TAB>VALUE<TAB>DETAIL lines\n"
 "  --ca-file FILE       also: are these issuing CAs in the NTAuth store\n"
 "  exit 0 no problem found, 1 problems found\n"
+"check-cdp (what each certificate's CRL distribution points serve):\n"
+"  --tsv                FILE<TAB>INDEX<TAB>URL<TAB>ANSWERED<TAB>CRL-ISSUER\n"
+"                       <TAB>THIS-UPDATE<TAB>NEXT-UPDATE<TAB>STALE<TAB>\n"
+"                       SIGNATURE<TAB>ON-CRL<TAB>REVOCATION<TAB>PROBLEM\n"
+"  --json               one JSON array\n"
+"  --ca-file FILE       the CAs whose keys check the CRLs' signatures\n"
+"  exit 0 every http:// CDP answered with a current, verified CRL that\n"
+"  does not list the certificate, 1 otherwise\n"
 "\n"
 "Exit status: 0 done (expected --certdir refusals included), 1 some rows,\n"
 "files or accounts failed or were refused, 2 usage (also a missing -b base\n"
@@ -172,5 +189,7 @@ main(int argc, char *argv[])
 		return ntauth_main(argc, argv);
 	if (sub < argc && strcmp(argv[sub], "audit") == 0)
 		return audit_main(argc, argv);
+	if (sub < argc && strcmp(argv[sub], "check-cdp") == 0)
+		return checkcdp_main(argc, argv);
 	return run_main(argc, argv);
 }

@@ -16,7 +16,9 @@
 static const char *const subcmd_arg_longopts[] = {
 	"csv", "certdir", "type", "match", "output", "state-dir", "window",
 	"transaction", "log", "timeout", "ca-file", "crl-file", "report",
-	"report-format", "fail-on", "max-age", NULL
+	"report-format", "fail-on", "max-age",
+	"crl-check",
+	NULL
 };
 /* ... and the short ones. */
 static const char subcmd_arg_shortopts[] = "bDHoORUwXyY";
@@ -179,10 +181,26 @@ subcmd_ldap_check(const struct dir_opts *o)
 }
 
 int
+subcmd_crl_check(const char *arg, int *chain)
+{
+	if (strcmp(arg, "leaf") == 0)
+		*chain = 0;
+	else if (strcmp(arg, "chain") == 0)
+		*chain = 1;
+	else {
+		msg_err("--crl-check %s: give leaf (the certificate's own CRL, "
+		    "the default) or chain (the CRL of every CA too)", arg);
+		return -1;
+	}
+	return 0;
+}
+
+int
 subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
     struct subcmd_opts *o)
 {
-	enum { OPT_TSV = SUBCMD_OPT_OWN, OPT_JSON, OPT_CAFILE, OPT_CRLFILE };
+	enum { OPT_TSV = SUBCMD_OPT_OWN, OPT_JSON, OPT_CAFILE, OPT_CRLFILE,
+	    OPT_CRLCHECK };
 	static const struct option longopts[] = {
 		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
@@ -190,6 +208,7 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "ca-file", required_argument, NULL, OPT_CAFILE },
 		{ "crl-file", required_argument, NULL, OPT_CRLFILE },
+		{ "crl-check", required_argument, NULL, OPT_CRLCHECK },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
@@ -226,6 +245,15 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
 			msg_err("%s does not take --crl-file", name);
 			usage_print(stderr);
 			return -1;
+		case OPT_CRLCHECK:
+			if (!(extra & SUBCMD_CRL)) {
+				msg_err("%s does not take --crl-check", name);
+				usage_print(stderr);
+				return -1;
+			}
+			if (subcmd_crl_check(optarg, &o->crlchain) == -1)
+				return -1;
+			break;
 		default:
 			usage_print(stderr);
 			return -1;

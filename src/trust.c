@@ -13,6 +13,7 @@
 #include <openssl/x509v3.h>
 
 #include "cert_ossl.h"
+#include "crlfetch_ossl.h"
 #include "msg.h"
 #include "trust.h"
 
@@ -23,6 +24,9 @@
 struct trust {
 	X509_STORE	*store;		/* owned */
 	int		 crls;		/* CRL checking on */
+	int		 fetched;	/* CRLs from the CDPs (--fetch-crl) */
+	enum trust_crlcheck crlcheck;	/* --crl-check */
+	struct certset	 cas;		/* owned: the CA file's */
 };
 
 void
@@ -31,7 +35,41 @@ trust_free(struct trust *t)
 	if (t == NULL)
 		return;
 	X509_STORE_free(t->store);
+	certset_free(&t->cas);
 	free(t);
+}
+
+/* The verifier's flags for CRL checking. */
+static unsigned long
+trust_crl_flags(const struct trust *t)
+{
+	if (!t->crls)
+		return 0;
+	return X509_V_FLAG_CRL_CHECK | (t->crlcheck == TRUST_CRL_CHAIN ?
+	    X509_V_FLAG_CRL_CHECK_ALL : 0);
+}
+
+/* The untrusted intermediates: the CA certificates of POOL. */
+static STACK_OF(X509) *
+trust_untrusted(const struct certset *pool)
+{
+	STACK_OF(X509)	*untrusted;
+	X509		*ca;
+	size_t		 i;
+
+	if ((untrusted = sk_X509_new_null()) == NULL)
+		return NULL;
+	for (i = 0; i < pool->n; i++) {
+		if (!cert_is_ca(pool->v[i]))
+			continue;
+		if ((ca = cert_x509(pool->v[i])) == NULL ||
+		    !sk_X509_push(untrusted, ca)) {
+			X509_free(ca);
+			sk_X509_pop_free(untrusted, X509_free);
+			return NULL;
+		}
+	}
+	return untrusted;
 }
 
 static int
@@ -80,7 +118,6 @@ struct trust *
 trust_load(const char *cafile, const char *crlfile)
 {
 	struct trust	*t = NULL, *ret = NULL;
-	struct certset	 cas = { NULL, 0 };
 	X509		*x = NULL;
 	size_t		 i;
 
@@ -89,11 +126,11 @@ trust_load(const char *cafile, const char *crlfile)
 		msg_err("out of memory");
 		goto out;
 	}
-	if (cert_read_file(cafile, NULL, &cas) == -1)
+	if (cert_read_file(cafile, NULL, &t->cas) == -1)
 		goto out;
-	for (i = 0; i < cas.n; i++) {
+	for (i = 0; i < t->cas.n; i++) {
 		/* the store takes its own reference */
-		if ((x = cert_x509(cas.v[i])) == NULL ||
+		if ((x = cert_x509(t->cas.v[i])) == NULL ||
 		    !X509_STORE_add_cert(t->store, x)) {
 			msg_ssl("%s: certificate %zu", cafile, i + 1);
 			goto out;
@@ -107,9 +144,85 @@ trust_load(const char *cafile, const char *crlfile)
 	t = NULL;
 out:
 	X509_free(x);
-	certset_free(&cas);
 	trust_free(t);
 	return ret;
+}
+
+void
+trust_set_crl_check(struct trust *t, enum trust_crlcheck mode)
+{
+	t->crlcheck = mode;
+}
+
+/* Adds the CRLs of C's http:// CDPs; WARNED: URLs already warned about. */
+static int
+trust_fetch_one(struct trust *t, struct crlfetch *cf, const struct cert *c,
+    const struct certset *pool, time_t now, struct strlist *warned)
+{
+	const struct strlist	*cdps = cert_crldps(c);
+	const struct crlinfo	*info;
+	X509_CRL		*crl;
+	const char		*why, *reason;
+	time_t			 when;
+	size_t			 i, j;
+
+	for (i = 0; i < cdps->n; i++) {
+		if ((info = crlfetch_get(cf, cdps->v[i], &t->cas, pool,
+		    now)) == NULL)
+			return -1;
+		if (!info->usable || (crl = crlfetch_crl(info)) == NULL)
+			continue;
+		if (crlfetch_lookup(info, c, &when, &reason, &why) == -1 &&
+		    why != NULL && strcmp(why, "no CRL") != 0) {
+			for (j = 0; j < warned->n; j++)
+				if (strcmp(warned->v[j], info->url) == 0)
+					break;
+			if (j == warned->n) {
+				msg_warn("CRL distribution point %s of %s: %s "
+				    "(the CRL's issuer is %s)", info->url,
+				    cert_subject_text(c), why, info->issuer ?
+				    info->issuer : "unknown");
+				if (strlist_add(warned, info->url) == -1)
+					return -1;
+			}
+			continue;
+		}
+		/* the store keeps one copy of each CRL */
+		if (!X509_STORE_add_crl(t->store, crl)) {
+			msg_ssl("%s: CRL", info->url);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
+trust_fetch_crls(struct trust *t, struct crlfetch *cf,
+    const struct certset *pool, time_t now)
+{
+	struct strlist	warned = { NULL, 0 };
+	size_t		i;
+	int		rc = -1;
+
+	t->crls = 1;
+	t->fetched = 1;
+	for (i = 0; i < pool->n; i++) {
+		if (cert_is_ca(pool->v[i]) && t->crlcheck != TRUST_CRL_CHAIN)
+			continue;
+		if (trust_fetch_one(t, cf, pool->v[i], pool, now,
+		    &warned) == -1)
+			goto out;
+	}
+	for (i = 0; t->crlcheck == TRUST_CRL_CHAIN && i < t->cas.n; i++)
+		if (trust_fetch_one(t, cf, t->cas.v[i], pool, now,
+		    &warned) == -1)
+			goto out;
+	rc = 0;
+out:
+	strlist_free(&warned);
+	if (rc == -1)
+		msg_err("out of memory");
+	return rc;
 }
 
 int
@@ -119,24 +232,13 @@ trust_verify(const struct trust *t, const struct cert *c,
 	X509_STORE_CTX		*ctx = NULL;
 	STACK_OF(X509)		*untrusted = NULL;
 	X509_VERIFY_PARAM	*param;
-	X509			*x = NULL, *ca;
-	size_t			 i;
-	int			 rc = -1;
+	X509			*x = NULL;
+	int			 rc = -1, err;
 
 	*why = "out of memory";
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
-	    (untrusted = sk_X509_new_null()) == NULL)
+	    (untrusted = trust_untrusted(pool)) == NULL)
 		goto out;
-	for (i = 0; i < pool->n; i++) {
-		if (!cert_is_ca(pool->v[i]))
-			continue;
-		if ((ca = cert_x509(pool->v[i])) == NULL)
-			goto out;
-		if (!sk_X509_push(untrusted, ca)) {
-			X509_free(ca);
-			goto out;
-		}
-	}
 	/* decoded here, not when read: only this check needs the key */
 	if ((x = cert_x509(c)) == NULL) {
 		*why = "the certificate cannot be decoded";
@@ -147,11 +249,19 @@ trust_verify(const struct trust *t, const struct cert *c,
 	param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_time(param, now);
 	if (t->crls)
-		X509_VERIFY_PARAM_set_flags(param, X509_V_FLAG_CRL_CHECK |
-		    X509_V_FLAG_CRL_CHECK_ALL);
+		X509_VERIFY_PARAM_set_flags(param, trust_crl_flags(t));
 	if (X509_verify_cert(ctx) != 1) {
-		*why = X509_verify_cert_error_string(
-		    X509_STORE_CTX_get_error(ctx));
+		err = X509_STORE_CTX_get_error(ctx);
+		if (err == X509_V_ERR_UNABLE_TO_GET_CRL && t->fetched)
+			*why = "revocation unknown: no usable CRL of its "
+			    "issuer (see the warnings about its CRL "
+			    "distribution points; without an http:// one, "
+			    "give the CRL with --crl-file)";
+		else if (err == X509_V_ERR_CRL_HAS_EXPIRED)
+			*why = "revocation unknown: the CRL of its issuer is "
+			    "past its nextUpdate";
+		else
+			*why = X509_verify_cert_error_string(err);
 		goto out;
 	}
 	*why = NULL;
@@ -162,6 +272,104 @@ out:
 	sk_X509_pop_free(untrusted, X509_free);
 	X509_free(x);
 	return rc;
+}
+
+/* What trust_revocation's verifier callback saw. */
+struct trust_seen {
+	int	revoked;	/* a CRL lists a certificate checked */
+	int	problem;	/* a CRL could not be had or used */
+	int	err;		/* the first CRL problem */
+};
+
+static int
+trust_rev_cb(int ok, X509_STORE_CTX *ctx)
+{
+	struct trust_seen	*seen;
+	int			 err;
+
+	if (ok)
+		return ok;
+	seen = X509_STORE_CTX_get_app_data(ctx);
+	err = X509_STORE_CTX_get_error(ctx);
+	switch (err) {
+	case X509_V_ERR_CERT_REVOKED:
+		seen->revoked = 1;
+		break;
+	case X509_V_ERR_UNABLE_TO_GET_CRL:
+	case X509_V_ERR_UNABLE_TO_GET_CRL_ISSUER:
+	case X509_V_ERR_CRL_HAS_EXPIRED:
+	case X509_V_ERR_CRL_NOT_YET_VALID:
+	case X509_V_ERR_CRL_SIGNATURE_FAILURE:
+	case X509_V_ERR_UNABLE_TO_DECRYPT_CRL_SIGNATURE:
+	case X509_V_ERR_ERROR_IN_CRL_LAST_UPDATE_FIELD:
+	case X509_V_ERR_ERROR_IN_CRL_NEXT_UPDATE_FIELD:
+	case X509_V_ERR_KEYUSAGE_NO_CRL_SIGN:
+	case X509_V_ERR_DIFFERENT_CRL_SCOPE:
+	case X509_V_ERR_UNHANDLED_CRITICAL_CRL_EXTENSION:
+	case X509_V_ERR_CRL_PATH_VALIDATION_ERROR:
+		if (!seen->problem)
+			seen->err = err;
+		seen->problem = 1;
+		break;
+	default:
+		break;
+	}
+	/* go on: every certificate's CRL is looked at */
+	return 1;
+}
+
+enum trust_rev
+trust_revocation(const struct trust *t, const struct cert *c,
+    const struct certset *pool, time_t now, const char **why)
+{
+	X509_STORE_CTX		*ctx = NULL;
+	STACK_OF(X509)		*untrusted = NULL;
+	X509_VERIFY_PARAM	*param;
+	X509			*x = NULL;
+	struct trust_seen	 seen = { 0, 0, 0 };
+	enum trust_rev		 rev = TRUST_REV_UNKNOWN;
+
+	*why = "out of memory";
+	if (!t->crls) {
+		*why = "no CRL checking (--crl-file, --fetch-crl)";
+		goto out;
+	}
+	if ((ctx = X509_STORE_CTX_new()) == NULL ||
+	    (untrusted = trust_untrusted(pool)) == NULL)
+		goto out;
+	if ((x = cert_x509(c)) == NULL) {
+		*why = "the certificate cannot be decoded";
+		goto out;
+	}
+	if (!X509_STORE_CTX_init(ctx, t->store, x, untrusted))
+		goto out;
+	param = X509_STORE_CTX_get0_param(ctx);
+	X509_VERIFY_PARAM_set_time(param, now);
+	X509_VERIFY_PARAM_set_flags(param, trust_crl_flags(t));
+	X509_STORE_CTX_set_app_data(ctx, &seen);
+	X509_STORE_CTX_set_verify_cb(ctx, trust_rev_cb);
+	(void)X509_verify_cert(ctx);
+	/*
+	 * A listing on a CRL that is stale or otherwise in doubt does not
+	 * make "revoked": only a current, verified CRL may lead to a value
+	 * being removed.
+	 */
+	if (seen.problem) {
+		*why = X509_verify_cert_error_string(seen.err);
+		rev = TRUST_REV_UNKNOWN;
+	} else if (seen.revoked) {
+		*why = "certificate revoked";
+		rev = TRUST_REV_REVOKED;
+	} else {
+		*why = NULL;
+		rev = TRUST_REV_GOOD;
+	}
+out:
+	ERR_clear_error();
+	X509_STORE_CTX_free(ctx);
+	sk_X509_pop_free(untrusted, X509_free);
+	X509_free(x);
+	return rev;
 }
 
 const char *
