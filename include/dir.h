@@ -67,6 +67,9 @@ struct dir_mod {
 	size_t		 nadd;
 	char	*const	*del;	/* not owned */
 	size_t		 ndel;
+	const char	*attr;	/* NULL: altSecurityIdentities; else a binary
+				   attribute, values in hex (struct change) */
+	int		 entry;	/* 1: add the entry (NTAuth), -1: delete it */
 };
 
 struct dir;

@@ -31,6 +31,13 @@ struct change {
 					   by this when renamed or moved */
 	enum change_status	 status;
 	long			 rec;	/* its undo-file record, or -1 */
+	const char		*attr;	/* not owned: NULL for
+					   altSecurityIdentities, else the
+					   binary attribute cACertificate of
+					   the NTAuth entry (ntauth.h), whose
+					   values add/del hold in hex */
+	int			 entry;	/* NTAuth only: 1 the modify is an
+					   add of the entry, -1 a delete */
 };
 
 struct changes {

@@ -29,6 +29,7 @@
 #include "subcmd.h"
 #include "trust.h"
 #include "undo.h"
+#include "ntauth.h"
 
 /* An input named on the command line, in order. */
 struct source {
@@ -390,7 +391,7 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 	int		 msgid, lrc;
 
 	for (i = 0; i < cs->n; i++)
-		if (cs->v[i].status == CHANGE_DONE)
+		if (cs->v[i].status == CHANGE_DONE && cs->v[i].attr == NULL)
 			n += cs->v[i].add.n;
 	if (n == 0)
 		return 0;
@@ -403,7 +404,7 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 	}
 	for (i = 0, k = 0; i < cs->n; i++)
 		for (j = 0; cs->v[i].status == CHANGE_DONE &&
-		    j < cs->v[i].add.n; j++) {
+		    cs->v[i].attr == NULL && j < cs->v[i].add.n; j++) {
 			vals[k] = cs->v[i].add.v[j];
 			owners[k++] = cs->v[i].dn;
 		}
@@ -642,6 +643,7 @@ run_log(const struct runopts *o, FILE **logfp)
 }
 
 static int	undo_body(struct runopts *, int, char *[]);
+static int	ntauth_body(struct runopts *, int, char *[]);
 
 int
 run_main(int argc, char *argv[])
@@ -682,6 +684,11 @@ run_main(int argc, char *argv[])
 		}
 		o.is_undo = 1;
 		rc = undo_body(&o, argc - optind - 1, argv + optind + 1);
+		goto out;
+	}
+	if (optind < argc && strcmp(argv[optind], "ntauth") == 0) {
+		/* certbulk [options] ntauth add|remove CA.cer */
+		rc = ntauth_body(&o, argc - optind - 1, argv + optind + 1);
 		goto out;
 	}
 	if (optind < argc) {
@@ -841,6 +848,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	struct changes		 want = { NULL, 0 }, cs = { NULL, 0 };
 	struct apply_stats	 as;
 	struct run_skips	 sk = { 0, 0, 0 };
+	size_t			 i, j;
 	int			 rc = CB_EXIT_USAGE;
 
 	memset(&as, 0, sizeof(as));
@@ -856,6 +864,23 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	}
 	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
 		goto out;
+	/* NTAuth records (ntauth add/remove) first, then the accounts */
+	if (ntauth_plan_undo(d, &want, &cs, &sk.input) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	for (i = j = 0; i < want.n; i++) {	/* planned: leave them out */
+		if (want.v[i].attr == NULL) {
+			want.v[j++] = want.v[i];
+			continue;
+		}
+		free(want.v[i].dn);
+		free(want.v[i].guid);
+		strlist_free(&want.v[i].add);
+		strlist_free(&want.v[i].del);
+		strlist_free(&want.v[i].notes);
+	}
+	want.n = j;
 	if (plan_undo(d, &want, &cs, &sk.missing, &sk.refused) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
@@ -866,6 +891,62 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		rc = CB_EXIT_SOME;
 out:
 	changes_free(&want);
+	changes_free(&cs);
+	dir_close(d);
+	return rc;
+}
+
+/*
+ * certbulk [options] ntauth add|remove CA.cer: the Linux counterpart of
+ * certutil -dspublish -f CA.cer NTAuthCA (and of removing it), planned by
+ * ntauth.c and then previewed or applied like any run.
+ */
+static int
+ntauth_body(struct runopts *op, int nargs, char *args[])
+{
+	struct runopts		 o = *op;
+	struct ntauth_ca	 ca;
+	struct dir		*d = NULL;
+	struct changes		 cs = { NULL, 0 };
+	struct apply_stats	 as;
+	struct run_skips	 sk = { 0, 0, 0 };
+	int			 rc = CB_EXIT_USAGE, remove;
+
+	memset(&ca, 0, sizeof(ca));
+	memset(&as, 0, sizeof(as));
+	if (o.nsrc > 0 || o.cafile != NULL) {
+		msg_err("ntauth add/remove take one CA certificate file, not "
+		    "--csv, --certdir or --ca-file");
+		goto out;
+	}
+	if (nargs != 2 || (strcmp(args[0], "add") != 0 &&
+	    strcmp(args[0], "remove") != 0)) {
+		msg_err("usage: certbulk [LDAP options] ntauth add|remove "
+		    "[-n] [-o FILE] [--state-dir DIR] CA.cer");
+		goto out;
+	}
+	remove = strcmp(args[0], "remove") == 0;
+	/* a file that is not one CA certificate changes nothing */
+	if (ntauth_ca_read(args[1], &ca) == -1) {
+		rc = CB_EXIT_SOME;
+		goto out;
+	}
+	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+		goto out;
+	if (ntauth_plan(d, &ca, remove, &cs) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	rc = run_output(&o, d, &cs, NULL, &sk, &as);
+	if (rc == CB_EXIT_OK && as.failed > 0)
+		rc = CB_EXIT_SOME;
+	if (!o.preview && as.done > 0)
+		msg_note("domain controllers and clients pick up the NTAuth "
+		    "change at their next Group Policy refresh (90 minutes "
+		    "or so); to make a Windows machine take it now: certutil "
+		    "-pulse (or gpupdate /force)");
+out:
+	ntauth_ca_free(&ca);
 	changes_free(&cs);
 	dir_close(d);
 	return rc;
