@@ -29,6 +29,8 @@ usage_print(void *fp)
 "       certbulk [LDAP options] verify [--tsv | --json] [--ca-file FILE]\n"
 "                [--crl-file FILE] CERT...\n"
 "       certbulk [LDAP options] ntauth [--tsv] [--ca-file FILE]\n"
+"       certbulk [LDAP options] ntauth add|remove [-n] [-o FILE]\n"
+"                [--state-dir DIR] CA.cer\n"
 "       certbulk [LDAP options] audit [--tsv] [--ca-file FILE] [CERT...]\n"
 "       certbulk --help | --version\n", fp);
 }
@@ -86,9 +88,11 @@ help_print(void)
 "  --ca-file, --crl-file  also check the chain a DC would build, and\n"
 "                       NTAuth for certificates mapped by UPN or SID\n"
 "  exit 0 only when every certificate maps strongly to one account\n"
-"ntauth (the forest's NTAuth store; read-only):\n"
+"ntauth (the forest's NTAuth store):\n"
 "  --tsv                SHA1<TAB>NOT-AFTER<TAB>SUBJECT lines\n"
 "  --ca-file FILE       exit 1 unless every CA in FILE is in the store\n"
+"ntauth add|remove CA.cer (publish or withdraw one CA, as certutil\n"
+"  -dspublish; a run: -n, -o, --state-dir, undo file)\n"
 "audit (every altSecurityIdentities value under the base; read-only):\n"
 "  --tsv                KIND<TAB>DN<TAB>VALUE<TAB>DETAIL lines\n"
 "  --ca-file FILE       also: are these issuing CAs in the NTAuth store\n"
