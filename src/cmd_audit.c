@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "altsec.h"
@@ -21,6 +22,7 @@
 #include "cmd.h"
 #include "dir.h"
 #include "msg.h"
+#include "report.h"
 #include "sambakdc.h"
 #include "sbuf.h"
 #include "subcmd.h"
@@ -42,6 +44,8 @@ struct audit {
 	const struct certset	*certs;	/* given as operands; not owned */
 	size_t			 nproblems;
 	size_t			 nvalues;
+	struct report		 rep;	/* for --json, --csv, --html */
+	int			 oom;
 };
 
 /* One problem: KIND, the account's DN (or ""), the value, the detail. */
@@ -52,6 +56,9 @@ audit_report(struct audit *a, const char *kind, const char *dn,
 	char	*edn, *ev, *ed;
 
 	a->nproblems++;
+	if ((a->o->json_file || a->o->csv_file || a->o->html_file) &&
+	    report_add(&a->rep, kind, dn, value, detail) == -1)
+		a->oom = 1;
 	edn = msg_escape(dn, strlen(dn));
 	ev = msg_escape(value, strlen(value));
 	ed = msg_escape(detail, strlen(detail));
@@ -448,7 +455,7 @@ audit_main(int argc, char *argv[])
 	memset(&acc, 0, sizeof(acc));
 	a.o = &o;
 	/* certificate files, if any, follow the name */
-	if ((r = subcmd_parse(argc, argv, "audit", 0, &o)) != 0) {
+	if ((r = subcmd_parse(argc, argv, "audit", SUBCMD_REPORT, &o)) != 0) {
 		if (r == 1) {
 			usage_print(stdout);
 			rc = CB_EXIT_OK;
@@ -493,12 +500,26 @@ audit_main(int argc, char *argv[])
 		rc = CB_EXIT_SOME;
 		goto out;
 	}
+	a.rep.uri = dir_uri(d);
+	a.rep.base = dir_base(d);
+	a.rep.when = time(NULL);
+	a.rep.accounts = acc.n;
+	a.rep.values = a.nvalues;
+	/* a report that cannot be written fails the audit: monitoring
+	 * must not read an old or partial file as the current state */
+	if (a.oom || (o.json_file && report_json(&a.rep, o.json_file) ==
+	    -1) || (o.csv_file && report_csv(&a.rep, o.csv_file) == -1) ||
+	    (o.html_file && report_html(&a.rep, o.html_file) == -1)) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
 	if (!o.tsv)
 		msg_note("%zu accounts with %zu altSecurityIdentities values "
 		    "under %s: %zu problem%s", acc.n, a.nvalues, dir_base(d),
 		    a.nproblems, a.nproblems == 1 ? "" : "s");
 	rc = a.nproblems > 0 ? CB_EXIT_SOME : CB_EXIT_OK;
 out:
+	report_free(&a.rep);
 	free(vendor);
 	certset_free(&cas);
 	certset_free(&certs);

@@ -31,7 +31,8 @@ usage_print(void *fp)
 "       certbulk [LDAP options] ntauth [--tsv] [--ca-file FILE]\n"
 "       certbulk [LDAP options] ntauth add|remove [-n] [-o FILE]\n"
 "                [--state-dir DIR] CA.cer\n"
-"       certbulk [LDAP options] audit [--tsv] [--ca-file FILE] [CERT...]\n"
+"       certbulk [LDAP options] audit [--tsv] [--ca-file FILE] [--json FILE]\n"
+"                [--csv FILE] [--html FILE] [--with-certificates] [CERT...]\n"
 "       certbulk --help | --version\n", fp);
 }
 
@@ -96,7 +97,10 @@ help_print(void)
 "audit (every altSecurityIdentities value under the base; read-only):\n"
 "  --tsv                KIND<TAB>DN<TAB>VALUE<TAB>DETAIL lines\n"
 "  --ca-file FILE       also: are these issuing CAs in the NTAuth store\n"
-"  exit 0 no problem found, 1 problems found\n"
+"  --json FILE, --csv FILE, --html FILE  also write the problems there\n"
+"                       (HTML: one self-contained sortable page)\n"
+"  exit 0 no problem found, 1 problems found, 2 usage, 3 directory,\n"
+"  4 a report file could not be written\n"
 "\n"
 "Exit status: 0 done, 1 some inputs or accounts failed, 2 usage (also a\n"
 "missing -b base or a password that would go in clear), 3 directory\n"
