@@ -204,6 +204,16 @@ struct dir_blobs {
 void	dir_blobs_free(struct dir_blobs *);
 
 /*
+ * A paged scan of every entry under the base with a userCertificate
+ * value: calls CB(ARG, dn, its altSecurityIdentities values, its
+ * userCertificate values) for each (all owned by the scan).  CB returns
+ * 0, or -1 to stop.  Returns 0, or -1 (directory, reported, or CB's -1).
+ */
+int	dir_scan_certs(struct dir *, int (*cb)(void *arg, const char *dn,
+	    const struct strlist *altsec, const struct dir_blobs *certs),
+	    void *arg);
+
+/*
  * Reads the forest's NTAuth store: *DN gets (caller frees) the DN of
  * CN=NTAuthCertificates,CN=Public Key Services,CN=Services in the
  * configuration naming context, OUT its cACertificate values.  Returns 0,

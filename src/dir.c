@@ -1270,6 +1270,80 @@ dir_scan_mapped(struct dir *d, struct accounts *acc)
 	    0 : -1;
 }
 
+/* dir_scan_certs: the caller's callback and its argument. */
+struct dir_certs_arg {
+	int	(*cb)(void *, const char *, const struct strlist *,
+		    const struct dir_blobs *);
+	void	*arg;
+};
+
+static int
+dir_certs_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	struct dir_certs_arg	 *a = arg;
+	struct dir_blobs	  certs = { NULL, NULL, 0 };
+	struct strlist		  altsec = { NULL, 0 };
+	struct berval		**vals = NULL;
+	char			 *dn = NULL, *v;
+	size_t			  i;
+	int			  rc = -1;
+
+	if ((dn = ldap_get_dn(d->ld, e)) == NULL)
+		goto oom;
+	if ((vals = ldap_get_values_len(d->ld, e, "userCertificate")) != NULL)
+		for (i = 0; vals[i] != NULL; i++) {
+			unsigned char	**nv;
+			size_t		 *nl;
+
+			if ((nv = realloc(certs.v, (certs.n + 1) *
+			    sizeof(*nv))) == NULL)
+				goto oom;
+			certs.v = nv;
+			if ((nl = realloc(certs.len, (certs.n + 1) *
+			    sizeof(*nl))) == NULL)
+				goto oom;
+			certs.len = nl;
+			if ((certs.v[certs.n] = malloc(vals[i]->bv_len + 1)) ==
+			    NULL)
+				goto oom;
+			memcpy(certs.v[certs.n], vals[i]->bv_val,
+			    vals[i]->bv_len);
+			certs.len[certs.n++] = vals[i]->bv_len;
+		}
+	ldap_value_free_len(vals);
+	vals = ldap_get_values_len(d->ld, e, "altSecurityIdentities");
+	for (i = 0; vals != NULL && vals[i] != NULL; i++) {
+		/* a value with a NUL byte is kept up to it: audit shows it */
+		if ((v = strndup(vals[i]->bv_val, vals[i]->bv_len)) == NULL ||
+		    strlist_add(&altsec, v) == -1) {
+			free(v);
+			goto oom;
+		}
+		free(v);
+	}
+	rc = a->cb(a->arg, dn, &altsec, &certs);
+	goto out;
+oom:
+	msg_err("out of memory");
+out:
+	ldap_value_free_len(vals);
+	ldap_memfree(dn);
+	dir_blobs_free(&certs);
+	strlist_free(&altsec);
+	return rc;
+}
+
+int
+dir_scan_certs(struct dir *d, int (*cb)(void *arg, const char *dn,
+    const struct strlist *altsec, const struct dir_blobs *certs), void *arg)
+{
+	struct dir_certs_arg	a = { cb, arg };
+
+	return dir_search(d, d->base, LDAP_SCOPE_SUBTREE, "(userCertificate=*)",
+	    (const char *const []){ "userCertificate", "altSecurityIdentities",
+	    NULL }, 1, dir_certs_cb, &a, NULL) == 0 ? 0 : -1;
+}
+
 struct dir_attr_arg {
 	const char	*attr;
 	char		*val;

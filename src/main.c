@@ -99,6 +99,8 @@ help_print(void)
 "  --ca-file FILE       also: are these issuing CAs in the NTAuth store\n"
 "  --json FILE, --csv FILE, --html FILE  also write the problems there\n"
 "                       (HTML: one self-contained sortable page)\n"
+"  --with-certificates  also: accounts with userCertificate but no mapping,\n"
+"                       serials forward against their own certificates\n"
 "  exit 0 no problem found, 1 problems found, 2 usage, 3 directory,\n"
 "  4 a report file could not be written\n"
 "\n"

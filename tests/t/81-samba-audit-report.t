@@ -12,7 +12,9 @@
 # (its Content-Security-Policy, and no src/href to another origin).  A
 # screenshot is kept in $(dirname $CERTBULK)/test-artefacts/.  Also: exit
 # status 0/1/2/3, LDAP options before or after the name, files 0600 and
-# never written through a symbolic link.
+# never written through a symbolic link.  --with-certificates: accounts
+# with userCertificate values but no mapping, and forward serials found
+# against the account's own certificates.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/e2e/samba-lib.sh"
@@ -147,6 +149,35 @@ is "$(tbl malformed | cut -f1)" "$(tbl malformed | cut -f1 | LC_ALL=C sort)" "sc
 chrome "file://$H" --screenshot="$ART/audit.png" --window-size=1280,1600 >/dev/null
 ok "$([ -s "$ART/audit.png" ] && [ "$(head -c 8 "$ART/audit.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]; echo $?)" "a screenshot (PNG) kept as $ART/audit.png"
 cp "$H" "$ART/audit.html"
+
+# --with-certificates: accounts with userCertificate values but no mapping,
+# and serials stored in forward byte order against the account's own
+# certificates (certonly: a certificate, no mapping; ownfwd: its own
+# certificate mapped with the serial forward; ownok: mapped correctly)
+e2e_leaf "$T/certonly.pem" 0C01 cn=certonly
+e2e_leaf "$T/ownfwd.pem" 0C02 cn=ownfwd
+e2e_leaf "$T/ownok.pem" 0C03 cn=ownok
+{ for n in certonly ownfwd ownok; do sb_user "$n"; done; } >"$T/users2.ldif"
+cb_add_users "$T/users2.ldif"
+ucert() {	# ucert NAME PEM: add the certificate to NAME's userCertificate
+	printf 'dn: %s\nchangetype: modify\nadd: userCertificate\nuserCertificate:: %s\n-\n\n' \
+		"$(dn "$1")" "$(openssl x509 -in "$2" -outform DER | base64 -w0)" | cb_ldap ldapmodify >/dev/null
+}
+ucert certonly "$T/certonly.pem" && ucert ownfwd "$T/ownfwd.pem" && ucert ownok "$T/ownok.pem" &&
+	sb_add_values ownfwd "X509:<I>$I<SR>0C02" && sb_add_values ownok "$(e2e_val 0C03)"
+ok $? "setup: userCertificate values and their mappings"
+e2e_run "${LDAPS[@]}" audit --tsv
+is "$(grep -Ec 'certonly|ownfwd|ownok' "$T/out")" 0 "without --with-certificates: none of them reported"
+e2e_run "${LDAPS[@]}" audit --tsv --with-certificates --json "$T/c.json"
+exit_is 1 "--with-certificates: exit 1"
+is "$(grep -E 'certonly|ownfwd|ownok' "$T/out" | cut -f1,2 | sort)" \
+	"$(printf '%s\t%s\n' byte-order "$(dn ownfwd)" unmapped-cert "$(dn certonly)" | sort)" \
+	"--with-certificates: the unmapped account and the forward serial, nothing else"
+like "$(grep '^unmapped-cert' "$T/out")" "1 certificate in userCertificate \(CN=certbulk e2e leaf|certonly.*SHA-1 [0-9A-F]{40}\) but no altSecurityIdentities" "unmapped-cert: the certificate named"
+like "$(grep '^byte-order' "$T/out")" "in the account's userCertificate\) is written in forward byte order; the KDC builds <SR>020C" "byte-order: against the account's own certificate, the reversed serial named"
+is "$(perl -MJSON::PP -0777 -ne 'my $j = decode_json($_); print "$j->{counts}{\"unmapped-cert\"} $j->{counts}{\"byte-order\"}"' "$T/c.json")" "1 1" "--with-certificates: counted in the JSON"
+e2e_run "${LDAPS[@]}" audit --tsv --with-certificates "$T/ownfwd.pem"
+is "$(grep -c '^byte-order' "$T/out")" 1 "the same certificate also given as an operand: reported once"
 
 # exit status and files
 e2e_run "${LDAPS[@]}" audit --html
