@@ -57,6 +57,9 @@ struct plan_opts {
 	int		 allow_expired;
 	time_t		 now;
 	const struct trust *trust;	/* --ca-file: chains checked; or NULL */
+	int		 upgrade_weak;	/* --upgrade-weak: accounts found by
+					   the certificates' weak values,
+					   which items hold for that only */
 };
 
 struct plan_stats {

@@ -30,6 +30,8 @@
 #include "trust.h"
 #include "undo.h"
 #include "ntauth.h"
+#include "sambakdc.h"
+#include "upgrade.h"
 
 /* An input named on the command line, in order. */
 struct source {
@@ -55,13 +57,15 @@ struct runopts {
 	int		 is_undo;
 	const char	*cafile;	/* --ca-file */
 	const char	*crlfile;	/* --crl-file */
+	int		 kdc_samba;	/* --kdc samba: the forms Samba matches */
+	int		 upgrade_weak;	/* --upgrade-weak */
 };
 
 /* The LDAP options (and --timeout, --allow-cleartext-bind) are subcmd's. */
 enum {
 	OPT_CSV = SUBCMD_OPT_OWN, OPT_CERTDIR, OPT_TYPE, OPT_MATCH, OPT_STATE,
 	OPT_WINDOW, OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED,
-	OPT_CAFILE, OPT_CRLFILE
+	OPT_CAFILE, OPT_CRLFILE, OPT_KDC, OPT_UPGRADE
 };
 
 static const struct option run_longopts[] = {
@@ -82,6 +86,8 @@ static const struct option run_longopts[] = {
 	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 	{ "ca-file", required_argument, NULL, OPT_CAFILE },
 	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
+	{ "kdc", required_argument, NULL, OPT_KDC },
+	{ "upgrade-weak", no_argument, NULL, OPT_UPGRADE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -206,6 +212,18 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 		case OPT_LOG: o->log = optarg; break;
 		case OPT_SYSLOG: o->syslog = 1; break;
 		case OPT_EXPIRED: o->allow_expired = 1; break;
+		case OPT_UPGRADE: o->upgrade_weak = 1; break;
+		case OPT_KDC:
+			if (strcasecmp(optarg, "samba") == 0)
+				o->kdc_samba = 1;
+			else if (strcasecmp(optarg, "windows") == 0)
+				o->kdc_samba = 0;
+			else {
+				msg_err("--kdc %s: windows (the default) or "
+				    "samba", optarg);
+				return -1;
+			}
+			break;
 		default:
 			goto usage;
 		}
@@ -659,6 +677,7 @@ run_main(int argc, char *argv[])
 	struct trust		*trust = NULL;
 	FILE			*logfp = NULL;
 	size_t			 i;
+	unsigned		 intypes;
 	int			 help, rc = CB_EXIT_USAGE, t;
 
 	memset(&o, 0, sizeof(o));
@@ -715,10 +734,17 @@ run_main(int argc, char *argv[])
 	/* Stage 1: inputs, all checked before anything else.  Certificates
 	 * are kept past reading only for the chain checks. */
 	in.keep_certs = trust != NULL;
+	/* --upgrade-weak: the weak forms too, to find the accounts by */
+	intypes = o.types | (o.upgrade_weak ? UPGRADE_WEAK_TYPES : 0);
 	for (i = 0; i < o.nsrc; i++)
-		if ((o.src[i].is_dir ? input_certdir(&in, o.src[i].path, o.types) :
-		    input_csv(&in, o.src[i].path, o.types)) == -1)
+		if ((o.src[i].is_dir ? input_certdir(&in, o.src[i].path,
+		    intypes) : input_csv(&in, o.src[i].path, intypes)) == -1)
 			in.errors++;
+	/* --kdc samba: the strong values in the form Samba's KDC matches */
+	if (o.kdc_samba && sambakdc_items(&in) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
 	if (in.n == 0) {
 		msg_err("no certificate to map");
 		rc = CB_EXIT_SOME;
@@ -732,6 +758,7 @@ run_main(int argc, char *argv[])
 	po.allow_expired = o.allow_expired;
 	po.now = time(NULL);
 	po.trust = trust;
+	po.upgrade_weak = o.upgrade_weak;
 	if (plan_build(d, &in, &po, &cs, &ps) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;

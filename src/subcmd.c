@@ -15,7 +15,7 @@
  * subcommands alike: their next word is never the subcommand's name. */
 static const char *const subcmd_arg_longopts[] = {
 	"csv", "certdir", "type", "match", "output", "state-dir", "window",
-	"transaction", "log", "timeout", "ca-file", "crl-file", "html", NULL
+	"transaction", "log", "timeout", "ca-file", "crl-file", "html", "kdc", NULL
 };
 /* ... and the short ones. */
 static const char subcmd_arg_shortopts[] = "bDHoORUwXyY";
