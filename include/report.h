@@ -38,7 +38,7 @@ void	report_free(struct report *);
  * format: JSON strings (control bytes as \u00XX, bytes that are not
  * UTF-8 as the text \xHH), CSV fields quoted by libcsv (a field that a
  * spreadsheet would read as a formula gets a leading '), and HTML text
- * with & < > " ' as entities.  The HTML page is self-contained: inline
+ * with & < > " ' as entities (and bidi controls as the text \u{HHHH}).  The HTML page is self-contained: inline
  * CSS, and a small inline script that sorts a table by the column whose
  * header is clicked, or on load as the URL fragment
  * #sort=KIND:COLUMN[:desc] says.  0, or -1 after reporting.

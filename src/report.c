@@ -121,9 +121,9 @@ enum { ESC_JSON, ESC_HTML };
 
 /*
  * Appends S escaped for MODE.  Well-formed UTF-8 stays as it is, but for
- * the syntax characters of the format; control bytes, bidi controls and
- * bytes that are not UTF-8 become visible text (\xHH, \u{HHHH}), which
- * JSON escapes further.
+ * the syntax characters of the format; control bytes (JSON: \u00XX) and
+ * bytes that are not UTF-8 become visible text (\xHH), and in HTML bidi
+ * controls too (\u{HHHH}).
  */
 static void
 report_esc(struct sbuf *b, const char *s, int mode)
@@ -148,9 +148,9 @@ report_esc(struct sbuf *b, const char *s, int mode)
 				sbuf_printf(b, "\\u%04lx", cp);
 			else
 				sbuf_printf(b, "\\x%02lX", cp);
-		} else if (report_bidi(cp))
-			sbuf_printf(b, mode == ESC_JSON ? "\\\\u{%04lX}" :
-			    "\\u{%04lX}", cp);
+		} else if (mode == ESC_HTML && report_bidi(cp))
+			/* on a page they would reorder what is shown */
+			sbuf_printf(b, "\\u{%04lX}", cp);
 		else if (mode == ESC_JSON && (cp == '"' || cp == '\\'))
 			sbuf_printf(b, "\\%c", (int)cp);
 		else if (mode == ESC_HTML && cp == '&')
