@@ -71,6 +71,9 @@ struct dir_mod {
 	size_t		 nadd;
 	char	*const	*del;	/* not owned */
 	size_t		 ndel;
+	const char	*attr;	/* NULL: altSecurityIdentities; else a binary
+				   attribute, values in hex (struct change) */
+	int		 entry;	/* 1: add the entry (NTAuth), -1: delete it */
 };
 
 struct dir;
@@ -203,6 +206,16 @@ struct dir_blobs {
 
 /* Frees the values and empties the list. */
 void	dir_blobs_free(struct dir_blobs *);
+
+/*
+ * A paged scan of every entry under the base with a userCertificate
+ * value: calls CB(ARG, dn, its altSecurityIdentities values, its
+ * userCertificate values) for each (all owned by the scan).  CB returns
+ * 0, or -1 to stop.  Returns 0, or -1 (directory, reported, or CB's -1).
+ */
+int	dir_scan_certs(struct dir *, int (*cb)(void *arg, const char *dn,
+	    const struct strlist *altsec, const struct dir_blobs *certs),
+	    void *arg);
 
 /*
  * Reads the forest's NTAuth store: *DN gets (caller frees) the DN of

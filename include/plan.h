@@ -33,6 +33,13 @@ struct change {
 	long			 rec;	/* its undo-file record, or -1 */
 	int			 result;	/* CHANGE_FAILED: the LDAP
 						   result code */
+	const char		*attr;	/* not owned: NULL for
+					   altSecurityIdentities, else the
+					   binary attribute cACertificate of
+					   the NTAuth entry (ntauth.h), whose
+					   values add/del hold in hex */
+	int			 entry;	/* NTAuth only: 1 the modify is an
+					   add of the entry, -1 a delete */
 };
 
 /*
@@ -61,6 +68,9 @@ struct plan_opts {
 	unsigned	 failon;	/* --fail-on (REPORT_FAIL_*): expected
 					   refusals of --certdir items not
 					   named there are notes, not errors */
+	int		 upgrade_weak;	/* --upgrade-weak: accounts found by
+					   the certificates' weak values,
+					   which items hold for that only */
 };
 
 struct plan_stats {

@@ -53,9 +53,16 @@ struct subcmd_opts {
 	const char	*cafile;	/* --ca-file */
 	const char	*crlfile;	/* --crl-file (SUBCMD_CRL) */
 	int		 crlchain;	/* --crl-check chain (SUBCMD_CRL) */
+	/* SUBCMD_REPORT (audit): report files, and --with-certificates */
+	const char	*json_file;	/* --json FILE */
+	const char	*csv_file;	/* --csv FILE */
+	const char	*html_file;	/* --html FILE */
+	int		 with_certs;	/* --with-certificates */
 };
 #define SUBCMD_JSON	1u	/* the subcommand takes --json */
 #define SUBCMD_CRL	2u	/* ... and --crl-file, --crl-check */
+#define SUBCMD_REPORT	4u	/* --json FILE, --csv FILE, --html FILE and
+				   --with-certificates (audit) */
 
 /*
  * Parses the options of subcommand NAME (the LDAP options, -q -v -h,

@@ -42,7 +42,9 @@ const char	*undo_path(const struct undo *);
 
 /*
  * Reads an undo file (or any LDIF of modify records on
- * altSecurityIdentities) with libldap's LDIF reader into OUT, leaving out
+ * altSecurityIdentities, or on cACertificate of the forest's NTAuth entry:
+ * those get attr NTAUTH_ATTR and hex values, see ntauth.h) with libldap's
+ * LDIF reader into OUT, leaving out
  * records marked failed or unsent.  The file must be a regular file (not
  * a symbolic link) owned by the running user or root and not writable by
  * group or others, and hold only the LDIF forms certbulk writes (no URL

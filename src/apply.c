@@ -197,6 +197,8 @@ apply_send(struct applyctx *a, size_t idx)
 	m.nadd = c->add.n;
 	m.del = c->del.v;
 	m.ndel = c->del.n;
+	m.attr = c->attr;
+	m.entry = c->entry;
 	if ((msgid = dir_mod_send(a->d, &m, a->permissive)) == -1) {
 		if (!dir_alive(a->d)) {
 			a->st->lost = 1;

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "altsec.h"
@@ -21,6 +22,7 @@
 #include "cmd.h"
 #include "dir.h"
 #include "msg.h"
+#include "findings.h"
 #include "sambakdc.h"
 #include "sbuf.h"
 #include "subcmd.h"
@@ -42,6 +44,9 @@ struct audit {
 	const struct certset	*certs;	/* given as operands; not owned */
 	size_t			 nproblems;
 	size_t			 nvalues;
+	struct findings		 rep;	/* for --json, --csv, --html */
+	size_t			 ncertaccts;	/* --with-certificates */
+	int			 oom;
 };
 
 /* One problem: KIND, the account's DN (or ""), the value, the detail. */
@@ -52,6 +57,9 @@ audit_report(struct audit *a, const char *kind, const char *dn,
 	char	*edn, *ev, *ed;
 
 	a->nproblems++;
+	if ((a->o->json_file || a->o->csv_file || a->o->html_file) &&
+	    findings_add(&a->rep, kind, dn, value, detail) == -1)
+		a->oom = 1;
 	edn = msg_escape(dn, strlen(dn));
 	ev = msg_escape(value, strlen(value));
 	ed = msg_escape(detail, strlen(detail));
@@ -245,19 +253,19 @@ audit_val_cmp(const void *x, const void *y)
  * is the value's <SR>, or NULL.
  */
 static const struct cert *
-audit_forward_serial(const struct audit *a, const char *value)
+audit_forward_in(const struct certset *set, const char *value)
 {
 	const struct cert	*c;
 	const char		*sr, *iss, *why;
 	size_t			 i, ilen;
 
-	if (a->certs == NULL || strncasecmp(value, "X509:<I>", 8) != 0 ||
+	if (set == NULL || strncasecmp(value, "X509:<I>", 8) != 0 ||
 	    (sr = strstr(value, "<SR>")) == NULL)
 		return NULL;
 	ilen = (size_t)(sr - value - 8);
 	sr += 4;
-	for (i = 0; i < a->certs->n; i++) {
-		c = a->certs->v[i];
+	for (i = 0; i < set->n; i++) {
+		c = set->v[i];
 		iss = cert_ms_issuer(c, &why);
 		if (iss == NULL || strlen(iss) != ilen ||
 		    strncasecmp(iss, value + 8, ilen) != 0)
@@ -267,6 +275,66 @@ audit_forward_serial(const struct audit *a, const char *value)
 			return c;
 	}
 	return NULL;
+}
+
+/* The same, against the certificates given as operands. */
+static const struct cert *
+audit_forward_serial(const struct audit *a, const char *value)
+{
+	return audit_forward_in(a->certs, value);
+}
+
+/*
+ * --with-certificates, for one entry with userCertificate values: none
+ * mapped at all, or a serial of its own certificates stored in forward
+ * byte order (unless the operands' check reported that value already).
+ */
+static int
+audit_certs_cb(void *arg, const char *dn, const struct strlist *altsec,
+    const struct dir_blobs *blobs)
+{
+	struct audit		*a = arg;
+	struct certset		 set = { NULL, 0 };
+	const struct cert	*fc;
+	char			*label = NULL, detail[400];
+	size_t			 i, bad = 0;
+
+	for (i = 0; i < blobs->n; i++) {
+		if (asprintf(&label, "\"%s\": userCertificate %zu", dn,
+		    i + 1) == -1) {
+			msg_err("out of memory");
+			return -1;
+		}
+		/* a value that is no certificate is said and skipped */
+		if (cert_read_mem(label, blobs->v[i], blobs->len[i], 0, &set) ==
+		    -1)
+			bad++;
+		free(label);
+	}
+	a->ncertaccts++;
+	if (altsec->n == 0 && set.n > 0) {
+		snprintf(detail, sizeof(detail), "%zu certificate%s in "
+		    "userCertificate (%.80s, SHA-1 %s%s) but no "
+		    "altSecurityIdentities value: a DC maps %s only implicitly "
+		    "(SID extension, or UPN with the issuing CA in NTAuth)",
+		    set.n, set.n == 1 ? "" : "s", cert_subject_text(set.v[0]),
+		    cert_sha1(set.v[0]), set.n > 1 ? ", ..." : "",
+		    set.n == 1 ? "it" : "them");
+		audit_report(a, "unmapped-cert", dn, "", detail);
+	}
+	for (i = 0; i < altsec->n; i++) {
+		if ((fc = audit_forward_in(&set, altsec->v[i])) == NULL ||
+		    audit_forward_serial(a, altsec->v[i]) != NULL)
+			continue;
+		snprintf(detail, sizeof(detail), "the serial of %.60s (in the "
+		    "account's userCertificate) is written in forward byte "
+		    "order; the KDC builds <SR>%.40s", cert_subject_text(fc),
+		    cert_ms_serial(fc));
+		audit_report(a, "byte-order", dn, altsec->v[i], detail);
+	}
+	(void)bad;	/* each was reported by cert_read_mem */
+	certset_free(&set);
+	return 0;
 }
 
 /* Per account: classes, weak-only, in-account duplicates, Entra limits. */
@@ -448,7 +516,7 @@ audit_main(int argc, char *argv[])
 	memset(&acc, 0, sizeof(acc));
 	a.o = &o;
 	/* certificate files, if any, follow the name */
-	if ((r = subcmd_parse(argc, argv, "audit", 0, &o)) != 0) {
+	if ((r = subcmd_parse(argc, argv, "audit", SUBCMD_REPORT, &o)) != 0) {
 		if (r == 1) {
 			usage_print(stdout);
 			rc = CB_EXIT_OK;
@@ -484,6 +552,10 @@ audit_main(int argc, char *argv[])
 		rc = CB_EXIT_SOME;
 		goto out;
 	}
+	if (o.with_certs && dir_scan_certs(d, audit_certs_cb, &a) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
 	if (cas.n > 0 && audit_ntauth(&a, d, &cas) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
@@ -493,12 +565,26 @@ audit_main(int argc, char *argv[])
 		rc = CB_EXIT_SOME;
 		goto out;
 	}
+	a.rep.uri = dir_uri(d);
+	a.rep.base = dir_base(d);
+	a.rep.when = time(NULL);
+	a.rep.accounts = acc.n;
+	a.rep.values = a.nvalues;
+	/* a report that cannot be written fails the audit: monitoring
+	 * must not read an old or partial file as the current state */
+	if (a.oom || (o.json_file && findings_json(&a.rep, o.json_file) ==
+	    -1) || (o.csv_file && findings_csv(&a.rep, o.csv_file) == -1) ||
+	    (o.html_file && findings_html(&a.rep, o.html_file) == -1)) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
 	if (!o.tsv)
 		msg_note("%zu accounts with %zu altSecurityIdentities values "
 		    "under %s: %zu problem%s", acc.n, a.nvalues, dir_base(d),
 		    a.nproblems, a.nproblems == 1 ? "" : "s");
 	rc = a.nproblems > 0 ? CB_EXIT_SOME : CB_EXIT_OK;
 out:
+	findings_free(&a.rep);
 	free(vendor);
 	certset_free(&cas);
 	certset_free(&certs);

@@ -4,7 +4,7 @@
  * configuration naming context), whose CAs domain controllers accept for
  * certificate logon through implicit (UPN, SID) mapping.  Lists it and,
  * with --ca-file, tells whether the given issuing CAs are in it.
- * Read-only.
+ * Read-only; ntauth add and remove are runs (cmd_run.c, ntauth.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,14 +38,8 @@ ntauth_parse(int argc, char *argv[], struct subcmd_opts *o)
 	if ((r = subcmd_parse(argc, argv, "ntauth", 0, o)) != 0)
 		return r;
 	if (optind < argc) {
-		if (strcmp(argv[optind], "add") == 0 ||
-		    strcmp(argv[optind], "remove") == 0)
-			msg_err("ntauth %s: not available in this version; on a "
-			    "domain controller: certutil -dspublish -f CA.cer "
-			    "NTAuthCA", argv[optind]);
-		else
-			msg_err("ntauth: unexpected argument \"%s\"",
-			    argv[optind]);
+		msg_err("ntauth: unexpected argument \"%s\" (add CA.cer or "
+		    "remove CA.cer change the store)", argv[optind]);
 		return -1;
 	}
 	return 0;
@@ -74,6 +68,14 @@ ntauth_main(int argc, char *argv[])
 	size_t			 i, missing = 0, bad = 0;
 	int			 rc = CB_EXIT_USAGE, r, usage_err, exists;
 
+	/*
+	 * ntauth add|remove change the directory: they are a run, with the
+	 * run's options (-n, -o, --state-dir, --log), preview and undo file.
+	 */
+	r = subcmd_find(argc, argv);	/* "ntauth", as main() found it */
+	if (r < argc && (r += subcmd_find(argc - r, argv + r)) < argc &&
+	    (strcmp(argv[r], "add") == 0 || strcmp(argv[r], "remove") == 0))
+		return run_main(argc, argv);
 	memset(&o, 0, sizeof(o));
 	if ((r = ntauth_parse(argc, argv, &o)) != 0) {
 		if (r == 1) {

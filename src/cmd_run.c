@@ -34,6 +34,9 @@
 #include "crlfetch.h"
 #include "trust.h"
 #include "undo.h"
+#include "ntauth.h"
+#include "sambakdc.h"
+#include "upgrade.h"
 
 /* An input named on the command line, in order. */
 struct source {
@@ -68,6 +71,8 @@ struct runopts {
 	const char	*domain;	/* the plan's: dir_domain */
 	int		 crlchain;	/* --crl-check chain */
 	int		 fetchcrl;	/* --fetch-crl */
+	int		 kdc_samba;	/* --kdc samba: the forms Samba matches */
+	int		 upgrade_weak;	/* --upgrade-weak */
 };
 
 /* The LDAP options (and --timeout, --allow-cleartext-bind) are subcmd's. */
@@ -76,7 +81,8 @@ enum {
 	OPT_WINDOW, OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED,
 	OPT_CAFILE, OPT_CRLFILE, OPT_OUTPUT, OPT_REPORT, OPT_REPORT_FMT,
 	OPT_FAILON, OPT_MAXAGE,
-	OPT_CRLCHECK, OPT_FETCHCRL
+	OPT_CRLCHECK, OPT_FETCHCRL,
+	OPT_KDC, OPT_UPGRADE
 };
 
 static const struct option run_longopts[] = {
@@ -103,6 +109,8 @@ static const struct option run_longopts[] = {
 	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
 	{ "crl-check", required_argument, NULL, OPT_CRLCHECK },
 	{ "fetch-crl", no_argument, NULL, OPT_FETCHCRL },
+	{ "kdc", required_argument, NULL, OPT_KDC },
+	{ "upgrade-weak", no_argument, NULL, OPT_UPGRADE },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -282,6 +290,18 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 		case OPT_LOG: o->log = optarg; break;
 		case OPT_SYSLOG: o->syslog = 1; break;
 		case OPT_EXPIRED: o->allow_expired = 1; break;
+		case OPT_UPGRADE: o->upgrade_weak = 1; break;
+		case OPT_KDC:
+			if (strcasecmp(optarg, "samba") == 0)
+				o->kdc_samba = 1;
+			else if (strcasecmp(optarg, "windows") == 0)
+				o->kdc_samba = 0;
+			else {
+				msg_err("--kdc %s: windows (the default) or "
+				    "samba", optarg);
+				return -1;
+			}
+			break;
 		default:
 			goto usage;
 		}
@@ -555,7 +575,7 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 	int		 msgid, lrc;
 
 	for (i = 0; i < cs->n; i++)
-		if (cs->v[i].status == CHANGE_DONE)
+		if (cs->v[i].status == CHANGE_DONE && cs->v[i].attr == NULL)
 			n += cs->v[i].add.n;
 	if (n == 0)
 		return 0;
@@ -568,7 +588,7 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 	}
 	for (i = 0, k = 0; i < cs->n; i++)
 		for (j = 0; cs->v[i].status == CHANGE_DONE &&
-		    j < cs->v[i].add.n; j++) {
+		    cs->v[i].attr == NULL && j < cs->v[i].add.n; j++) {
 			vals[k] = cs->v[i].add.v[j];
 			owners[k++] = cs->v[i].dn;
 		}
@@ -1002,6 +1022,7 @@ out:
 	free(dirpath);
 	return rc;
 }
+static int	ntauth_body(struct runopts *, int, char *[]);
 
 int
 run_main(int argc, char *argv[])
@@ -1019,6 +1040,7 @@ run_main(int argc, char *argv[])
 	struct crlfetch		*cf = NULL;
 	FILE			*logfp = NULL;
 	size_t			 i, from, before, missing = 0, failing = 0;
+	unsigned		 intypes;
 	int			 help, rc = CB_EXIT_USAGE, t, ok;
 
 	memset(&o, 0, sizeof(o));
@@ -1057,6 +1079,11 @@ run_main(int argc, char *argv[])
 		rc = apply_body(&o, argc - optind - 1, argv + optind + 1);
 		goto out;
 	}
+	if (optind < argc && strcmp(argv[optind], "ntauth") == 0) {
+		/* certbulk [options] ntauth add|remove CA.cer */
+		rc = ntauth_body(&o, argc - optind - 1, argv + optind + 1);
+		goto out;
+	}
 	if (optind < argc) {
 		msg_err("unexpected argument \"%s\" (inputs are given with "
 		    "--csv FILE or --certdir DIR)", argv[optind]);
@@ -1089,10 +1116,12 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
+	/* --upgrade-weak: the weak forms too, to find the accounts by */
+	intypes = o.types | (o.upgrade_weak ? UPGRADE_WEAK_TYPES : 0);
 	for (i = 0; i < o.nsrc; i++) {
 		before = from = in.n;
 		ok = (o.src[i].is_dir ? input_certdir(&in, o.src[i].path,
-		    o.types) : input_csv(&in, o.src[i].path, o.types)) == 0;
+		    intypes) : input_csv(&in, o.src[i].path, intypes)) == 0;
 		if (!ok) {
 			/* a share not mounted is not an expired certificate */
 			in.errors++;
@@ -1105,6 +1134,11 @@ run_main(int argc, char *argv[])
 			rc = CB_EXIT_LOCAL;
 			goto out;
 		}
+	}
+	/* --kdc samba: the strong values in the form Samba's KDC matches */
+	if (o.kdc_samba && sambakdc_items(&in) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
 	}
 	if (in.n == 0) {
 		msg_err("no certificate to map");
@@ -1123,6 +1157,7 @@ run_main(int argc, char *argv[])
 	po.allow_expired = o.allow_expired;
 	po.trust = trust;
 	po.failon = o.failon;
+	po.upgrade_weak = o.upgrade_weak;
 	if (plan_build(d, &in, &po, &cs, &ps) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
@@ -1253,6 +1288,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	struct apply_stats	 as;
 	struct run_skips	 sk = { 0, 0, 0 };
 	struct report		*rep = NULL;
+	size_t			 i, j;
 	int			 rc = CB_EXIT_USAGE;
 
 	memset(&as, 0, sizeof(as));
@@ -1268,6 +1304,23 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	}
 	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
 		goto out;
+	/* NTAuth records (ntauth add/remove) first, then the accounts */
+	if (ntauth_plan_undo(d, &want, &cs, &sk.input) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	for (i = j = 0; i < want.n; i++) {	/* planned: leave them out */
+		if (want.v[i].attr == NULL) {
+			want.v[j++] = want.v[i];
+			continue;
+		}
+		free(want.v[i].dn);
+		free(want.v[i].guid);
+		strlist_free(&want.v[i].add);
+		strlist_free(&want.v[i].del);
+		strlist_free(&want.v[i].notes);
+	}
+	want.n = j;
 	if (plan_undo(d, &want, &cs, &sk.missing, &sk.refused) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
@@ -1439,6 +1492,62 @@ out:
 	planapply_res_free(res, pf.cs.n);
 	planfile_free(&pf);
 	free(dom);
+	changes_free(&cs);
+	dir_close(d);
+	return rc;
+}
+
+/*
+ * certbulk [options] ntauth add|remove CA.cer: the Linux counterpart of
+ * certutil -dspublish -f CA.cer NTAuthCA (and of removing it), planned by
+ * ntauth.c and then previewed or applied like any run.
+ */
+static int
+ntauth_body(struct runopts *op, int nargs, char *args[])
+{
+	struct runopts		 o = *op;
+	struct ntauth_ca	 ca;
+	struct dir		*d = NULL;
+	struct changes		 cs = { NULL, 0 };
+	struct apply_stats	 as;
+	struct run_skips	 sk = { 0, 0, 0 };
+	int			 rc = CB_EXIT_USAGE, remove;
+
+	memset(&ca, 0, sizeof(ca));
+	memset(&as, 0, sizeof(as));
+	if (o.nsrc > 0 || o.cafile != NULL) {
+		msg_err("ntauth add/remove take one CA certificate file, not "
+		    "--csv, --certdir or --ca-file");
+		goto out;
+	}
+	if (nargs != 2 || (strcmp(args[0], "add") != 0 &&
+	    strcmp(args[0], "remove") != 0)) {
+		msg_err("usage: certbulk [LDAP options] ntauth add|remove "
+		    "[-n] [-o FILE] [--state-dir DIR] CA.cer");
+		goto out;
+	}
+	remove = strcmp(args[0], "remove") == 0;
+	/* a file that is not one CA certificate changes nothing */
+	if (ntauth_ca_read(args[1], &ca) == -1) {
+		rc = CB_EXIT_SOME;
+		goto out;
+	}
+	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+		goto out;
+	if (ntauth_plan(d, &ca, remove, &cs) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	rc = run_output(&o, d, &cs, NULL, &sk, &as);
+	if (rc == CB_EXIT_OK && as.failed > 0)
+		rc = CB_EXIT_SOME;
+	if (!o.preview && as.done > 0)
+		msg_note("domain controllers and clients pick up the NTAuth "
+		    "change at their next Group Policy refresh (90 minutes "
+		    "or so); to make a Windows machine take it now: certutil "
+		    "-pulse (or gpupdate /force)");
+out:
+	ntauth_ca_free(&ca);
 	changes_free(&cs);
 	dir_close(d);
 	return rc;

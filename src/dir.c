@@ -26,6 +26,7 @@
 #include "altsec.h"
 #include "dir.h"
 #include "msg.h"
+#include "ntauth.h"
 #include "sbuf.h"
 
 /* Keys per search: short filters, and AD's MaxQueryDuration stays far. */
@@ -1272,6 +1273,80 @@ dir_scan_mapped(struct dir *d, struct accounts *acc)
 	    0 : -1;
 }
 
+/* dir_scan_certs: the caller's callback and its argument. */
+struct dir_certs_arg {
+	int	(*cb)(void *, const char *, const struct strlist *,
+		    const struct dir_blobs *);
+	void	*arg;
+};
+
+static int
+dir_certs_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	struct dir_certs_arg	 *a = arg;
+	struct dir_blobs	  certs = { NULL, NULL, 0 };
+	struct strlist		  altsec = { NULL, 0 };
+	struct berval		**vals = NULL;
+	char			 *dn = NULL, *v;
+	size_t			  i;
+	int			  rc = -1;
+
+	if ((dn = ldap_get_dn(d->ld, e)) == NULL)
+		goto oom;
+	if ((vals = ldap_get_values_len(d->ld, e, "userCertificate")) != NULL)
+		for (i = 0; vals[i] != NULL; i++) {
+			unsigned char	**nv;
+			size_t		 *nl;
+
+			if ((nv = realloc(certs.v, (certs.n + 1) *
+			    sizeof(*nv))) == NULL)
+				goto oom;
+			certs.v = nv;
+			if ((nl = realloc(certs.len, (certs.n + 1) *
+			    sizeof(*nl))) == NULL)
+				goto oom;
+			certs.len = nl;
+			if ((certs.v[certs.n] = malloc(vals[i]->bv_len + 1)) ==
+			    NULL)
+				goto oom;
+			memcpy(certs.v[certs.n], vals[i]->bv_val,
+			    vals[i]->bv_len);
+			certs.len[certs.n++] = vals[i]->bv_len;
+		}
+	ldap_value_free_len(vals);
+	vals = ldap_get_values_len(d->ld, e, "altSecurityIdentities");
+	for (i = 0; vals != NULL && vals[i] != NULL; i++) {
+		/* a value with a NUL byte is kept up to it: audit shows it */
+		if ((v = strndup(vals[i]->bv_val, vals[i]->bv_len)) == NULL ||
+		    strlist_add(&altsec, v) == -1) {
+			free(v);
+			goto oom;
+		}
+		free(v);
+	}
+	rc = a->cb(a->arg, dn, &altsec, &certs);
+	goto out;
+oom:
+	msg_err("out of memory");
+out:
+	ldap_value_free_len(vals);
+	ldap_memfree(dn);
+	dir_blobs_free(&certs);
+	strlist_free(&altsec);
+	return rc;
+}
+
+int
+dir_scan_certs(struct dir *d, int (*cb)(void *arg, const char *dn,
+    const struct strlist *altsec, const struct dir_blobs *certs), void *arg)
+{
+	struct dir_certs_arg	a = { cb, arg };
+
+	return dir_search(d, d->base, LDAP_SCOPE_SUBTREE, "(userCertificate=*)",
+	    (const char *const []){ "userCertificate", "altSecurityIdentities",
+	    NULL }, 1, dir_certs_cb, &a, NULL) == 0 ? 0 : -1;
+}
+
 struct dir_attr_arg {
 	const char	*attr;
 	char		*val;
@@ -1980,22 +2055,81 @@ out:
 	return r;
 }
 
-/* Fills an LDAPMod of single values; the bervals point into VALS. */
-static void
-dir_fill_mod(LDAPMod *m, int op, char *const *vals, size_t n,
-    struct berval *bv, struct berval **bvp)
+/*
+ * Fills an LDAPMod of single values of ATTR (NULL: altSecurityIdentities);
+ * the bervals point into VALS, or for a binary ATTR into bytes decoded
+ * from VALS' hex, kept in BIN for the caller to free.  0 or -1 (reported).
+ */
+static int
+dir_fill_mod(LDAPMod *m, int op, const char *attr, char *const *vals,
+    size_t n, struct berval *bv, struct berval **bvp, unsigned char **bin)
 {
-	size_t	i;
+	size_t	i, len;
 
 	for (i = 0; i < n; i++) {
-		bv[i].bv_val = vals[i];
-		bv[i].bv_len = strlen(vals[i]);
+		if (attr != NULL) {
+			if (ntauth_unhex(vals[i], &bin[i], &len) == -1) {
+				msg_err("out of memory");
+				return -1;
+			}
+			bv[i].bv_val = (char *)bin[i];
+			bv[i].bv_len = len;
+		} else {
+			bv[i].bv_val = vals[i];
+			bv[i].bv_len = strlen(vals[i]);
+		}
 		bvp[i] = &bv[i];
 	}
 	bvp[n] = NULL;
 	m->mod_op = op | LDAP_MOD_BVALUES;
-	m->mod_type = (char *)(uintptr_t)"altSecurityIdentities";
+	m->mod_type = (char *)(uintptr_t)(attr ? attr :
+	    "altSecurityIdentities");
 	m->mod_bvalues = bvp;
+	return 0;
+}
+
+/*
+ * Sends the add of the NTAuth entry holding DM's cACertificate values,
+ * with what its class certificationAuthority requires, as certutil
+ * -dspublish makes it: cn, and one zero byte in authorityRevocationList
+ * and certificateRevocationList.
+ */
+static int
+dir_ntauth_add_send(struct dir *d, const struct dir_mod *dm,
+    LDAPMod *cert)
+{
+	static char	 zero[1] = { 0 };
+	struct berval	 zbv = { 1, zero }, *zv[2] = { &zbv, NULL };
+	char		*oc[] = { (char *)(uintptr_t)"top",
+			    (char *)(uintptr_t)"certificationAuthority", NULL };
+	char		*cn[] = { (char *)(uintptr_t)"NTAuthCertificates", NULL };
+	LDAPMod		 m[4], *mp[6];
+	int		 msgid = -1, r;
+
+	m[0].mod_op = LDAP_MOD_ADD;
+	m[0].mod_type = (char *)(uintptr_t)"objectClass";
+	m[0].mod_values = oc;
+	m[1].mod_op = LDAP_MOD_ADD;
+	m[1].mod_type = (char *)(uintptr_t)"cn";
+	m[1].mod_values = cn;
+	m[2].mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES;
+	m[2].mod_type = (char *)(uintptr_t)"authorityRevocationList";
+	m[2].mod_bvalues = zv;
+	m[3].mod_op = LDAP_MOD_ADD | LDAP_MOD_BVALUES;
+	m[3].mod_type = (char *)(uintptr_t)"certificateRevocationList";
+	m[3].mod_bvalues = zv;
+	mp[0] = &m[0];
+	mp[1] = &m[1];
+	mp[2] = cert;
+	mp[3] = &m[2];
+	mp[4] = &m[3];
+	mp[5] = NULL;
+	r = ldap_add_ext(d->ld, dm->dn, mp, NULL, NULL, &msgid);
+	if (r != LDAP_SUCCESS) {
+		dir_report(d, r, "add");
+		msgid = -1;
+	}
+	return msgid;
 }
 
 int
@@ -2004,28 +2138,46 @@ dir_mod_send(struct dir *d, const struct dir_mod *dm, int permissive)
 	LDAPMod		 mods[2], *mp[3];
 	LDAPControl	 pc, tc, *ctrls[3];
 	struct berval	*bv = NULL, **bvp = NULL;
-	size_t		 nv = dm->nadd + dm->ndel, k = 0, c = 0;
+	unsigned char	**bin = NULL;
+	size_t		 nv = dm->nadd + dm->ndel, k = 0, c = 0, i;
 	int		 msgid = -1, r;
 
 	if ((bv = calloc(nv + 1, sizeof(*bv))) == NULL ||
-	    (bvp = calloc(nv + 2, sizeof(*bvp))) == NULL) {
+	    (bvp = calloc(nv + 2, sizeof(*bvp))) == NULL ||
+	    (bin = calloc(nv + 1, sizeof(*bin))) == NULL) {
 		msg_err("out of memory");
+		goto out;
+	}
+	if (dm->entry == -1) {		/* the NTAuth entry's last value */
+		r = ldap_delete_ext(d->ld, dm->dn, NULL, NULL, &msgid);
+		if (r != LDAP_SUCCESS) {
+			dir_report(d, r, "delete");
+			msgid = -1;
+		}
 		goto out;
 	}
 	/* Deletes first: a value moving between forms stays consistent. */
 	if (dm->ndel > 0) {
-		dir_fill_mod(&mods[k], LDAP_MOD_DELETE, dm->del, dm->ndel, bv,
-		    bvp);
+		if (dir_fill_mod(&mods[k], LDAP_MOD_DELETE, dm->attr, dm->del,
+		    dm->ndel, bv, bvp, bin) == -1)
+			goto out;
 		mp[k] = &mods[k];
 		k++;
 	}
 	if (dm->nadd > 0) {
-		dir_fill_mod(&mods[k], LDAP_MOD_ADD, dm->add, dm->nadd,
-		    bv + dm->ndel, bvp + dm->ndel + (dm->ndel > 0));
+		if (dir_fill_mod(&mods[k], LDAP_MOD_ADD, dm->attr, dm->add,
+		    dm->nadd, bv + dm->ndel, bvp + dm->ndel + (dm->ndel > 0),
+		    bin + dm->ndel) == -1)
+			goto out;
 		mp[k] = &mods[k];
 		k++;
 	}
 	mp[k] = NULL;
+	if (dm->entry == 1) {
+		msgid = k == 1 && dm->ndel == 0 ? dir_ntauth_add_send(d, dm,
+		    mp[0]) : -1;
+		goto out;
+	}
 	if (permissive) {
 		memset(&pc, 0, sizeof(pc));
 		pc.ldctl_oid = (char *)(uintptr_t)DIR_OID_PERMISSIVE;
@@ -2045,6 +2197,9 @@ dir_mod_send(struct dir *d, const struct dir_mod *dm, int permissive)
 		msgid = -1;
 	}
 out:
+	for (i = 0; bin != NULL && i < nv; i++)
+		free(bin[i]);
+	free(bin);
 	free(bv);
 	free(bvp);
 	return msgid;

@@ -13,6 +13,7 @@
 #include "report.h"
 #include "sbuf.h"
 #include "trust.h"
+#include "upgrade.h"
 
 /* Entra Connect syncs altSecurityIdentities only within these limits. */
 #define ENTRA_MAX_VALUES	5
@@ -129,6 +130,10 @@ plan_values(struct input *in, const struct plan_opts *o,
 		for (k = 0, nv = 0; k < ALTSEC_NTYPES; k++) {
 			if (!(it->types & ALTSEC_BIT(k)))
 				continue;
+			/* --upgrade-weak: weak values to find accounts by */
+			if (o->upgrade_weak && !(o->types & ALTSEC_BIT(k)) &&
+			    (UPGRADE_WEAK_TYPES & ALTSEC_BIT(k)))
+				continue;
 			/* weak forms of --type are warned once by the run */
 			if (!altsec_is_strong((enum altsec_type)k) &&
 			    !(o->types & ALTSEC_BIT(k)))
@@ -201,7 +206,7 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 {
 	struct item	*it;
 	size_t		 i, before;
-	int		 unchecked = 0;
+	int		 unchecked = 0, k;
 
 	for (i = 0; i < in->n; i++) {
 		it = &in->items[i];
@@ -227,6 +232,22 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 			continue;
 		}
 		before = pk->n;
+		if (o->upgrade_weak) {
+			/* the accounts holding this certificate's weak values */
+			for (k = 0; k < ALTSEC_NTYPES; k++)
+				if ((UPGRADE_WEAK_TYPES & ALTSEC_BIT(k)) &&
+				    it->values[k] != NULL && plan_key(pk, i,
+				    "altSecurityIdentities", it->values[k]) ==
+				    -1)
+					return -1;
+			if (pk->n == before) {
+				msg_err("%s: the certificate has no weak form "
+				    "(issuer and subject, subject, e-mail) to "
+				    "find an account by; not mapped", it->src);
+				plan_refuse(it, st, REASON_NO_KEY);
+			}
+			continue;
+		}
 		/* an impossible SID is this file's problem, not the batch's */
 		if (it->fact.sid != NULL && !dir_sid_valid(it->fact.sid)) {
 			msg_err("%s: the certificate's SID extension holds \"%s\","
@@ -625,18 +646,77 @@ plan_take(struct strlist *l, char **s)
 }
 
 /*
+ * --upgrade-weak: keeps the items whose account (found by a weak value,
+ * or named by the row) holds a weak value of the certificate, records in
+ * REPL[i] which ones (for the preview; --prune-weak will delete them),
+ * and drops the weak values the items held only to be found by.
+ */
+static int
+plan_upgrade(struct input *in, const struct plan_opts *o,
+    const struct accounts *acc, const char *base, struct strlist *repl,
+    struct plan_stats *st)
+{
+	struct item	*it;
+	long		 r;
+	size_t		 i;
+	int		 k, strong;
+
+	for (i = 0; i < in->n; i++) {
+		it = &in->items[i];
+		if (it->failed || it->acct < 0)
+			continue;
+		if (!dir_dn_under(acc->v[it->acct].dn, base)) {
+			msg_err("%s: \"%s\", which holds a weak value of this "
+			    "certificate, is outside the search base -b %s; "
+			    "not mapped", it->src, acc->v[it->acct].dn, base);
+			it->acct = -1;
+			plan_refuse(it, st, REASON_OUT_OF_BASE);
+			continue;
+		}
+		if ((r = upgrade_replaced(it->values, &acc->v[it->acct].altsec,
+		    &repl[i])) == -1)
+			return -1;
+		for (k = 0, strong = 0; k < ALTSEC_NTYPES; k++) {
+			if (!(o->types & ALTSEC_BIT(k)) &&
+			    (UPGRADE_WEAK_TYPES & ALTSEC_BIT(k))) {
+				free(it->values[k]);
+				it->values[k] = NULL;
+			}
+			if (it->values[k] != NULL)
+				strong++;
+		}
+		if (r == 0) {
+			msg_err("%s: \"%s\" holds no weak mapping of this "
+			    "certificate: --upgrade-weak maps only accounts "
+			    "that do; not mapped", it->src,
+			    acc->v[it->acct].dn);
+			it->acct = -1;
+			plan_refuse(it, st, REASON_NO_WEAK);
+		} else if (strong == 0) {
+			msg_err("%s: none of the requested mapping forms can be "
+			    "built for this certificate; not mapped", it->src);
+			it->acct = -1;
+			plan_refuse(it, st, REASON_BAD_CERT);
+		}
+	}
+	return 0;
+}
+
+/*
  * Groups the items by account and keeps the values each one lacks; those
- * values move from the items into the changes.
+ * values move from the items into the changes.  REPL (or NULL): per item,
+ * the weak values its strong ones replace (--upgrade-weak), as notes.
  */
 static int
 plan_changes(struct input *in, const struct accounts *acc,
-    struct changes *out, struct plan_stats *st)
+    const struct strlist *repl, struct changes *out, struct plan_stats *st)
 {
 	const struct account	*a;
 	struct change		*c;
 	long			*chg = NULL;
 	struct item		*it;
-	size_t			 i, total, examined = 0;
+	char			*note;
+	size_t			 i, j, total, examined = 0;
 	int			 k, rc = -1;
 
 	if (acc->n > 0 && (chg = malloc(acc->n * sizeof(*chg))) == NULL)
@@ -680,6 +760,18 @@ plan_changes(struct input *in, const struct accounts *acc,
 		if (chg[it->acct] >= 0 &&
 		    plan_note(&out->v[chg[it->acct]], it) == -1)
 			goto out;
+		for (j = 0; repl != NULL && chg[it->acct] >= 0 &&
+		    j < repl[i].n; j++) {
+			c = &out->v[chg[it->acct]];
+			/* --prune-weak will delete it; for now it stays */
+			if (asprintf(&note, "replaces the weak value %s (kept)",
+			    repl[i].v[j]) == -1)
+				goto out;
+			k = strlist_add(&c->notes, note);
+			free(note);
+			if (k == -1)
+				goto out;
+		}
 	}
 	st->accounts = examined;
 	st->uptodate = examined - out->n;
@@ -712,6 +804,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 {
 	struct accounts	 acc = { NULL, 0 };
 	struct plan_keys pk = { NULL, NULL, 0 };
+	struct strlist	*repl = NULL;	/* --upgrade-weak, per item */
 	size_t		 i;
 	int		 rc = -1;
 
@@ -725,6 +818,11 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	if (dir_lookup(d, pk.k, pk.n, &acc) == -1)
 		goto out;
 	plan_resolve(in, &pk, &acc, dir_base(d), o->failon, st);
+	if (o->upgrade_weak && ((repl = calloc(in->n + 1, sizeof(*repl))) ==
+	    NULL || plan_upgrade(in, o, &acc, dir_base(d), repl, st) == -1)) {
+		msg_err("out of memory");
+		goto out;
+	}
 	for (i = 0; i < in->n && in->items[i].acct < 0; i++)
 		;
 	/* every check below relies on seeing the values accounts hold */
@@ -733,10 +831,13 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 		goto out;
 	if (plan_conflicts(d, in, &acc, st) == -1)
 		goto out;
-	if (plan_changes(in, &acc, out, st) == -1)
+	if (plan_changes(in, &acc, repl, out, st) == -1)
 		goto out;
 	rc = 0;
 out:
+	for (i = 0; repl != NULL && i < in->n; i++)
+		strlist_free(&repl[i]);
+	free(repl);
 	plan_keys_free(&pk);
 	accounts_free(&acc);
 	return rc;

@@ -16,8 +16,7 @@
 static const char *const subcmd_arg_longopts[] = {
 	"csv", "certdir", "type", "match", "output", "state-dir", "window",
 	"transaction", "log", "timeout", "ca-file", "crl-file", "report",
-	"report-format", "fail-on", "max-age",
-	"crl-check",
+	"report-format", "fail-on", "max-age", "crl-check", "html", "kdc",
 	NULL
 };
 /* ... and the short ones. */
@@ -200,7 +199,7 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
     struct subcmd_opts *o)
 {
 	enum { OPT_TSV = SUBCMD_OPT_OWN, OPT_JSON, OPT_CAFILE, OPT_CRLFILE,
-	    OPT_CRLCHECK };
+	    OPT_CRLCHECK, OPT_JSONFILE, OPT_CSVFILE, OPT_HTMLFILE, OPT_WITHCERTS };
 	static const struct option longopts[] = {
 		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
@@ -214,11 +213,26 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	/* audit's: --json names a file there (verify's prints to stdout) */
+	static const struct option reportopts[] = {
+		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
+		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
+		{ "tsv", no_argument, NULL, OPT_TSV },
+		{ "json", required_argument, NULL, OPT_JSONFILE },
+		{ "csv", required_argument, NULL, OPT_CSVFILE },
+		{ "html", required_argument, NULL, OPT_HTMLFILE },
+		{ "with-certificates", no_argument, NULL, OPT_WITHCERTS },
+		{ "ca-file", required_argument, NULL, OPT_CAFILE },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
 	int	ch, r;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "hqv",
-	    longopts, NULL)) != -1) {
+	    (extra & SUBCMD_REPORT) ? reportopts : longopts, NULL)) != -1) {
 		if ((r = subcmd_ldap_opt(ch, optarg, &o->dir)) == -1)
 			return -1;
 		if (r == 1)
@@ -229,6 +243,10 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
 		case 'h': return 1;
 		case OPT_TSV: o->tsv = 1; break;
 		case OPT_CAFILE: o->cafile = optarg; break;
+		case OPT_JSONFILE: o->json_file = optarg; break;
+		case OPT_CSVFILE: o->csv_file = optarg; break;
+		case OPT_HTMLFILE: o->html_file = optarg; break;
+		case OPT_WITHCERTS: o->with_certs = 1; break;
 		case OPT_JSON:
 			if (extra & SUBCMD_JSON) {
 				o->json = 1;

@@ -16,6 +16,7 @@
 
 #include "ldifout.h"
 #include "msg.h"
+#include "ntauth.h"
 #include "sbuf.h"
 #include "state.h"
 #include "undo.h"
@@ -356,6 +357,24 @@ undo_parse(const char *path, unsigned long line, char *buf,
 		}
 		free(v);
 		v = NULL;
+		if (c != NULL && c->attr != NULL && cur != NULL &&
+		    strcasecmp(type.bv_val, NTAUTH_ATTR) == 0) {
+			/* binary (NTAuth): kept as hex, see ntauth.h */
+			v = ntauth_hex((unsigned char *)value.bv_val,
+			    value.bv_len);
+			if (freeval)
+				ber_memfree(value.bv_val);
+			if (v == NULL)
+				goto oom;
+			if (value.bv_len == 0) {
+				msg_err("%s:%lu: an empty " NTAUTH_ATTR
+				    " value", path, line);
+				goto out;
+			}
+			if (strlist_add(cur, v) == -1)
+				goto oom;
+			continue;
+		}
 		if (value.bv_val != NULL && memchr(value.bv_val, '\0',
 		    value.bv_len) != NULL) {
 			msg_err("%s:%lu: NUL byte in a value", path, line);
@@ -393,9 +412,21 @@ undo_parse(const char *path, unsigned long line, char *buf,
 			ctype = 1;
 		} else if (strcasecmp(type.bv_val, "add") == 0 ||
 		    strcasecmp(type.bv_val, "delete") == 0) {
-			if (!ctype || strcasecmp(v, UNDO_ATTR) != 0) {
+			/* cACertificate of the NTAuth entry (ntauth add and
+			 * remove), never mixed with altSecurityIdentities */
+			if (ctype && strcasecmp(v, NTAUTH_ATTR) == 0 &&
+			    ntauth_is_dn(c->dn) && c->add.n + c->del.n == 0 &&
+			    c->attr == NULL && cur == NULL && curn == 0)
+				c->attr = NTAUTH_ATTR;
+			else if (ctype && c->attr != NULL &&
+			    strcasecmp(v, NTAUTH_ATTR) == 0)
+				;
+			else if (!ctype || strcasecmp(v, UNDO_ATTR) != 0 ||
+			    c->attr != NULL) {
 				msg_err("%s:%lu: %s: %s: certbulk only changes "
-				    UNDO_ATTR, path, line, type.bv_val, v);
+				    UNDO_ATTR " (and " NTAUTH_ATTR " of the "
+				    "NTAuth entry, alone)", path, line,
+				    type.bv_val, v);
 				goto out;
 			}
 			if (cur != NULL && undo_empty_block(path, line, cur,
@@ -405,7 +436,7 @@ undo_parse(const char *path, unsigned long line, char *buf,
 			    &c->del;
 			curn = cur->n;
 		} else if (strcasecmp(type.bv_val, UNDO_ATTR) == 0 &&
-		    cur != NULL) {
+		    cur != NULL && c->attr == NULL) {
 			if (strlist_add(cur, v) == -1)
 				goto oom;
 		} else {

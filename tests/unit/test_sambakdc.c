@@ -47,15 +47,47 @@ static const struct {
 	{ "Kerberos:a@B", NULL, "Kerberos:" },
 };
 
+/* --kdc samba: the value written instead (NULL: none of this form). */
+static const struct {
+	const char	*value;
+	const char	*samba;
+	const char	*name;
+} forms[] = {
+	{ "X509:<I>DC=com,CN=CA<SR>1200AC", "X509:<I>DC=com,CN=CA<SR>1200AC",
+	    "--kdc samba: an ordinary serial is kept" },
+	{ "X509:<I>DC=com,DC=contoso,CN=CA<SR>4523C100",
+	    "X509:<I>DC=com,DC=contoso,CN=CA<SR>4523C1",
+	    "--kdc samba: top-bit serial without the sign byte" },
+	{ "X509:<I>C=DE,CN=Mail CA,E=pki@example.org<SR>2143",
+	    "X509:<I>C=DE,CN=Mail CA,emailAddress=pki@example.org<SR>2143",
+	    "--kdc samba: E= written emailAddress=" },
+	{ "X509:<I>E=a@b,CN=CA<SR>8A00",
+	    "X509:<I>emailAddress=a@b,CN=CA<SR>8A", "--kdc samba: both" },
+	{ "X509:<I>C=DE,CN=\"x, y\"<SR>2143", NULL,
+	    "--kdc samba: a quoted comma: no value of this form" },
+	{ "X509:<I>DC=com,CN=CA<SR>457F00", "X509:<I>DC=com,CN=CA<SR>457F00",
+	    "--kdc samba: a 00 that is a serial byte stays" },
+	{ "X509:<SKI>0A0B", "X509:<SKI>0A0B", "--kdc samba: SKI kept" },
+};
+
 int
 main(void)
 {
-	size_t	i;
-	char	*n;
+	const char	*why;
+	size_t		 i;
+	char		*n;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		n = sambakdc_note(cases[i].value);
 		tap_is(n, cases[i].note, cases[i].name);
+		free(n);
+	}
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		n = sambakdc_value(forms[i].value, &why);
+		tap_is(n, forms[i].samba, forms[i].name);
+		if (forms[i].samba == NULL)
+			tap_is(why != NULL ? "why" : NULL, "why",
+			    "--kdc samba: and says why");
 		free(n);
 	}
 	return tap_done();
