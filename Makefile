@@ -17,7 +17,7 @@ ALL_CPPFLAGS = -Iinclude -D_GNU_SOURCE -DLDAP_DEPRECATED=0 \
 	   $(shell pkg-config --cflags $(PKGS)) $(CPPFLAGS)
 ALL_CFLAGS = -std=c11 $(WARN) $(WERROR) $(SAN) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
-LIBS	 = $(shell pkg-config --libs $(PKGS)) -lcsv
+LIBS	 = $(shell pkg-config --libs $(PKGS)) -lcsv -pthread
 
 LIBSRC	 = $(filter-out src/main.c,$(wildcard src/*.c))
 LIBOBJ	 = $(LIBSRC:src/%.c=$(BUILD)/src/%.o)
