@@ -96,7 +96,7 @@ DEPS	 = build-essential pkg-config libldap2-dev libsasl2-dev libssl-dev \
 	   libcsv-dev openssl ldap-utils slapd samba-ad-dc samba-ad-provision \
 	   samba-dsdb-modules \
 	   krb5-user libsasl2-modules-gssapi-mit libsasl2-modules perl \
-	   util-linux procps iproute2 gdb time debootstrap
+	   util-linux procps iproute2 gdb time debootstrap strace
 # System daemons those packages enable.  The tests start their own servers
 # on loopback: a system slapd holds port 389 on every address, and the
 # Samba ones want the AD ports, so they are stopped and disabled (not only
