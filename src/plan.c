@@ -682,6 +682,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	if (dir_lookup(d, pk.k, pk.n, &acc) == -1)
 		goto out;
 	plan_resolve(in, &pk, &acc, dir_base(d), st);
+	plan_keys_free(&pk);	/* each item has its account: peak memory */
 	for (i = 0; i < in->n && in->items[i].acct < 0; i++)
 		;
 	/* every check below relies on seeing the values accounts hold */
