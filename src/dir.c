@@ -1904,8 +1904,10 @@ dir_flight_next(struct dir *d, struct dir_key *keys, size_t n,
 			k++;
 		}
 		*pos = j;
-		if (dir_batch_filter(d, &keys[i], j - i, &fb, &terms) == -1)
+		if (dir_batch_filter(d, &keys[i], j - i, &fb, &terms) == -1) {
+			sbuf_reset(&fb);
 			return -1;
+		}
 		if (terms == 0) {
 			sbuf_reset(&fb);
 			continue;
