@@ -67,8 +67,8 @@ certs() { CERTS=(); for ((i = 0; i < $1; i++)); do CERTS+=("$work/data/certs/ben
 
 LDAP=(-H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE" -q --state-dir "$work/state")
 LM=(env LDAPTLS_REQCERT=demand ldapmodify -H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE")
-echo "measure,n,seconds,us_per_account,per_second,peak_rss_kb,runs,load1" >"$CSV"
-declare -A SEC
+echo "measure,n,seconds,us_per_account,per_second,peak_rss_kb,runs,load1,cpu_seconds" >"$CSV"
+declare -A SEC CPU
 load1() { cut -d' ' -f1 /proc/loadavg; }
 
 # m LABEL N RUNS BEFORE AFTER COMMAND...: runs COMMAND RUNS times, BEFORE
@@ -76,35 +76,45 @@ load1() { cut -d' ' -f1 /proc/loadavg; }
 # median seconds, the largest peak RSS and the load average.
 m() {
 	local label=$1 n=$2 runs=$3 before=$4 after=$5 r s e la
-	local -a secs=()
-	local rss=0 x
+	local -a secs=() cpus=()
+	local rss=0 x c
 	shift 5
 	la=$(load1)
 	for ((r = 0; r < runs; r++)); do
 		eval "$before"
 		s=$(date +%s.%N)
-		/usr/bin/time -o "$work/rss" -f %M "$@" >/dev/null 2>"$work/err" ||
+		/usr/bin/time -o "$work/rss" -f '%M %U %S' "$@" >/dev/null 2>"$work/err" ||
 			[ $? -eq 1 ] || { cat "$work/err" >&2; echo "bench: $label failed" >&2; exit 1; }
 		e=$(date +%s.%N)
 		secs+=("$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.4f", e - s }')")
-		x=$(tail -1 "$work/rss")
+		read -r x c <<<"$(tail -1 "$work/rss" | awk '{ printf "%d %.2f", $1, $2 + $3 }')"
+		cpus+=("$c")
 		[ "$x" -gt "$rss" ] && rss=$x
 		eval "$after"
 	done
 	s=$(printf '%s\n' "${secs[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	c=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
 	SEC[$label]=$s
+	CPU[$label]=$c
 	awk -v l="$label" -v s="$s" -v n="$n" -v r="$rss" -v k="$runs" \
-	    -v la="$la" -v csv="$CSV" 'BEGIN {
-		printf "%-44s %8d %9.3f s %8.1f us/acct %9.1f MB  (%s run%s, load %s)\n",
-		    l, n, s, s * 1e6 / n, r / 1024, k, (k > 1 ? "s, median" : ""), la
-		printf "\"%s\",%d,%.4f,%.1f,%.0f,%d,%d,%s\n", l, n, s, s * 1e6 / n,
-		    n / s, r, k, la >>csv }'
+	    -v la="$la" -v c="$c" -v csv="$CSV" 'BEGIN {
+		printf "%-44s %8d %9.3f s %8.1f us/acct %9.1f MB  cpu %.2f s  (%s run%s, load %s)\n",
+		    l, n, s, s * 1e6 / n, r / 1024, c, k, (k > 1 ? "s, median" : ""), la
+		printf "\"%s\",%d,%.4f,%.1f,%.0f,%d,%d,%s,%.2f\n", l, n, s, s * 1e6 / n,
+		    n / s, r, k, la, c >>csv }'
 }
-ratio() {	# ratio LABEL A B: A's seconds / B's seconds
-	awk -v l="$1" -v a="${SEC[$2]}" -v b="${SEC[$3]}" -v la="$(load1)" \
-	    -v csv="$CSV" 'BEGIN {
-		printf "%-50s %6.2fx  (%.2f s / %.2f s, load %s)\n", l, a / b, a, b, la
-		printf "\"ratio: %s\",,%.4f,,,,,%s\n", l, a / b, la >>csv }'
+# ratio LABEL A B: A's seconds / B's seconds; then the same for the CPU
+# seconds (user + system) of the two processes, which a loaded machine
+# distorts less (the directory server's share is not in it)
+ratio() {
+	awk -v l="$1" -v a="${SEC[$2]}" -v b="${SEC[$3]}" -v ca="${CPU[$2]}" \
+	    -v cb="${CPU[$3]}" -v la="$(load1)" -v csv="$CSV" 'BEGIN {
+		printf "%-50s %6.2fx  (%.2f s / %.2f s, load %s)", l, a / b, a, b, la
+		if (cb > 0)
+			printf "; cpu %.2fx (%.2f s / %.2f s)", ca / cb, ca, cb
+		printf "\n"
+		printf "\"ratio: %s\",,%.4f,,,,,%s,%s\n", l, a / b, la,
+		    (cb > 0 ? sprintf("%.3f", ca / cb) : "") >>csv }'
 }
 newest() { ls "$work"/state/undo-*.ldif | tail -1; }
 # undo the newest run (untimed, between repetitions)
