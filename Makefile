@@ -17,7 +17,7 @@ ALL_CPPFLAGS = -Iinclude -D_GNU_SOURCE -DLDAP_DEPRECATED=0 \
 	   $(shell pkg-config --cflags $(PKGS)) $(CPPFLAGS)
 ALL_CFLAGS = -std=c11 $(WARN) $(WERROR) $(SAN) $(CFLAGS)
 ALL_LDFLAGS = $(SAN) $(LDFLAGS)
-LIBS	 = $(shell pkg-config --libs $(PKGS)) -lcsv
+LIBS	 = $(shell pkg-config --libs $(PKGS)) -lcsv -pthread
 
 LIBSRC	 = $(filter-out src/main.c,$(wildcard src/*.c))
 LIBOBJ	 = $(LIBSRC:src/%.c=$(BUILD)/src/%.o)
@@ -96,7 +96,7 @@ DEPS	 = build-essential pkg-config libldap2-dev libsasl2-dev libssl-dev \
 	   libcsv-dev openssl ldap-utils slapd samba-ad-dc samba-ad-provision \
 	   samba-dsdb-modules \
 	   krb5-user libsasl2-modules-gssapi-mit libsasl2-modules perl \
-	   util-linux procps iproute2 gdb time debootstrap chromium
+	   util-linux procps iproute2 gdb time debootstrap chromium strace
 # System daemons those packages enable.  The tests start their own servers
 # on loopback: a system slapd holds port 389 on every address, and the
 # Samba ones want the AD ports, so they are stopped and disabled (not only

@@ -50,6 +50,11 @@ char	*altsec_value(const struct cert *c, enum altsec_type t,
  * bytes that are not UTF-8 compare as themselves).  A total order.
  */
 int	altsec_casecmp(const char *a, const char *b);
+/*
+ * A hash of S that is equal for strings altsec_casecmp (or strcasecmp)
+ * finds equal.
+ */
+unsigned long altsec_casehash(const char *s);
 
 /* 1 if VALUE is an X509: mapping (certbulk's business), else 0. */
 int	altsec_is_x509(const char *value);

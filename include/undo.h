@@ -19,12 +19,24 @@ struct undo;
  */
 struct undo	*undo_create(const char *path, const char *header);
 /*
- * Appends the inverse of C as a pending record (not yet synced) and sets
- * C->rec.  Returns 0 or -1 (reported).
+ * Adds the inverse of C as a pending record (not yet written: see
+ * undo_flush) and sets C->rec, the record's number from 0.  Returns 0 or
+ * -1 (reported).
  */
 int		 undo_add(struct undo *, struct change *c);
-/* Flushes and fsyncs everything added so far. 0 or -1 (reported). */
+/* Writes and fsyncs everything added so far. 0 or -1 (reported). */
 int		 undo_sync(struct undo *);
+/*
+ * Writes everything added so far and starts its fsync in the background
+ * (group commit: modifies whose records are already durable go on
+ * meanwhile).  0 or -1 (reported; the records not written are dropped).
+ */
+int		 undo_flush(struct undo *);
+/*
+ * Waits until records [0, NREC) are durable (written and fsync'd): a
+ * modify is sent only after its record is.  0 or -1 (reported).
+ */
+int		 undo_wait(struct undo *, long nrec);
 /* Rewrites the status of record REC in place. 0 or -1 (reported). */
 int		 undo_mark(struct undo *, long rec, const char *status);
 /* Syncs and closes; returns 0 or -1. NULL is a no-op returning 0. */

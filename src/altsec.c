@@ -1,4 +1,5 @@
 #include <locale.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -190,6 +191,34 @@ altsec_casecmp(const char *a, const char *b)
 		nb -= lb;
 	}
 	return na > 0 ? 1 : nb > 0 ? -1 : 0;
+}
+
+/*
+ * FNV-1a over the folded code points, decoded exactly as altsec_casecmp
+ * decodes them: strings it finds equal (and those strcasecmp finds equal)
+ * hash alike, so a hash table can stand in for comparing with every key.
+ */
+unsigned long
+altsec_casehash(const char *s)
+{
+	uint64_t	 h = 14695981039346656037ULL;
+	size_t		 n = strlen(s), l;
+	unsigned long	 c;
+
+	while (n > 0) {
+		if ((unsigned char)*s < 0x80) {
+			c = altsec_fold((unsigned char)*s);
+			l = 1;
+		} else {
+			l = utf8_get(s, n, &c);
+			c = altsec_fold(c);
+		}
+		h = (h ^ (c & 0xff)) * 1099511628211ULL;
+		h = (h ^ (c >> 8)) * 1099511628211ULL;
+		s += l;
+		n -= l;
+	}
+	return (unsigned long)h;
 }
 
 int

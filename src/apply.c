@@ -96,6 +96,32 @@ apply_journal(struct applyctx *a, size_t upto)
 	return 0;
 }
 
+/*
+ * Undo records are written at least this many at a time, whatever the
+ * window (group commit): --window 1 does not fsync per modify.
+ */
+#define APPLY_GROUP	32
+
+/*
+ * Adds and writes the undo records of changes up to UPTO; their fsync
+ * runs in the background while modifies whose records are already
+ * durable go out (apply_range waits for each record before its modify).
+ */
+static int
+apply_journal_ahead(struct applyctx *a, size_t upto)
+{
+	for (; a->journaled < upto && a->journaled < a->cs->n; a->journaled++)
+		if (undo_add(a->u, &a->cs->v[a->journaled]) == -1) {
+			a->st->journal = 1;
+			return -1;
+		}
+	if (undo_flush(a->u) == -1) {
+		a->st->journal = 1;
+		return -1;
+	}
+	return 0;
+}
+
 static int	apply_wait_one(struct applyctx *);
 
 /*
@@ -288,6 +314,7 @@ apply_range(struct applyctx *a, size_t from, size_t to)
 {
 	size_t	next;
 	size_t	w = (size_t)a->o->window;
+	size_t	group = w < APPLY_GROUP ? APPLY_GROUP : w;
 
 	for (next = from; next < to || a->nfl > 0; ) {
 		if (apply_stop && a->nfl == 0) {
@@ -295,9 +322,20 @@ apply_range(struct applyctx *a, size_t from, size_t to)
 			return -1;
 		}
 		while (a->nfl < w && next < to && !apply_stop) {
-			if (next == a->journaled &&
-			    apply_journal(a, next + w) == -1)
+			/*
+			 * The next group is written when half of this one is
+			 * sent, so that its fsync overlaps the modifies of the
+			 * rest: the window does not drain at each fsync.
+			 */
+			if (a->journaled < a->cs->n &&
+			    a->journaled - next <= group / 2 &&
+			    apply_journal_ahead(a, a->journaled + group) == -1)
 				return apply_drain(a);
+			/* write-ahead: the record is durable before its modify */
+			if (undo_wait(a->u, a->cs->v[next].rec + 1) == -1) {
+				a->st->journal = 1;
+				return apply_drain(a);
+			}
 			if (apply_send(a, next++) == -1)
 				return -1;
 		}

@@ -933,9 +933,17 @@ cert_read_file(const char *path, const char *label, struct certset *set)
 		    "limit %lu)", label, (long long)st.st_size, CERT_MAX_FILE);
 		goto out;
 	}
-	if (fcntl(fd, F_SETFL, 0) == -1) {
-		msg_err("%s: %s", label, strerror(errno));
-		goto out;
+	/*
+	 * Room for the whole file and one byte more, so that one read
+	 * returning the size fstat gave (and less than asked) is the end:
+	 * a file that grew meanwhile is read on to its end.
+	 */
+	if ((unsigned long long)st.st_size < CERT_MAX_FILE) {
+		cap = (size_t)st.st_size + 1;
+		if ((buf = malloc(cap)) == NULL) {
+			msg_err("%s: out of memory", label);
+			goto out;
+		}
 	}
 	for (;;) {
 		if (len == cap) {
@@ -954,12 +962,17 @@ cert_read_file(const char *path, const char *label, struct certset *set)
 		if ((r = read(fd, buf + len, cap - len)) == -1) {
 			if (errno == EINTR)
 				continue;
+			/* opened O_NONBLOCK (FIFOs); a file system may heed it */
+			if (errno == EAGAIN && fcntl(fd, F_SETFL, 0) == 0)
+				continue;
 			msg_err("%s: %s", label, strerror(errno));
 			goto out;
 		}
 		if (r == 0)
 			break;
 		len += (size_t)r;
+		if (len < cap && len == (size_t)st.st_size)
+			break;
 	}
 	rc = cert_read_mem(label, buf, len, 0, set);
 out:

@@ -1523,7 +1523,7 @@ ntauth_body(struct runopts *op, int nargs, char *args[])
 	if (nargs != 2 || (strcmp(args[0], "add") != 0 &&
 	    strcmp(args[0], "remove") != 0)) {
 		msg_err("usage: certbulk [LDAP options] ntauth add|remove "
-		    "[-n] [-o FILE] [--state-dir DIR] CA.cer");
+		    "[-n] [--output FILE] [--state-dir DIR] CA.cer");
 		goto out;
 	}
 	remove = strcmp(args[0], "remove") == 0;

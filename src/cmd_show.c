@@ -195,7 +195,6 @@ show_main(int argc, char *argv[])
 			show_cert(argv[optind], i + 1, set.v[i], types, tsv,
 			    now);
 		certset_free(&set);
-		fflush(stdout);
 	}
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		msg_err("standard output: write error");

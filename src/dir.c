@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stddef.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -36,6 +37,14 @@
 #define DIR_PWMAX	1024
 /* Base searches in flight when reading many entries. */
 #define DIR_READ_WINDOW	32
+/*
+ * Lookup searches in flight at once (batches and DN rows): over a WAN a
+ * lookup costs a round trip, not one per batch.  Few enough that the
+ * server's threads are not all taken by one client.
+ */
+#define DIR_LOOKUP_WINDOW 8
+/* Slots of a batch's key hash: a power of two over twice DIR_BATCH. */
+#define DIR_KEYSLOTS	256
 
 struct dir {
 	LDAP		*ld;
@@ -1687,7 +1696,60 @@ struct dir_batch {
 	int		 base;	/* one key searched: every entry is its */
 	size_t		 unmatched; /* entries no key matched on our side */
 	int		 values; /* keys: altSecurityIdentities values */
+	int		 hashed; /* keys are in kslot: see dir_batch_hash */
+	size_t		 kslot[DIR_KEYSLOTS]; /* key index + 1, 0 empty */
+	unsigned long	 khash[DIR_KEYSLOTS]; /* altsec_casehash of it */
 };
+
+/*
+ * Hashes the batch's keys by their folded value, so that each entry
+ * returned is compared only with the keys that may match it (not with
+ * every key of the batch).  DN keys never match an entry here.
+ */
+static void
+dir_batch_hash(struct dir_batch *b)
+{
+	size_t		i, s, p;
+	unsigned long	h;
+
+	memset(b->kslot, 0, sizeof(b->kslot));
+	b->hashed = 0;
+	for (i = 0; i < b->n; i++) {
+		if (strcasecmp(b->keys[i].attr, "distinguishedName") == 0)
+			continue;
+		h = altsec_casehash(b->keys[i].value);
+		for (s = h & (DIR_KEYSLOTS - 1), p = 0; b->kslot[s] != 0 &&
+		    p < DIR_KEYSLOTS; s = (s + 1) & (DIR_KEYSLOTS - 1), p++)
+			;
+		if (b->kslot[s] != 0)
+			return;	/* full (more keys than DIR_BATCH): compare all */
+		b->kslot[s] = i + 1;
+		b->khash[s] = h;
+	}
+	b->hashed = 1;
+}
+
+/* Adds A (index IDX) to the hits of the keys of B whose value is V. */
+static int
+dir_batch_hits(struct dir_batch *b, const struct account *a, size_t idx,
+    const char *v, int *any)
+{
+	unsigned long	h;
+	size_t		s, k;
+
+	if (v == NULL)
+		return 0;
+	h = altsec_casehash(v);
+	for (s = h & (DIR_KEYSLOTS - 1); (k = b->kslot[s]) != 0;
+	    s = (s + 1) & (DIR_KEYSLOTS - 1)) {
+		if (b->khash[s] != h || !dir_matches(a, &b->keys[k - 1]))
+			continue;
+		*any = 1;
+		if (dir_add_hit(&b->keys[k - 1], idx) == -1)
+			return -1;
+	}
+	return 0;
+}
 
 static int
 dir_batch_cb(struct dir *d, LDAPMessage *e, void *arg)
@@ -1705,6 +1767,22 @@ dir_batch_cb(struct dir *d, LDAPMessage *e, void *arg)
 	 */
 	if (b->values && b->acc->v[idx].altsec.n == 0)
 		return dir_unreadable(d, b->acc->v[idx].dn);
+	if (!b->base && b->hashed) {
+		const struct account *a = &b->acc->v[idx];
+
+		if (dir_batch_hits(b, a, (size_t)idx, a->sam, &any) == -1 ||
+		    dir_batch_hits(b, a, (size_t)idx, a->upn, &any) == -1 ||
+		    dir_batch_hits(b, a, (size_t)idx, a->mail, &any) == -1 ||
+		    dir_batch_hits(b, a, (size_t)idx, a->sid, &any) == -1)
+			return -1;
+		for (i = 0; i < a->altsec.n; i++)
+			if (dir_batch_hits(b, a, (size_t)idx, a->altsec.v[i],
+			    &any) == -1)
+				return -1;
+		if (!any)
+			b->unmatched++;
+		return 0;
+	}
 	for (i = 0; i < b->n; i++) {
 		if (!b->base && !dir_matches(&b->acc->v[idx], &b->keys[i]))
 			continue;
@@ -1747,40 +1825,60 @@ dir_key_fail(struct dir *d, struct dir_key *k, int rc, const char *why)
  * told apart.  Returns 0, 2 if the server refused the search (result code
  * in *KEYERR), or -1 after reporting.
  */
+/*
+ * The filter for the non-DN keys KEYS[0..N) into F; *TERMS gets how many
+ * keys it names (a key that cannot be put in a filter gets its error).
+ * Returns 0, or -1 out of memory (reported).
+ */
+static int
+dir_batch_filter(struct dir *d, struct dir_key *keys, size_t n,
+    struct sbuf *f, size_t *terms)
+{
+	size_t		 j;
+	int		 users;
+
+	*terms = 0;
+	users = strcasecmp(keys[0].attr, "altSecurityIdentities") != 0;
+	/* objectClass=user: users, computers, inetOrgPersons; no contacts */
+	sbuf_puts(f, users ? "(&(objectClass=user)(|" : "(|");
+	for (j = 0; j < n; j++) {
+		if (strcasecmp(keys[j].attr, "distinguishedName") == 0 ||
+		    keys[j].err != NULL)
+			continue;
+		if (dir_filter_term(f, &keys[j]) == -1) {
+			dir_key_fail(d, &keys[j], LDAP_SUCCESS, "not a value "
+			    "that can be searched for");
+			continue;
+		}
+		(*terms)++;
+	}
+	sbuf_puts(f, users ? "))" : ")");
+	if (f->oom) {
+		msg_err("out of memory");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 dir_lookup_batch(struct dir *d, struct dir_key *keys, size_t n,
     struct dir_batch *b, int *keyerr)
 {
 	struct sbuf	 f = SBUF_INIT;
-	size_t		 j, terms = 0;
+	size_t		 terms;
 	int		 users, r, rc = -1;
 
 	users = strcasecmp(keys[0].attr, "altSecurityIdentities") != 0;
-	/* objectClass=user: users, computers, inetOrgPersons; no contacts */
-	sbuf_puts(&f, users ? "(&(objectClass=user)(|" : "(|");
-	for (j = 0; j < n; j++) {
-		if (strcasecmp(keys[j].attr, "distinguishedName") == 0 ||
-		    keys[j].err != NULL)
-			continue;
-		if (dir_filter_term(&f, &keys[j]) == -1) {
-			dir_key_fail(d, &keys[j], LDAP_SUCCESS, "not a value "
-			    "that can be searched for");
-			continue;
-		}
-		terms++;
-	}
-	sbuf_puts(&f, users ? "))" : ")");
+	if (dir_batch_filter(d, keys, n, &f, &terms) == -1)
+		goto out;
 	if (terms == 0) {
 		rc = 0;
-		goto out;
-	}
-	if (f.oom) {
-		msg_err("out of memory");
 		goto out;
 	}
 	b->keys = keys;
 	b->n = n;
 	b->values = !users;
+	b->hashed = 0;
 	msg_debug("search %s", f.s);
 	/* values are looked for in the whole domain, accounts in -b */
 	if ((r = dir_search(d, users ? d->base : d->domain, LDAP_SCOPE_SUBTREE,
@@ -1792,32 +1890,88 @@ out:
 	return rc;
 }
 
-int
-dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
-    struct accounts *acc)
-{
-	struct dir_batch	 b;
-	size_t			 i, j, k;
-	int			 r, err, users, refused, rc = -1;
+/* One lookup search in flight: a batch of keys, or one DN row. */
+struct dir_flight {
+	int		 msgid;		/* -1: the slot is free */
+	const char	*base;		/* not owned */
+	int		 scope;
+	char		*filter;	/* owned */
+	struct berval	 cookie;	/* owned (libldap): the next page */
+	int		 refused;	/* the server refused the batch */
+	struct dir_batch b;
+};
 
-	memset(&b, 0, sizeof(b));
-	b.acc = acc;
-	/* DNs are looked up one base search each. */
-	for (i = 0; i < n; i++) {
-		if (strcasecmp(keys[i].attr, "distinguishedName") != 0)
-			continue;
-		b.keys = &keys[i];
-		b.n = 1;
-		b.base = 1;
-		r = dir_search(d, keys[i].value, LDAP_SCOPE_BASE,
-		    "(objectClass=user)", dir_attrs, 0, dir_batch_cb, &b, &err);
-		if (r == -1)
-			goto out;
-		/* a DN the server refuses is that row's error, not the run's */
-		if (r == 2)
-			dir_key_fail(d, &keys[i], err, NULL);
+/* Sends F's search, or its next page.  0 or -1 (reported). */
+static int
+dir_flight_send(struct dir *d, struct dir_flight *f)
+{
+	struct timeval	 tv = { d->timeout, 0 };
+	LDAPControl	*pc = NULL, *ctrls[2] = { NULL, NULL };
+	int		 paged = f->scope != LDAP_SCOPE_BASE, r;
+
+	if (paged) {
+		if ((r = ldap_create_page_control(d->ld, DIR_PAGE, &f->cookie,
+		    0, &pc)) != LDAP_SUCCESS) {
+			dir_report(d, r, "paged results control");
+			return -1;
+		}
+		ctrls[0] = pc;
 	}
-	for (i = 0; i < n; i = j) {
+	r = ldap_search_ext(d->ld, f->base, f->scope, f->filter,
+	    (char **)(uintptr_t)dir_attrs, 0, paged ? ctrls : NULL, NULL, &tv,
+	    0, &f->msgid);
+	ldap_control_free(pc);
+	if (r != LDAP_SUCCESS) {
+		f->msgid = -1;
+		dir_report(d, r, "search");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+dir_flight_clear(struct dir_flight *f)
+{
+	free(f->filter);
+	ber_memfree(f->cookie.bv_val);
+	f->filter = NULL;
+	f->cookie.bv_val = NULL;
+	f->cookie.bv_len = 0;
+	f->msgid = -1;
+	f->refused = 0;
+}
+
+/*
+ * Sets F up for the next search of the lookup (DN rows first, then
+ * batches of keys from *POS on) and sends it.  Returns 1 if sent, 0 when
+ * there is nothing left, -1 after reporting.
+ */
+static int
+dir_flight_next(struct dir *d, struct dir_key *keys, size_t n,
+    size_t *dnpos, size_t *pos, struct accounts *acc, struct dir_flight *f)
+{
+	struct sbuf	 fb = SBUF_INIT;
+	size_t		 i, j, k, terms;
+	int		 users;
+
+	memset(&f->b, 0, offsetof(struct dir_batch, kslot));
+	f->b.acc = acc;
+	for (; *dnpos < n; (*dnpos)++) {
+		if (strcasecmp(keys[*dnpos].attr, "distinguishedName") != 0)
+			continue;
+		f->b.keys = &keys[*dnpos];
+		f->b.n = 1;
+		f->b.base = 1;
+		f->base = keys[*dnpos].value;
+		f->scope = LDAP_SCOPE_BASE;
+		if ((f->filter = strdup("(objectClass=user)")) == NULL) {
+			msg_err("out of memory");
+			return -1;
+		}
+		(*dnpos)++;
+		return dir_flight_send(d, f) == -1 ? -1 : 1;
+	}
+	for (i = *pos; i < n; i = j) {
 		users = strcasecmp(keys[i].attr, "altSecurityIdentities") != 0;
 		for (j = i, k = 0; j < n && k < DIR_BATCH; j++) {
 			if (strcasecmp(keys[j].attr, "distinguishedName") == 0)
@@ -1827,23 +1981,190 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 				break;
 			k++;
 		}
-		b.base = 0;
-		b.unmatched = 0;
-		if ((refused = dir_lookup_batch(d, &keys[i], j - i, &b,
-		    &err)) == -1)
-			goto out;
-		if (refused == 0 && b.unmatched == 0)
+		*pos = j;
+		if (dir_batch_filter(d, &keys[i], j - i, &fb, &terms) == -1) {
+			sbuf_reset(&fb);
+			return -1;
+		}
+		if (terms == 0) {
+			sbuf_reset(&fb);
 			continue;
-		/*
-		 * The server refused the batch (one value it cannot take), or
-		 * found entries that no value matches by our comparison (its
-		 * matching rule folds case differently): one search per key,
-		 * so that a refusal fails only its key and the server's own
-		 * match decides which entry is whose.
-		 */
-		for (k = i; k < j; k++) {
+		}
+		if ((f->filter = sbuf_done(&fb)) == NULL) {
+			msg_err("out of memory");
+			return -1;
+		}
+		msg_debug("search %s", f->filter);
+		f->b.keys = &keys[i];
+		f->b.n = j - i;
+		f->b.values = !users;
+		dir_batch_hash(&f->b);
+		/* values are looked for in the whole domain, accounts in -b */
+		f->base = users ? d->base : d->domain;
+		f->scope = LDAP_SCOPE_SUBTREE;
+		return dir_flight_send(d, f) == -1 ? -1 : 1;
+	}
+	return 0;
+}
+
+/*
+ * Takes one reply message M of F's search.  Returns 0 (more to come), 1
+ * when F's lookup is complete, -1 after reporting.
+ */
+static int
+dir_flight_msg(struct dir *d, struct dir_flight *f, LDAPMessage *m)
+{
+	LDAPControl	**sctrls = NULL, *resp;
+	ber_int_t	 count;
+	int		 r, err, rc = -1;
+
+	switch (ldap_msgtype(m)) {
+	case LDAP_RES_SEARCH_ENTRY:
+		return dir_batch_cb(d, m, &f->b);
+	case LDAP_RES_SEARCH_RESULT:
+		break;
+	default:	/* continuation references: ignored */
+		return 0;
+	}
+	r = ldap_parse_result(d->ld, m, &err, NULL, NULL, NULL, &sctrls, 0);
+	if (r != LDAP_SUCCESS) {
+		dir_report(d, r, "search");
+		goto out;
+	}
+	ber_memfree(f->cookie.bv_val);
+	f->cookie.bv_val = NULL;
+	f->cookie.bv_len = 0;
+	if (err == LDAP_NO_SUCH_OBJECT && f->scope == LDAP_SCOPE_BASE) {
+		rc = 1;		/* no such DN: no hit */
+		goto out;
+	}
+	if (err != LDAP_SUCCESS && dir_key_rc(err, f->scope)) {
+		/* a DN the server refuses is that row's error */
+		if (f->scope == LDAP_SCOPE_BASE)
+			dir_key_fail(d, f->b.keys, err, NULL);
+		else
+			f->refused = 1;
+		rc = 1;
+		goto out;
+	}
+	if (err != LDAP_SUCCESS) {
+		ldap_set_option(d->ld, LDAP_OPT_RESULT_CODE, &err);
+		dir_report(d, err, "search");
+		goto out;
+	}
+	if (f->scope != LDAP_SCOPE_BASE && sctrls != NULL &&
+	    (resp = ldap_control_find(LDAP_CONTROL_PAGEDRESULTS, sctrls,
+	    NULL)) != NULL && ldap_parse_pageresponse_control(d->ld, resp,
+	    &count, &f->cookie) != LDAP_SUCCESS) {
+		dir_report(d, LDAP_DECODING_ERROR, "paged results");
+		goto out;
+	}
+	if (f->cookie.bv_len > 0) {	/* the next page, in the same slot */
+		rc = dir_flight_send(d, f) == -1 ? -1 : 0;
+		goto out;
+	}
+	rc = 1;
+out:
+	ldap_controls_free(sctrls);
+	return rc;
+}
+
+/* A batch to look up again key by key: [first, first + n), refused? */
+struct dir_redo {
+	size_t	first;
+	size_t	n;
+	int	refused;
+};
+
+/*
+ * The searches of a lookup go out DIR_LOOKUP_WINDOW at a time on the one
+ * connection and their replies are taken as they come, each routed to its
+ * search by message id; a search is sent as soon as a slot is free.
+ */
+int
+dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
+    struct accounts *acc)
+{
+	struct dir_flight	*fl = NULL;
+	struct dir_redo		*redo = NULL, *rv;
+	struct dir_batch	 b;
+	LDAPMessage		*res = NULL, *m;
+	size_t			 dnpos = 0, pos = 0, busy = 0, nredo = 0;
+	size_t			 i, k, s;
+	int			 r, err, msgid, more = 1, rc = -1;
+
+	if ((fl = calloc(DIR_LOOKUP_WINDOW, sizeof(*fl))) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	for (s = 0; s < DIR_LOOKUP_WINDOW; s++)
+		fl[s].msgid = -1;
+	for (;;) {
+		for (s = 0; more && s < DIR_LOOKUP_WINDOW; s++) {
+			if (fl[s].msgid != -1)
+				continue;
+			if ((r = dir_flight_next(d, keys, n, &dnpos, &pos, acc,
+			    &fl[s])) == -1) {
+				dir_flight_clear(&fl[s]);
+				goto out;
+			}
+			if (r == 0) {
+				dir_flight_clear(&fl[s]);
+				more = 0;
+			} else
+				busy++;
+		}
+		if (busy == 0)
+			break;
+		if (dir_wait(d, LDAP_RES_ANY, 0, &res, "search") == -1)
+			goto out;
+		msgid = ldap_msgid(res);
+		for (s = 0; s < DIR_LOOKUP_WINDOW && (msgid == -1 ||
+		    fl[s].msgid != msgid); s++)
+			;
+		if (s == DIR_LOOKUP_WINDOW) {	/* not ours */
+			ldap_msgfree(res);
+			res = NULL;
+			continue;
+		}
+		r = 0;
+		for (m = ldap_first_message(d->ld, res); m != NULL && r == 0;
+		    m = ldap_next_message(d->ld, m))
+			r = dir_flight_msg(d, &fl[s], m);
+		ldap_msgfree(res);
+		res = NULL;
+		if (r == -1)
+			goto out;
+		if (r == 0)
+			continue;
+		if (fl[s].scope != LDAP_SCOPE_BASE && (fl[s].refused ||
+		    fl[s].b.unmatched > 0)) {
+			if ((rv = realloc(redo, (nredo + 1) * sizeof(*rv))) ==
+			    NULL) {
+				msg_err("out of memory");
+				goto out;
+			}
+			redo = rv;
+			redo[nredo].first = (size_t)(fl[s].b.keys - keys);
+			redo[nredo].n = fl[s].b.n;
+			redo[nredo++].refused = fl[s].refused;
+		}
+		dir_flight_clear(&fl[s]);
+		busy--;
+	}
+	/*
+	 * The server refused a batch (one value it cannot take), or found
+	 * entries that no value matches by our comparison (its matching rule
+	 * folds case differently): one search per key, so that a refusal
+	 * fails only its key and the server's own match decides which entry
+	 * is whose.
+	 */
+	memset(&b, 0, offsetof(struct dir_batch, kslot));
+	b.acc = acc;
+	for (i = 0; i < nredo; i++)
+		for (k = redo[i].first; k < redo[i].first + redo[i].n; k++) {
 			if (strcasecmp(keys[k].attr, "distinguishedName") == 0 ||
-			    keys[k].err != NULL || (refused == 0 &&
+			    keys[k].err != NULL || (!redo[i].refused &&
 			    keys[k].nhits > 0))
 				continue;
 			b.base = 1;
@@ -1853,9 +2174,16 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 			if (r == 2)
 				dir_key_fail(d, &keys[k], err, NULL);
 		}
-	}
 	rc = 0;
 out:
+	ldap_msgfree(res);
+	for (s = 0; fl != NULL && s < DIR_LOOKUP_WINDOW; s++) {
+		if (fl[s].msgid != -1 && d->alive)
+			(void)ldap_abandon_ext(d->ld, fl[s].msgid, NULL, NULL);
+		dir_flight_clear(&fl[s]);
+	}
+	free(fl);
+	free(redo);
 	return rc;
 }
 

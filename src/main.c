@@ -36,7 +36,7 @@ usage_print(void *fp)
 "       certbulk [LDAP options] verify [--tsv | --json] [--ca-file FILE]\n"
 "                [--crl-file FILE] [--crl-check leaf|chain] CERT...\n"
 "       certbulk [LDAP options] ntauth [--tsv] [--ca-file FILE]\n"
-"       certbulk [LDAP options] ntauth add|remove [-n] [-o FILE]\n"
+"       certbulk [LDAP options] ntauth add|remove [-n] [--output FILE]\n"
 "                [--state-dir DIR] CA.cer\n"
 "       certbulk [LDAP options] audit [--tsv] [--ca-file FILE] [--json FILE]\n"
 "                [--csv FILE] [--html FILE] [--with-certificates] [CERT...]\n"

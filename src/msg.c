@@ -59,8 +59,11 @@ msg_vput(int show, const char *tag, const char *fmt, va_list ap)
 		line = text;
 	} else
 		line = esc;
-	if (show)
+	if (show) {
+		/* what was printed before the message comes out before it */
+		fflush(stdout);
 		fprintf(stderr, "%s: %s%s\n", msg_progname, tag, line);
+	}
 	if (msg_syslog)
 		syslog(*tag == 'w' ? LOG_WARNING : *tag == '\0' ? LOG_ERR :
 		    LOG_NOTICE, "%s%s", tag, line);

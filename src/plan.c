@@ -818,6 +818,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	if (dir_lookup(d, pk.k, pk.n, &acc) == -1)
 		goto out;
 	plan_resolve(in, &pk, &acc, dir_base(d), o->failon, st);
+	plan_keys_free(&pk);	/* each item has its account: peak memory */
 	if (o->upgrade_weak && ((repl = calloc(in->n + 1, sizeof(*repl))) ==
 	    NULL || plan_upgrade(in, o, &acc, dir_base(d), repl, st) == -1)) {
 		msg_err("out of memory");

@@ -93,13 +93,20 @@ sbuf_hex(struct sbuf *b, const unsigned char *p, size_t n, int reverse)
 char *
 sbuf_done(struct sbuf *b)
 {
-	char	*s;
+	char	*s, *p;
 
 	if (b->oom) {
 		sbuf_reset(b);
 		return NULL;
 	}
 	s = b->s ? b->s : strdup("");
+	/*
+	 * Strings handed over are mostly kept (a row's values and notes, a
+	 * million rows of them): no growth slack with them.
+	 */
+	if (b->s != NULL && b->cap > b->len + 1 + 16 &&
+	    (p = realloc(b->s, b->len + 1)) != NULL)
+		s = p;
 	b->s = NULL;
 	b->len = b->cap = 0;
 	return s;

@@ -19,6 +19,7 @@
 #include "ntauth.h"
 #include "sbuf.h"
 #include "state.h"
+#include "syncer.h"
 #include "undo.h"
 
 #define UNDO_TAG	"# certbulk-record: "
@@ -30,8 +31,28 @@ struct undo {
 	char		*path;		/* owned */
 	off_t		 end;		/* bytes written */
 	off_t		*status_at;	/* owned: offset of each status word */
-	long		 n;
+	long		 n;		/* records added */
+	long		 cap;		/* of status_at and marked */
+	/*
+	 * Fewer system calls per record: records are added to PEND and
+	 * written together (undo_flush, undo_sync); "done" marks of records
+	 * still in WIN, a copy of the file's last bytes, are made there and
+	 * written as one span at the next flush or at close.  A "done" mark
+	 * lost to a kill -9 leaves "pending", which is undone alike.
+	 */
+	struct sbuf	 pend;		/* records [nwritten, n), not written */
+	long		 nwritten;	/* records in the file */
+	long		 ndurable;	/* records fsync'd */
+	struct sbuf	 win;		/* the file's bytes from win_off on */
+	off_t		 win_off;
+	off_t		 dlo, dhi;	/* span of WIN changed, not written */
+	unsigned char	*marked;	/* owned: per record, status set */
+	long		 lo;		/* records before lo are all marked */
+	struct syncer	*sy;		/* background fsync, or NULL */
 };
+
+/* Bytes of the file kept in WIN at most, whatever is still unmarked. */
+#define UNDO_WIN_MAX	(1024 * 1024)
 
 const char *
 undo_path(const struct undo *u)
@@ -162,12 +183,24 @@ undo_add(struct undo *u, struct change *c)
 	size_t		 head, i;
 	int		 rc = -1;
 
-	if ((v = realloc(u->status_at, (size_t)(u->n + 1) * sizeof(*v))) ==
-	    NULL) {
-		msg_err("out of memory");
-		goto out;
+	if (u->n == u->cap) {
+		long		 cap = u->cap ? 2 * u->cap : 256;
+		unsigned char	*mk;
+
+		if ((v = realloc(u->status_at, (size_t)cap * sizeof(*v))) ==
+		    NULL) {
+			msg_err("out of memory");
+			goto out;
+		}
+		u->status_at = v;
+		if ((mk = realloc(u->marked, (size_t)cap)) == NULL) {
+			msg_err("out of memory");
+			goto out;
+		}
+		u->marked = mk;
+		u->cap = cap;
 	}
-	u->status_at = v;
+	v = u->status_at;
 	/* the status comment is always the record's first line */
 	sbuf_printf(&b, UNDO_TAG "%ld status: ", u->n + 1);
 	head = b.len;
@@ -183,9 +216,13 @@ undo_add(struct undo *u, struct change *c)
 		msg_err("out of memory");
 		goto out;
 	}
-	v[u->n] = u->end + (off_t)head;
-	if (undo_write(u, b.s, b.len) == -1)
+	v[u->n] = u->end + (off_t)u->pend.len + (off_t)head;
+	u->marked[u->n] = 0;
+	sbuf_add(&u->pend, b.s, b.len);
+	if (u->pend.oom) {
+		msg_err("out of memory");
 		goto out;
+	}
 	c->rec = u->n++;
 	rc = 0;
 out:
@@ -193,23 +230,143 @@ out:
 	return rc;
 }
 
-int
-undo_sync(struct undo *u)
+/* Writes the marks made in WIN since the last time, in one span. */
+static int
+undo_write_marks(struct undo *u)
 {
-	if (fsync(u->fd) == -1) {
-		msg_err("%s: fsync: %s", u->path, strerror(errno));
+	size_t	n = (size_t)(u->dhi - u->dlo);
+
+	if (u->dhi <= u->dlo)
+		return 0;
+	if (pwrite(u->fd, u->win.s + (u->dlo - u->win_off), n, u->dlo) !=
+	    (ssize_t)n) {
+		msg_err("%s: cannot update the records' status: %s", u->path,
+		    strerror(errno));
 		return -1;
+	}
+	u->dlo = u->dhi = 0;
+	return 0;
+}
+
+/*
+ * Writes the records added since the last time (one write; a full file
+ * system refuses them all, and they are forgotten, never sent), keeps a
+ * copy for marking, and drops from the copy what no mark will need.
+ */
+static int
+undo_write_pending(struct undo *u)
+{
+	off_t	keep;
+	size_t	drop;
+
+	if (undo_write_marks(u) == -1)
+		return -1;
+	if (u->pend.len > 0 && undo_write(u, u->pend.s, u->pend.len) == -1) {
+		u->n = u->nwritten;
+		sbuf_reset(&u->pend);
+		return -1;
+	}
+	if (u->win.len == 0)
+		u->win_off = u->end - (off_t)u->pend.len;
+	sbuf_add(&u->win, u->pend.s, u->pend.len);
+	u->pend.len = 0;
+	u->nwritten = u->n;
+	while (u->lo < u->nwritten && u->marked[u->lo])
+		u->lo++;
+	keep = u->lo < u->nwritten ? u->status_at[u->lo] : u->end;
+	if (u->end - keep > UNDO_WIN_MAX)
+		keep = u->end - UNDO_WIN_MAX;
+	if (u->win.oom) {	/* no copy: marks go straight to the file */
+		sbuf_reset(&u->win);
+		keep = u->end;
+		u->win_off = u->end;
+	} else if (keep > u->win_off) {
+		drop = (size_t)(keep - u->win_off);
+		memmove(u->win.s, u->win.s + drop, u->win.len - drop);
+		u->win.len -= drop;
+		u->win_off = keep;
 	}
 	return 0;
 }
 
 int
+undo_sync(struct undo *u)
+{
+	if (undo_write_pending(u) == -1)
+		return -1;
+	if (u->sy != NULL && syncer_wait(u->sy, u->nwritten) == 0) {
+		u->ndurable = u->nwritten;
+		return 0;
+	}
+	if (fsync(u->fd) == -1) {
+		msg_err("%s: fsync: %s", u->path, strerror(errno));
+		return -1;
+	}
+	u->ndurable = u->nwritten;
+	return 0;
+}
+
+int
+undo_flush(struct undo *u)
+{
+	if (undo_write_pending(u) == -1)
+		return -1;
+	if (u->sy == NULL)
+		u->sy = syncer_new(u->fd);
+	if (u->sy != NULL)
+		syncer_ask(u->sy, u->nwritten);
+	return 0;
+}
+
+int
+undo_wait(struct undo *u, long nrec)
+{
+	if (nrec <= u->ndurable)
+		return 0;
+	if (nrec > u->nwritten && undo_write_pending(u) == -1)
+		return -1;
+	if (u->sy != NULL) {
+		if (syncer_wait(u->sy, nrec) == -1) {
+			msg_err("%s: fsync: %s", u->path, strerror(errno));
+			return -1;
+		}
+		u->ndurable = syncer_durable(u->sy);
+		return 0;
+	}
+	return undo_sync(u);
+}
+
+int
 undo_mark(struct undo *u, long rec, const char *status)
 {
+	off_t	at;
+	size_t	len = strlen(status);
+
 	if (rec < 0 || rec >= u->n)
 		return 0;
-	if (pwrite(u->fd, status, strlen(status), u->status_at[rec]) !=
-	    (ssize_t)strlen(status)) {
+	at = u->status_at[rec];
+	if (rec >= u->nwritten) {	/* not written yet: in PEND */
+		memcpy(u->pend.s + (at - u->end), status, len);
+		return 0;
+	}
+	u->marked[rec] = 1;
+	if (at >= u->win_off && at + (off_t)len <= u->win_off +
+	    (off_t)u->win.len) {
+		memcpy(u->win.s + (at - u->win_off), status, len);
+		if (strcmp(status, UNDO_DONE) == 0) {
+			if (u->dhi <= u->dlo) {
+				u->dlo = at;
+				u->dhi = at + (off_t)len;
+			} else {
+				u->dlo = at < u->dlo ? at : u->dlo;
+				u->dhi = at + (off_t)len > u->dhi ?
+				    at + (off_t)len : u->dhi;
+			}
+			return 0;
+		}
+	}
+	/* failed and unsent at once: the undo must not revert them */
+	if (pwrite(u->fd, status, len, at) != (ssize_t)len) {
 		msg_err("%s: cannot update record %ld: %s", u->path, rec + 1,
 		    strerror(errno));
 		return -1;
@@ -224,6 +381,8 @@ undo_close(struct undo *u)
 
 	if (u == NULL)
 		return 0;
+	syncer_free(u->sy);
+	u->sy = NULL;
 	if (undo_sync(u) == -1)
 		rc = -1;
 	if (close(u->fd) == -1) {
@@ -231,6 +390,9 @@ undo_close(struct undo *u)
 		rc = -1;
 	}
 	free(u->status_at);
+	free(u->marked);
+	sbuf_reset(&u->pend);
+	sbuf_reset(&u->win);
 	free(u->path);
 	free(u);
 	return rc;

@@ -1,23 +1,35 @@
 #!/bin/bash
-# bench.sh (make bench): certbulk's throughput against a local directory:
-# slapd, or with BENCH_KIND=samba the test Samba AD DC (root; N=2000 is
-# plenty there).  Creates N accounts and N certificates
-# (N=${BENCH_N:-10000}), then times:
-# reading and computing (show), the preview (plan: paged lookups, conflict
-# checks), the apply at several --window sizes, the no-op re-run, and the
-# undo.  Prints a table of wall-clock seconds and accounts per second.
-# Then the side-by-side comparisons, ratios first: the full apply against
-# `ldapmodify -f` of the same changes (certbulk's own preview) on the same
-# directory state, and `show --tsv` against a bare d2i_X509 + SHA-1 loop
-# (tests/bench/d2iloop.c); peak RSS of each certbulk run.  The table is
-# also written as CSV (BENCH_CSV, default bench.csv in the current folder).
-# Figures depend on the machine; slapd runs with dbnosync.
+# bench.sh (make bench): certbulk's speed and memory against a local
+# directory: slapd, or with BENCH_KIND=samba the test Samba AD DC (root;
+# N=2000 is plenty there).  Creates accounts and certificates, then:
+#
+# 1. side by side at BENCH_N (default 20000) accounts, ratios first, each
+#    the median of BENCH_REPEAT (default 3) runs: `show --tsv` against a
+#    bare d2i_X509 + SHA-1 loop (tests/bench/d2iloop.c); the full apply
+#    against `ldapmodify -f` of the same changes (certbulk's own preview)
+#    on the same directory state; the same through tests/bench/delayproxy.c
+#    adding 2 ms to every round trip (BENCH_PROXY=0 leaves it out);
+# 2. the stages at BENCH_N: preview, apply --window 1/8/32/128, re-run,
+#    undo;
+# 3. scaling over BENCH_NS (default "1000 20000 100000"): seconds,
+#    microseconds per account and peak RSS of show, preview, apply and
+#    undo at each N (the per-account cost should stay flat), and `show` and
+#    the d2i loop at BENCH_SHOW_N (default 1000000; 0 leaves it out).
+#
+# Every line carries the load average when it was measured (the machine
+# may be shared).  The table is also written as CSV (BENCH_CSV, default
+# bench.csv in the current folder).  slapd runs with dbnosync.
 set -euo pipefail
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
 CERTBULK=${CERTBULK:-$TOP/certbulk}
-N=${BENCH_N:-10000}
+N=${BENCH_N:-20000}
+NS=${BENCH_NS:-1000 20000 100000}
+SHOWN=${BENCH_SHOW_N:-1000000}
+REP=${BENCH_REPEAT:-3}
 KIND=${BENCH_KIND:-slapd}
 case $KIND in slapd|samba) ;; *) echo "BENCH_KIND: slapd or samba" >&2; exit 2 ;; esac
+[ "$KIND" = samba ] && : "${BENCH_PROXY:=0}"
+PROXYON=${BENCH_PROXY:-1}
 . "$TOP/tests/dirs/common.sh"
 work=$(mktemp -d /tmp/certbulk-bench.XXXXXX)
 PROXY=
@@ -27,83 +39,158 @@ CSV=${BENCH_CSV:-$PWD/bench.csv}
 cc -O2 -o "$work/gencerts" "$TOP/tests/bench/gencerts.c" $(pkg-config --cflags --libs libcrypto)
 cc -O2 -o "$work/d2iloop" "$TOP/tests/bench/d2iloop.c" $(pkg-config --cflags --libs libcrypto)
 cc -O2 -pthread -o "$work/delayproxy" "$TOP/tests/bench/delayproxy.c"
-"$work/gencerts" "$N" "$work/data"
+max=$N
+for n in $NS; do [ "$n" -gt "$max" ] && max=$n; done
+"$work/gencerts" "$max" "$work/data"
 eval "$("$TOP/tests/dirs/$KIND.sh" start "$work/dir")"
-awk -v n="$N" -v base="$CB_BASE" -v kind="$KIND" 'BEGIN {
-	for (i = 0; i < n; i++) {
-		printf "dn: CN=bench%d,CN=Users,%s\n", i, base
-		if (kind == "samba")
-			printf "objectClass: user\n"
-		else
-			printf "objectClass: top\nobjectClass: person\nobjectClass: organizationalPerson\nobjectClass: user\nsn: bench%d\ncn: bench%d\n", i, i
-		printf "sAMAccountName: bench%d\nuserPrincipalName: bench%d@test.certbulk.lan\n\n", i, i
-	}
-}' >"$work/users.ldif"
-cb_ldap ldapadd -f "$work/users.ldif" >/dev/null
+
+# accounts bench0..bench(N-1), added as the sizes grow
+LOADED=0
+load() {
+	[ "$1" -le "$LOADED" ] && return 0
+	awk -v from="$LOADED" -v n="$1" -v base="$CB_BASE" -v kind="$KIND" 'BEGIN {
+		for (i = from; i < n; i++) {
+			printf "dn: CN=bench%d,CN=Users,%s\n", i, base
+			if (kind == "samba")
+				printf "objectClass: user\n"
+			else
+				printf "objectClass: top\nobjectClass: person\nobjectClass: organizationalPerson\nobjectClass: user\nsn: bench%d\ncn: bench%d\n", i, i
+			printf "sAMAccountName: bench%d\nuserPrincipalName: bench%d@test.certbulk.lan\n\n", i, i
+		}
+	}' >"$work/users.ldif"
+	cb_ldap ldapadd -f "$work/users.ldif" >/dev/null
+	LOADED=$1
+}
+# the first N rows of the CSV, and the first N certificate files
+csvn() { head -n $(($1 + 1)) "$work/data/users.csv" >"$work/data/users-$1.csv"; }
+certs() { CERTS=(); for ((i = 0; i < $1; i++)); do CERTS+=("$work/data/certs/bench$i.cer"); done; }
 
 LDAP=(-H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE" -q --state-dir "$work/state")
-echo "measure,n,seconds,per_second,peak_rss_kb" >"$CSV"
-declare -A SEC
-t() {	# t LABEL COMMAND...: prints seconds, rate and peak RSS
-	local s e rss
-	s=$(date +%s.%N)
-	if declare -F "$2" >/dev/null; then	# a shell function: no RSS
-		"${@:2}" >/dev/null || [ $? -eq 1 ]
-		echo 0 >"$work/rss"
-	else
-		/usr/bin/time -o "$work/rss" -f %M "${@:2}" >/dev/null ||
-			[ $? -eq 1 ]
-	fi
-	e=$(date +%s.%N)
-	rss=$(tail -1 "$work/rss")
-	SEC[$1]=$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.3f", e - s }')
-	awk -v l="$1" -v s="$s" -v e="$e" -v n="$N" -v r="$rss" -v csv="$CSV" \
-		'BEGIN { printf "%-40s %8.2f s %10.0f /s %8.1f MB\n", l, e - s,
-		    n / (e - s), r / 1024
-		    printf "\"%s\",%d,%.3f,%.0f,%d\n", l, n, e - s, n / (e - s),
-		    r >>csv }'
-}
-ratio() {	# ratio LABEL A B: A's seconds / B's seconds
-	awk -v l="$1" -v a="${SEC[$2]}" -v b="${SEC[$3]}" -v csv="$CSV" \
-		'BEGIN { printf "%-50s %6.2fx  (%.2f s / %.2f s)\n", l, a / b, a, b
-		    printf "\"ratio: %s\",,%.3f,,\n", l, a / b >>csv }'
-}
-undo_last() { "$CERTBULK" "${LDAP[@]}" undo "$(ls "$work"/state/undo-*.ldif | tail -1)"; }
+LM=(env LDAPTLS_REQCERT=demand ldapmodify -H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE")
+echo "measure,n,seconds,us_per_account,per_second,peak_rss_kb,runs,load1,cpu_seconds" >"$CSV"
+declare -A SEC CPU
+load1() { cut -d' ' -f1 /proc/loadavg; }
 
-echo "certbulk benchmark: $N accounts, $KIND on loopback, $(nproc) cores"
-t "show --tsv (read + compute, 1 process)" "$CERTBULK" show -q --tsv "$work"/data/certs/*.cer
-t "d2i_X509 + SHA-1 loop (baseline)" "$work/d2iloop" "$work"/data/certs/*.cer
+# m LABEL N RUNS BEFORE AFTER COMMAND...: runs COMMAND RUNS times, BEFORE
+# and AFTER (shell commands, untimed) around each; prints and records the
+# median seconds, the largest peak RSS and the load average.
+m() {
+	local label=$1 n=$2 runs=$3 before=$4 after=$5 r s e la
+	local -a secs=() cpus=()
+	local rss=0 x c
+	shift 5
+	la=$(load1)
+	for ((r = 0; r < runs; r++)); do
+		eval "$before"
+		s=$(date +%s.%N)
+		/usr/bin/time -o "$work/rss" -f '%M %U %S' "$@" >/dev/null 2>"$work/err" ||
+			[ $? -eq 1 ] || { cat "$work/err" >&2; echo "bench: $label failed" >&2; exit 1; }
+		e=$(date +%s.%N)
+		secs+=("$(awk -v s="$s" -v e="$e" 'BEGIN { printf "%.4f", e - s }')")
+		read -r x c <<<"$(tail -1 "$work/rss" | awk '{ printf "%d %.2f", $1, $2 + $3 }')"
+		cpus+=("$c")
+		[ "$x" -gt "$rss" ] && rss=$x
+		eval "$after"
+	done
+	s=$(printf '%s\n' "${secs[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	c=$(printf '%s\n' "${cpus[@]}" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+	SEC[$label]=$s
+	CPU[$label]=$c
+	awk -v l="$label" -v s="$s" -v n="$n" -v r="$rss" -v k="$runs" \
+	    -v la="$la" -v c="$c" -v csv="$CSV" 'BEGIN {
+		printf "%-44s %8d %9.3f s %8.1f us/acct %9.1f MB  cpu %.2f s  (%s run%s, load %s)\n",
+		    l, n, s, s * 1e6 / n, r / 1024, c, k, (k > 1 ? "s, median" : ""), la
+		printf "\"%s\",%d,%.4f,%.1f,%.0f,%d,%d,%s,%.2f\n", l, n, s, s * 1e6 / n,
+		    n / s, r, k, la, c >>csv }'
+}
+# ratio LABEL A B: A's seconds / B's seconds; then the same for the CPU
+# seconds (user + system) of the two processes, which a loaded machine
+# distorts less (the directory server's share is not in it)
+ratio() {
+	awk -v l="$1" -v a="${SEC[$2]}" -v b="${SEC[$3]}" -v ca="${CPU[$2]}" \
+	    -v cb="${CPU[$3]}" -v la="$(load1)" -v csv="$CSV" 'BEGIN {
+		printf "%-50s %6.2fx  (%.2f s / %.2f s, load %s)", l, a / b, a, b, la
+		if (cb > 0)
+			printf "; cpu %.2fx (%.2f s / %.2f s)", ca / cb, ca, cb
+		printf "\n"
+		printf "\"ratio: %s\",,%.4f,,,,,%s,%s\n", l, a / b, la,
+		    (cb > 0 ? sprintf("%.3f", ca / cb) : "") >>csv }'
+}
+newest() { ls "$work"/state/undo-*.ldif | tail -1; }
+# undo the newest run (untimed, between repetitions)
+unrun() { "$CERTBULK" "${LDAP[@]}" undo "$(newest)" >/dev/null 2>&1 || [ $? -eq 1 ]; }
+
+echo "certbulk benchmark: $KIND on loopback, $(nproc) cores, N=$N, sizes $NS, median of $REP"
+echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+load "$N"
+csvn "$N"
+certs "$N"
+UCSV=$work/data/users-$N.csv
+
+echo
+echo "== side by side at N=$N (ratios below)"
+m "show --tsv" "$N" "$REP" : : "$CERTBULK" show -q --tsv "${CERTS[@]}"
+m "d2i_X509 + SHA-1 loop" "$N" "$REP" : : "$work/d2iloop" "${CERTS[@]}"
 # the same changes by ldapmodify: certbulk's preview, applied, then removed
-"$CERTBULK" "${LDAP[@]}" -n --output "$work/plan.ldif" --csv "$work/data/users.csv" || [ $? -eq 1 ]
+"$CERTBULK" "${LDAP[@]}" -n --output "$work/plan.ldif" --csv "$UCSV" || [ $? -eq 1 ]
 sed 's/^add: altSecurityIdentities$/delete: altSecurityIdentities/' \
 	"$work/plan.ldif" >"$work/unplan.ldif"
-LM=(env LDAPTLS_REQCERT=demand ldapmodify -H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE")
-t "ldapmodify -f (certbulk's preview)" "${LM[@]}" -f "$work/plan.ldif"
-"${LM[@]}" -f "$work/unplan.ldif" >/dev/null
-t "apply (full run: read, plan, write)" "$CERTBULK" "${LDAP[@]}" --csv "$work/data/users.csv"
-undo_last >/dev/null
+unplan() { "${LM[@]}" -f "$work/unplan.ldif" >/dev/null; }
+m "ldapmodify -f (certbulk's preview)" "$N" "$REP" : unplan "${LM[@]}" -f "$work/plan.ldif"
+m "apply (full run: read, plan, write)" "$N" "$REP" : unrun "$CERTBULK" "${LDAP[@]}" --csv "$UCSV"
 # the same through a proxy adding 2 ms to every round trip (a WAN); it
-# stops by itself after an hour at the latest
-if [ "$KIND" = slapd ]; then
-	"$work/delayproxy" "${CB_URI_LDAPS##*:}" 2000 3600 >"$work/proxy.port" &
+# stops by itself after two hours at the latest
+if [ "$PROXYON" = 1 ]; then
+	"$work/delayproxy" "${CB_URI_LDAPS##*:}" 2000 7200 >"$work/proxy.port" &
 	PROXY=$!
 	for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$work/proxy.port" ] && break; sleep 0.2; done
 	PURI="ldaps://127.0.0.1:$(cat "$work/proxy.port")"
-	t "ldapmodify -f, 2 ms round trip" "${LM[@]/$CB_URI_LDAPS/$PURI}" -f "$work/plan.ldif"
-	"${LM[@]}" -f "$work/unplan.ldif" >/dev/null
+	m "ldapmodify -f, 2 ms round trip" "$N" "$REP" : unplan "${LM[@]/$CB_URI_LDAPS/$PURI}" -f "$work/plan.ldif"
 	PLDAP=("${LDAP[@]/$CB_URI_LDAPS/$PURI}")
-	t "apply, 2 ms round trip" "$CERTBULK" "${PLDAP[@]}" --csv "$work/data/users.csv"
-	undo_last >/dev/null
+	m "apply, 2 ms round trip" "$N" "$REP" : unrun "$CERTBULK" "${PLDAP[@]}" --csv "$UCSV"
+	m "preview, 2 ms round trip" "$N" "$REP" : : "$CERTBULK" "${PLDAP[@]}" -n --csv "$UCSV"
 fi
-t "preview (lookups + plan)" "$CERTBULK" "${LDAP[@]}" -n --csv "$work/data/users.csv"
-for w in 1 8 32 128; do
-	t "apply --window $w" "$CERTBULK" "${LDAP[@]}" --window "$w" --csv "$work/data/users.csv"
-	[ "$w" = 128 ] && t "re-run (nothing to change)" "$CERTBULK" "${LDAP[@]}" --csv "$work/data/users.csv"
-	t "undo --window $w" undo_last
-done
+
+ratios() {
+	ratio "show --tsv / d2i_X509+SHA-1 loop" "show --tsv" "d2i_X509 + SHA-1 loop"
+	ratio "full apply / ldapmodify -f of the same changes" "apply (full run: read, plan, write)" "ldapmodify -f (certbulk's preview)"
+	if [ "$PROXYON" = 1 ]; then
+		ratio "the same through a 2 ms round-trip proxy" "apply, 2 ms round trip" "ldapmodify -f, 2 ms round trip"
+	fi
+}
+RATIOS=$(ratios)
+echo "$RATIOS"
+
 echo
-echo "side by side (ratios first, then seconds):"
-ratio "show --tsv / d2i_X509+SHA-1 loop" "show --tsv (read + compute, 1 process)" "d2i_X509 + SHA-1 loop (baseline)"
-ratio "full apply / ldapmodify -f of the same changes" "apply (full run: read, plan, write)" "ldapmodify -f (certbulk's preview)"
-[ -n "$PROXY" ] && ratio "the same through a 2 ms round-trip proxy" "apply, 2 ms round trip" "ldapmodify -f, 2 ms round trip"
+echo "== stages at N=$N"
+m "preview (lookups + plan)" "$N" "$REP" : : "$CERTBULK" "${LDAP[@]}" -n --csv "$UCSV"
+for w in 1 8 32 128; do
+	m "apply --window $w" "$N" 1 : : "$CERTBULK" "${LDAP[@]}" --window "$w" --csv "$UCSV"
+	[ "$w" = 128 ] && m "re-run (nothing to change)" "$N" 1 : : "$CERTBULK" "${LDAP[@]}" --csv "$UCSV"
+	m "undo --window $w" "$N" 1 : : "$CERTBULK" "${LDAP[@]}" --window "$w" undo "$(newest)"
+done
+
+echo
+echo "== scaling (per-account cost and peak memory by N)"
+for n in $NS; do
+	load "$n"
+	csvn "$n"
+	certs "$n"
+	m "show --tsv" "$n" 1 : : "$CERTBULK" show -q --tsv "${CERTS[@]}"
+	m "preview" "$n" 1 : : "$CERTBULK" "${LDAP[@]}" -n --csv "$work/data/users-$n.csv"
+	m "apply" "$n" 1 : : "$CERTBULK" "${LDAP[@]}" --csv "$work/data/users-$n.csv"
+	m "undo" "$n" 1 : : "$CERTBULK" "${LDAP[@]}" undo "$(newest)"
+done
+if [ "$SHOWN" -gt 0 ]; then
+	CERTS=()
+	"$work/gencerts" "$SHOWN" "$work/big"
+	ulimit -s unlimited 2>/dev/null || ulimit -s 4194304	# argv of $SHOWN names
+	m "show --tsv" "$SHOWN" 1 : : "$CERTBULK" show -q --tsv "$work"/big/certs/*.cer
+	m "d2i_X509 + SHA-1 loop" "$SHOWN" 1 : : "$work/d2iloop" "$work"/big/certs/*.cer
+	rm -rf "$work/big"
+fi
+
+echo
+echo "side by side at N=$N (ratios first, then seconds; medians of $REP):"
+echo "$RATIOS"
 echo "CSV: $CSV"
