@@ -31,6 +31,8 @@ struct change {
 					   by this when renamed or moved */
 	enum change_status	 status;
 	long			 rec;	/* its undo-file record, or -1 */
+	const char		*kind;	/* static: "user" or "computer" (by
+					   objectClass), or NULL (undo) */
 };
 
 struct changes {
@@ -41,6 +43,8 @@ struct changes {
 #define MATCH_SID	1u
 #define MATCH_UPN	2u
 #define MATCH_EMAIL	4u
+#define MATCH_DNS	8u	/* SAN DNS name (or host-name CN) to a
+				   computer's dNSHostName */
 
 struct trust;
 
