@@ -21,6 +21,8 @@
 #include "cmd.h"
 #include "dir.h"
 #include "input.h"
+#include "input_dir.h"
+#include "kdcev.h"
 #include "ldifout.h"
 #include "msg.h"
 #include "plan.h"
@@ -54,13 +56,17 @@ struct runopts {
 	int		 is_undo;
 	const char	*cafile;	/* --ca-file */
 	const char	*crlfile;	/* --crl-file */
+	const char	**kdcev;	/* --kdc-events files: owned array */
+	size_t		 nkdcev;
+	int		 usercert;	/* --from-user-certificate */
+	int		 smime;		/* --user-smime */
 };
 
 /* The LDAP options (and --timeout, --allow-cleartext-bind) are subcmd's. */
 enum {
 	OPT_CSV = SUBCMD_OPT_OWN, OPT_CERTDIR, OPT_TYPE, OPT_MATCH, OPT_STATE,
 	OPT_WINDOW, OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED,
-	OPT_CAFILE, OPT_CRLFILE
+	OPT_CAFILE, OPT_CRLFILE, OPT_KDCEV, OPT_USERCERT, OPT_SMIME
 };
 
 static const struct option run_longopts[] = {
@@ -81,6 +87,9 @@ static const struct option run_longopts[] = {
 	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 	{ "ca-file", required_argument, NULL, OPT_CAFILE },
 	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
+	{ "kdc-events", required_argument, NULL, OPT_KDCEV },
+	{ "from-user-certificate", no_argument, NULL, OPT_USERCERT },
+	{ "user-smime", no_argument, NULL, OPT_SMIME },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -118,9 +127,11 @@ run_match(const char *arg, unsigned *out)
 			m |= MATCH_UPN;
 		else if (n == 5 && strncasecmp(p, "email", 5) == 0)
 			m |= MATCH_EMAIL;
+		else if (n == 3 && strncasecmp(p, "dns", 3) == 0)
+			m |= MATCH_DNS;
 		else {
 			msg_err("--match: unknown method \"%.*s\" (known: sid, "
-			    "upn, email)", (int)n, p);
+			    "upn, email, dns)", (int)n, p);
 			return -1;
 		}
 		p += n;
@@ -199,6 +210,26 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 			    &o->txn) == -1)
 				return -1;
 			break;
+		case OPT_KDCEV: {
+			const char	**k;
+
+			if (o->is_undo)
+				goto usage;
+			if ((k = realloc(o->kdcev, (o->nkdcev + 1) *
+			    sizeof(*k))) == NULL) {
+				msg_err("out of memory");
+				return -1;
+			}
+			o->kdcev = k;
+			k[o->nkdcev++] = optarg;
+			break;
+		}
+		case OPT_USERCERT:
+			if (o->is_undo)
+				goto usage;
+			o->usercert = 1;
+			break;
+		case OPT_SMIME: o->smime = 1; break;
 		case OPT_CAFILE: o->cafile = optarg; break;
 		case OPT_CRLFILE: o->crlfile = optarg; break;
 		case OPT_STRICT: o->strict = 1; break;
@@ -213,6 +244,10 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 		return -1;
 	if (o->crlfile != NULL && o->cafile == NULL) {
 		msg_err("--crl-file needs --ca-file");
+		return -1;
+	}
+	if (o->smime && !o->usercert) {
+		msg_err("--user-smime needs --from-user-certificate");
 		return -1;
 	}
 	return 0;
@@ -643,6 +678,32 @@ run_log(const struct runopts *o, FILE **logfp)
 
 static int	undo_body(struct runopts *, int, char *[]);
 
+/*
+ * --kdc-events without certificates: the list of what the KDC saw, for
+ * -o FILE (0600) or standard output.  Nothing is looked up.
+ */
+static int
+run_kdc_todo(const struct runopts *o, const struct kdcevents *ev)
+{
+	FILE	*fp;
+	size_t	 n;
+	int	 rc = CB_EXIT_LOCAL;
+
+	if ((fp = run_open_out(o->out)) == NULL)
+		return CB_EXIT_LOCAL;
+	if (kdcev_todo(ev, fp, &n) == 0) {
+		msg_note("--kdc-events: %zu events 39/40/41, %zu certificates "
+		    "to map (give them with --csv or --certdir)%s", ev->n, n,
+		    ev->other ? "; other events skipped" : "");
+		rc = ev->errors > 0 ? CB_EXIT_SOME : CB_EXIT_OK;
+	}
+	if (fp != stdout && fclose(fp) == EOF && rc != CB_EXIT_LOCAL) {
+		msg_err("%s: %s", o->out, strerror(errno));
+		rc = CB_EXIT_LOCAL;
+	}
+	return rc;
+}
+
 int
 run_main(int argc, char *argv[])
 {
@@ -655,6 +716,7 @@ run_main(int argc, char *argv[])
 	struct plan_opts	 po;
 	struct run_skips	 sk;
 	struct trust		*trust = NULL;
+	struct kdcevents	 ev = { NULL, 0, 0, 0 };
 	FILE			*logfp = NULL;
 	size_t			 i;
 	int			 help, rc = CB_EXIT_USAGE, t;
@@ -676,8 +738,9 @@ run_main(int argc, char *argv[])
 	}
 	if (optind < argc && strcmp(argv[optind], "undo") == 0) {
 		/* certbulk [options] undo [options] FILE... */
-		if (o.nsrc > 0) {
-			msg_err("undo takes undo files, not --csv or --certdir");
+		if (o.nsrc > 0 || o.usercert || o.nkdcev > 0) {
+			msg_err("undo takes undo files, not --csv, --certdir, "
+			    "--from-user-certificate or --kdc-events");
 			goto out;
 		}
 		o.is_undo = 1;
@@ -690,9 +753,20 @@ run_main(int argc, char *argv[])
 		usage_print(stderr);
 		goto out;
 	}
-	if (o.nsrc == 0) {
-		msg_err("no input: give --csv FILE or --certdir DIR");
+	if (o.nsrc == 0 && !o.usercert && o.nkdcev == 0) {
+		msg_err("no input: give --csv FILE, --certdir DIR, "
+		    "--from-user-certificate or --kdc-events FILE");
 		usage_print(stderr);
+		goto out;
+	}
+	/* the KDC's events: which certificates to map, or the to-do list */
+	for (i = 0; i < o.nkdcev; i++)
+		if (kdcev_read(o.kdcev[i], &ev) == -1) {
+			rc = CB_EXIT_SOME;
+			goto out;
+		}
+	if (o.nkdcev > 0 && o.nsrc == 0 && !o.usercert) {
+		rc = run_kdc_todo(&o, &ev);
 		goto out;
 	}
 	for (t = 0; t < ALTSEC_NTYPES; t++)
@@ -707,18 +781,33 @@ run_main(int argc, char *argv[])
 	}
 	/* Stage 1: inputs, all checked before anything else.  Certificates
 	 * are kept past reading only for the chain checks. */
-	in.keep_certs = trust != NULL;
+	in.keep_certs = trust != NULL || o.nkdcev > 0;
 	for (i = 0; i < o.nsrc; i++)
 		if ((o.src[i].is_dir ? input_certdir(&in, o.src[i].path, o.types) :
 		    input_csv(&in, o.src[i].path, o.types)) == -1)
 			in.errors++;
+	/* certificates published in the directory: read over the run's
+	 * connection, opened early for them */
+	if (o.usercert) {
+		if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+			goto out;
+		if (input_usercerts(&in, d, o.smime, o.types, time(NULL),
+		    o.allow_expired) == -1) {
+			rc = CB_EXIT_LDAP;
+			goto out;
+		}
+	}
+	if (o.nkdcev > 0 && kdcev_select(&ev, &in) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
 	if (in.n == 0) {
 		msg_err("no certificate to map");
 		rc = CB_EXIT_SOME;
 		goto out;
 	}
 	/* Stage 2: the plan, read-only. */
-	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+	if (d == NULL && (rc = run_connect(&o, &d)) != CB_EXIT_OK)
 		goto out;
 	po.match = o.match;
 	po.types = o.types;
@@ -734,9 +823,11 @@ run_main(int argc, char *argv[])
 	sk.input = in.errors;
 	rc = run_output(&o, d, &cs, &ps, &sk, &as);
 	if (rc == CB_EXIT_OK && (in.errors > 0 || ps.refused > 0 ||
-	    as.failed > 0))
+	    as.failed > 0 || ev.errors > 0))
 		rc = CB_EXIT_SOME;
 out:
+	kdcev_free(&ev);
+	free(o.kdcev);
 	trust_free(trust);
 	changes_free(&cs);
 	dir_close(d);
