@@ -82,7 +82,8 @@ usercerts_cb(void *arg, size_t acct, const char *attr,
 		goto out;
 	}
 	usercerts_filter(u, label.s, &set);
-	if ((n = input_add_certs(u->in, label.s, ID_DN, dn, &set,
+	/* nothing left (input_add wants at least one certificate) */
+	if (set.n > 0 && (n = input_add_certs(u->in, label.s, ID_DN, dn, &set,
 	    u->types)) < 0) {
 		msg_err("out of memory");
 		goto out;
