@@ -6,7 +6,7 @@ DESTDIR	?=
 BUILD	?= build
 
 CC	?= cc
-PKGS	 = ldap lber libsasl2 libcrypto
+PKGS	 = ldap lber libsasl2 libcrypto libxml-2.0
 CFLAGS	?= -O2 -g
 WARN	 = -Wall -Wextra -Wformat=2 -Wshadow -Wpointer-arith -Wcast-qual \
 	   -Wstrict-prototypes -Wmissing-prototypes -Wvla -Wwrite-strings \
@@ -94,7 +94,7 @@ fuzz:
 # list on a fresh root).  Run as root.
 DEPS	 = build-essential pkg-config libldap2-dev libsasl2-dev libssl-dev \
 	   libcsv-dev openssl ldap-utils slapd samba-ad-dc samba-ad-provision \
-	   samba-dsdb-modules \
+	   samba-dsdb-modules libxml2-dev \
 	   krb5-user libsasl2-modules-gssapi-mit libsasl2-modules perl \
 	   util-linux procps iproute2 gdb time debootstrap chromium strace
 # System daemons those packages enable.  The tests start their own servers

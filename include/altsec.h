@@ -15,17 +15,28 @@ enum altsec_type {
 	ALTSEC_SUBJECT,		/* X509SubjectOnly, weak */
 	ALTSEC_RFC822,		/* X509RFC822, weak */
 	ALTSEC_ISSUER,		/* X509Issuer, weak */
+	ALTSEC_ISSUER_SID,	/* X509IssuerSID, strong (September 2025
+				   update, Windows Server 2022+ DCs): only
+				   when asked for by name */
 	ALTSEC_NTYPES
 };
 
 #define ALTSEC_BIT(t)	(1u << (t))
 #define ALTSEC_STRONG	(ALTSEC_BIT(ALTSEC_ISSUER_SERIAL) | \
 			 ALTSEC_BIT(ALTSEC_SKI) | ALTSEC_BIT(ALTSEC_SHA1_PUKEY))
-#define ALTSEC_ALL	((1u << ALTSEC_NTYPES) - 1)
+/*
+ * "all": every form a DC of any supported version builds.  X509IssuerSID
+ * is not in it: older DCs do not know it, and it is for the deployments
+ * that turn SAN mapping off (Microsoft's description), so it is asked for
+ * by name only.
+ */
+#define ALTSEC_ALL	(((1u << ALTSEC_NTYPES) - 1) & \
+			 ~ALTSEC_BIT(ALTSEC_ISSUER_SID))
 
 /* The KB5014754 name of a form, e.g. "X509IssuerSerialNumber". */
 const char	*altsec_type_name(enum altsec_type);
-/* 1 for the forms domain controllers still accept, else 0. */
+/* 1 for the forms domain controllers still accept (X509IssuerSID too),
+ * else 0. */
 int		 altsec_is_strong(enum altsec_type);
 
 /*

@@ -41,6 +41,9 @@ int	cert_read_file(const char *path, const char *label, struct certset *set);
 int	cert_read_mem(const char *label, const unsigned char *buf, size_t n,
 	    int b64_ok, struct certset *set);
 
+/* Frees the certificate at I of SET and closes the gap. */
+void	certset_drop(struct certset *set, size_t i);
+
 /* Frees every certificate in SET and empties it. */
 void	certset_free(struct certset *);
 
@@ -63,7 +66,19 @@ const char	*cert_sha256(const struct cert *);
 const struct strlist *cert_upns(const struct cert *);
 const struct strlist *cert_emails(const struct cert *);	/* SAN rfc822 */
 const char	*cert_subject_email(const struct cert *);	/* subject E= */
+const char	*cert_subject_cn(const struct cert *);	/* last CN, UTF-8 */
+/*
+ * The certificate's SID, the one accessor for "which account does the
+ * certificate itself name": the SID extension's (1.3.6.1.4.1.311.25.2) or
+ * else the SAN URI tag:microsoft.com,2022-09-14:sid:S-1-... ([MS-PKCA]
+ * 3.1.5.2.1.6).  NULL when it has neither, or when the two disagree
+ * (cert_sid_clash then says so: such a certificate names no one).
+ */
 const char	*cert_sid(const struct cert *);
+const char	*cert_sid_ext(const struct cert *);	/* the extension's */
+const char	*cert_sid_uri(const struct cert *);	/* the SAN URI's */
+const char	*cert_sid_clash(const struct cert *);	/* or NULL */
+const struct strlist *cert_dns(const struct cert *);	/* SAN dNSName */
 const struct strlist *cert_ekus(const struct cert *);
 const struct strlist *cert_crldps(const struct cert *);
 

@@ -40,6 +40,8 @@ struct account {
 	char		*sid;		/* objectSid as S-1-... text */
 	unsigned long	 uac;		/* userAccountControl, 0 if unread */
 	char		*guid;		/* objectGUID, 32 hex digits, or NULL */
+	char		*dns;		/* dNSHostName (computers), or NULL */
+	int		 computer;	/* objectClass computer, else a user */
 	struct strlist	 altsec;	/* current altSecurityIdentities */
 };
 
@@ -54,7 +56,7 @@ struct accounts {
 /* A lookup: which accounts have VALUE in ATTR. */
 struct dir_key {
 	const char	*attr;	/* sAMAccountName, userPrincipalName, mail,
-				   objectSid, distinguishedName,
+				   objectSid, distinguishedName, dNSHostName,
 				   altSecurityIdentities; not owned */
 	const char	*value;	/* not owned */
 	size_t		*hits;	/* owned: indices into struct accounts */
@@ -196,6 +198,17 @@ int	dir_txn_end(struct dir *, int commit, int *failed);
  * one paged search, into ACC.  Returns 0, or -1 after reporting.
  */
 int	dir_scan_mapped(struct dir *, struct accounts *acc);
+
+/*
+ * Every account under the base that holds a userCertificate (with SMIME,
+ * or a userSMIMECertificate) value, in one paged search: each account is
+ * added to ACC and CB(ARG, its index in ACC, the attribute's name, the
+ * value) is called for each value.  CB returns 0, or -1 to stop.
+ * Returns 0, or -1 after reporting (or when CB stopped).
+ */
+int	dir_scan_usercerts(struct dir *, int smime, struct accounts *acc,
+	    int (*cb)(void *arg, size_t acct, const char *attr,
+	    const unsigned char *val, size_t len), void *arg);
 
 /* Binary values, e.g. certificates. */
 struct dir_blobs {

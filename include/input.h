@@ -31,7 +31,13 @@ struct itemcert {
 	char		*desc;	/* owned: "CN=.., serial .., expires .." */
 	time_t		 not_before;
 	time_t		 not_after;
-	char		*sid;	/* owned, or NULL: the SID extension's SID */
+	char		*sid;	/* owned, or NULL: the certificate's SID
+				   (extension or SAN URI, cert_sid) */
+	char		*sid_clash; /* owned, or NULL: the SID extension and
+				   SAN URI disagree (the item is refused) */
+	struct strlist	 dns;	/* owned: SAN DNS names, or else a subject
+				   CN that is a host name (--match dns) */
+	int		 dns_from_cn; /* dns is the subject CN */
 	char		*upn;	/* owned, or NULL: the first SAN UPN */
 	char		*email;	/* owned, or NULL: the first SAN e-mail */
 	const char	*eku_why; /* static, or NULL: why logon would fail */
@@ -96,8 +102,22 @@ int	input_csv(struct input *in, const char *path, unsigned types);
  */
 int	input_certdir(struct input *in, const char *dir, unsigned types);
 
+/*
+ * Adds one item per end-entity certificate of SET (which it empties),
+ * named by KIND and IDENT; SRC labels them in messages (escaped here).
+ * Returns how many were added, or -1 (ENOMEM).
+ */
+long	input_add_certs(struct input *in, const char *src, enum id_kind kind,
+	    const char *ident, struct certset *set, unsigned types);
+
+/* Keeps the items whose KEEP[i] is set, in order; frees the others. */
+void	input_keep(struct input *in, const unsigned char *keep);
+
 /* Frees everything. */
 void	input_free(struct input *in);
+
+/* 1 if S is a fully qualified host name (for --match dns), else 0. */
+int	input_is_hostname(const char *s);
 
 /* Tells the kind of a free-form user identifier by its shape. */
 enum id_kind	input_guess_kind(const char *ident);

@@ -40,6 +40,8 @@ struct change {
 					   values add/del hold in hex */
 	int			 entry;	/* NTAuth only: 1 the modify is an
 					   add of the entry, -1 a delete */
+	const char		*kind;	/* static: "user" or "computer" (by
+					   objectClass), or NULL (undo) */
 };
 
 /*
@@ -56,6 +58,8 @@ struct changes {
 #define MATCH_SID	1u
 #define MATCH_UPN	2u
 #define MATCH_EMAIL	4u
+#define MATCH_DNS	8u	/* SAN DNS name (or host-name CN) to a
+				   computer's dNSHostName */
 
 struct trust;
 

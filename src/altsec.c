@@ -17,6 +17,7 @@ static const char *const altsec_names[ALTSEC_NTYPES] = {
 	"X509SubjectOnly",
 	"X509RFC822",
 	"X509Issuer",
+	"X509IssuerSID",
 };
 
 const char *
@@ -28,7 +29,8 @@ altsec_type_name(enum altsec_type t)
 int
 altsec_is_strong(enum altsec_type t)
 {
-	return (ALTSEC_STRONG & ALTSEC_BIT(t)) != 0;
+	return ((ALTSEC_STRONG | ALTSEC_BIT(ALTSEC_ISSUER_SID)) &
+	    ALTSEC_BIT(t)) != 0;
 }
 
 int
@@ -85,6 +87,7 @@ altsec_value(const struct cert *c, enum altsec_type t, const char **why,
 	case ALTSEC_ISSUER_SERIAL:
 	case ALTSEC_ISSUER_SUBJECT:
 	case ALTSEC_ISSUER:
+	case ALTSEC_ISSUER_SID:
 		if (issuer == NULL) {
 			*why = iwhy;
 			goto fail;
@@ -101,6 +104,18 @@ altsec_value(const struct cert *c, enum altsec_type t, const char **why,
 			}
 			sbuf_puts(&b, "<S>");
 			sbuf_puts(&b, subject);
+		} else if (t == ALTSEC_ISSUER_SID) {
+			/* the SID the certificate carries; never the account's */
+			if (cert_sid(c) == NULL) {
+				*why = cert_sid_clash(c) != NULL ?
+				    "the certificate's SID extension and SAN "
+				    "URI name different SIDs" :
+				    "the certificate carries no SID (extension "
+				    "or SAN URI)";
+				goto fail;
+			}
+			sbuf_puts(&b, "<SID>");
+			sbuf_puts(&b, cert_sid(c));
 		}
 		break;
 	case ALTSEC_SUBJECT:

@@ -146,7 +146,9 @@ apply_done(struct applyctx *a, struct change *c)
 	a->st->added += c->add.n;
 	a->st->removed += c->del.n;
 	(void)undo_mark(a->u, c->rec, UNDO_DONE);
-	msg_info("%s: %zu added, %zu removed", c->dn, c->add.n, c->del.n);
+	msg_info("%s%s%s%s: %zu added, %zu removed", c->dn,
+	    c->kind ? " (" : "", c->kind ? c->kind : "", c->kind ? ")" : "",
+	    c->add.n, c->del.n);
 }
 
 static void

@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/asn1.h>
@@ -27,6 +28,9 @@
 #define OID_UPN		"1.3.6.1.4.1.311.20.2.3"
 #define OID_SIDEXT	"1.3.6.1.4.1.311.25.2"
 #define OID_SIDEXT_SID	"1.3.6.1.4.1.311.25.2.1"
+/* [MS-PKCA] 3.1.5.2.1.6: the SID as a SAN URI, for requests a CA cannot
+ * enrich with the SID extension (SCEP, Intune, offline). */
+#define SAN_URI_SID	"tag:microsoft.com,2022-09-14:sid:"
 
 struct cert {
 	X509		*x;		/* owned; decoded only for CA certificates */
@@ -46,12 +50,17 @@ struct cert {
 	char		*sha1;
 	char		*sha256;
 	char		*subject_email;
-	char		*sid;
+	char		*subject_cn;	/* the most specific CN, or NULL */
+	char		*sid;		/* the certificate's SID (either) */
+	char		*sid_ext;	/* from the SID extension */
+	char		*sid_uri;	/* from a SAN URI */
+	char		*sid_clash;	/* why the two disagree, or NULL */
 	time_t		 not_before;
 	time_t		 not_after;
 	int		 is_ca;
 	struct strlist	 upns;
 	struct strlist	 emails;
+	struct strlist	 dns;
 	struct strlist	 ekus;
 	struct strlist	 crldps;
 	struct strlist	 problems;
@@ -102,9 +111,14 @@ cert_free(struct cert *c)
 	free(c->sha1);
 	free(c->sha256);
 	free(c->subject_email);
+	free(c->subject_cn);
 	free(c->sid);
+	free(c->sid_ext);
+	free(c->sid_uri);
+	free(c->sid_clash);
 	strlist_free(&c->upns);
 	strlist_free(&c->emails);
+	strlist_free(&c->dns);
 	strlist_free(&c->ekus);
 	strlist_free(&c->crldps);
 	strlist_free(&c->problems);
@@ -121,6 +135,14 @@ certset_free(struct certset *set)
 	free(set->v);
 	set->v = NULL;
 	set->n = 0;
+}
+
+void
+certset_drop(struct certset *set, size_t i)
+{
+	cert_free(set->v[i]);
+	memmove(&set->v[i], &set->v[i + 1], (set->n - i - 1) * sizeof(*set->v));
+	set->n--;
 }
 
 /* Adds a problem note "what: why" to the cert. */
@@ -241,6 +263,52 @@ cert_asn1_text(int tag, const unsigned char *p, int n, const char **why)
 	return sbuf_done(&b);
 }
 
+/*
+ * 1 if the N bytes at P are a SID string as AD CS writes it into the SID
+ * extension: "S-1-" then digits and dashes only (dir_sid_valid checks the
+ * numbers before any lookup).
+ */
+static int
+cert_sid_shaped(const unsigned char *p, size_t n)
+{
+	size_t	i;
+
+	if (n < 5 || n > 200 || memcmp(p, "S-1-", 4) != 0)
+		return 0;
+	for (i = 4; i < n; i++)
+		if (strchr("0123456789-", p[i]) == NULL || p[i] == '\0')
+			return 0;
+	return 1;
+}
+
+/*
+ * A SAN URI: the SID form of [MS-PKCA] 3.1.5.2.1.6, if it is one.  Every
+ * such URI must name the same SID; two that differ name no one.
+ */
+static void
+cert_read_san_uri(struct cert *c, const ASN1_STRING *s)
+{
+	const unsigned char	*p = ASN1_STRING_get0_data(s);
+	size_t			 n = (size_t)ASN1_STRING_length(s);
+	size_t			 pl = sizeof(SAN_URI_SID) - 1;
+
+	/* the scheme and the tag's authority are case-insensitive */
+	if (n < pl || strncasecmp((const char *)p, SAN_URI_SID, pl) != 0)
+		return;
+	if (!cert_sid_shaped(p + pl, n - pl)) {
+		cert_problem(c, "subjectAltName URI SID", "not a SID string");
+		return;
+	}
+	if (c->sid_uri != NULL) {
+		if (strlen(c->sid_uri) != n - pl ||
+		    strncasecmp(c->sid_uri, (const char *)p + pl, n - pl) != 0)
+			cert_problem(c, "subjectAltName URI SID",
+			    "two URIs name different SIDs");
+		return;
+	}
+	c->sid_uri = strndup((const char *)p + pl, n - pl);
+}
+
 static void
 cert_read_san(struct cert *c)
 {
@@ -270,6 +338,18 @@ cert_read_san(struct cert *c)
 			else if (strlist_add(&c->emails, t) == -1)
 				cert_problem(c, "subjectAltName", "no memory");
 			free(t);
+		} else if (g->type == GEN_DNS) {
+			s = g->d.dNSName;
+			t = cert_asn1_text(V_ASN1_IA5STRING,
+			    ASN1_STRING_get0_data(s), ASN1_STRING_length(s),
+			    &why);
+			if (t == NULL)
+				cert_problem(c, "subjectAltName DNS name", why);
+			else if (strlist_add(&c->dns, t) == -1)
+				cert_problem(c, "subjectAltName", "no memory");
+			free(t);
+		} else if (g->type == GEN_URI) {
+			cert_read_san_uri(c, g->d.uniformResourceIdentifier);
 		} else if (g->type == GEN_OTHERNAME) {
 			OBJ_obj2txt(oid, sizeof(oid), g->d.otherName->type_id,
 			    1);
@@ -335,20 +415,44 @@ cert_read_sid(struct cert *c)
 		    g->d.otherName->value->type != V_ASN1_OCTET_STRING)
 			continue;
 		os = g->d.otherName->value->value.octet_string;
-		if (ASN1_STRING_length(os) < 5 || ASN1_STRING_length(os) > 200 ||
-		    memcmp(ASN1_STRING_get0_data(os), "S-1-", 4) != 0 ||
-		    strspn((const char *)ASN1_STRING_get0_data(os) + 4,
-		    "0123456789-") != (size_t)ASN1_STRING_length(os) - 4) {
+		if (!cert_sid_shaped(ASN1_STRING_get0_data(os),
+		    (size_t)ASN1_STRING_length(os))) {
 			cert_problem(c, "SID extension", "not a SID string");
 			break;
 		}
-		c->sid = strndup((const char *)ASN1_STRING_get0_data(os),
+		c->sid_ext = strndup((const char *)ASN1_STRING_get0_data(os),
 		    (size_t)ASN1_STRING_length(os));
 		break;
 	}
 out:
 	GENERAL_NAMES_free(gens);
 	ASN1_OBJECT_free(obj);
+}
+
+/*
+ * The certificate's SID: the extension's or the SAN URI's.  When both are
+ * there and differ the certificate names no one ([MS-PKCA] 3.1.5.2.1.6:
+ * the KDC fails the logon): no SID, and sid_clash says why.  0 or -1.
+ */
+static int
+cert_pick_sid(struct cert *c)
+{
+	struct sbuf	b = SBUF_INIT;
+
+	if (c->sid_ext != NULL && c->sid_uri != NULL &&
+	    strcasecmp(c->sid_ext, c->sid_uri) != 0) {
+		sbuf_printf(&b, "its SID extension names %s but its "
+		    "subjectAltName URI names %s", c->sid_ext, c->sid_uri);
+		if ((c->sid_clash = sbuf_done(&b)) == NULL)
+			return -1;
+		cert_problem(c, "SID", c->sid_clash);
+		return 0;
+	}
+	if (c->sid_ext != NULL || c->sid_uri != NULL)
+		if ((c->sid = strdup(c->sid_ext != NULL ? c->sid_ext :
+		    c->sid_uri)) == NULL)
+			return -1;
+	return 0;
 }
 
 static void
@@ -445,6 +549,24 @@ cert_read_subject_email(struct cert *c, const X509_NAME *name)
 		return;
 	s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, idx));
 	c->subject_email = cert_asn1_text(ASN1_STRING_type(s),
+	    ASN1_STRING_get0_data(s), ASN1_STRING_length(s), &why);
+}
+
+/* The last (most specific) CN of the subject: a device's host name. */
+static void
+cert_read_subject_cn(struct cert *c, const X509_NAME *name)
+{
+	const ASN1_STRING	*s;
+	const char		*why;
+	int			 idx, last = -1;
+
+	for (idx = -1; (idx = X509_NAME_get_index_by_NID(name, NID_commonName,
+	    idx)) >= 0; )
+		last = idx;
+	if (last < 0)
+		return;
+	s = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, last));
+	c->subject_cn = cert_asn1_text(ASN1_STRING_type(s),
 	    ASN1_STRING_get0_data(s), ASN1_STRING_length(s), &why);
 }
 
@@ -574,9 +696,14 @@ cert_new(const char *label, const unsigned char *p, size_t n, int full)
 	cert_read_ski(c);
 	cert_read_san(c);
 	cert_read_sid(c);
+	if (cert_pick_sid(c) == -1) {
+		msg_err("%s: out of memory", label);
+		goto out;
+	}
 	cert_read_ekus(c);
 	cert_read_crldps(c);
 	cert_read_subject_email(c, subject);
+	cert_read_subject_cn(c, subject);
 	ERR_clear_error();
 	c->exts = NULL;		/* belonged to the decoded form */
 	ret = c;
@@ -1006,6 +1133,11 @@ const struct strlist *cert_upns(const struct cert *c) { return &c->upns; }
 const struct strlist *cert_emails(const struct cert *c) { return &c->emails; }
 const char *cert_subject_email(const struct cert *c) { return c->subject_email; }
 const char *cert_sid(const struct cert *c) { return c->sid; }
+const char *cert_subject_cn(const struct cert *c) { return c->subject_cn; }
+const char *cert_sid_ext(const struct cert *c) { return c->sid_ext; }
+const char *cert_sid_uri(const struct cert *c) { return c->sid_uri; }
+const char *cert_sid_clash(const struct cert *c) { return c->sid_clash; }
+const struct strlist *cert_dns(const struct cert *c) { return &c->dns; }
 const struct strlist *cert_ekus(const struct cert *c) { return &c->ekus; }
 const struct strlist *cert_crldps(const struct cert *c) { return &c->crldps; }
 const struct strlist *cert_problems(const struct cert *c) { return &c->problems; }

@@ -75,6 +75,20 @@ audit_report(struct audit *a, const char *kind, const char *dn,
 	free(ed);
 }
 
+/* 1 if the N bytes at P are S-1-<digits and dashes>. */
+static int
+audit_sid_text(const char *p, size_t n)
+{
+	size_t	i;
+
+	if (n < 5 || strncasecmp(p, "S-1-", 4) != 0)
+		return 0;
+	for (i = 4; i < n; i++)
+		if (!isdigit((unsigned char)p[i]) && p[i] != '-')
+			return 0;
+	return 1;
+}
+
 /* 1 if the name has ", " outside quoted values. */
 static int
 audit_space_after_comma(const char *n, size_t len)
@@ -138,6 +152,7 @@ audit_classify(const char *v, const char **why)
 	const char	*p, *q, *tagv[8], *valv[8];
 	size_t		 taglen[8], vallen[8], nt = 0, i;
 	int		 I = -1, S = -1, SR = -1, SKI = -1, PK = -1, R = -1;
+	int		 SID = -1;
 
 	*why = NULL;
 	if (*v != '\0' && (isspace((unsigned char)*v) ||
@@ -172,6 +187,7 @@ audit_classify(const char *v, const char **why)
 		else if (TAG("SKI")) SKI = (int)i;
 		else if (TAG("SHA1-PUKEY")) PK = (int)i;
 		else if (TAG("RFC822")) R = (int)i;
+		else if (TAG("SID")) SID = (int)i;
 		else {
 			*why = "an unknown <TAG>";
 			return VC_MALFORMED;
@@ -206,6 +222,12 @@ audit_classify(const char *v, const char **why)
 		    "matches";
 	if (nt == 2 && I >= 0 && SR >= 0)
 		return *why ? VC_MALFORMED : VC_STRONG;
+	/* Issuer/SID (September 2025 update): strong */
+	if (nt == 2 && I >= 0 && SID >= 0) {
+		if (*why == NULL && !audit_sid_text(valv[SID], vallen[SID]))
+			*why = "a <SID> part that is not a SID string";
+		return *why ? VC_MALFORMED : VC_STRONG;
+	}
 	if (nt == 1 && (SKI >= 0 || PK >= 0))
 		return VC_STRONG;
 	if ((nt == 2 && I >= 0 && S >= 0) || (nt == 1 && (S >= 0 ||

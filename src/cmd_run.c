@@ -22,6 +22,8 @@
 #include "digest.h"
 #include "dir.h"
 #include "input.h"
+#include "input_dir.h"
+#include "kdcev.h"
 #include "ldifout.h"
 #include "msg.h"
 #include "plan.h"
@@ -73,6 +75,10 @@ struct runopts {
 	int		 fetchcrl;	/* --fetch-crl */
 	int		 kdc_samba;	/* --kdc samba: the forms Samba matches */
 	int		 upgrade_weak;	/* --upgrade-weak */
+	const char	**kdcev;	/* --kdc-events files: owned array */
+	size_t		 nkdcev;
+	int		 usercert;	/* --from-user-certificate */
+	int		 smime;		/* --user-smime */
 };
 
 /* The LDAP options (and --timeout, --allow-cleartext-bind) are subcmd's. */
@@ -82,7 +88,8 @@ enum {
 	OPT_CAFILE, OPT_CRLFILE, OPT_OUTPUT, OPT_REPORT, OPT_REPORT_FMT,
 	OPT_FAILON, OPT_MAXAGE,
 	OPT_CRLCHECK, OPT_FETCHCRL,
-	OPT_KDC, OPT_UPGRADE
+	OPT_KDC, OPT_UPGRADE,
+	OPT_KDCEV, OPT_USERCERT, OPT_SMIME
 };
 
 static const struct option run_longopts[] = {
@@ -111,6 +118,9 @@ static const struct option run_longopts[] = {
 	{ "fetch-crl", no_argument, NULL, OPT_FETCHCRL },
 	{ "kdc", required_argument, NULL, OPT_KDC },
 	{ "upgrade-weak", no_argument, NULL, OPT_UPGRADE },
+	{ "kdc-events", required_argument, NULL, OPT_KDCEV },
+	{ "from-user-certificate", no_argument, NULL, OPT_USERCERT },
+	{ "user-smime", no_argument, NULL, OPT_SMIME },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -148,9 +158,11 @@ run_match(const char *arg, unsigned *out)
 			m |= MATCH_UPN;
 		else if (n == 5 && strncasecmp(p, "email", 5) == 0)
 			m |= MATCH_EMAIL;
+		else if (n == 3 && strncasecmp(p, "dns", 3) == 0)
+			m |= MATCH_DNS;
 		else {
 			msg_err("--match: unknown method \"%.*s\" (known: sid, "
-			    "upn, email)", (int)n, p);
+			    "upn, email, dns)", (int)n, p);
 			return -1;
 		}
 		p += n;
@@ -279,6 +291,26 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 			    &o->txn) == -1)
 				return -1;
 			break;
+		case OPT_KDCEV: {
+			const char	**k;
+
+			if (o->is_undo)
+				goto usage;
+			if ((k = realloc(o->kdcev, (o->nkdcev + 1) *
+			    sizeof(*k))) == NULL) {
+				msg_err("out of memory");
+				return -1;
+			}
+			o->kdcev = k;
+			k[o->nkdcev++] = optarg;
+			break;
+		}
+		case OPT_USERCERT:
+			if (o->is_undo)
+				goto usage;
+			o->usercert = 1;
+			break;
+		case OPT_SMIME: o->smime = 1; break;
 		case OPT_CAFILE: o->cafile = optarg; break;
 		case OPT_CRLFILE: o->crlfile = optarg; break;
 		case OPT_CRLCHECK:
@@ -314,6 +346,10 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 	}
 	if (o->fetchcrl && o->cafile == NULL) {
 		msg_err("--fetch-crl needs --ca-file");
+		return -1;
+	}
+	if (o->smime && !o->usercert) {
+		msg_err("--user-smime needs --from-user-certificate");
 		return -1;
 	}
 	return 0;
@@ -1024,6 +1060,32 @@ out:
 }
 static int	ntauth_body(struct runopts *, int, char *[]);
 
+/*
+ * --kdc-events without certificates: the list of what the KDC saw, for
+ * --output FILE (0600) or standard output.  Nothing is looked up.
+ */
+static int
+run_kdc_todo(const struct runopts *o, const struct kdcevents *ev)
+{
+	FILE	*fp;
+	size_t	 n;
+	int	 rc = CB_EXIT_LOCAL;
+
+	if ((fp = run_open_out(o->out)) == NULL)
+		return CB_EXIT_LOCAL;
+	if (kdcev_todo(ev, fp, &n) == 0) {
+		msg_note("--kdc-events: %zu events 39/40/41, %zu certificates "
+		    "to map (give them with --csv or --certdir)%s", ev->n, n,
+		    ev->other ? "; other events skipped" : "");
+		rc = ev->errors > 0 ? CB_EXIT_SOME : CB_EXIT_OK;
+	}
+	if (fp != stdout && fclose(fp) == EOF && rc != CB_EXIT_LOCAL) {
+		msg_err("%s: %s", o->out, strerror(errno));
+		rc = CB_EXIT_LOCAL;
+	}
+	return rc;
+}
+
 int
 run_main(int argc, char *argv[])
 {
@@ -1038,6 +1100,7 @@ run_main(int argc, char *argv[])
 	struct trust		*trust = NULL;
 	struct report		*rep = NULL;
 	struct crlfetch		*cf = NULL;
+	struct kdcevents	 ev = { NULL, 0, 0, 0 };
 	FILE			*logfp = NULL;
 	size_t			 i, from, before, missing = 0, failing = 0;
 	unsigned		 intypes;
@@ -1060,8 +1123,9 @@ run_main(int argc, char *argv[])
 	}
 	if (optind < argc && strcmp(argv[optind], "undo") == 0) {
 		/* certbulk [options] undo [options] FILE... */
-		if (o.nsrc > 0) {
-			msg_err("undo takes undo files, not --csv or --certdir");
+		if (o.nsrc > 0 || o.usercert || o.nkdcev > 0) {
+			msg_err("undo takes undo files, not --csv, --certdir, "
+			    "--from-user-certificate or --kdc-events");
 			goto out;
 		}
 		o.is_undo = 1;
@@ -1090,9 +1154,20 @@ run_main(int argc, char *argv[])
 		usage_print(stderr);
 		goto out;
 	}
-	if (o.nsrc == 0) {
-		msg_err("no input: give --csv FILE or --certdir DIR");
+	if (o.nsrc == 0 && !o.usercert && o.nkdcev == 0) {
+		msg_err("no input: give --csv FILE, --certdir DIR, "
+		    "--from-user-certificate or --kdc-events FILE");
 		usage_print(stderr);
+		goto out;
+	}
+	/* the KDC's events: which certificates to map, or the to-do list */
+	for (i = 0; i < o.nkdcev; i++)
+		if (kdcev_read(o.kdcev[i], &ev) == -1) {
+			rc = CB_EXIT_SOME;
+			goto out;
+		}
+	if (o.nkdcev > 0 && o.nsrc == 0 && !o.usercert) {
+		rc = run_kdc_todo(&o, &ev);
 		goto out;
 	}
 	for (t = 0; t < ALTSEC_NTYPES; t++)
@@ -1110,7 +1185,7 @@ run_main(int argc, char *argv[])
 		    TRUST_CRL_LEAF);
 	/* Stage 1: inputs, all checked before anything else.  Certificates
 	 * are kept past reading only for the chain checks. */
-	in.keep_certs = trust != NULL;
+	in.keep_certs = trust != NULL || o.nkdcev > 0;
 	if (o.report != NULL &&
 	    (rep = report_open(o.report, o.report_json)) == NULL) {
 		rc = CB_EXIT_LOCAL;
@@ -1135,6 +1210,21 @@ run_main(int argc, char *argv[])
 			goto out;
 		}
 	}
+	/* certificates published in the directory: read over the run's
+	 * connection, opened early for them */
+	if (o.usercert) {
+		if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+			goto out;
+		if (input_usercerts(&in, d, o.smime, intypes, time(NULL),
+		    o.allow_expired) == -1) {
+			rc = CB_EXIT_LDAP;
+			goto out;
+		}
+	}
+	if (o.nkdcev > 0 && kdcev_select(&ev, &in) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
 	/* --kdc samba: the strong values in the form Samba's KDC matches */
 	if (o.kdc_samba && sambakdc_items(&in) == -1) {
 		rc = CB_EXIT_LOCAL;
@@ -1150,7 +1240,7 @@ run_main(int argc, char *argv[])
 	    &cf)) != CB_EXIT_OK)
 		goto out;
 	/* Stage 2: the plan, read-only. */
-	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+	if (d == NULL && (rc = run_connect(&o, &d)) != CB_EXIT_OK)
 		goto out;
 	po.match = o.match;
 	po.types = o.types;
@@ -1175,7 +1265,7 @@ run_main(int argc, char *argv[])
 	if ((rc == CB_EXIT_OK || rc == CB_EXIT_SOME) && missing > 0)
 		rc = CB_EXIT_INPUT;
 	else if (rc == CB_EXIT_OK && (in.errors > 0 || failing > 0 ||
-	    as.failed > 0))
+	    as.failed > 0 || ev.errors > 0))
 		rc = CB_EXIT_SOME;
 out:
 	if (report_close(rep) == -1 && (rc == CB_EXIT_OK ||
@@ -1183,6 +1273,8 @@ out:
 		rc = CB_EXIT_LOCAL;
 	strlist_free(&o.fps);
 	crlfetch_free(cf);
+	kdcev_free(&ev);
+	free(o.kdcev);
 	trust_free(trust);
 	changes_free(&cs);
 	dir_close(d);

@@ -59,6 +59,20 @@ show_value(const char *file, size_t idx, enum altsec_type t, const char *v,
 	free(esc);
 }
 
+/* A --tsv row FILE IDX NAME VALUE for a fact (not a mapping form). */
+static void
+show_tsv_fact(const char *file, size_t idx, const char *name, const char *v)
+{
+	char	*esc, *fesc;
+
+	esc = msg_escape_field(v, strlen(v));
+	fesc = msg_escape_field(file, strlen(file));
+	if (esc != NULL && fesc != NULL)
+		printf("%s\t%zu\t%s\t%s\n", fesc, idx, name, esc);
+	free(esc);
+	free(fesc);
+}
+
 static void
 show_facts(const struct cert *c, time_t now)
 {
@@ -79,8 +93,15 @@ show_facts(const struct cert *c, time_t now)
 	show_list("E-mail:", cert_emails(c));
 	if (cert_emails(c)->n == 0 && cert_subject_email(c) != NULL)
 		show_fact("E-mail:", cert_subject_email(c), " (subject E=)");
-	if (cert_sid(c) != NULL)
-		show_fact("SID:", cert_sid(c), "");
+	if (cert_sid_ext(c) != NULL)
+		show_fact("SID:", cert_sid_ext(c), " (SID extension)");
+	if (cert_sid_uri(c) != NULL)
+		show_fact("SID:", cert_sid_uri(c), " (SAN URI "
+		    "tag:microsoft.com,2022-09-14:sid)");
+	if (cert_sid_clash(c) != NULL)
+		printf("  %-10s %s\n", "", "the two SIDs differ: the "
+		    "certificate names no account");
+	show_list("DNS:", cert_dns(c));
 	show_list("EKU:", cert_ekus(c));
 	show_list("CRL DP:", cert_crldps(c));
 	printf("  %-10s %s\n", "SHA-256:", cert_sha256(c));
@@ -97,7 +118,7 @@ show_cert(const char *file, size_t idx, const struct cert *c,
 	size_t			 i;
 	int			 t, fallback;
 
-	if (!tsv) {
+	if (tsv == 0) {
 		if ((esc = msg_escape(file, strlen(file))) != NULL)
 			printf("%s [%zu]\n", esc, idx);
 		free(esc);
@@ -105,6 +126,14 @@ show_cert(const char *file, size_t idx, const struct cert *c,
 	}
 	for (i = 0; i < probs->n; i++)
 		msg_warn("%s [%zu]: %s", file, idx, probs->v[i]);
+	/*
+	 * The SIDs are facts, not mapping values: rows of their own in --tsv
+	 * only when asked (--sid), so that scripts reading values see none.
+	 */
+	if (tsv == 2 && cert_sid_ext(c) != NULL)
+		show_tsv_fact(file, idx, "SIDExtension", cert_sid_ext(c));
+	if (tsv == 2 && cert_sid_uri(c) != NULL)
+		show_tsv_fact(file, idx, "SANURISID", cert_sid_uri(c));
 	for (t = 0; t < ALTSEC_NTYPES; t++) {
 		if (!(types & ALTSEC_BIT(t)))
 			continue;
@@ -131,6 +160,7 @@ show_main(int argc, char *argv[])
 	static const struct option longopts[] = {
 		{ "type", required_argument, NULL, 't' },
 		{ "tsv", no_argument, NULL, 'T' },
+		{ "sid", no_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
@@ -141,7 +171,7 @@ show_main(int argc, char *argv[])
 	unsigned	 types = ALTSEC_STRONG;
 	time_t		 now = time(NULL);
 	size_t		 i;
-	int		 ch, tsv = 0, failed = 0, t;
+	int		 ch, tsv = 0, sids = 0, failed = 0, t;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "hqt:v", longopts, NULL)) != -1) {
@@ -152,13 +182,16 @@ show_main(int argc, char *argv[])
 				    "(known: strong, all, X509IssuerSerialNumber,"
 				    " X509SKI, X509SHA1PublicKey, "
 				    "X509IssuerSubject, X509SubjectOnly, "
-				    "X509RFC822, X509Issuer)",
+				    "X509RFC822, X509Issuer, X509IssuerSID)",
 				    (int)strcspn(bad, ","), bad);
 				return CB_EXIT_USAGE;
 			}
 			break;
 		case 'T':
 			tsv = 1;
+			break;
+		case 'S':
+			sids = 1;
 			break;
 		case 'q':
 			msg_verbosity = -1;
@@ -179,6 +212,13 @@ show_main(int argc, char *argv[])
 		usage_print(stderr);
 		return CB_EXIT_USAGE;
 	}
+	if (sids && !tsv) {
+		msg_err("show: --sid is for --tsv (the text output always shows "
+		    "the SIDs)");
+		return CB_EXIT_USAGE;
+	}
+	if (sids)
+		tsv = 2;
 	for (t = 0; t < ALTSEC_NTYPES; t++)
 		if ((types & ALTSEC_BIT(t)) && !altsec_is_strong(t)) {
 			msg_warn("weak mapping forms requested: domain "

@@ -62,7 +62,8 @@ struct dir {
 
 static const char *const dir_attrs[] = {
 	"sAMAccountName", "userPrincipalName", "mail", "objectSid",
-	"altSecurityIdentities", "userAccountControl", "objectGUID", NULL
+	"altSecurityIdentities", "userAccountControl", "objectGUID",
+	"dNSHostName", "objectClass", NULL
 };
 
 const char *
@@ -1345,6 +1346,40 @@ out:
 	return rc;
 }
 
+/* What dir_scan_usercerts passes through dir_search. */
+struct dir_certscan {
+	struct accounts	*acc;
+	int		 smime;
+	int		(*cb)(void *, size_t, const char *, const unsigned char *,
+			    size_t);
+	void		*arg;
+};
+
+static int
+dir_certscan_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	static const char *const attrs[] = { "userCertificate",
+	    "userSMIMECertificate" };
+	struct dir_certscan	 *s = arg;
+	struct berval		**vals;
+	long			  idx;
+	size_t			  a, i;
+	int			  rc = 0;
+
+	if ((idx = dir_account(d, e, s->acc)) < 0)
+		return -1;
+	for (a = 0; a < (s->smime ? 2u : 1u) && rc == 0; a++) {
+		if ((vals = ldap_get_values_len(d->ld, e, attrs[a])) == NULL)
+			continue;
+		for (i = 0; vals[i] != NULL && rc == 0; i++)
+			rc = s->cb(s->arg, (size_t)idx, attrs[a],
+			    (const unsigned char *)vals[i]->bv_val,
+			    vals[i]->bv_len);
+		ldap_value_free_len(vals);
+	}
+	return rc;
+}
+
 int
 dir_scan_certs(struct dir *d, int (*cb)(void *arg, const char *dn,
     const struct strlist *altsec, const struct dir_blobs *certs), void *arg)
@@ -1354,6 +1389,36 @@ dir_scan_certs(struct dir *d, int (*cb)(void *arg, const char *dn,
 	return dir_search(d, d->base, LDAP_SCOPE_SUBTREE, "(userCertificate=*)",
 	    (const char *const []){ "userCertificate", "altSecurityIdentities",
 	    NULL }, 1, dir_certs_cb, &a, NULL) == 0 ? 0 : -1;
+}
+
+int
+dir_scan_usercerts(struct dir *d, int smime, struct accounts *acc,
+    int (*cb)(void *, size_t, const char *, const unsigned char *, size_t),
+    void *arg)
+{
+	const char		*attrs[16];
+	struct dir_certscan	 s;
+	size_t			 i;
+
+	/*
+	 * Asked for plainly: Samba refuses the ;binary option on this
+	 * attribute, and AD returns the DER either way.
+	 */
+	for (i = 0; dir_attrs[i] != NULL; i++)
+		attrs[i] = dir_attrs[i];
+	attrs[i++] = "userCertificate";
+	if (smime)
+		attrs[i++] = "userSMIMECertificate";
+	attrs[i] = NULL;
+	s.acc = acc;
+	s.smime = smime;
+	s.cb = cb;
+	s.arg = arg;
+	return dir_search(d, d->base, LDAP_SCOPE_SUBTREE, smime ?
+	    "(&(objectClass=user)(|(userCertificate=*)"
+	    "(userSMIMECertificate=*)))" :
+	    "(&(objectClass=user)(userCertificate=*))", attrs, 1,
+	    dir_certscan_cb, &s, NULL) == 0 ? 0 : -1;
 }
 
 struct dir_attr_arg {
@@ -1441,6 +1506,7 @@ accounts_free(struct accounts *acc)
 		free(acc->v[i].mail);
 		free(acc->v[i].sid);
 		free(acc->v[i].guid);
+		free(acc->v[i].dns);
 		strlist_free(&acc->v[i].altsec);
 	}
 	free(acc->v);
@@ -1500,6 +1566,24 @@ accounts_index(struct accounts *acc)
 	return 0;
 }
 
+/* 1 if the entry is a computer account (objectClass computer), else 0. */
+static int
+dir_is_computer(LDAP *ld, LDAPMessage *e)
+{
+	struct berval	**vals;
+	size_t		  i;
+	int		  yes = 0;
+
+	if ((vals = ldap_get_values_len(ld, e, "objectClass")) == NULL)
+		return 0;
+	for (i = 0; vals[i] != NULL; i++)
+		if (vals[i]->bv_len == 8 &&
+		    strncasecmp(vals[i]->bv_val, "computer", 8) == 0)
+			yes = 1;
+	ldap_value_free_len(vals);
+	return yes;
+}
+
 /* Adds the entry to ACC unless present; returns its index or -1. */
 static long
 dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
@@ -1522,6 +1606,8 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 	a.sam = dir_first(d->ld, e, "sAMAccountName");
 	a.upn = dir_first(d->ld, e, "userPrincipalName");
 	a.mail = dir_first(d->ld, e, "mail");
+	a.dns = dir_first(d->ld, e, "dNSHostName");
+	a.computer = dir_is_computer(d->ld, e);
 	if ((uac = dir_first(d->ld, e, "userAccountControl")) != NULL)
 		a.uac = strtoul(uac, NULL, 10);
 	free(uac);
@@ -1540,6 +1626,7 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 		free(a.mail);
 		free(a.sid);
 		free(a.guid);
+		free(a.dns);
 		strlist_free(&a.altsec);
 		msg_err("out of memory");
 		return -1;
@@ -1582,6 +1669,9 @@ dir_matches(const struct account *a, const struct dir_key *k)
 		return a->mail && altsec_casecmp(a->mail, k->value) == 0;
 	if (strcasecmp(k->attr, "objectSid") == 0)
 		return a->sid && strcasecmp(a->sid, k->value) == 0;
+	/* host names are ASCII; AD compares them ignoring case */
+	if (strcasecmp(k->attr, "dNSHostName") == 0)
+		return a->dns && strcasecmp(a->dns, k->value) == 0;
 	if (strcasecmp(k->attr, "altSecurityIdentities") == 0) {
 		for (i = 0; i < a->altsec.n; i++)
 			if (altsec_casecmp(a->altsec.v[i], k->value) == 0)

@@ -22,6 +22,7 @@
 #include "trust.h"
 
 #define INPUT_MAX_DEPTH	32
+#define INPUT_MAX_DNS	16	/* DNS names of one certificate looked up */
 #define INPUT_CSV_OPTS	(CSV_STRICT | CSV_STRICT_FINI | CSV_APPEND_NULL)
 
 static const char *const input_attrs[] = {
@@ -50,6 +51,8 @@ input_free(struct input *in)
 		free(in->items[i].domain);
 		free(in->items[i].fact.desc);
 		free(in->items[i].fact.sid);
+		free(in->items[i].fact.sid_clash);
+		strlist_free(&in->items[i].fact.dns);
 		free(in->items[i].fact.upn);
 		free(in->items[i].fact.email);
 		free(in->items[i].acct_dn);
@@ -119,6 +122,36 @@ input_dup(const char *s, int *oom)
 }
 
 /*
+ * 1 if S is a fully qualified host name as dNSHostName holds it: labels
+ * of letters, digits and hyphens (not at either end), at least two of
+ * them, the last not all digits (an IPv4 address is not a host name).
+ */
+int
+input_is_hostname(const char *s)
+{
+	size_t	n = strlen(s), l, labels = 0;
+	const char *p = s, *last = s;
+
+	if (n == 0 || n > 253)
+		return 0;
+	if (s[n - 1] == '.')
+		n--;	/* the root's dot */
+	while (p < s + n) {
+		l = strspn(p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTU"
+		    "VWXYZ0123456789-");
+		if (l == 0 || l > 63 || p[0] == '-' || p[l - 1] == '-' ||
+		    (p + l < s + n && p[l] != '.'))
+			return 0;
+		last = p;
+		labels++;
+		p += l + 1;
+	}
+	if (labels < 2 || strspn(last, "0123456789") >= (size_t)(s + n - last))
+		return 0;
+	return 1;
+}
+
+/*
  * Takes from C what the plan needs of IT: its values for the forms IT
  * wants (or why each cannot be built) and the facts for lookups and
  * messages.  Returns 0 or -1 (ENOMEM).
@@ -135,6 +168,17 @@ input_facts(struct item *it, const struct cert *c)
 	f->not_before = cert_not_before(c);
 	f->not_after = cert_not_after(c);
 	f->sid = input_dup(cert_sid(c), &oom);
+	f->sid_clash = input_dup(cert_sid_clash(c), &oom);
+	for (k = 0; k < (int)cert_dns(c)->n && k < INPUT_MAX_DNS; k++)
+		if (strlist_add(&f->dns, cert_dns(c)->v[k]) == -1)
+			oom = 1;
+	/* a device certificate without a DNS SAN: its CN, if a host name */
+	if (f->dns.n == 0 && cert_subject_cn(c) != NULL &&
+	    input_is_hostname(cert_subject_cn(c))) {
+		if (strlist_add(&f->dns, cert_subject_cn(c)) == -1)
+			oom = 1;
+		f->dns_from_cn = 1;
+	}
 	if (cert_upns(c)->n > 0)
 		f->upn = input_dup(cert_upns(c)->v[0], &oom);
 	if (cert_emails(c)->n > 0)
@@ -166,6 +210,8 @@ input_item_free(struct item *it)
 	free(it->domain);
 	free(it->fact.desc);
 	free(it->fact.sid);
+	free(it->fact.sid_clash);
+	strlist_free(&it->fact.dns);
 	free(it->fact.upn);
 	free(it->fact.email);
 	free(it->acct_dn);
@@ -259,6 +305,27 @@ fail:
 	free(esc);
 	certset_free(set);
 	return -1;
+}
+
+long
+input_add_certs(struct input *in, const char *src, enum id_kind kind,
+    const char *ident, struct certset *set, unsigned types)
+{
+	return input_add(in, src, kind, ident, NULL, set, types);
+}
+
+void
+input_keep(struct input *in, const unsigned char *keep)
+{
+	size_t	i, n = 0;
+
+	for (i = 0; i < in->n; i++) {
+		if (keep[i])
+			in->items[n++] = in->items[i];
+		else
+			input_item_free(&in->items[i]);
+	}
+	in->n = n;
 }
 
 /* Columns a CSV header may name. */

@@ -96,6 +96,13 @@ plan_values(struct input *in, const struct plan_opts *o,
 	for (i = 0; i < in->n; i++) {
 		it = &in->items[i];
 		desc = it->fact.desc;
+		/* [MS-PKCA] 3.1.5.2.1.6: such a certificate names no one */
+		if (it->fact.sid_clash != NULL) {
+			msg_err("%s: %s: the certificate names no account (%s); "
+			    "not mapped", it->src, it->fact.sid_clash, desc);
+			plan_refuse(it, st, REASON_SID_MISMATCH);
+			continue;
+		}
 		if (it->fact.not_after < o->now) {
 			cert_fmt_time(it->fact.not_after, t, sizeof(t));
 			if (!o->allow_expired) {
@@ -205,7 +212,7 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
     const char *netbios, struct plan_keys *pk, struct plan_stats *st)
 {
 	struct item	*it;
-	size_t		 i, before;
+	size_t		 i, j, before;
 	int		 unchecked = 0, k;
 
 	for (i = 0; i < in->n; i++) {
@@ -250,8 +257,9 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 		}
 		/* an impossible SID is this file's problem, not the batch's */
 		if (it->fact.sid != NULL && !dir_sid_valid(it->fact.sid)) {
-			msg_err("%s: the certificate's SID extension holds \"%s\","
-			    " which is not a valid SID; not mapped", it->src,
+			msg_err("%s: the certificate's SID (extension or SAN URI) "
+			    "holds \"%s\", which is not a valid SID; not mapped",
+			    it->src,
 			    it->fact.sid);
 			plan_refuse(it, st, REASON_BAD_CERT);
 			continue;
@@ -265,10 +273,15 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 		if ((o->match & MATCH_EMAIL) && it->fact.email != NULL &&
 		    plan_key(pk, i, "mail", it->fact.email) == -1)
 			return -1;
+		for (j = 0; (o->match & MATCH_DNS) && j < it->fact.dns.n; j++)
+			if (plan_key(pk, i, "dNSHostName",
+			    it->fact.dns.v[j]) == -1)
+				return -1;
 		if (pk->n == before) {
 			msg_err("%s: the certificate has nothing to find its "
-			    "account by (--match: SID extension, SAN UPN, SAN "
-			    "e-mail); not mapped", it->src);
+			    "account by (--match: SID extension or SAN URI SID, "
+			    "SAN UPN, SAN e-mail, SAN DNS name or host-name CN); "
+			    "not mapped", it->src);
 			plan_refuse(it, st, REASON_NO_KEY);
 		}
 	}
@@ -354,6 +367,65 @@ plan_warn_protected(const struct item *it, const struct account *a)
 		    what);
 }
 
+/*
+ * A sAMAccountName row that found no account, e.g. PC01, is looked up
+ * again as PC01$: computer accounts' names end in $ and people write them
+ * without it.  A hit takes the key's place, with a note.  NAMES keeps the
+ * new values for as long as PK lives.  0, or -1 (directory failed).
+ */
+static int
+plan_sam_fallback(struct dir *d, struct input *in, struct plan_keys *pk,
+    struct accounts *acc, struct strlist *names)
+{
+	struct plan_keys fb = { NULL, NULL, 0 };
+	struct sbuf	 b = SBUF_INIT;
+	struct dir_key	*k;
+	size_t		 j, n;
+	int		 rc = -1;
+
+	for (j = 0; j < pk->n; j++) {
+		k = &pk->k[j];
+		n = strlen(k->value);
+		if (strcasecmp(k->attr, "sAMAccountName") != 0 ||
+		    k->nhits > 0 || k->err != NULL || n == 0 ||
+		    k->value[n - 1] == '$')
+			continue;
+		sbuf_reset(&b);
+		sbuf_printf(&b, "%s$", k->value);
+		if (b.oom || strlist_add(names, b.s) == -1 ||
+		    plan_key(&fb, j, "sAMAccountName",
+		    names->v[names->n - 1]) == -1) {
+			msg_err("out of memory");
+			goto out;
+		}
+	}
+	if (fb.n == 0) {
+		rc = 0;
+		goto out;
+	}
+	if (dir_lookup(d, fb.k, fb.n, acc) == -1)
+		goto out;
+	for (j = 0; j < fb.n; j++) {
+		if (fb.k[j].nhits == 0 || fb.k[j].err != NULL)
+			continue;
+		k = &pk->k[fb.item[j]];
+		msg_note("%s: no account named %s; found the computer account "
+		    "%s", in->items[pk->item[fb.item[j]]].src, k->value,
+		    fb.k[j].value);
+		free(k->hits);
+		k->hits = fb.k[j].hits;
+		k->nhits = fb.k[j].nhits;
+		k->value = fb.k[j].value;
+		fb.k[j].hits = NULL;
+		fb.k[j].nhits = 0;
+	}
+	rc = 0;
+out:
+	sbuf_reset(&b);
+	plan_keys_free(&fb);
+	return rc;
+}
+
 /* Gives each item its account: exactly one across all its lookups. */
 static void
 plan_resolve(struct input *in, const struct plan_keys *pk,
@@ -417,10 +489,26 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			plan_refuse(it, st, REASON_OUT_OF_BASE);
 			continue;
 		}
-		/* The certificate's own SID extension names the account. */
+		/*
+		 * X509IssuerSID binds the account to the SID the certificate
+		 * carries: only for the account that has that objectSid.
+		 */
+		if (it->values[ALTSEC_ISSUER_SID] != NULL &&
+		    (acc->v[it->acct].sid == NULL || strcasecmp(it->fact.sid,
+		    acc->v[it->acct].sid) != 0)) {
+			msg_err("%s: X509IssuerSID: the certificate's SID is %s "
+			    "but the account \"%s\" is %s; not mapped", it->src,
+			    it->fact.sid, acc->v[it->acct].dn,
+			    acc->v[it->acct].sid ? acc->v[it->acct].sid :
+			    "(no objectSid)");
+			plan_refuse(it, st, REASON_SID_MISMATCH);
+			continue;
+		}
+		/* The certificate's own SID (extension or URI) names the
+		 * account. */
 		if (it->fact.sid != NULL && acc->v[it->acct].sid != NULL &&
 		    strcasecmp(it->fact.sid, acc->v[it->acct].sid) != 0) {
-			msg_err("%s: the certificate's SID extension names %s but "
+			msg_err("%s: the certificate's SID names %s but "
 			    "the account \"%s\" is %s; not mapped", it->src,
 			    it->fact.sid, acc->v[it->acct].dn,
 			    acc->v[it->acct].sid);
@@ -741,6 +829,11 @@ plan_changes(struct input *in, const struct accounts *acc,
 				    (a->guid != NULL &&
 				    (c->guid = strdup(a->guid)) == NULL))
 					goto out;
+				/* which kind, for the preview, undo and logs */
+				c->kind = a->computer ? "computer" : "user";
+				if (strlist_add(&c->notes, a->computer ?
+				    "computer account" : "user account") == -1)
+					goto out;
 				chg[it->acct] = (long)out->n - 1;
 			}
 			c = &out->v[chg[it->acct]];
@@ -805,6 +898,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	struct accounts	 acc = { NULL, 0 };
 	struct plan_keys pk = { NULL, NULL, 0 };
 	struct strlist	*repl = NULL;	/* --upgrade-weak, per item */
+	struct strlist	 fbnames = { NULL, 0 };
 	size_t		 i;
 	int		 rc = -1;
 
@@ -816,6 +910,8 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 		goto out;
 	}
 	if (dir_lookup(d, pk.k, pk.n, &acc) == -1)
+		goto out;
+	if (plan_sam_fallback(d, in, &pk, &acc, &fbnames) == -1)
 		goto out;
 	plan_resolve(in, &pk, &acc, dir_base(d), o->failon, st);
 	plan_keys_free(&pk);	/* each item has its account: peak memory */
@@ -840,6 +936,7 @@ out:
 		strlist_free(&repl[i]);
 	free(repl);
 	plan_keys_free(&pk);
+	strlist_free(&fbnames);
 	accounts_free(&acc);
 	return rc;
 }

@@ -68,6 +68,14 @@ certdiff_cert(const struct cert *a, const struct cert *b)
 		return "subject e-mail";
 	if (certdiff_str(cert_sid(a), cert_sid(b)))
 		return "SID";
+	if (certdiff_str(cert_sid_ext(a), cert_sid_ext(b)) ||
+	    certdiff_str(cert_sid_uri(a), cert_sid_uri(b)) ||
+	    certdiff_str(cert_sid_clash(a), cert_sid_clash(b)))
+		return "SID sources (extension, SAN URI)";
+	if (certdiff_list(cert_dns(a), cert_dns(b)))
+		return "SAN DNS names";
+	if (certdiff_str(cert_subject_cn(a), cert_subject_cn(b)))
+		return "subject CN";
 	if (certdiff_list(cert_ekus(a), cert_ekus(b)))
 		return "EKUs";
 	if (certdiff_list(cert_crldps(a), cert_crldps(b)))
