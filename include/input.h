@@ -34,6 +34,8 @@ struct itemcert {
 	char		*sid;	/* owned, or NULL: the SID extension's SID */
 	char		*upn;	/* owned, or NULL: the first SAN UPN */
 	char		*email;	/* owned, or NULL: the first SAN e-mail */
+	char		*subj_email; /* owned, or NULL: the subject's E= */
+	char		*sha1;	/* owned, or NULL: the thumbprint, for the log */
 	const char	*eku_why; /* static, or NULL: why logon would fail */
 	const char	*why[ALTSEC_NTYPES]; /* static: why a value is NULL */
 	unsigned	 fallback; /* ALTSEC_BIT: X509RFC822 from subject E= */
@@ -45,6 +47,8 @@ struct item {
 	enum id_kind	 kind;
 	char		*ident;	/* owned; NULL for ID_MATCH */
 	char		*domain; /* owned: DOMAIN of DOMAIN\user, or NULL */
+	int		 upn_or_mail; /* an e-mail address in the user column:
+				   looked up as UPN, then as mail */
 	const struct cert *cert; /* owned by the input's pool; NULL unless
 				   the input keeps certificates */
 	struct itemcert	 fact;
@@ -54,6 +58,8 @@ struct item {
 	/* filled in by plan.c */
 	long		 acct;	/* index into the plan's accounts, or -1 */
 	int		 failed; /* reported and left out */
+	const char	*reason; /* static, or NULL: the refusal's reason
+				   code (policy.h) */
 };
 
 struct input {

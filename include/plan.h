@@ -26,6 +26,9 @@ struct change {
 	struct strlist		 add;	/* single values to add */
 	struct strlist		 del;	/* single values to delete */
 	struct strlist		 notes;	/* preview comments: where from */
+	struct strlist		 thumbs; /* per add value: the SHA-1
+					   thumbprint of its certificate, or
+					   "" (the log's audit trail) */
 	char			*guid;	/* the entry's objectGUID (32 hex
 					   digits) if known: undo finds it
 					   by this when renamed or moved */
@@ -43,6 +46,7 @@ struct changes {
 #define MATCH_EMAIL	4u
 
 struct trust;
+struct policy;
 
 struct plan_opts {
 	unsigned	 match;		/* MATCH_* for certificate-only items */
@@ -50,6 +54,8 @@ struct plan_opts {
 	int		 allow_expired;
 	time_t		 now;
 	const struct trust *trust;	/* --ca-file: chains checked; or NULL */
+	const struct policy *pol;	/* identity, protected, scope; or
+					   NULL: no such checks */
 };
 
 struct plan_stats {

@@ -24,6 +24,8 @@
 #include "ldifout.h"
 #include "msg.h"
 #include "plan.h"
+#include "policy.h"
+#include "runlog.h"
 #include "sbuf.h"
 #include "state.h"
 #include "subcmd.h"
@@ -52,15 +54,20 @@ struct runopts {
 	int		 strict;
 	int		 allow_expired;
 	int		 is_undo;
+	int		 argc;		/* the command line, for the log */
+	char		**argv;
 	const char	*cafile;	/* --ca-file */
 	const char	*crlfile;	/* --crl-file */
+	struct policy	 pol;		/* --trust-csv, --allow-protected,
+					   --scope, --group, --skip-disabled */
 };
 
 /* The LDAP options (and --timeout, --allow-cleartext-bind) are subcmd's. */
 enum {
 	OPT_CSV = SUBCMD_OPT_OWN, OPT_CERTDIR, OPT_TYPE, OPT_MATCH, OPT_STATE,
 	OPT_WINDOW, OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED,
-	OPT_CAFILE, OPT_CRLFILE
+	OPT_CAFILE, OPT_CRLFILE, OPT_TRUSTCSV, OPT_ALLOWPROT, OPT_SCOPE,
+	OPT_GROUP, OPT_SKIPDIS
 };
 
 static const struct option run_longopts[] = {
@@ -81,6 +88,11 @@ static const struct option run_longopts[] = {
 	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 	{ "ca-file", required_argument, NULL, OPT_CAFILE },
 	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
+	{ "trust-csv", no_argument, NULL, OPT_TRUSTCSV },
+	{ "allow-protected", required_argument, NULL, OPT_ALLOWPROT },
+	{ "scope", required_argument, NULL, OPT_SCOPE },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "skip-disabled", no_argument, NULL, OPT_SKIPDIS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -205,6 +217,23 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 		case OPT_LOG: o->log = optarg; break;
 		case OPT_SYSLOG: o->syslog = 1; break;
 		case OPT_EXPIRED: o->allow_expired = 1; break;
+		case OPT_TRUSTCSV: o->pol.trust_csv = 1; break;
+		case OPT_SKIPDIS: o->pol.skip_disabled = 1; break;
+		case OPT_ALLOWPROT:
+		case OPT_SCOPE:
+		case OPT_GROUP:
+			if (ch != OPT_ALLOWPROT && !dir_dn_valid(optarg)) {
+				msg_err("--%s %s: not a distinguished name",
+				    ch == OPT_SCOPE ? "scope" : "group", optarg);
+				return -1;
+			}
+			if (strlist_add(ch == OPT_ALLOWPROT ? &o->pol.allow :
+			    ch == OPT_SCOPE ? &o->pol.scope : &o->pol.groups,
+			    optarg) == -1) {
+				msg_err("out of memory");
+				return -1;
+			}
+			break;
 		default:
 			goto usage;
 		}
@@ -587,6 +616,7 @@ run_output(const struct runopts *o, struct dir *d, struct changes *cs,
 		    "nothing to change", o->is_undo, ps, as, sk, NULL, 0, 0);
 	} else {
 		rc = run_apply(o, d, cs, as, &undo, &started);
+		runlog_changes(cs);
 		if (!started)	/* no undo file, so nothing was sent */
 			msg_err("%s not done: nothing was changed in the "
 			    "directory (%zu accounts were to change)",
@@ -681,6 +711,8 @@ run_main(int argc, char *argv[])
 			goto out;
 		}
 		o.is_undo = 1;
+		o.argc = argc;
+		o.argv = argv;
 		rc = undo_body(&o, argc - optind - 1, argv + optind + 1);
 		goto out;
 	}
@@ -718,8 +750,15 @@ run_main(int argc, char *argv[])
 		goto out;
 	}
 	/* Stage 2: the plan, read-only. */
-	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+	rc = run_connect(&o, &d);
+	runlog_start(argc, argv, d);
+	if (rc != CB_EXIT_OK)
 		goto out;
+	if ((t = policy_load(&o.pol, d)) != 0) {
+		rc = t == 1 ? CB_EXIT_USAGE : CB_EXIT_LDAP;
+		goto out;
+	}
+	po.pol = &o.pol;
 	po.match = o.match;
 	po.types = o.types;
 	po.allow_expired = o.allow_expired;
@@ -737,10 +776,13 @@ run_main(int argc, char *argv[])
 	    as.failed > 0))
 		rc = CB_EXIT_SOME;
 out:
+	if (logfp != NULL || o.syslog)
+		runlog_start(argc, argv, NULL);	/* if not written yet */
 	trust_free(trust);
 	changes_free(&cs);
 	dir_close(d);
 	input_free(&in);
+	policy_free(&o.pol);
 	free(o.src);
 	msg_set_log(NULL);
 	if (logfp != NULL)
@@ -854,7 +896,9 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		rc = CB_EXIT_SOME;
 		goto out;
 	}
-	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+	rc = run_connect(&o, &d);
+	runlog_start(op->argc, op->argv, d);
+	if (rc != CB_EXIT_OK)
 		goto out;
 	if (plan_undo(d, &want, &cs, &sk.missing, &sk.refused) == -1) {
 		rc = CB_EXIT_LDAP;
