@@ -5,6 +5,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include <openssl/asn1.h>
@@ -25,6 +26,8 @@
 #include "sbuf.h"
 
 #define OID_UPN		"1.3.6.1.4.1.311.20.2.3"
+/* KB5014754: the SID in a SAN URI, "tag:microsoft.com,2022-09-14:sid:S-1-..." */
+#define SAN_URI_SID	"tag:microsoft.com,2022-09-14:sid:"
 #define OID_SIDEXT	"1.3.6.1.4.1.311.25.2"
 #define OID_SIDEXT_SID	"1.3.6.1.4.1.311.25.2.1"
 
@@ -290,6 +293,29 @@ cert_read_san(struct cert *c)
 			else if (strlist_add(&c->upns, t) == -1)
 				cert_problem(c, "subjectAltName", "no memory");
 			free(t);
+		} else if (g->type == GEN_URI) {
+			/*
+			 * The SID as a SAN URI (KB5014754, for CAs that cannot
+			 * add the SID extension): taken as the certificate's
+			 * SID unless the extension (read after) has one.
+			 */
+			s = g->d.uniformResourceIdentifier;
+			t = cert_asn1_text(V_ASN1_IA5STRING,
+			    ASN1_STRING_get0_data(s), ASN1_STRING_length(s),
+			    &why);
+			if (t != NULL && strncasecmp(t, SAN_URI_SID,
+			    strlen(SAN_URI_SID)) == 0 && c->sid == NULL) {
+				if (strncmp(t + strlen(SAN_URI_SID), "S-1-", 4) !=
+				    0 || strlen(t + strlen(SAN_URI_SID)) < 5 ||
+				    strspn(t + strlen(SAN_URI_SID) + 4,
+				    "0123456789-") != strlen(t +
+				    strlen(SAN_URI_SID) + 4))
+					cert_problem(c, "subjectAltName URI SID",
+					    "not a SID string");
+				else
+					c->sid = strdup(t + strlen(SAN_URI_SID));
+			}
+			free(t);
 		}
 	}
 	GENERAL_NAMES_free(gens);
@@ -342,6 +368,13 @@ cert_read_sid(struct cert *c)
 			cert_problem(c, "SID extension", "not a SID string");
 			break;
 		}
+		/* the extension wins over a SAN URI SID; both must agree */
+		if (c->sid != NULL && (strlen(c->sid) != (size_t)
+		    ASN1_STRING_length(os) || memcmp(c->sid,
+		    ASN1_STRING_get0_data(os), strlen(c->sid)) != 0))
+			cert_problem(c, "SID extension", "differs from the "
+			    "subjectAltName URI SID");
+		free(c->sid);
 		c->sid = strndup((const char *)ASN1_STRING_get0_data(os),
 		    (size_t)ASN1_STRING_length(os));
 		break;

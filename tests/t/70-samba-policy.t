@@ -59,7 +59,10 @@ e2e_leaf "$W/c/7002.pem" 7002 email="alice@$R" || exit 1
 e2e_leaf "$W/c/7003.pem" 7003 sid="$(cb_user_sid alice)" || exit 1
 e2e_leaf "$W/c/7004.pem" 7004 upn="dave@$R" email="dave@$R" sid="$(cb_user_sid dave)" || exit 1
 e2e_leaf "$W/c/7005.pem" 7005 || exit 1
-printf 'user,certificate\nalice,c/7001.pem\nbob,c/7002.pem\ncarol,c/7003.pem\ndave,c/7004.pem\nlg1,c/7005.pem\n' >"$W/swap.csv"
+# the SID as a SAN URI (KB5014754), alice's, on a row for sc1
+sb_leaf "$W/c/7006.pem" 7006 "/CN=sc1" "subjectAltName = @alt" "[alt]" \
+	"URI.1 = tag:microsoft.com,2022-09-14:sid:$(cb_user_sid alice)" || exit 1
+printf 'user,certificate\nalice,c/7001.pem\nbob,c/7002.pem\ncarol,c/7003.pem\ndave,c/7004.pem\nlg1,c/7005.pem\nsc1,c/7006.pem\n' >"$W/swap.csv"
 e2e_run "${LDAPS[@]}" -n --csv "$W/swap.csv"
 exit_is 1 "swapped certificates"
 err_line "$W/swap.csv:2: the certificate is not \"CN=alice,CN=Users,.*UPN is bob@$R, the account's userPrincipalName alice@$R; not mapped \[identity-mismatch\]" >/dev/null
@@ -68,15 +71,17 @@ err_line "$W/swap.csv:3: .*\"CN=bob,CN=Users,.*SAN e-mail is alice@$R, the accou
 ok_diag $? "e-mail disagreement refused, both addresses named"
 err_line "$W/swap.csv:4: .*\"CN=carol,CN=Users,.*SID is $(cb_user_sid alice), the account's objectSid $(cb_user_sid carol); .*\[identity-mismatch\]" >/dev/null
 ok_diag $? "SID disagreement refused, both SIDs named"
+err_line "$W/swap.csv:7: .*\"CN=sc1,CN=Users,.*SID is $(cb_user_sid alice), the account's objectSid $(cb_user_sid sc1); .*\[identity-mismatch\]" >/dev/null
+ok_diag $? "SAN URI SID disagreement refused"
 has_add dave 7004; ok_diag $? "a certificate whose identities all agree is planned"
 has_add lg1 7005; ok_diag $? "a certificate that names no identity is fine for a CSV row"
 is "$(nadds)" 2 "only those two are planned"
 
 e2e_run "${LDAPS[@]}" -n --trust-csv --csv "$W/swap.csv"
 exit_is 0 "--trust-csv"
-is "$(grep -c 'warning: .*swap.csv:[234]: the certificate does not agree with .*(--trust-csv)' "$T/err")" 3 \
+is "$(grep -c 'warning: .*swap.csv:[2347]: the certificate does not agree with .*(--trust-csv)' "$T/err")" 4 \
 	"--trust-csv: one warning per disagreeing row"
-has_add alice 7001 && has_add bob 7002 && has_add carol 7003
+has_add alice 7001 && has_add bob 7002 && has_add carol 7003 && has_add sc1 7006
 ok_diag $? "--trust-csv: the rows are planned as the CSV says"
 
 # ------------------------------------------------ protected accounts
