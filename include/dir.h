@@ -43,6 +43,8 @@ struct account {
 	char		*dns;		/* dNSHostName (computers), or NULL */
 	int		 computer;	/* objectClass computer, else a user */
 	struct strlist	 altsec;	/* current altSecurityIdentities */
+	int		 admincount;	/* adminCount is set (not 0) */
+	unsigned long	 pgid;		/* primaryGroupID, 0 if unread */
 };
 
 /* Accounts found so far, unique by DN (compared case-insensitively). */
@@ -106,6 +108,35 @@ const char	*dir_uri(const struct dir *);
 const char	*dir_netbios(const struct dir *);
 /* 1 if the server advertises the control or extension OID. */
 int		 dir_supports(const struct dir *, const char *oid);
+/* 1 if the root DSE says Active Directory (Windows or Samba). */
+int		 dir_is_ad(const struct dir *);
+/* For the log: "ADDR port N with TLS", the bind mechanism ("simple" or
+ * SASL's), and who the server says the bind is.  Owned by the
+ * connection. */
+const char	*dir_server(const struct dir *);
+const char	*dir_mech(const struct dir *);
+const char	*dir_identity(const struct dir *);
+
+/*
+ * Adds to OUT every account in the domain that is a member of GROUP (a
+ * DN): with CHAIN, transitively (the in-chain matching rule
+ * 1.2.840.113556.1.4.1941 of AD and Samba), else its direct members by
+ * memberOf.  One paged search.  Returns 0, or -1 after reporting.
+ */
+int	dir_group_members(struct dir *, const char *group, int chain,
+	    struct accounts *out);
+/*
+ * Finds the groups of the domain whose objectSid is the domain's SID plus
+ * one of RIDS, or S-1-5-32-<one of BUILTIN>, in one search: their DNs
+ * into DNS, their sAMAccountNames into NAMES.  A directory whose domain
+ * object has no objectSid has only the builtin ones looked for.  Returns
+ * 0, or -1 after reporting.
+ */
+int	dir_protected_groups(struct dir *, const unsigned *rids, size_t nrids,
+	    const unsigned *builtin, size_t nbuiltin, struct strlist *dns,
+	    struct strlist *names);
+/* 0 if DN names an entry, 1 if not, -1 after reporting. */
+int	dir_entry_exists(struct dir *, const char *dn);
 
 /*
  * Looks up N keys in batched, paged searches and fills each key's hits,
@@ -145,6 +176,11 @@ int	dir_read_many(struct dir *, char *const *dns, size_t n,
 /* userAccountControl: a domain controller's, a read-only DC's account. */
 #define DIR_UAC_SERVER_TRUST	0x00002000UL
 #define DIR_UAC_PARTIAL_SECRETS	0x04000000UL
+/* userAccountControl: disabled; trusted for (unconstrained) delegation;
+ * trusted to authenticate for delegation (protocol transition). */
+#define DIR_UAC_DISABLED	0x00000002UL
+#define DIR_UAC_TRUSTED_DELEG	0x00080000UL
+#define DIR_UAC_T2A4D		0x01000000UL
 /*
  * Finds the entry whose objectGUID is GUID (32 hex digits, the bytes as
  * stored), wherever it was renamed or moved to: by its <GUID=...> DN on

@@ -40,6 +40,7 @@ struct itemcert {
 	int		 dns_from_cn; /* dns is the subject CN */
 	char		*upn;	/* owned, or NULL: the first SAN UPN */
 	char		*email;	/* owned, or NULL: the first SAN e-mail */
+	char		*subj_email; /* owned, or NULL: the subject's E= */
 	const char	*eku_why; /* static, or NULL: why logon would fail */
 	const char	*why[ALTSEC_NTYPES]; /* static: why a value is NULL */
 	unsigned	 fallback; /* ALTSEC_BIT: X509RFC822 from subject E= */
@@ -53,6 +54,8 @@ struct item {
 	enum id_kind	 kind;
 	char		*ident;	/* owned; NULL for ID_MATCH */
 	char		*domain; /* owned: DOMAIN of DOMAIN\user, or NULL */
+	int		 upn_or_mail; /* an e-mail address in the user column:
+				   looked up as UPN, then as mail */
 	const struct cert *cert; /* owned by the input's pool; NULL unless
 				   the input keeps certificates */
 	struct itemcert	 fact;

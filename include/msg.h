@@ -24,6 +24,11 @@ void	msg_err(const char *, ...) MSG_FMT(1, 2);
 void	msg_warn(const char *, ...) MSG_FMT(1, 2);
 /* "certbulk: note: TEXT"; suppressed by -q. */
 void	msg_note(const char *, ...) MSG_FMT(1, 2);
+/*
+ * The audit trail: always to the --log file and syslog (even with -q),
+ * on stderr with -v only.  For what a run did, line by line.
+ */
+void	msg_audit(const char *, ...) MSG_FMT(1, 2);
 /* "certbulk: TEXT" with -v only. */
 void	msg_info(const char *, ...) MSG_FMT(1, 2);
 /* "certbulk: debug: TEXT" with -vv only. */

@@ -26,6 +26,9 @@ struct change {
 	struct strlist		 add;	/* single values to add */
 	struct strlist		 del;	/* single values to delete */
 	struct strlist		 notes;	/* preview comments: where from */
+	struct strlist		 thumbs; /* per add value: the SHA-1
+					   thumbprint of its certificate, or
+					   "" (the log's audit trail) */
 	char			*guid;	/* the entry's objectGUID (32 hex
 					   digits) if known: undo finds it
 					   by this when renamed or moved */
@@ -62,6 +65,7 @@ struct changes {
 				   computer's dNSHostName */
 
 struct trust;
+struct policy;
 
 struct plan_opts {
 	unsigned	 match;		/* MATCH_* for certificate-only items */
@@ -75,6 +79,8 @@ struct plan_opts {
 	int		 upgrade_weak;	/* --upgrade-weak: accounts found by
 					   the certificates' weak values,
 					   which items hold for that only */
+	const struct policy *pol;	/* identity, protected, scope; or
+					   NULL: no such checks */
 };
 
 struct plan_stats {

@@ -30,6 +30,8 @@
 #include "planapply.h"
 #include "planfile.h"
 #include "report.h"
+#include "policy.h"
+#include "runlog.h"
 #include "sbuf.h"
 #include "state.h"
 #include "subcmd.h"
@@ -79,6 +81,10 @@ struct runopts {
 	size_t		 nkdcev;
 	int		 usercert;	/* --from-user-certificate */
 	int		 smime;		/* --user-smime */
+	int		 argc;		/* the command line, for the log */
+	char		**argv;
+	struct policy	 pol;		/* --trust-csv, --allow-protected,
+					   --scope, --group, --skip-disabled */
 };
 
 /* The LDAP options (and --timeout, --allow-cleartext-bind) are subcmd's. */
@@ -89,7 +95,8 @@ enum {
 	OPT_FAILON, OPT_MAXAGE,
 	OPT_CRLCHECK, OPT_FETCHCRL,
 	OPT_KDC, OPT_UPGRADE,
-	OPT_KDCEV, OPT_USERCERT, OPT_SMIME
+	OPT_KDCEV, OPT_USERCERT, OPT_SMIME,
+	OPT_TRUSTCSV, OPT_ALLOWPROT, OPT_SCOPE, OPT_GROUP, OPT_SKIPDIS
 };
 
 static const struct option run_longopts[] = {
@@ -121,6 +128,11 @@ static const struct option run_longopts[] = {
 	{ "kdc-events", required_argument, NULL, OPT_KDCEV },
 	{ "from-user-certificate", no_argument, NULL, OPT_USERCERT },
 	{ "user-smime", no_argument, NULL, OPT_SMIME },
+	{ "trust-csv", no_argument, NULL, OPT_TRUSTCSV },
+	{ "allow-protected", required_argument, NULL, OPT_ALLOWPROT },
+	{ "scope", required_argument, NULL, OPT_SCOPE },
+	{ "group", required_argument, NULL, OPT_GROUP },
+	{ "skip-disabled", no_argument, NULL, OPT_SKIPDIS },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -331,6 +343,23 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 			else {
 				msg_err("--kdc %s: windows (the default) or "
 				    "samba", optarg);
+				return -1;
+			}
+			break;
+		case OPT_TRUSTCSV: o->pol.trust_csv = 1; break;
+		case OPT_SKIPDIS: o->pol.skip_disabled = 1; break;
+		case OPT_ALLOWPROT:
+		case OPT_SCOPE:
+		case OPT_GROUP:
+			if (ch != OPT_ALLOWPROT && !dir_dn_valid(optarg)) {
+				msg_err("--%s %s: not a distinguished name",
+				    ch == OPT_SCOPE ? "scope" : "group", optarg);
+				return -1;
+			}
+			if (strlist_add(ch == OPT_ALLOWPROT ? &o->pol.allow :
+			    ch == OPT_SCOPE ? &o->pol.scope : &o->pol.groups,
+			    optarg) == -1) {
+				msg_err("out of memory");
 				return -1;
 			}
 			break;
@@ -811,6 +840,7 @@ run_output(const struct runopts *o, struct dir *d, struct changes *cs,
 		    "nothing to change", o->is_undo, ps, as, sk, NULL, 0, 0);
 	} else {
 		rc = run_apply(o, d, cs, as, &undo, &started);
+		runlog_changes(cs);
 		if (!started)	/* no undo file, so nothing was sent */
 			msg_err("%s not done: nothing was changed in the "
 			    "directory (%zu accounts were to change)",
@@ -1129,6 +1159,8 @@ run_main(int argc, char *argv[])
 			goto out;
 		}
 		o.is_undo = 1;
+		o.argc = argc;
+		o.argv = argv;
 		rc = undo_body(&o, argc - optind - 1, argv + optind + 1);
 		goto out;
 	}
@@ -1213,7 +1245,9 @@ run_main(int argc, char *argv[])
 	/* certificates published in the directory: read over the run's
 	 * connection, opened early for them */
 	if (o.usercert) {
-		if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+		rc = run_connect(&o, &d);
+		runlog_start(argc, argv, d);
+		if (rc != CB_EXIT_OK)
 			goto out;
 		if (input_usercerts(&in, d, o.smime, intypes, time(NULL),
 		    o.allow_expired) == -1) {
@@ -1240,8 +1274,15 @@ run_main(int argc, char *argv[])
 	    &cf)) != CB_EXIT_OK)
 		goto out;
 	/* Stage 2: the plan, read-only. */
-	if (d == NULL && (rc = run_connect(&o, &d)) != CB_EXIT_OK)
+	rc = d == NULL ? run_connect(&o, &d) : CB_EXIT_OK;
+	runlog_start(argc, argv, d);
+	if (rc != CB_EXIT_OK)
 		goto out;
+	if ((t = policy_load(&o.pol, d)) != 0) {
+		rc = t == 1 ? CB_EXIT_USAGE : CB_EXIT_LDAP;
+		goto out;
+	}
+	po.pol = &o.pol;
 	po.match = o.match;
 	po.types = o.types;
 	po.allow_expired = o.allow_expired;
@@ -1275,10 +1316,13 @@ out:
 	crlfetch_free(cf);
 	kdcev_free(&ev);
 	free(o.kdcev);
+	if (logfp != NULL || o.syslog)
+		runlog_start(argc, argv, NULL);	/* if not written yet */
 	trust_free(trust);
 	changes_free(&cs);
 	dir_close(d);
 	input_free(&in);
+	policy_free(&o.pol);
 	free(o.src);
 	msg_set_log(NULL);
 	if (logfp != NULL)
@@ -1394,7 +1438,9 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		rc = CB_EXIT_SOME;
 		goto out;
 	}
-	if ((rc = run_connect(&o, &d)) != CB_EXIT_OK)
+	rc = run_connect(&o, &d);
+	runlog_start(op->argc, op->argv, d);
+	if (rc != CB_EXIT_OK)
 		goto out;
 	/* NTAuth records (ntauth add/remove) first, then the accounts */
 	if (ntauth_plan_undo(d, &want, &cs, &sk.input) == -1) {

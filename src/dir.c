@@ -58,12 +58,21 @@ struct dir {
 	struct berval	*txnid;		/* owned by libldap: ber_bvfree */
 	int		 alive;		/* 0 dead, 1 connecting, 2 connected */
 	int		 timeout;
+	int		 is_ad;		/* rootDSE: the AD capability OID */
+	char		*server;	/* owned: "ADDR port N with TLS" */
+	char		*mech;		/* owned: "simple" or the SASL mech */
+	char		*ident;		/* owned: who the bind is (whoami) */
 };
+
+/* rootDSE supportedCapabilities: LDAP_CAP_ACTIVE_DIRECTORY_OID. */
+#define DIR_OID_AD_CAP	"1.2.840.113556.1.4.800"
+#define DIR_OID_WHOAMI	"1.3.6.1.4.1.4203.1.11.3"
+
 
 static const char *const dir_attrs[] = {
 	"sAMAccountName", "userPrincipalName", "mail", "objectSid",
 	"altSecurityIdentities", "userAccountControl", "objectGUID",
-	"dNSHostName", "objectClass", NULL
+	"dNSHostName", "objectClass", "adminCount", "primaryGroupID", NULL
 };
 
 const char *
@@ -632,6 +641,23 @@ out:
 	return rc;
 }
 
+/* 1 if ATTR of E holds VALUE (compared exactly, e.g. an OID). */
+static int
+dir_has_value(LDAP *ld, LDAPMessage *e, const char *attr, const char *value)
+{
+	struct berval	**v;
+	size_t		  i;
+	int		  r = 0;
+
+	if ((v = ldap_get_values_len(ld, e, attr)) == NULL)
+		return 0;
+	for (i = 0; v[i] != NULL && !r; i++)
+		r = v[i]->bv_len == strlen(value) &&
+		    memcmp(v[i]->bv_val, value, v[i]->bv_len) == 0;
+	ldap_value_free_len(v);
+	return r;
+}
+
 static int
 dir_rootdse_cb(struct dir *d, LDAPMessage *e, void *arg)
 {
@@ -640,6 +666,8 @@ dir_rootdse_cb(struct dir *d, LDAPMessage *e, void *arg)
 	(void)dir_all(d->ld, e, "supportedControl", &d->features);
 	(void)dir_all(d->ld, e, "supportedExtension", &d->features);
 	(void)dir_all(d->ld, e, "namingContexts", &d->ncs);
+	d->is_ad = dir_has_value(d->ld, e, "supportedCapabilities",
+	    DIR_OID_AD_CAP);
 	if ((dnc[0] = dir_first(d->ld, e, "defaultNamingContext")) == NULL)
 		dnc[0] = dir_first(d->ld, e, "namingContexts");
 	dnc[1] = dir_first(d->ld, e, "configurationNamingContext");
@@ -753,6 +781,76 @@ dir_mech_cleartext(const char *mech)
 	    strcasecmp(mech, "LOGIN") == 0);
 }
 
+/*
+ * No -Y and no SASL_MECH in ldap.conf, inside TLS: on Active Directory
+ * the library would pick GSS-SPNEGO and then ask for signing and sealing,
+ * which AD refuses inside TLS; so pick a GSS mechanism the rootDSE offers
+ * and let dir_bind set maxssf=0 for it.  Elsewhere the library picks, as
+ * the OpenLDAP tools do.  Returns a mechanism (ldap_memfree) or NULL.
+ */
+static char *
+dir_pick_mech(struct dir *d)
+{
+	static const char *const pref[] = { "GSS-SPNEGO", "GSSAPI" };
+	LDAPMessage	*res = NULL, *e;
+	struct timeval	 tv = { d->timeout, 0 };
+	char		*attrs[] = { (char *)(uintptr_t)"supportedCapabilities",
+			    (char *)(uintptr_t)"supportedSASLMechanisms", NULL };
+	char		*out = NULL;
+	size_t		 i;
+
+	if (ldap_search_ext_s(d->ld, "", LDAP_SCOPE_BASE, "(objectClass=*)",
+	    attrs, 0, NULL, NULL, &tv, 1, &res) != LDAP_SUCCESS ||
+	    (e = ldap_first_entry(d->ld, res)) == NULL ||
+	    !dir_has_value(d->ld, e, attrs[0], DIR_OID_AD_CAP))
+		goto out;
+	for (i = 0; i < sizeof(pref) / sizeof(pref[0]); i++)
+		if (dir_has_value(d->ld, e, attrs[1], pref[i])) {
+			out = ber_strdup(pref[i]);
+			msg_info("no -Y: Active Directory offers %s; using it "
+			    "inside TLS with maxssf=0", pref[i]);
+			break;
+		}
+out:
+	ldap_msgfree(res);
+	return out;
+}
+
+/*
+ * Who the server says the bind is, for the log's run-start line: the
+ * WhoAmI extended operation (RFC 4532) where the server has it; else
+ * what the client knows (the SASL user name, the bind DN).
+ */
+static void
+dir_whoami(struct dir *d, const struct dir_opts *o)
+{
+	struct berval	*id = NULL;
+	struct sbuf	 b = SBUF_INIT;
+	char		*user = NULL;
+
+	if (dir_supports(d, DIR_OID_WHOAMI) &&
+	    ldap_whoami_s(d->ld, &id, NULL, NULL) == LDAP_SUCCESS) {
+		if (id != NULL && id->bv_len > 0)
+			sbuf_printf(&b, "%.*s (whoami)", (int)id->bv_len,
+			    id->bv_val);
+		else
+			sbuf_puts(&b, "anonymous (whoami)");
+	} else if (!o->simple && ldap_get_option(d->ld,
+	    LDAP_OPT_X_SASL_USERNAME, &user) == LDAP_OPT_SUCCESS &&
+	    user != NULL)
+		sbuf_printf(&b, "%s (SASL user name; the server has no whoami)",
+		    user);
+	else if (o->binddn != NULL)
+		sbuf_printf(&b, "dn:%s (bind DN; the server has no whoami)",
+		    o->binddn);
+	else
+		sbuf_puts(&b, "anonymous (the server has no whoami)");
+	ber_bvfree(id);
+	ldap_memfree(user);
+	free(d->ident);
+	d->ident = sbuf_done(&b);
+}
+
 static int
 dir_bind(struct dir *d, const struct dir_opts *o, int *usage_err)
 {
@@ -768,8 +866,14 @@ dir_bind(struct dir *d, const struct dir_opts *o, int *usage_err)
 	 * for or sent: TLS on this socket, or a local socket.
 	 */
 	protected_conn = dir_conn_protected(d, conn, sizeof(conn));
+	free(d->server);
+	d->server = strdup(conn);
 	if (!o->simple && o->mech == NULL)
 		(void)ldap_get_option(d->ld, LDAP_OPT_X_SASL_MECH, &mech);
+	/* no -Y: against AD inside TLS, a GSS mechanism (see dir_pick_mech) */
+	if (!o->simple && o->mech == NULL && mech == NULL &&
+	    ldap_tls_inplace(d->ld))
+		mech = dir_pick_mech(d);
 	if (!protected_conn && !o->allow_cleartext && (o->simple ?
 	    o->binddn != NULL || o->pwfile != NULL || o->prompt :
 	    dir_mech_cleartext(o->mech ? o->mech : mech))) {
@@ -827,10 +931,11 @@ dir_bind(struct dir *d, const struct dir_opts *o, int *usage_err)
 		 * 53); TLS protects the session already.
 		 */
 		if (props == NULL && ldap_tls_inplace(d->ld) &&
-		    strcasecmp(o->mech ? o->mech : mech ? mech : "",
-		    "GSSAPI") == 0) {
+		    strncasecmp(o->mech ? o->mech : mech ? mech : "",
+		    "GSS", 3) == 0) {
 			props = "maxssf=0";
-			msg_info("GSSAPI inside TLS: using -O maxssf=0");
+			msg_info("%s inside TLS: using -O maxssf=0",
+			    o->mech ? o->mech : mech);
 		}
 		if (props != NULL && (r = ldap_set_option(d->ld,
 		    LDAP_OPT_X_SASL_SECPROPS, props)) != LDAP_OPT_SUCCESS) {
@@ -862,6 +967,9 @@ dir_bind(struct dir *d, const struct dir_opts *o, int *usage_err)
 			    "part of the password", o->pwfile);
 		goto out;
 	}
+	free(d->mech);
+	d->mech = strdup(o->simple ? "simple" : o->mech ? o->mech : mech ?
+	    mech : "SASL (the library's choice)");
 	rc = 0;
 out:
 	sbuf_reset(&pbuf);
@@ -1135,7 +1243,8 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	if (dir_search(d, "", LDAP_SCOPE_BASE, "(objectClass=*)",
 	    (const char *const []){ "defaultNamingContext", "namingContexts",
 	    "configurationNamingContext", "supportedControl",
-	    "supportedExtension", NULL }, 0, dir_rootdse_cb, dnc, NULL) != 0) {
+	    "supportedExtension", "supportedCapabilities", NULL }, 0,
+	    dir_rootdse_cb, dnc, NULL) != 0) {
 		msg_err("%s: cannot read the root DSE", d->uri);
 		goto out;
 	}
@@ -1154,6 +1263,7 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	}
 	if (d->base == NULL)
 		goto out;
+	dir_whoami(d, o);
 	if (dir_check_base(d, o->base != NULL ? "-b" : defbase != NULL &&
 	    *defbase != '\0' ? "BASE (ldap.conf)" : "the default naming "
 	    "context", usage_err) == -1)
@@ -1192,6 +1302,9 @@ dir_close(struct dir *d)
 	free(d->base);
 	free(d->domain);
 	free(d->netbios);
+	free(d->server);
+	free(d->mech);
+	free(d->ident);
 	free(d);
 }
 
@@ -1199,6 +1312,10 @@ const char *dir_base(const struct dir *d) { return d->base; }
 const char *dir_domain(const struct dir *d) { return d->domain; }
 const char *dir_uri(const struct dir *d) { return d->uri; }
 int dir_alive(const struct dir *d) { return d->alive; }
+int dir_is_ad(const struct dir *d) { return d->is_ad; }
+const char *dir_server(const struct dir *d) { return d->server ? d->server : "?"; }
+const char *dir_mech(const struct dir *d) { return d->mech ? d->mech : "?"; }
+const char *dir_identity(const struct dir *d) { return d->ident ? d->ident : "?"; }
 
 int
 dir_supports(const struct dir *d, const char *oid)
@@ -1610,6 +1727,13 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 	a.computer = dir_is_computer(d->ld, e);
 	if ((uac = dir_first(d->ld, e, "userAccountControl")) != NULL)
 		a.uac = strtoul(uac, NULL, 10);
+	free(uac);
+	/* read with the account: the policy checks need no search of their own */
+	if ((uac = dir_first(d->ld, e, "adminCount")) != NULL)
+		a.admincount = strtol(uac, NULL, 10) != 0;
+	free(uac);
+	if ((uac = dir_first(d->ld, e, "primaryGroupID")) != NULL)
+		a.pgid = strtoul(uac, NULL, 10);
 	free(uac);
 	if ((sids = ldap_get_values_len(d->ld, e, "objectSid")) != NULL) {
 		if (sids[0] != NULL)
@@ -2712,4 +2836,150 @@ out:
 	ldap_memfree(text);
 	ldap_msgfree(res);
 	return rc;
+}
+
+/* Policy lookups (see policy.c): group members, the protected groups. */
+
+static int
+dir_member_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	return dir_account(d, e, arg) < 0 ? -1 : 0;
+}
+
+int
+dir_group_members(struct dir *d, const char *group, int chain,
+    struct accounts *out)
+{
+	struct berval	 in, esc = { 0, NULL };
+	struct sbuf	 f = SBUF_INIT;
+	int		 r, err, rc = -1;
+
+	in.bv_val = (char *)(uintptr_t)group;
+	in.bv_len = strlen(group);
+	if (ldap_bv2escaped_filter_value(&in, &esc) != 0) {
+		msg_err("out of memory");
+		goto out;
+	}
+	/* the in-chain rule follows nested groups on the server's side */
+	sbuf_printf(&f, "(&(objectClass=user)(memberOf%s=%s))",
+	    chain ? ":1.2.840.113556.1.4.1941:" : "", esc.bv_val);
+	if (f.oom) {
+		msg_err("out of memory");
+		goto out;
+	}
+	msg_debug("search %s", f.s);
+	r = dir_search(d, d->domain, LDAP_SCOPE_SUBTREE, f.s, dir_attrs, 1,
+	    dir_member_cb, out, &err);
+	if (r == -1)
+		goto out;
+	if (r == 2) {
+		msg_err("%s: cannot list the members of \"%s\": %s", d->uri,
+		    group, ldap_err2string(err));
+		goto out;
+	}
+	rc = 0;
+out:
+	ber_memfree(esc.bv_val);
+	sbuf_reset(&f);
+	return rc;
+}
+
+struct dir_groups {
+	struct strlist	*dns;
+	struct strlist	*names;
+	char		*sid;
+};
+
+static int
+dir_groups_cb(struct dir *d, LDAPMessage *e, void *arg)
+{
+	struct dir_groups	*g = arg;
+	struct berval		**v;
+	char			*dn, *name;
+	int			 rc;
+
+	if (g->names == NULL) {	/* the domain object: its SID */
+		if ((v = ldap_get_values_len(d->ld, e, "objectSid")) != NULL) {
+			if (v[0] != NULL && g->sid == NULL)
+				g->sid = dir_sid_to_text(v[0]);
+			ldap_value_free_len(v);
+		}
+		return 0;
+	}
+	if ((dn = ldap_get_dn(d->ld, e)) == NULL)
+		return -1;
+	name = dir_first(d->ld, e, "sAMAccountName");
+	rc = strlist_add(g->dns, dn) == -1 || strlist_add(g->names,
+	    name ? name : dn) == -1 ? -1 : 0;
+	ldap_memfree(dn);
+	free(name);
+	return rc;
+}
+
+int
+dir_protected_groups(struct dir *d, const unsigned *rids, size_t nrids,
+    const unsigned *builtin, size_t nbuiltin, struct strlist *dns,
+    struct strlist *names)
+{
+	struct dir_groups g = { NULL, NULL, NULL };
+	struct dir_key	 k;
+	struct sbuf	 f = SBUF_INIT, sid = SBUF_INIT;
+	size_t		 i;
+	int		 r, rc = -1;
+
+	/* the domain's SID: the domain groups' SIDs are it plus a RID */
+	if (dir_search(d, d->domain, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    (const char *const []){ "objectSid", NULL }, 0, dir_groups_cb,
+	    &g, NULL) == -1)
+		goto out;
+	g.dns = dns;
+	g.names = names;
+	sbuf_puts(&f, "(&(objectClass=group)(|");
+	memset(&k, 0, sizeof(k));
+	k.attr = "objectSid";
+	for (i = 0; g.sid != NULL && i < nrids; i++) {
+		sbuf_reset(&sid);
+		sbuf_printf(&sid, "%s-%u", g.sid, rids[i]);
+		k.value = sid.s;
+		if (sid.oom || dir_filter_term(&f, &k) == -1)
+			goto oom;
+	}
+	for (i = 0; i < nbuiltin; i++) {
+		sbuf_reset(&sid);
+		sbuf_printf(&sid, "S-1-5-32-%u", builtin[i]);
+		k.value = sid.s;
+		if (sid.oom || dir_filter_term(&f, &k) == -1)
+			goto oom;
+	}
+	sbuf_puts(&f, "))");
+	if (f.oom)
+		goto oom;
+	if ((r = dir_search(d, d->domain, LDAP_SCOPE_SUBTREE, f.s,
+	    (const char *const []){ "sAMAccountName", NULL }, 1, dir_groups_cb,
+	    &g, NULL)) == -1)
+		goto out;
+	rc = 0;
+	goto out;
+oom:
+	msg_err("out of memory");
+out:
+	free(g.sid);
+	sbuf_reset(&f);
+	sbuf_reset(&sid);
+	return rc;
+}
+
+int
+dir_entry_exists(struct dir *d, const char *dn)
+{
+	struct accounts	 none = { NULL, 0, NULL, 0 };
+	int		 r, err;
+
+	r = dir_search(d, dn, LDAP_SCOPE_BASE, "(objectClass=*)",
+	    (const char *const []){ LDAP_NO_ATTRS, NULL }, 0, dir_member_cb,
+	    &none, &err);
+	accounts_free(&none);
+	if (r == -1)
+		return -1;
+	return r == 0 ? 0 : 1;
 }

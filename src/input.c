@@ -56,6 +56,7 @@ input_free(struct input *in)
 		free(in->items[i].fact.upn);
 		free(in->items[i].fact.email);
 		free(in->items[i].acct_dn);
+		free(in->items[i].fact.subj_email);
 		for (t = 0; t < ALTSEC_NTYPES; t++)
 			if (!(in->items[i].moved & ALTSEC_BIT(t)))
 				free(in->items[i].values[t]);
@@ -183,6 +184,7 @@ input_facts(struct item *it, const struct cert *c)
 		f->upn = input_dup(cert_upns(c)->v[0], &oom);
 	if (cert_emails(c)->n > 0)
 		f->email = input_dup(cert_emails(c)->v[0], &oom);
+	f->subj_email = input_dup(cert_subject_email(c), &oom);
 	f->eku_why = trust_logon_eku(c);
 	if (cert_sha1(c) != NULL)
 		snprintf(f->sha1, sizeof(f->sha1), "%s", cert_sha1(c));
@@ -215,6 +217,7 @@ input_item_free(struct item *it)
 	free(it->fact.upn);
 	free(it->fact.email);
 	free(it->acct_dn);
+	free(it->fact.subj_email);
 	for (k = 0; k < ALTSEC_NTYPES; k++)
 		if (!(it->moved & ALTSEC_BIT(k)))
 			free(it->values[k]);
@@ -410,31 +413,90 @@ input_trim(char *s)
 	return s;
 }
 
+/*
+ * Other names that exports use for the columns (Excel, HR systems,
+ * PowerShell's Export-Csv), compared ignoring case, blanks, "-" and "_".
+ */
+static const struct {
+	const char	*name;
+	enum col	 col;
+} input_aliases[] = {
+	{ "username", COL_USER }, { "account", COL_USER },
+	{ "login", COL_USER }, { "identity", COL_USER },
+	{ "sam", COL_SAM }, { "samaccount", COL_SAM },
+	{ "upn", COL_UPN }, { "userprincipal", COL_UPN },
+	{ "dn", COL_DN },
+	{ "email", COL_MAIL }, { "emailaddress", COL_MAIL },
+	{ "mailaddress", COL_MAIL }, { "emailaddr", COL_MAIL },
+	{ "sid", COL_SID },
+	{ "cert", COL_CERT }, { "certfile", COL_CERT },
+	{ "certpath", COL_CERT }, { "certificatefile", COL_CERT },
+	{ "certificatepath", COL_CERT }, { "certificates", COL_CERT },
+	{ "type", COL_TYPES }, { "mappingtypes", COL_TYPES },
+};
+
+/* 1 if A and B are equal ignoring case, blanks, "-" and "_". */
+static int
+input_name_eq(const char *a, const char *b)
+{
+	for (;;) {
+		while (*a == ' ' || *a == '-' || *a == '_')
+			a++;
+		while (*b == ' ' || *b == '-' || *b == '_')
+			b++;
+		if (*a == '\0' || *b == '\0')
+			return *a == *b;
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return 0;
+		a++;
+		b++;
+	}
+}
+
+/* The column a header NAME means, or COL_NCOLS. */
+static int
+input_col_of(const char *name)
+{
+	size_t	i;
+	int	k;
+
+	for (k = 0; k < COL_NCOLS; k++)
+		if (input_name_eq(name, input_cols[k].name))
+			return k;
+	for (i = 0; i < sizeof(input_aliases) / sizeof(input_aliases[0]); i++)
+		if (input_name_eq(name, input_aliases[i].name))
+			return (int)input_aliases[i].col;
+	return COL_NCOLS;
+}
+
 static void
 csv_header(struct csvctx *c)
 {
-	size_t	i;
-	int	k, ids = 0;
-	char	*name;
+	struct sbuf	 ign = SBUF_INIT;
+	size_t		 i, nign = 0;
+	int		 k, ids = 0;
+	char		*name;
 
 	c->have_header = 1;
 	for (k = 0; k < COL_NCOLS; k++)
 		c->col[k] = -1;
 	for (i = 0; i < c->nf; i++) {
 		name = input_trim(c->f[i]);
-		for (k = 0; k < COL_NCOLS; k++)
-			if (strcasecmp(name, input_cols[k].name) == 0)
-				break;
+		/* a UTF-8 byte order mark (Excel's "CSV UTF-8") */
+		if (i == 0 && strncmp(name, "\xef\xbb\xbf", 3) == 0)
+			name += 3;
+		k = input_col_of(name);
 		if (k == COL_NCOLS) {
-			msg_warn("%s:%lu: column \"%s\" ignored", c->path,
-			    c->line, name);
+			/* one warning for the file, not one per row */
+			sbuf_printf(&ign, "%s\"%s\"", nign++ ? ", " : "", name);
 			continue;
 		}
 		if (c->col[k] != -1) {
-			msg_err("%s:%lu: column \"%s\" appears twice", c->path,
-			    c->line, name);
+			msg_err("%s:%lu: column \"%s\" names the %s column a "
+			    "second time", c->path, c->line, name,
+			    input_cols[k].name);
 			c->fatal = 1;
-			return;
+			break;
 		}
 		c->col[k] = (int)i;
 		if (k != COL_CERT && k != COL_TYPES) {
@@ -442,11 +504,21 @@ csv_header(struct csvctx *c)
 			ids++;
 		}
 	}
+	if (nign > 0 && !c->fatal)
+		msg_warn("%s:%lu: column%s %s ignored (not one certbulk "
+		    "reads)", c->path, c->line, nign > 1 ? "s" : "",
+		    ign.s ? ign.s : "?");
+	sbuf_reset(&ign);
+	if (c->fatal)
+		return;
 	if (ids != 1 || c->col[COL_CERT] == -1) {
 		msg_err("%s:%lu: the header must name exactly one account column "
 		    "(user, sAMAccountName, userPrincipalName, "
-		    "distinguishedName, mail or objectSid) and a certificate "
-		    "column", c->path, c->line);
+		    "distinguishedName, mail or objectSid; also accepted: "
+		    "username, account, login, sam, upn, dn, sid, email, "
+		    "\"Email Address\") and a certificate column (certificate; "
+		    "also accepted: cert, \"cert file\", \"certificate "
+		    "path\"), and optionally types", c->path, c->line);
 		c->fatal = 1;
 	}
 }
@@ -572,6 +644,30 @@ csv_row(int term, void *arg)
 		c->oom = 1;
 		goto out;
 	}
+	/*
+	 * A Windows path (certs\jane.cer, from an export made on Windows):
+	 * its folders, relative to the CSV file's, unless a file of that
+	 * very name exists.  An absolute one names another machine's disk.
+	 */
+	if (strchr(certv, '\\') != NULL && !input_inline(certv) &&
+	    stat(path.s, &st) == -1) {
+		if (certv[0] == '\\' || (isalpha((unsigned char)certv[0]) &&
+		    certv[1] == ':')) {
+			msg_err("%s: \"%s\" is an absolute Windows path, which "
+			    "names a file on another machine; give the path "
+			    "relative to the CSV file's folder; row skipped",
+			    label.s, certv);
+			goto bad;
+		}
+		sbuf_reset(&path);
+		sbuf_printf(&path, "%s/", c->dir);
+		for (i = 0; certv[i] != '\0'; i++)
+			sbuf_putc(&path, certv[i] == '\\' ? '/' : certv[i]);
+		if (path.oom) {
+			c->oom = 1;
+			goto out;
+		}
+	}
 	/* a value that names an existing file is that file, whatever its shape */
 	if (stat(path.s, &st) == -1 && input_inline(certv)) {
 		if (cert_read_mem(label.s, (const unsigned char *)certv,
@@ -594,6 +690,10 @@ csv_row(int term, void *arg)
 		c->oom = 1;
 		goto out;
 	}
+	/* an e-mail address in the user column: UPN first, then mail */
+	for (i = c->in->n - (size_t)n; c->idcol == COL_USER && kind == ID_UPN &&
+	    i < c->in->n; i++)
+		c->in->items[i].upn_or_mail = 1;
 	if (n == 0) {
 		msg_err("%s: only CA certificates, nothing to map; row skipped",
 		    label.s);

@@ -102,6 +102,12 @@ msg_note(const char *fmt, ...)
 }
 
 void
+msg_audit(const char *fmt, ...)
+{
+	MSG_BODY(msg_verbosity >= 1, "audit: ");
+}
+
+void
 msg_info(const char *fmt, ...)
 {
 	if (msg_verbosity < 1)

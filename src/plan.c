@@ -11,6 +11,7 @@
 #include "msg.h"
 #include "plan.h"
 #include "report.h"
+#include "policy.h"
 #include "sbuf.h"
 #include "trust.h"
 #include "upgrade.h"
@@ -58,6 +59,7 @@ changes_free(struct changes *cs)
 		strlist_free(&cs->v[i].add);
 		strlist_free(&cs->v[i].del);
 		strlist_free(&cs->v[i].notes);
+		strlist_free(&cs->v[i].thumbs);
 	}
 	free(cs->v);
 	cs->v = NULL;
@@ -236,6 +238,10 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 			if (plan_key(pk, i, input_kind_attr(it->kind),
 			    it->ident) == -1)
 				return -1;
+			/* the second key of the item: see plan_resolve */
+			if (it->upn_or_mail && plan_key(pk, i, "mail",
+			    it->ident) == -1)
+				return -1;
 			continue;
 		}
 		before = pk->n;
@@ -344,30 +350,6 @@ plan_accounts_of(struct sbuf *b, const struct plan_keys *pk, size_t item,
 }
 
 /*
- * The accounts a stolen certificate would hurt most: krbtgt (the KDC's
- * own key; RODCs have krbtgt_NNNNN) and domain controllers' computer
- * accounts (DCSync, everything).  Mapped as asked, but never silently.
- */
-static void
-plan_warn_protected(const struct item *it, const struct account *a)
-{
-	size_t		 n = a->sid != NULL ? strlen(a->sid) : 0;
-	const char	*what = NULL;
-
-	if ((a->sam != NULL && (strcasecmp(a->sam, "krbtgt") == 0 ||
-	    strncasecmp(a->sam, "krbtgt_", 7) == 0)) ||
-	    (n > 4 && strcmp(a->sid + n - 4, "-502") == 0))
-		what = "the domain's krbtgt account (the KDC's own key)";
-	else if (a->uac & (DIR_UAC_SERVER_TRUST | DIR_UAC_PARTIAL_SECRETS))
-		what = "a domain controller's computer account";
-	if (what != NULL)
-		msg_warn("%s: \"%s\" is %s: whoever holds this certificate "
-		    "and its key can log on as it and take over the domain; "
-		    "check that this mapping is intended", it->src, a->dn,
-		    what);
-}
-
-/*
  * A sAMAccountName row that found no account, e.g. PC01, is looked up
  * again as PC01$: computer accounts' names end in $ and people write them
  * without it.  A hit takes the key's place, with a note.  NAMES keeps the
@@ -429,15 +411,32 @@ out:
 /* Gives each item its account: exactly one across all its lookups. */
 static void
 plan_resolve(struct input *in, const struct plan_keys *pk,
-    const struct accounts *acc, const char *base, unsigned failon,
+    const struct accounts *acc, const char *base, const struct plan_opts *o,
     struct plan_stats *st)
 {
 	struct item	*it;
 	struct sbuf	 b = SBUF_INIT;
+	const char	*code;
 	size_t		 i, j, h;
 
 	for (j = 0; j < pk->n; j++) {
 		it = &in->items[pk->item[j]];
+		/*
+		 * An e-mail address in the user column: its keys are UPN,
+		 * then mail; mail counts only when no UPN matched.
+		 */
+		if (it->upn_or_mail && strcmp(pk->k[j].attr, "mail") == 0 &&
+		    j > 0 && pk->item[j - 1] == pk->item[j]) {
+			if (pk->k[j - 1].nhits > 0) {
+				msg_audit("%s: %s found by userPrincipalName",
+				    it->src, it->ident);
+				continue;
+			}
+			if (pk->k[j].nhits > 0)
+				msg_note("%s: %s is no account's "
+				    "userPrincipalName; found by mail", it->src,
+				    it->ident);
+		}
 		for (h = 0; h < pk->k[j].nhits; h++) {
 			if (it->acct == -1)
 				it->acct = (long)pk->k[j].hits[h];
@@ -464,7 +463,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		plan_by(&b, pk, i);
 		if (it->acct == -1) {
 			(it->from_dir && report_expected(REASON_UNKNOWN_USER,
-			    failon) ? msg_note : msg_err)("%s: no account with "
+			    o->failon) ? msg_note : msg_err)("%s: no account with "
 			    "%s; not mapped", it->src, b.s ? b.s : "");
 			plan_refuse(it, st, REASON_UNKNOWN_USER);
 			continue;
@@ -504,24 +503,24 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			plan_refuse(it, st, REASON_SID_MISMATCH);
 			continue;
 		}
-		/* The certificate's own SID (extension or URI) names the
-		 * account. */
-		if (it->fact.sid != NULL && acc->v[it->acct].sid != NULL &&
+		/*
+		 * Found from the certificate: its own SID (extension or SAN
+		 * URI) names the account (a CSV row's identities are
+		 * policy_check's).
+		 */
+		if (it->kind == ID_MATCH && it->fact.sid != NULL &&
+		    acc->v[it->acct].sid != NULL &&
 		    strcasecmp(it->fact.sid, acc->v[it->acct].sid) != 0) {
-			msg_err("%s: the certificate's SID names %s but "
-			    "the account \"%s\" is %s; not mapped", it->src,
+			msg_err("%s: the certificate's SID names %s but the "
+			    "account \"%s\" is %s; not mapped [%s]", it->src,
 			    it->fact.sid, acc->v[it->acct].dn,
-			    acc->v[it->acct].sid);
-			plan_refuse(it, st, REASON_SID_MISMATCH);
+			    acc->v[it->acct].sid, POLICY_IDENTITY);
+			plan_refuse(it, st, POLICY_IDENTITY);
 			continue;
 		}
-		plan_warn_protected(it, &acc->v[it->acct]);
-		if (it->kind != ID_MATCH && it->fact.upn != NULL &&
-		    acc->v[it->acct].upn != NULL && strcasecmp(
-		    it->fact.upn, acc->v[it->acct].upn) != 0)
-			msg_warn("%s: the certificate's UPN %s differs from the "
-			    "account's userPrincipalName %s", it->src,
-			    it->fact.upn, acc->v[it->acct].upn);
+		if ((code = policy_check(o->pol, it, &acc->v[it->acct])) !=
+		    NULL)
+			plan_refuse(it, st, code);
 	}
 	sbuf_reset(&b);
 }
@@ -841,7 +840,8 @@ plan_changes(struct input *in, const struct accounts *acc,
 				continue;
 			/* moved, not copied: the item keeps a borrowed
 			 * pointer for the report (it->moved) */
-			if (plan_take(&c->add, &it->values[k]) == -1)
+			if (plan_take(&c->add, &it->values[k]) == -1 ||
+			    strlist_add(&c->thumbs, it->fact.sha1) == -1)
 				goto out;
 			it->values[k] = c->add.v[c->add.n - 1];
 			it->moved |= ALTSEC_BIT(k);
@@ -913,7 +913,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 		goto out;
 	if (plan_sam_fallback(d, in, &pk, &acc, &fbnames) == -1)
 		goto out;
-	plan_resolve(in, &pk, &acc, dir_base(d), o->failon, st);
+	plan_resolve(in, &pk, &acc, dir_base(d), o, st);
 	plan_keys_free(&pk);	/* each item has its account: peak memory */
 	if (o->upgrade_weak && ((repl = calloc(in->n + 1, sizeof(*repl))) ==
 	    NULL || plan_upgrade(in, o, &acc, dir_base(d), repl, st) == -1)) {
