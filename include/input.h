@@ -37,6 +37,9 @@ struct itemcert {
 	const char	*eku_why; /* static, or NULL: why logon would fail */
 	const char	*why[ALTSEC_NTYPES]; /* static: why a value is NULL */
 	unsigned	 fallback; /* ALTSEC_BIT: X509RFC822 from subject E= */
+	char		*sha256; /* owned: thumbprint, for the run state */
+	char		*issuer; /* owned: issuer for people */
+	char		*serial; /* owned: serial, hex */
 };
 
 /* One certificate to map to one account. */
@@ -54,6 +57,10 @@ struct item {
 	/* filled in by plan.c */
 	long		 acct;	/* index into the plan's accounts, or -1 */
 	int		 failed; /* reported and left out */
+	int		 revoked; /* refused by a CRL (trust_revoked) */
+	char		*adn;	/* owned, or NULL: the account's DN, */
+	char		*aguid;	/* its objectGUID, */
+	char		*asam;	/* its sAMAccountName (for the run state) */
 };
 
 struct input {

@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +28,7 @@
 #include "sbuf.h"
 #include "state.h"
 #include "subcmd.h"
+#include "sync.h"
 #include "trust.h"
 #include "undo.h"
 
@@ -54,13 +56,25 @@ struct runopts {
 	int		 is_undo;
 	const char	*cafile;	/* --ca-file */
 	const char	*crlfile;	/* --crl-file */
+	int		 prune;		/* --prune */
+	int		 grace;		/* --grace DAYS */
+	int		 warn_days;	/* --warn-days DAYS (status) */
+	int		 tsv;		/* --tsv (status) */
+};
+
+/* The run state of a batch run (sync.h), for run_apply. */
+struct run_sync {
+	const char		*dir;
+	struct sync_state	*st;
+	const struct sync_inputs *si;
+	struct state		*lock;	/* taken before the plan */
 };
 
 /* The LDAP options (and --timeout, --allow-cleartext-bind) are subcmd's. */
 enum {
 	OPT_CSV = SUBCMD_OPT_OWN, OPT_CERTDIR, OPT_TYPE, OPT_MATCH, OPT_STATE,
 	OPT_WINDOW, OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED,
-	OPT_CAFILE, OPT_CRLFILE
+	OPT_CAFILE, OPT_CRLFILE, OPT_PRUNE, OPT_GRACE, OPT_WARN, OPT_TSV
 };
 
 static const struct option run_longopts[] = {
@@ -81,6 +95,10 @@ static const struct option run_longopts[] = {
 	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 	{ "ca-file", required_argument, NULL, OPT_CAFILE },
 	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
+	{ "prune", no_argument, NULL, OPT_PRUNE },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "warn-days", required_argument, NULL, OPT_WARN },
+	{ "tsv", no_argument, NULL, OPT_TSV },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -147,6 +165,7 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 	o->types = ALTSEC_BIT(ALTSEC_ISSUER_SERIAL);
 	o->match = MATCH_SID | MATCH_UPN | MATCH_EMAIL;
 	o->window = 32;
+	o->warn_days = 30;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "chno:qv",
 	    run_longopts, NULL)) != -1) {
@@ -197,6 +216,18 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 		case OPT_TXN:
 			if (run_number("--transaction", optarg, 1, 10000,
 			    &o->txn) == -1)
+				return -1;
+			break;
+		case OPT_PRUNE: o->prune = 1; break;
+		case OPT_TSV: o->tsv = 1; break;
+		case OPT_GRACE:
+			if (run_number("--grace", optarg, 0, 36500,
+			    &o->grace) == -1)
+				return -1;
+			break;
+		case OPT_WARN:
+			if (run_number("--warn-days", optarg, 0, 36500,
+			    &o->warn_days) == -1)
 				return -1;
 			break;
 		case OPT_CAFILE: o->cafile = optarg; break;
@@ -446,7 +477,8 @@ out:
 /* Takes the lock, writes the undo file ahead, applies. */
 static int
 run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
-    struct apply_stats *st, char **undo_out, int *started)
+    struct apply_stats *st, char **undo_out, int *started,
+    struct run_sync *rs)
 {
 	struct state		*s = NULL;
 	struct undo		*u = NULL;
@@ -455,16 +487,23 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	long			 dups;
 	int			 rc = CB_EXIT_LOCAL;
 
-	if (o->state_dir == NULL && (dirpath = state_default_dir()) == NULL) {
+	if (rs != NULL && rs->lock != NULL)
+		s = rs->lock;	/* held since the plan */
+	else if (o->state_dir == NULL &&
+	    (dirpath = state_default_dir()) == NULL) {
 		msg_err("no state folder: give --state-dir DIR");
 		goto out;
 	}
-	if ((s = state_open(o->state_dir ? o->state_dir : dirpath)) == NULL)
+	if (s == NULL &&
+	    (s = state_open(o->state_dir ? o->state_dir : dirpath)) == NULL)
 		goto out;
 	if ((path = state_undo_path(s)) == NULL) {
 		msg_err("out of memory");
 		goto out;
 	}
+	/* the run state's journal first: it names the undo file */
+	if (rs != NULL && sync_journal(rs->dir, cs, rs->si, path) == -1)
+		goto out;
 	head = run_header(o->is_undo ? "undo file of an undo" : "undo file",
 	    d, "revert with: certbulk undo [LDAP options] THIS-FILE\n"
 	    "records marked failed or unsent were not applied");
@@ -510,6 +549,9 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	if (undo_close(u) == -1)
 		rc = CB_EXIT_LOCAL;
 	u = NULL;
+	if (rs != NULL && sync_commit(rs->dir, rs->st, cs, rs->si,
+	    time(NULL)) == -1)
+		rc = CB_EXIT_LOCAL;
 	*undo_out = path;
 	path = NULL;
 out:
@@ -518,7 +560,8 @@ out:
 	free(head);
 	free(path);
 	free(dirpath);
-	state_close(s);
+	if (rs == NULL || s != rs->lock)
+		state_close(s);
 	return rc;
 }
 
@@ -527,6 +570,7 @@ struct run_skips {
 	size_t	input;		/* bad input rows/files, or bad undo records */
 	size_t	missing;	/* undo: records of entries that are gone */
 	size_t	refused;	/* undo: values another account holds */
+	size_t	prune;		/* --prune: owned values to remove */
 };
 
 static void
@@ -543,6 +587,9 @@ run_summary(const char *what, int is_undo, const struct plan_stats *ps,
 		    ps->uptodate);
 	if (preview)
 		sbuf_printf(&b, "%zu accounts to change", nchanges);
+	if (preview && ps != NULL)
+		sbuf_printf(&b, " (%zu values to add, %zu to remove)",
+		    ps->values, sk->prune);
 	else
 		sbuf_printf(&b, "%zu accounts changed (%zu values added, %zu "
 		    "removed), %zu failed", as->done, as->added, as->removed,
@@ -572,7 +619,7 @@ run_summary(const char *what, int is_undo, const struct plan_stats *ps,
 static int
 run_output(const struct runopts *o, struct dir *d, struct changes *cs,
     const struct plan_stats *ps, const struct run_skips *sk,
-    struct apply_stats *as)
+    struct apply_stats *as, struct run_sync *rs)
 {
 	char	*undo = NULL;
 	int	 rc, started = 0;
@@ -583,10 +630,14 @@ run_output(const struct runopts *o, struct dir *d, struct changes *cs,
 		    ps, as, sk, NULL, 1, cs->n);
 	} else if (cs->n == 0) {
 		rc = CB_EXIT_OK;
+		/* the state still learns of renamed accounts, lost values */
+		if (rs != NULL && sync_commit(rs->dir, rs->st, cs, rs->si,
+		    time(NULL)) == -1)
+			rc = CB_EXIT_LOCAL;
 		run_summary(o->is_undo ? "undo: nothing to change" :
 		    "nothing to change", o->is_undo, ps, as, sk, NULL, 0, 0);
 	} else {
-		rc = run_apply(o, d, cs, as, &undo, &started);
+		rc = run_apply(o, d, cs, as, &undo, &started, rs);
 		if (!started)	/* no undo file, so nothing was sent */
 			msg_err("%s not done: nothing was changed in the "
 			    "directory (%zu accounts were to change)",
@@ -642,6 +693,10 @@ run_log(const struct runopts *o, FILE **logfp)
 }
 
 static int	undo_body(struct runopts *, int, char *[]);
+static int	sync_body(struct runopts *, const char *, struct input *,
+		    char **, size_t *, struct trust *);
+static int	sync_adopt_body(const struct runopts *, const char *,
+		    struct sync_state *, const struct sync_inputs *);
 
 int
 run_main(int argc, char *argv[])
@@ -656,12 +711,20 @@ run_main(int argc, char *argv[])
 	struct run_skips	 sk;
 	struct trust		*trust = NULL;
 	FILE			*logfp = NULL;
-	size_t			 i;
-	int			 help, rc = CB_EXIT_USAGE, t;
+	struct sync_state	 sst = { NULL, 0 };
+	struct sync_inputs	 si;
+	struct sync_opts	 so;
+	struct run_sync		 rs;
+	char			**roots = NULL, *dirpath = NULL;
+	const char		*sub = NULL, *sdir;
+	size_t			 i, *first = NULL;
+	int			 help, rc = CB_EXIT_USAGE, t, exists;
 
 	memset(&o, 0, sizeof(o));
 	memset(&in, 0, sizeof(in));
 	memset(&as, 0, sizeof(as));
+	memset(&si, 0, sizeof(si));
+	memset(&rs, 0, sizeof(rs));
 	if (run_parse(argc, argv, &o, &help) == -1)
 		goto out;
 	if (help) {
@@ -684,13 +747,16 @@ run_main(int argc, char *argv[])
 		rc = undo_body(&o, argc - optind - 1, argv + optind + 1);
 		goto out;
 	}
+	if (optind < argc && (strcmp(argv[optind], "adopt") == 0 ||
+	    strcmp(argv[optind], "status") == 0))
+		sub = argv[optind++];
 	if (optind < argc) {
 		msg_err("unexpected argument \"%s\" (inputs are given with "
 		    "--csv FILE or --certdir DIR)", argv[optind]);
 		usage_print(stderr);
 		goto out;
 	}
-	if (o.nsrc == 0) {
+	if (o.nsrc == 0 && (sub == NULL || strcmp(sub, "status") != 0)) {
 		msg_err("no input: give --csv FILE or --certdir DIR");
 		usage_print(stderr);
 		goto out;
@@ -708,10 +774,29 @@ run_main(int argc, char *argv[])
 	/* Stage 1: inputs, all checked before anything else.  Certificates
 	 * are kept past reading only for the chain checks. */
 	in.keep_certs = trust != NULL;
-	for (i = 0; i < o.nsrc; i++)
+	if (o.nsrc > 0 && ((roots = calloc(o.nsrc, sizeof(*roots))) == NULL ||
+	    (first = calloc(o.nsrc, sizeof(*first))) == NULL)) {
+		msg_err("out of memory");
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	for (i = 0; i < o.nsrc; i++) {
+		roots[i] = (char *)(uintptr_t)o.src[i].path;
+		first[i] = in.n;	/* the run state: which input, per item */
 		if ((o.src[i].is_dir ? input_certdir(&in, o.src[i].path, o.types) :
 		    input_csv(&in, o.src[i].path, o.types)) == -1)
 			in.errors++;
+	}
+	if (o.state_dir == NULL && (dirpath = state_default_dir()) == NULL) {
+		msg_err("no state folder: give --state-dir DIR");
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	sdir = o.state_dir ? o.state_dir : dirpath;
+	if (sub != NULL && strcmp(sub, "status") == 0) {
+		rc = sync_body(&o, sdir, &in, roots, first, trust);
+		goto out;
+	}
 	if (in.n == 0) {
 		msg_err("no certificate to map");
 		rc = CB_EXIT_SOME;
@@ -725,18 +810,59 @@ run_main(int argc, char *argv[])
 	po.allow_expired = o.allow_expired;
 	po.now = time(NULL);
 	po.trust = trust;
+	/* each item's values and input, before the plan moves them */
+	if (sync_inputs(&si, &in, roots, first, o.nsrc) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
 	if (plan_build(d, &in, &po, &cs, &ps) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
-	/* Stage 3: preview, or undo file and apply. */
+	/*
+	 * The run state, under the lock from here to its update (a preview
+	 * reads it without): settled with the directory, then pruned.
+	 */
+	rc = CB_EXIT_LOCAL;
+	if (!o.preview && (rs.lock = state_open(sdir)) == NULL)
+		goto out;
+	if (sync_load(sdir, &sst, &exists) == -1)
+		goto out;
+	if (sync_reconcile(sdir, d, &sst, exists, &si, !o.preview) == -1)
+		goto out;
 	memset(&sk, 0, sizeof(sk));
+	memset(&so, 0, sizeof(so));
+	so.now = po.now;
+	so.prune = o.prune;
+	so.grace = (long)o.grace * 86400;
+	so.allow_expired = o.allow_expired;
+	if (sub != NULL) {	/* adopt */
+		rc = sync_adopt_body(&o, sdir, &sst, &si);
+		if (rc == CB_EXIT_OK && ps.refused > 0)
+			rc = CB_EXIT_SOME;
+		goto out;
+	}
+	if (sync_unsupersede(&sst, &si, &so, &cs, &ps.values) == -1 ||
+	    sync_prune(d, &sst, &si, &so, &cs, &sk.prune) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	/* Stage 3: preview, or undo file and apply. */
 	sk.input = in.errors;
-	rc = run_output(&o, d, &cs, &ps, &sk, &as);
+	rs.dir = sdir;
+	rs.st = &sst;
+	rs.si = &si;
+	rc = run_output(&o, d, &cs, &ps, &sk, &as, o.preview ? NULL : &rs);
 	if (rc == CB_EXIT_OK && (in.errors > 0 || ps.refused > 0 ||
 	    as.failed > 0))
 		rc = CB_EXIT_SOME;
 out:
+	state_close(rs.lock);
+	sync_state_free(&sst);
+	sync_inputs_free(&si);
+	free(roots);
+	free(first);
+	free(dirpath);
 	trust_free(trust);
 	changes_free(&cs);
 	dir_close(d);
@@ -860,7 +986,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
-	rc = run_output(&o, d, &cs, NULL, &sk, &as);
+	rc = run_output(&o, d, &cs, NULL, &sk, &as, NULL);
 	if (rc == CB_EXIT_OK && (sk.input > 0 || sk.missing > 0 ||
 	    sk.refused > 0 || as.failed > 0))
 		rc = CB_EXIT_SOME;
@@ -868,5 +994,69 @@ out:
 	changes_free(&want);
 	changes_free(&cs);
 	dir_close(d);
+	return rc;
+}
+
+/* certbulk adopt: the values already in place become owned. */
+static int
+sync_adopt_body(const struct runopts *o, const char *sdir,
+    struct sync_state *st, const struct sync_inputs *si)
+{
+	FILE	*fp;
+	size_t	 n;
+	int	 rc = CB_EXIT_LOCAL;
+
+	if ((fp = run_open_out(o->out)) == NULL)
+		return CB_EXIT_LOCAL;
+	if (sync_adopt(sdir, st, si, !o->preview, fp, &n, time(NULL)) == 0)
+		rc = CB_EXIT_OK;
+	if (fp != stdout)
+		fclose(fp);
+	if (rc == CB_EXIT_OK)
+		msg_note("%s: %zu values %s", o->preview ? "adopt preview" :
+		    "adopt done", n, o->preview ? "to take ownership of" :
+		    "now owned by certbulk");
+	if (rc == CB_EXIT_OK && si->in->errors > 0)
+		rc = CB_EXIT_SOME;
+	return rc;
+}
+
+/* certbulk status: the owned values and their certificates' state. */
+static int
+sync_body(struct runopts *o, const char *sdir, struct input *in,
+    char **roots, size_t *first, struct trust *trust)
+{
+	struct sync_state	 st = { NULL, 0 };
+	struct sync_inputs	 si;
+	struct sync_opts	 so;
+	const char		*why;
+	size_t			 i;
+	int			 exists, r, rc = CB_EXIT_LOCAL;
+
+	memset(&si, 0, sizeof(si));
+	if (sync_load(sdir, &st, &exists) == -1)
+		goto out;
+	if (!exists)
+		msg_warn("%s: no run state (owned.tsv) yet", sdir);
+	if (o->nsrc > 0 && sync_inputs(&si, in, roots, first, o->nsrc) == -1)
+		goto out;
+	/* the revocation verdict, as a run gets it from the plan */
+	for (i = 0; trust != NULL && i < in->n; i++)
+		if (in->items[i].cert != NULL && trust_verify(trust,
+		    in->items[i].cert, &in->pool, time(NULL), &why) == -1 &&
+		    trust_revoked(why))
+			in->items[i].revoked = 1;
+	memset(&so, 0, sizeof(so));
+	so.now = time(NULL);
+	so.warn = (long)o->warn_days * 86400;
+	so.grace = (long)o->grace * 86400;
+	so.allow_expired = o->allow_expired;
+	if ((r = sync_status(stdout, &st, o->nsrc > 0 ? &si : NULL, &so,
+	    o->tsv)) == -1)
+		goto out;
+	rc = r == 1 || in->errors > 0 ? CB_EXIT_SOME : CB_EXIT_OK;
+out:
+	sync_inputs_free(&si);
+	sync_state_free(&st);
 	return rc;
 }

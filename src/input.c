@@ -52,6 +52,12 @@ input_free(struct input *in)
 		free(in->items[i].fact.sid);
 		free(in->items[i].fact.upn);
 		free(in->items[i].fact.email);
+		free(in->items[i].fact.sha256);
+		free(in->items[i].fact.issuer);
+		free(in->items[i].fact.serial);
+		free(in->items[i].adn);
+		free(in->items[i].aguid);
+		free(in->items[i].asam);
 		for (t = 0; t < ALTSEC_NTYPES; t++)
 			free(in->items[i].values[t]);
 	}
@@ -119,6 +125,9 @@ input_facts(struct item *it, const struct cert *c)
 	if (cert_emails(c)->n > 0)
 		f->email = input_dup(cert_emails(c)->v[0], &oom);
 	f->eku_why = trust_logon_eku(c);
+	f->sha256 = input_dup(cert_sha256(c), &oom);
+	f->issuer = input_dup(cert_issuer_text(c), &oom);
+	f->serial = input_dup(cert_serial_text(c), &oom);
 	for (k = 0; k < ALTSEC_NTYPES; k++) {
 		if (!(it->types & ALTSEC_BIT(k)))
 			continue;
@@ -145,6 +154,9 @@ input_item_free(struct item *it)
 	free(it->fact.sid);
 	free(it->fact.upn);
 	free(it->fact.email);
+	free(it->fact.sha256);
+	free(it->fact.issuer);
+	free(it->fact.serial);
 	for (k = 0; k < ALTSEC_NTYPES; k++)
 		free(it->values[k]);
 	memset(it, 0, sizeof(*it));
