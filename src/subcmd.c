@@ -15,7 +15,8 @@
  * subcommands alike: their next word is never the subcommand's name. */
 static const char *const subcmd_arg_longopts[] = {
 	"csv", "certdir", "type", "match", "output", "state-dir", "window",
-	"transaction", "log", "timeout", "ca-file", "crl-file", NULL
+	"transaction", "log", "timeout", "ca-file", "crl-file", "grace",
+	"warn-days", NULL
 };
 /* ... and the short ones. */
 static const char subcmd_arg_shortopts[] = "bDHoORUwXyY";
