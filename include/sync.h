@@ -41,9 +41,12 @@ struct sync_rec {
 	int	 drop;		/* to be left out when saved */
 };
 
+struct sync_val;
+
 struct sync_state {
 	struct sync_rec	*v;	/* owned */
 	size_t		 n;
+	size_t		 nsorted; /* v[0..nsorted) is in sync_sort order */
 };
 
 /* What a certificate is, for status and pruning. */
@@ -63,6 +66,19 @@ struct sync_inputs {
 	const char	**root;		/* per item: its --csv/--certdir */
 	char		**roots;	/* not owned: every input of the run */
 	size_t		 nroots;
+	/* indices, so that a batch of 100,000 is not quadratic */
+	struct sync_val	*byval;		/* owned: every value, sorted */
+	size_t		 nval;
+	size_t		*bysha;		/* owned: items by thumbprint */
+	size_t		 nsha;
+	size_t		*byacct;	/* owned: planned items by account */
+	size_t		 nacct;
+};
+
+/* One value of one item, for sync_inputs' index. */
+struct sync_val {
+	const char	*v;	/* not owned */
+	size_t		 item;
 };
 
 struct sync_opts {
@@ -99,6 +115,11 @@ int	sync_reconcile(const char *dir, struct dir *, struct sync_state *st,
 int	sync_inputs(struct sync_inputs *si, const struct input *in,
 	    char **roots, const size_t *first, size_t nroots);
 void	sync_inputs_free(struct sync_inputs *);
+/* After plan_build: indexes the items by the account each found.  0/-1. */
+int	sync_inputs_planned(struct sync_inputs *si);
+/* Sorts ST by account and value (and drops duplicates): the order that
+ * owned.tsv is written in and lookups rely on. */
+void	sync_sort(struct sync_state *st);
 
 /*
  * The verdict on owned value R, given the inputs SI (NULL: the state

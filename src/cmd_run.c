@@ -819,6 +819,10 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
+	if (sync_inputs_planned(&si) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
 	/*
 	 * The run state, under the lock from here to its update (a preview
 	 * reads it without): settled with the directory, then pruned.

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -342,7 +343,10 @@ out:
 int
 sync_load(const char *dir, struct sync_state *st, int *exists)
 {
-	return sync_read(dir, SYNC_FILE, st, exists, NULL, NULL);
+	if (sync_read(dir, SYNC_FILE, st, exists, NULL, NULL) == -1)
+		return -1;
+	sync_sort(st);
+	return 0;
 }
 
 /* Writes LEN bytes of BUF to DIR/NAME: temporary file, fsync, rename,
@@ -450,12 +454,46 @@ sync_unlink(const char *dir, const char *name)
 
 /* ---------------------------------------------------------------- inputs */
 
+/* The account key: objectGUID, or the DN on a directory without. */
+static const char *
+sync_key(const char *guid, const char *dn)
+{
+	return guid != NULL && guid[0] != '\0' ? guid : dn != NULL ? dn : "";
+}
+
+static int
+sync_valcmp(const void *a, const void *b)
+{
+	return altsec_casecmp(((const struct sync_val *)a)->v,
+	    ((const struct sync_val *)b)->v);
+}
+
+static int
+sync_shacmp(const void *a, const void *b, void *arg)
+{
+	const struct input	*in = arg;
+
+	return strcasecmp(in->items[*(const size_t *)a].fact.sha256,
+	    in->items[*(const size_t *)b].fact.sha256);
+}
+
+static int
+sync_acctcmp(const void *a, const void *b, void *arg)
+{
+	const struct item	*x = &((const struct input *)arg)->items[
+				    *(const size_t *)a];
+	const struct item	*y = &((const struct input *)arg)->items[
+				    *(const size_t *)b];
+
+	return strcasecmp(sync_key(x->aguid, x->adn), sync_key(y->aguid,
+	    y->adn));
+}
+
 int
 sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
     const size_t *first, size_t nroots)
 {
-	size_t	i, r;
-	int	k;
+	size_t	i, r, k;
 
 	memset(si, 0, sizeof(*si));
 	si->in = in;
@@ -464,7 +502,8 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 	if (in->n == 0)
 		return 0;
 	if ((si->vals = calloc(in->n, sizeof(*si->vals))) == NULL ||
-	    (si->root = calloc(in->n, sizeof(*si->root))) == NULL)
+	    (si->root = calloc(in->n, sizeof(*si->root))) == NULL ||
+	    (si->bysha = calloc(in->n, sizeof(*si->bysha))) == NULL)
 		goto oom;
 	for (i = 0, r = 0; i < in->n; i++) {
 		while (r + 1 < nroots && i >= first[r + 1])
@@ -475,11 +514,46 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 			    strlist_add(&si->vals[i], in->items[i].values[k]) ==
 			    -1)
 				goto oom;
+		si->nval += si->vals[i].n;
+		if (in->items[i].fact.sha256 != NULL)
+			si->bysha[si->nsha++] = i;
 	}
+	if (si->nval > 0 &&
+	    (si->byval = calloc(si->nval, sizeof(*si->byval))) == NULL)
+		goto oom;
+	for (i = 0, r = 0; i < in->n; i++)
+		for (k = 0; k < si->vals[i].n; k++) {
+			si->byval[r].v = si->vals[i].v[k];
+			si->byval[r++].item = i;
+		}
+	qsort(si->byval, si->nval, sizeof(*si->byval), sync_valcmp);
+	qsort_r(si->bysha, si->nsha, sizeof(*si->bysha), sync_shacmp,
+	    (void *)(uintptr_t)in);
 	return 0;
 oom:
 	msg_err("out of memory");
 	return -1;
+}
+
+int
+sync_inputs_planned(struct sync_inputs *si)
+{
+	size_t	i;
+
+	free(si->byacct);
+	si->nacct = 0;
+	if (si->in == NULL || si->in->n == 0)
+		return 0;
+	if ((si->byacct = calloc(si->in->n, sizeof(*si->byacct))) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < si->in->n; i++)
+		if (si->in->items[i].adn != NULL)
+			si->byacct[si->nacct++] = i;
+	qsort_r(si->byacct, si->nacct, sizeof(*si->byacct), sync_acctcmp,
+	    (void *)(uintptr_t)si->in);
+	return 0;
 }
 
 void
@@ -491,7 +565,61 @@ sync_inputs_free(struct sync_inputs *si)
 		strlist_free(&si->vals[i]);
 	free(si->vals);
 	free(si->root);
+	free(si->byval);
+	free(si->bysha);
+	free(si->byacct);
 	memset(si, 0, sizeof(*si));
+}
+
+/* First index of BYVAL whose value is not below V. */
+static size_t
+sync_val_lo(const struct sync_inputs *si, const char *v)
+{
+	size_t	lo = 0, hi = si->nval, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (altsec_casecmp(si->byval[mid].v, v) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* First index of BYSHA whose thumbprint is not below SHA. */
+static size_t
+sync_sha_lo(const struct sync_inputs *si, const char *sha)
+{
+	size_t	lo = 0, hi = si->nsha, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcasecmp(si->in->items[si->bysha[mid]].fact.sha256,
+		    sha) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* First index of BYACCT whose account key is not below KEY. */
+static size_t
+sync_acct_lo(const struct sync_inputs *si, const char *key)
+{
+	const struct item	*it;
+	size_t			 lo = 0, hi = si->nacct, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		it = &si->in->items[si->byacct[mid]];
+		if (strcasecmp(sync_key(it->aguid, it->adn), key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* 1 if the account GUID/DN is the one item IT was planned for. */
@@ -510,13 +638,16 @@ sync_item_of(const struct sync_inputs *si, const char *guid, const char *dn,
     const char *value)
 {
 	const struct item	*it;
-	size_t			 i;
+	size_t			 j;
 
-	for (i = 0; si != NULL && i < si->in->n; i++) {
-		it = &si->in->items[i];
-		if (it->adn != NULL && strlist_has(&si->vals[i], value) &&
-		    sync_same_acct(guid, dn, it->aguid, it->adn))
-			return (long)i;
+	if (si == NULL || si->in == NULL)
+		return -1;
+	for (j = sync_val_lo(si, value); j < si->nval &&
+	    altsec_casecmp(si->byval[j].v, value) == 0; j++) {
+		it = &si->in->items[si->byval[j].item];
+		if (it->adn != NULL && sync_same_acct(guid, dn, it->aguid,
+		    it->adn))
+			return (long)si->byval[j].item;
 	}
 	return -1;
 }
@@ -548,27 +679,94 @@ sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
 	return 0;
 }
 
-/* The owned record of VALUE on GUID/DN, or NULL. */
-static struct sync_rec *
-sync_find(const struct sync_state *st, const char *guid, const char *dn,
-    const char *value)
+static int
+sync_reccmp(const void *a, const void *b)
+{
+	const struct sync_rec	*x = a, *y = b;
+	int			 c;
+
+	if ((c = strcasecmp(sync_key(x->guid, x->dn), sync_key(y->guid,
+	    y->dn))) != 0)
+		return c;
+	if ((c = altsec_casecmp(x->value, y->value)) != 0)
+		return c;
+	return x->written < y->written ? -1 : x->written > y->written;
+}
+
+void
+sync_sort(struct sync_state *st)
 {
 	size_t	i;
 
-	for (i = 0; i < st->n; i++)
+	qsort(st->v, st->n, sizeof(*st->v), sync_reccmp);
+	/* the same value twice: the later record wins */
+	for (i = 0; i + 1 < st->n; i++)
+		if (!st->v[i].drop && strcasecmp(sync_key(st->v[i].guid,
+		    st->v[i].dn), sync_key(st->v[i + 1].guid,
+		    st->v[i + 1].dn)) == 0 && altsec_casecmp(st->v[i].value,
+		    st->v[i + 1].value) == 0)
+			st->v[i].drop = 1;
+	st->nsorted = st->n;
+}
+
+/* First index of the sorted part whose account key is not below KEY. */
+static size_t
+sync_rec_lo(const struct sync_state *st, const char *key)
+{
+	size_t	lo = 0, hi = st->nsorted, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (strcasecmp(sync_key(st->v[mid].guid, st->v[mid].dn),
+		    key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * The owned record of VALUE on GUID/DN, or NULL: looked up in the sorted
+ * part, and with TAIL also among the records added since.
+ */
+static struct sync_rec *
+sync_find2(const struct sync_state *st, const char *guid, const char *dn,
+    const char *value, int tail)
+{
+	const char	*key = sync_key(guid, dn);
+	size_t		 i;
+
+	for (i = sync_rec_lo(st, key); i < st->nsorted &&
+	    strcasecmp(sync_key(st->v[i].guid, st->v[i].dn), key) == 0; i++)
+		if (!st->v[i].drop && altsec_casecmp(st->v[i].value, value) ==
+		    0)
+			return &st->v[i];
+	for (i = st->nsorted; tail && i < st->n; i++)
 		if (!st->v[i].drop && altsec_casecmp(st->v[i].value, value) ==
 		    0 && sync_same_acct(guid, dn, st->v[i].guid, st->v[i].dn))
 			return &st->v[i];
 	return NULL;
 }
 
-/* Takes R (moved) into ST, replacing the record of the same value. */
+static struct sync_rec *
+sync_find(const struct sync_state *st, const char *guid, const char *dn,
+    const char *value)
+{
+	return sync_find2(st, guid, dn, value, 1);
+}
+
+/*
+ * Takes R (moved) into ST, replacing the record of the same value in the
+ * sorted part; a duplicate among records added since is dropped by the
+ * next sync_sort.
+ */
 static int
 sync_upsert(struct sync_state *st, struct sync_rec *r)
 {
 	struct sync_rec	*o;
 
-	if ((o = sync_find(st, r->guid, r->dn, r->value)) != NULL)
+	if ((o = sync_find2(st, r->guid, r->dn, r->value, 0)) != NULL)
 		sync_rec_free(o);
 	else if ((o = sync_push(st)) == NULL) {
 		sync_rec_free(r);
@@ -801,6 +999,7 @@ sync_reconcile(const char *dir, struct dir *d, struct sync_state *st,
 		goto out;
 	if (jexists && sync_settle(dir, d, st, &jr, ops, undo) == -1)
 		goto out;
+	sync_sort(st);
 	if (save && (jexists || !exists)) {
 		if (sync_save(dir, st) == -1)
 			goto out;
@@ -817,17 +1016,25 @@ out:
 
 /* --------------------------------------------------------------- verdict */
 
-/* The item of the inputs with thumbprint SHA, from index FROM, or -1. */
-static long
-sync_item_sha(const struct sync_inputs *si, const char *sha, size_t from)
+/*
+ * Whether the inputs hold a certificate with thumbprint SHA: 0 no, 1 yes,
+ * 2 yes and a CRL revokes it.
+ */
+static int
+sync_sha_in(const struct sync_inputs *si, const char *sha)
 {
-	size_t	i;
+	size_t	j;
+	int	found = 0;
 
-	for (i = from; si != NULL && sha[0] != '\0' && i < si->in->n; i++)
-		if (si->in->items[i].fact.sha256 != NULL &&
-		    strcasecmp(si->in->items[i].fact.sha256, sha) == 0)
-			return (long)i;
-	return -1;
+	if (si == NULL || si->in == NULL || sha[0] == '\0')
+		return 0;
+	for (j = sync_sha_lo(si, sha); j < si->nsha && strcasecmp(
+	    si->in->items[si->bysha[j]].fact.sha256, sha) == 0; j++) {
+		if (si->in->items[si->bysha[j]].revoked)
+			return 2;
+		found = 1;
+	}
+	return found;
 }
 
 static int
@@ -875,15 +1082,20 @@ sync_newer(const struct sync_state *st, const struct sync_inputs *si,
     const char *dn, const struct sync_opts *o)
 {
 	const struct item	*it;
-	size_t			 i;
+	const char		*key = sync_key(guid, dn);
+	size_t			 j, i;
 
-	for (i = 0; si != NULL && i < si->in->n; i++) {
+	if (si == NULL || si->in == NULL)
+		return -1;
+	for (j = sync_acct_lo(si, key); j < si->nacct; j++) {
+		i = si->byacct[j];
 		it = &si->in->items[i];
-		if (it->failed || it->adn == NULL || it->fact.sha256 == NULL ||
+		if (strcasecmp(sync_key(it->aguid, it->adn), key) != 0)
+			break;
+		if (it->failed || it->fact.sha256 == NULL ||
 		    strcasecmp(it->fact.sha256, sha) == 0 ||
 		    it->fact.issuer == NULL || strcmp(it->fact.issuer, issuer) !=
-		    0 || it->fact.not_after <= not_after ||
-		    !sync_same_acct(guid, dn, it->aguid, it->adn))
+		    0 || it->fact.not_after <= not_after)
 			continue;
 		if (sync_in_place(st, si, i, guid, dn, o) + o->grace <= o->now)
 			return (long)i;
@@ -897,20 +1109,18 @@ sync_verdict(const struct sync_state *st, const struct sync_rec *r,
     const char **why)
 {
 	const struct sync_rec	*n;
+	const char		*key;
 	size_t			 i;
-	long			 m;
 
-	for (m = sync_item_sha(si, r->sha256, 0); m >= 0;
-	    m = sync_item_sha(si, r->sha256, (size_t)m + 1))
-		if (si->in->items[m].revoked) {
-			*why = "revoked (a CRL lists it)";
-			return SYNC_REVOKED;
-		}
+	if (sync_sha_in(si, r->sha256) == 2) {
+		*why = "revoked (a CRL lists it)";
+		return SYNC_REVOKED;
+	}
 	if (r->not_after < o->now && !o->allow_expired) {
 		*why = "the certificate has expired";
 		return SYNC_EXPIRED;
 	}
-	if (si != NULL && sync_item_sha(si, r->sha256, 0) == -1 &&
+	if (si != NULL && sync_sha_in(si, r->sha256) == 0 &&
 	    sync_in_run(si, r->input)) {
 		*why = "its certificate is no longer in the input";
 		return SYNC_REMOVED;
@@ -922,14 +1132,16 @@ sync_verdict(const struct sync_state *st, const struct sync_rec *r,
 		return SYNC_SUPERSEDED;
 	}
 	/* the same from the state alone (status without a directory) */
-	for (i = 0; i < st->n; i++) {
+	key = sync_key(r->guid, r->dn);
+	for (i = sync_rec_lo(st, key); i < st->nsorted; i++) {
 		n = &st->v[i];
+		if (strcasecmp(sync_key(n->guid, n->dn), key) != 0)
+			break;
 		if (n == r || n->drop || strcasecmp(n->sha256, r->sha256) == 0 ||
 		    strcmp(n->issuer, r->issuer) != 0 ||
 		    n->not_after <= r->not_after ||
-		    !sync_same_acct(r->guid, r->dn, n->guid, n->dn) ||
 		    (n->not_after < o->now && !o->allow_expired) ||
-		    (si != NULL && sync_item_sha(si, n->sha256, 0) == -1 &&
+		    (si != NULL && sync_sha_in(si, n->sha256) == 0 &&
 		    sync_in_run(si, n->input)))
 			continue;
 		if (n->written + o->grace <= o->now) {
@@ -980,18 +1192,60 @@ sync_remove_value(struct change *c, const struct sync_rec *r,
 	return rc;
 }
 
+/* The changes of the plan, sorted by account, for sync_change_for. */
+struct sync_cidx {
+	struct changes	*cs;
+	size_t		*v;	/* owned: indices into cs */
+	size_t		 n;
+	size_t		 last;	/* the change made last, + 1, or 0 */
+};
+
+static int
+sync_chgcmp(const void *a, const void *b, void *arg)
+{
+	const struct changes	*cs = arg;
+	const struct change	*x = &cs->v[*(const size_t *)a];
+	const struct change	*y = &cs->v[*(const size_t *)b];
+
+	return strcasecmp(sync_key(x->guid, x->dn), sync_key(y->guid, y->dn));
+}
+
+/*
+ * The change for the account of GUID/DN: the plan's, or one made for
+ * removals (records come sorted by account, so the last one made is the
+ * only other candidate).
+ */
 static struct change *
-sync_change_for(struct changes *cs, const char *guid, const char *dn,
+sync_change_for(struct sync_cidx *x, const char *guid, const char *dn,
     size_t have)
 {
 	struct change	*c;
-	size_t		 i;
+	const char	*key = sync_key(guid, dn);
+	size_t		 lo = 0, hi = x->n, mid;
 
-	for (i = 0; i < cs->n; i++)
-		if (sync_same_acct(guid, dn, cs->v[i].guid, cs->v[i].dn))
-			return &cs->v[i];
-	if ((c = changes_add(cs, dn)) == NULL)
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = &x->cs->v[x->v[mid]];
+		if (strcasecmp(sync_key(c->guid, c->dn), key) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < x->n; lo++) {
+		c = &x->cs->v[x->v[lo]];
+		if (strcasecmp(sync_key(c->guid, c->dn), key) != 0)
+			break;
+		if (sync_same_acct(guid, dn, c->guid, c->dn))
+			return c;
+	}
+	if (x->last > 0) {
+		c = &x->cs->v[x->last - 1];
+		if (sync_same_acct(guid, dn, c->guid, c->dn))
+			return c;
+	}
+	if ((c = changes_add(x->cs, dn)) == NULL)
 		return NULL;
+	x->last = x->cs->n;
 	c->have = have;
 	if (guid != NULL && guid[0] != '\0' && (c->guid = strdup(guid)) == NULL)
 		return NULL;
@@ -1047,6 +1301,7 @@ sync_prune(struct dir *d, struct sync_state *st, const struct sync_inputs *si,
     const struct sync_opts *o, struct changes *cs, size_t *nremove)
 {
 	struct strlist	 vals = { NULL, 0 };
+	struct sync_cidx x;
 	struct sync_rec	*r;
 	struct change	*c;
 	enum sync_verdict v;
@@ -1056,6 +1311,13 @@ sync_prune(struct dir *d, struct sync_state *st, const struct sync_inputs *si,
 	int		 e, rc = -1;
 
 	*nremove = 0;
+	memset(&x, 0, sizeof(x));
+	x.cs = cs;
+	if (cs->n > 0 && (x.v = calloc(cs->n, sizeof(*x.v))) == NULL)
+		goto oom;
+	for (x.n = 0; x.n < cs->n; x.n++)
+		x.v[x.n] = x.n;
+	qsort_r(x.v, x.n, sizeof(*x.v), sync_chgcmp, cs);
 	for (i = 0; i < st->n; i++) {
 		r = &st->v[i];
 		if (r->drop)
@@ -1081,7 +1343,7 @@ sync_prune(struct dir *d, struct sync_state *st, const struct sync_inputs *si,
 		free(r->dn);
 		r->dn = cur;
 		cur = NULL;
-		if ((c = sync_change_for(cs, r->guid, r->dn, vals.n)) == NULL)
+		if ((c = sync_change_for(&x, r->guid, r->dn, vals.n)) == NULL)
 			goto oom;
 		if (strlist_has(&c->add, r->value) ||
 		    strlist_has(&c->del, r->value))
@@ -1106,6 +1368,7 @@ next:
 oom:
 	msg_err("out of memory");
 out:
+	free(x.v);
 	free(cur);
 	strlist_free(&vals);
 	return rc;
@@ -1166,26 +1429,27 @@ sync_commit(const char *dir, struct sync_state *st, const struct changes *cs,
 {
 	const struct change *c;
 	const struct item *it;
-	struct sync_rec	 r;
+	struct sync_rec	 r, *o;
 	size_t		 i, j, k;
 	long		 m;
 	int		 unknown = 0;
 
 	/* the accounts as seen now: renamed or moved, found by objectGUID */
-	for (i = 0; si != NULL && i < si->in->n; i++) {
-		it = &si->in->items[i];
-		if (it->aguid == NULL || it->adn == NULL)
+	for (i = 0; si != NULL && i < si->nacct; i++) {
+		it = &si->in->items[si->byacct[i]];
+		if (it->aguid == NULL)
 			continue;
-		for (j = 0; j < st->n; j++)
-			if (strcasecmp(st->v[j].guid, it->aguid) == 0 &&
-			    strcmp(st->v[j].dn, it->adn) != 0) {
-				free(st->v[j].dn);
-				free(st->v[j].sam);
-				st->v[j].dn = strdup(it->adn);
-				st->v[j].sam = strdup(it->asam ? it->asam : "");
-				if (st->v[j].dn == NULL || st->v[j].sam == NULL)
-					goto oom;
-			}
+		for (j = sync_rec_lo(st, it->aguid); j < st->nsorted &&
+		    strcasecmp(st->v[j].guid, it->aguid) == 0; j++) {
+			if (strcmp(st->v[j].dn, it->adn) == 0)
+				continue;
+			free(st->v[j].dn);
+			free(st->v[j].sam);
+			st->v[j].dn = strdup(it->adn);
+			st->v[j].sam = strdup(it->asam ? it->asam : "");
+			if (st->v[j].dn == NULL || st->v[j].sam == NULL)
+				goto oom;
+		}
 	}
 	for (i = 0; i < cs->n; i++) {
 		c = &cs->v[i];
@@ -1194,11 +1458,9 @@ sync_commit(const char *dir, struct sync_state *st, const struct changes *cs,
 		if (c->status != CHANGE_DONE)
 			continue;
 		for (k = 0; k < c->del.n; k++)
-			for (j = 0; j < st->n; j++)
-				if (sync_same_acct(c->guid, c->dn, st->v[j].guid,
-				    st->v[j].dn) && altsec_casecmp(
-				    st->v[j].value, c->del.v[k]) == 0)
-					st->v[j].drop = 1;
+			if ((o = sync_find(st, c->guid, c->dn, c->del.v[k])) !=
+			    NULL)
+				o->drop = 1;
 		for (k = 0; k < c->add.n; k++) {
 			if ((m = sync_item_of(si, c->guid, c->dn,
 			    c->add.v[k])) < 0)
@@ -1208,6 +1470,7 @@ sync_commit(const char *dir, struct sync_state *st, const struct changes *cs,
 				goto oom;
 		}
 	}
+	sync_sort(st);
 	if (sync_save(dir, st) == -1)
 		return -1;
 	if (unknown) {
@@ -1263,7 +1526,10 @@ sync_adopt(const char *dir, struct sync_state *st,
 		msg_err("write error: %s", strerror(errno));
 		return -1;
 	}
-	return apply && *n > 0 ? sync_save(dir, st) : 0;
+	if (!apply || *n == 0)
+		return 0;
+	sync_sort(st);
+	return sync_save(dir, st);
 }
 
 int
