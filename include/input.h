@@ -73,6 +73,16 @@ struct input {
 	int		 keep_certs;	/* set before reading: the plan
 					   verifies chains (--ca-file) */
 	size_t		 errors;	/* rows or files that failed */
+	/*
+	 * Incremental reading (incr.h), or NULL: skip(ARG, PATH) is asked
+	 * before each --certdir file is read and returns 1 to leave it
+	 * unread; seen(ARG, PATH, FIRST, N) is told which items a file
+	 * that was read became.
+	 */
+	int		(*skip)(void *arg, const char *path);
+	void		(*seen)(void *arg, const char *path, size_t first,
+			    size_t n);
+	void		*hook_arg;
 };
 
 /* The attribute name for an id_kind, e.g. "sAMAccountName". */

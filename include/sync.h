@@ -73,6 +73,9 @@ struct sync_inputs {
 	size_t		 nsha;
 	size_t		*byacct;	/* owned: planned items by account */
 	size_t		 nacct;
+	char		**skipsha;	/* not owned, sorted (strcasecmp): the
+					   thumbprints in files left unread */
+	size_t		 nskipsha;
 };
 
 /* One value of one item, for sync_inputs' index. */
@@ -181,5 +184,17 @@ int	sync_adopt(const char *dir, struct sync_state *st,
 /* certbulk status: one line per owned value on FP; TSV if TSV. */
 int	sync_status(FILE *fp, const struct sync_state *st,
 	    const struct sync_inputs *si, const struct sync_opts *o, int tsv);
+
+/* Shared with incr.c: the state folder's file handling. */
+/* Opens DIR/NAME for reading as undo files are: no link, ours, not
+ * writable by others.  NULL with *ABSENT set if it does not exist, or
+ * NULL after reporting. */
+FILE	*sync_open_read(const char *dir, const char *name, int *absent);
+/* Writes LEN bytes of BUF to DIR/NAME: temporary file (0600, O_EXCL,
+ * O_NOFOLLOW), fsync, rename, fsync of the folder.  0 or -1 (reported). */
+int	sync_write_atomic(const char *dir, const char *name, const char *buf,
+	    size_t len);
+/* Undoes msg_escape_field in place.  0, or -1 if malformed. */
+int	sync_unescape(char *s);
 
 #endif

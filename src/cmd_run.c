@@ -21,6 +21,7 @@
 #include "apply.h"
 #include "cmd.h"
 #include "dir.h"
+#include "incr.h"
 #include "input.h"
 #include "ldifout.h"
 #include "msg.h"
@@ -60,6 +61,7 @@ struct runopts {
 	int		 grace;		/* --grace DAYS */
 	int		 warn_days;	/* --warn-days DAYS (status) */
 	int		 tsv;		/* --tsv (status) */
+	int		 full;		/* --full: read every file */
 };
 
 /* The run state of a batch run (sync.h), for run_apply. */
@@ -74,7 +76,7 @@ struct run_sync {
 enum {
 	OPT_CSV = SUBCMD_OPT_OWN, OPT_CERTDIR, OPT_TYPE, OPT_MATCH, OPT_STATE,
 	OPT_WINDOW, OPT_TXN, OPT_STRICT, OPT_LOG, OPT_SYSLOG, OPT_EXPIRED,
-	OPT_CAFILE, OPT_CRLFILE, OPT_PRUNE, OPT_GRACE, OPT_WARN, OPT_TSV
+	OPT_CAFILE, OPT_CRLFILE, OPT_PRUNE, OPT_GRACE, OPT_WARN, OPT_TSV, OPT_FULL
 };
 
 static const struct option run_longopts[] = {
@@ -99,6 +101,7 @@ static const struct option run_longopts[] = {
 	{ "grace", required_argument, NULL, OPT_GRACE },
 	{ "warn-days", required_argument, NULL, OPT_WARN },
 	{ "tsv", no_argument, NULL, OPT_TSV },
+	{ "full", no_argument, NULL, OPT_FULL },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -220,6 +223,7 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 			break;
 		case OPT_PRUNE: o->prune = 1; break;
 		case OPT_TSV: o->tsv = 1; break;
+		case OPT_FULL: o->full = 1; break;
 		case OPT_GRACE:
 			if (run_number("--grace", optarg, 0, 36500,
 			    &o->grace) == -1)
@@ -693,6 +697,31 @@ run_log(const struct runopts *o, FILE **logfp)
 }
 
 static int	undo_body(struct runopts *, int, char *[]);
+
+/*
+ * What the values of unchanged files depend on besides the files: the
+ * forms, the matching, the CA and CRL files.  Another key reads all.
+ */
+static char *
+run_incr_key(const struct runopts *o, const char *sdir, int *owned)
+{
+	struct sbuf	b = SBUF_INIT;
+	struct stat	sb;
+	char		ca[96] = "", crl[96] = "";
+
+	sbuf_printf(&b, "%s/owned.tsv", sdir);
+	*owned = b.s != NULL && lstat(b.s, &sb) == 0;
+	sbuf_reset(&b);
+
+	if (o->cafile != NULL)
+		incr_ident(o->cafile, ca, sizeof(ca));
+	if (o->crlfile != NULL)
+		incr_ident(o->crlfile, crl, sizeof(crl));
+	sbuf_printf(&b, "types %u match %u allow-expired %d ca %s %s crl %s %s",
+	    o->types, o->match, o->allow_expired, o->cafile ? o->cafile : "-",
+	    ca, o->crlfile ? o->crlfile : "-", crl);
+	return sbuf_done(&b);
+}
 static int	sync_body(struct runopts *, const char *, struct input *,
 		    char **, size_t *, struct trust *);
 static int	sync_adopt_body(const struct runopts *, const char *,
@@ -715,7 +744,8 @@ run_main(int argc, char *argv[])
 	struct sync_inputs	 si;
 	struct sync_opts	 so;
 	struct run_sync		 rs;
-	char			**roots = NULL, *dirpath = NULL;
+	struct incr		*inc = NULL;
+	char			**roots = NULL, *dirpath = NULL, *key = NULL;
 	const char		*sub = NULL, *sdir;
 	size_t			 i, *first = NULL;
 	int			 help, rc = CB_EXIT_USAGE, t, exists;
@@ -780,6 +810,24 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
+	if (o.state_dir == NULL && (dirpath = state_default_dir()) == NULL) {
+		msg_err("no state folder: give --state-dir DIR");
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	sdir = o.state_dir ? o.state_dir : dirpath;
+	/* a nightly run reads only the --certdir files that changed */
+	if (sub == NULL) {
+		/* without owned.tsv the state is rebuilt from every input */
+		if ((key = run_incr_key(&o, sdir, &t)) == NULL ||
+		    (inc = incr_open(sdir, key, o.full || !t)) == NULL) {
+			rc = CB_EXIT_LOCAL;
+			goto out;
+		}
+		in.skip = incr_skip;
+		in.seen = incr_seen;
+		in.hook_arg = inc;
+	}
 	for (i = 0; i < o.nsrc; i++) {
 		roots[i] = (char *)(uintptr_t)o.src[i].path;
 		first[i] = in.n;	/* the run state: which input, per item */
@@ -787,17 +835,14 @@ run_main(int argc, char *argv[])
 		    input_csv(&in, o.src[i].path, o.types)) == -1)
 			in.errors++;
 	}
-	if (o.state_dir == NULL && (dirpath = state_default_dir()) == NULL) {
-		msg_err("no state folder: give --state-dir DIR");
-		rc = CB_EXIT_LOCAL;
-		goto out;
-	}
-	sdir = o.state_dir ? o.state_dir : dirpath;
 	if (sub != NULL && strcmp(sub, "status") == 0) {
 		rc = sync_body(&o, sdir, &in, roots, first, trust);
 		goto out;
 	}
-	if (in.n == 0) {
+	if (inc != NULL && incr_skipped(inc) > 0)
+		msg_note("%zu certificate files unchanged since the last run, "
+		    "not read (--full reads them)", incr_skipped(inc));
+	if (in.n == 0 && (inc == NULL || incr_skipped(inc) == 0)) {
 		msg_err("no certificate to map");
 		rc = CB_EXIT_SOME;
 		goto out;
@@ -812,6 +857,11 @@ run_main(int argc, char *argv[])
 	po.trust = trust;
 	/* each item's values and input, before the plan moves them */
 	if (sync_inputs(&si, &in, roots, first, o.nsrc) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	if (inc != NULL && incr_skipped(inc) > 0 &&
+	    (si.skipsha = incr_shas(inc, &si.nskipsha)) == NULL) {
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
@@ -857,10 +907,14 @@ run_main(int argc, char *argv[])
 	rs.st = &sst;
 	rs.si = &si;
 	rc = run_output(&o, d, &cs, &ps, &sk, &as, o.preview ? NULL : &rs);
+	if (!o.preview && inc != NULL && incr_save(inc, sdir, &in, &cs) == -1)
+		rc = CB_EXIT_LOCAL;
 	if (rc == CB_EXIT_OK && (in.errors > 0 || ps.refused > 0 ||
 	    as.failed > 0))
 		rc = CB_EXIT_SOME;
 out:
+	incr_free(inc);
+	free(key);
 	state_close(rs.lock);
 	sync_state_free(&sst);
 	sync_inputs_free(&si);

@@ -777,7 +777,7 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 	struct strlist	 files = { NULL, 0 };
 	struct certset	 set = { NULL, 0 };
 	struct stat	 st;
-	size_t		 i;
+	size_t		 i, before;
 	int		 rc = -1;
 
 	if (stat(dir, &st) == -1) {
@@ -794,15 +794,20 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 		msg_warn("%s: no certificate files (.cer .crt .der .pem .p7b "
 		    ".p7c)", dir);
 	for (i = 0; i < files.n; i++) {
+		if (in->skip != NULL && in->skip(in->hook_arg, files.v[i]) == 1)
+			continue;	/* unchanged since the last run */
 		if (cert_read_file(files.v[i], NULL, &set) == -1) {
 			in->errors++;
 			continue;
 		}
+		before = in->n;
 		if (input_add(in, files.v[i], ID_MATCH, NULL, NULL, &set,
 		    types) < 0) {
 			msg_err("out of memory");
 			goto out;
 		}
+		if (in->seen != NULL)
+			in->seen(in->hook_arg, files.v[i], before, in->n - before);
 	}
 	rc = 0;
 out:

@@ -98,8 +98,7 @@ sync_parse_time(const char *s, time_t *out)
 	return 0;
 }
 
-/* Undoes msg_escape_field in place. 0, or -1 if malformed. */
-static int
+int
 sync_unescape(char *s)
 {
 	char		*w = s;
@@ -230,12 +229,7 @@ sync_push(struct sync_state *st)
 	return &v[st->n++];
 }
 
-/*
- * Opens DIR/NAME for reading as undo files are: no link, ours, not
- * writable by others.  Returns the stream, or NULL with *ABSENT set if it
- * does not exist, or NULL after reporting.
- */
-static FILE *
+FILE *
 sync_open_read(const char *dir, const char *name, int *absent)
 {
 	struct sbuf	 p = SBUF_INIT;
@@ -349,9 +343,7 @@ sync_load(const char *dir, struct sync_state *st, int *exists)
 	return 0;
 }
 
-/* Writes LEN bytes of BUF to DIR/NAME: temporary file, fsync, rename,
- * fsync of the folder.  0 or -1 (reported). */
-static int
+int
 sync_write_atomic(const char *dir, const char *name, const char *buf,
     size_t len)
 {
@@ -1016,6 +1008,12 @@ out:
 
 /* --------------------------------------------------------------- verdict */
 
+static int
+sync_strcasecmpp(const void *a, const void *b)
+{
+	return strcasecmp(*(char *const *)a, *(char *const *)b);
+}
+
 /*
  * Whether the inputs hold a certificate with thumbprint SHA: 0 no, 1 yes,
  * 2 yes and a CRL revokes it.
@@ -1026,8 +1024,14 @@ sync_sha_in(const struct sync_inputs *si, const char *sha)
 	size_t	j;
 	int	found = 0;
 
-	if (si == NULL || si->in == NULL || sha[0] == '\0')
+	if (si == NULL || sha[0] == '\0')
 		return 0;
+	/* in a file incremental reading left unread: there, not revoked */
+	if (si->nskipsha > 0 && bsearch(&sha, si->skipsha, si->nskipsha,
+	    sizeof(*si->skipsha), sync_strcasecmpp) != NULL)
+		found = 1;
+	if (si->in == NULL)
+		return found;
 	for (j = sync_sha_lo(si, sha); j < si->nsha && strcasecmp(
 	    si->in->items[si->bysha[j]].fact.sha256, sha) == 0; j++) {
 		if (si->in->items[si->bysha[j]].revoked)

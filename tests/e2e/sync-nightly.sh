@@ -162,13 +162,40 @@ exit_is 0 "undo of day 3 and day 2"
 cb_dump content "$T/after-undo"
 same_file "$T/after-undo" "$T/before-day2" "undo restores the directory exactly"
 
-# the next night: day 2's values again; what the undo put back is not
-# owned any more (certbulk undo does not rewrite the run state), so stays
+# the next night reads only changed files: what the undo took away is not
+# noticed (nothing changed in the inputs); --full reads everything again
 e2e_run "${LDAPS[@]}" --state-dir "$S" "${TRUST[@]}" "${INPUTS[@]}" --prune
-exit_is 1 "the next night after the undo"
+exit_is 1 "the next night after the undo (incremental)"
+like "$(cat "$T/err")" '5[0-9] certificate files unchanged since the last run, not read' \
+	"incremental: the unchanged files are not read"
+like "$(cat "$T/err")" ': 2 certificates, 0 accounts examined' \
+	"incremental: only the files that had problems are read again, no account looked up"
+is "$(vals n3)" "" "incremental: n3's value (removed by the undo) not noticed"
+# what the undo put back is not owned any more (certbulk undo does not
+# rewrite the run state), so it stays
+e2e_run "${LDAPS[@]}" --state-dir "$S" "${TRUST[@]}" "${INPUTS[@]}" --prune --full
+exit_is 1 "the next night with --full"
 is "$(vals u05)" "$(V 7505) $HAND " "u05: the hand-added value untouched, the restored one not owned"
 is "$(vals u02)" "$(V 7502) $(V 7622) " "u02: the renewed value added, the restored old one not owned"
-is "$(vals n3)" "$(V 7603) " "n3: mapped again"
+is "$(vals n3)" "$(V 7603) " "--full: n3 mapped again"
+
+# incremental: a changed file is read, a value removed by hand is found
+# only by --full
+e2e_leaf "$D/u09.pem" 7591 "upn=u09@$UPN" days=3700
+cb_ldap ldapmodify >/dev/null <<EOF
+dn: $(cb_user_dn u10)
+changetype: modify
+delete: altSecurityIdentities
+altSecurityIdentities: $(e2e_val 7510)
+-
+
+EOF
+e2e_run "${LDAPS[@]}" --state-dir "$S" "${TRUST[@]}" "${INPUTS[@]}" --prune
+like "$(cat "$T/err")" '\(1 values added, 1 removed\)' "incremental: the re-issued file read: its new value added, the old one pruned"
+is "$(vals u09)" "$(V 7591) " "u09: the re-issued certificate replaces the old one"
+is "$(vals u10)" "" "incremental: u10's value removed by hand is not noticed"
+e2e_run "${LDAPS[@]}" --state-dir "$S" "${TRUST[@]}" "${INPUTS[@]}" --prune --full
+is "$(vals u10)" "$(V 7510) " "--full: u10's value removed by hand is added back"
 
 # ------------------------------------------------- kill -9, then a re-run
 rm -rf "$W/k"
