@@ -47,6 +47,7 @@ struct sync_state {
 	struct sync_rec	*v;	/* owned */
 	size_t		 n;
 	size_t		 nsorted; /* v[0..nsorted) is in sync_sort order */
+	int		 dirty;	/* changed since read: to be saved */
 };
 
 /* What a certificate is, for status and pruning. */

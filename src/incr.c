@@ -38,6 +38,7 @@ struct incr {
 	char		**shas;	/* owned strings */
 	size_t		 nshas;
 	int		 full;
+	int		 loaded;	/* read with the same key */
 };
 
 void
@@ -160,6 +161,7 @@ incr_open(const char *dir, const char *key, int full)
 	}
 	qsort(x->v, x->n, sizeof(*x->v), incr_entcmp);
 	x->nold = x->n;
+	x->loaded = samekey;
 	ret = x;
 out:
 	if (fp != NULL)
@@ -282,6 +284,9 @@ incr_save(struct incr *x, const char *dir, const struct input *in,
 	size_t		 i, j, nnd = 0;
 	int		 ok, rc = -1;
 
+	/* nothing read, nothing gone: the file stays as it is */
+	if (x->loaded && x->n == x->nold && x->nskipped == x->nold)
+		return 0;
 	/* the accounts whose change did not happen: their files are read
 	 * again next time */
 	if (cs->n > 0 && (notdone = calloc(cs->n, sizeof(*notdone))) == NULL)

@@ -696,8 +696,10 @@ sync_sort(struct sync_state *st)
 		if (!st->v[i].drop && strcasecmp(sync_key(st->v[i].guid,
 		    st->v[i].dn), sync_key(st->v[i + 1].guid,
 		    st->v[i + 1].dn)) == 0 && altsec_casecmp(st->v[i].value,
-		    st->v[i + 1].value) == 0)
+		    st->v[i + 1].value) == 0) {
 			st->v[i].drop = 1;
+			st->dirty = 1;
+		}
 	st->nsorted = st->n;
 }
 
@@ -767,6 +769,7 @@ sync_upsert(struct sync_state *st, struct sync_rec *r)
 	}
 	*o = *r;
 	memset(r, 0, sizeof(*r));
+	st->dirty = 1;
 	return 0;
 }
 
@@ -847,8 +850,10 @@ sync_settle(const char *dir, struct dir *d, struct sync_state *st,
 				o = &st->v[j];
 				if (sync_same_acct(r->guid, r->dn, o->guid,
 				    o->dn) && altsec_casecmp(o->value,
-				    r->value) == 0)
+				    r->value) == 0) {
 					o->drop = 1;
+					st->dirty = 1;
+				}
 			}
 			gone++;
 		}
@@ -1342,6 +1347,7 @@ sync_prune(struct dir *d, struct sync_state *st, const struct sync_inputs *si,
 			msg_info("\"%s\": %s is no longer there; forgotten",
 			    r->dn, r->value);
 			r->drop = 1;
+			st->dirty = 1;
 			goto next;
 		}
 		free(r->dn);
@@ -1447,6 +1453,7 @@ sync_commit(const char *dir, struct sync_state *st, const struct changes *cs,
 		    strcasecmp(st->v[j].guid, it->aguid) == 0; j++) {
 			if (strcmp(st->v[j].dn, it->adn) == 0)
 				continue;
+			st->dirty = 1;
 			free(st->v[j].dn);
 			free(st->v[j].sam);
 			st->v[j].dn = strdup(it->adn);
@@ -1463,8 +1470,10 @@ sync_commit(const char *dir, struct sync_state *st, const struct changes *cs,
 			continue;
 		for (k = 0; k < c->del.n; k++)
 			if ((o = sync_find(st, c->guid, c->dn, c->del.v[k])) !=
-			    NULL)
+			    NULL) {
 				o->drop = 1;
+				st->dirty = 1;
+			}
 		for (k = 0; k < c->add.n; k++) {
 			if ((m = sync_item_of(si, c->guid, c->dn,
 			    c->add.v[k])) < 0)
@@ -1475,8 +1484,10 @@ sync_commit(const char *dir, struct sync_state *st, const struct changes *cs,
 		}
 	}
 	sync_sort(st);
-	if (sync_save(dir, st) == -1)
+	/* a night without changes rewrites nothing */
+	if (st->dirty && sync_save(dir, st) == -1)
 		return -1;
+	st->dirty = 0;
 	if (unknown) {
 		msg_warn("%s/" SYNC_JOURNAL " kept: some modifies got no reply; "
 		    "the next run settles them", dir);
