@@ -880,9 +880,11 @@ run_main(int argc, char *argv[])
 	rc = CB_EXIT_LOCAL;
 	if (!o.preview && (rs.lock = state_open(sdir)) == NULL)
 		goto out;
-	if (sync_load(sdir, &sst, &exists) == -1)
-		goto out;
-	if (sync_reconcile(sdir, d, &sst, exists, &si, !o.preview) == -1)
+	/* a preview without --prune shows no more than it did before */
+	if (o.preview && !o.prune && sub == NULL)
+		exists = 1;
+	else if (sync_load(sdir, &sst, &exists) == -1 ||
+	    sync_reconcile(sdir, d, &sst, exists, &si, !o.preview) == -1)
 		goto out;
 	memset(&sk, 0, sizeof(sk));
 	memset(&so, 0, sizeof(so));

@@ -897,7 +897,10 @@ sync_rebuild(const char *dir, struct dir *d, struct sync_state *st,
 
 	memset(&rec, 0, sizeof(rec));
 	if ((dp = opendir(dir)) == NULL) {
-		msg_err("%s: %s", dir, strerror(errno));
+		if (errno == ENOENT)	/* no state folder yet (a preview) */
+			rc = 0;
+		else
+			msg_err("%s: %s", dir, strerror(errno));
 		goto out;
 	}
 	while ((de = readdir(dp)) != NULL)
@@ -992,7 +995,8 @@ sync_reconcile(const char *dir, struct dir *d, struct sync_state *st,
 
 	if (sync_read(dir, SYNC_JOURNAL, &jr, &jexists, &ops, &undo) == -1)
 		goto out;
-	if (!exists && sync_rebuild(dir, d, st, si, time(NULL)) == -1)
+	/* a preview does not go through every undo file: it shows less */
+	if (!exists && save && sync_rebuild(dir, d, st, si, time(NULL)) == -1)
 		goto out;
 	if (jexists && sync_settle(dir, d, st, &jr, ops, undo) == -1)
 		goto out;
