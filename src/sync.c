@@ -797,31 +797,24 @@ sync_entry(struct dir *d, const char *guid, const char *dn, char **cur,
 
 /* ------------------------------------------------------------- reconcile */
 
-/* The change of UNDO for GUID/DN whose LIST (del or add) holds VALUE. */
-static int
-sync_undo_has(const struct changes *u, const char *guid, const char *dn,
-    const char *value, int dels)
-{
-	size_t	i;
-
-	for (i = 0; i < u->n; i++)
-		if (sync_same_acct(guid, dn, u->v[i].guid, u->v[i].dn) &&
-		    strlist_has(dels ? &u->v[i].del : &u->v[i].add, value))
-			return 1;
-	return 0;
-}
-
-/* Settles the journal of a run that did not finish. */
+/*
+ * Settles the journal of a run that did not finish, from its undo file:
+ * a value its pending or done records delete (the run added it) that is
+ * on the account now and belongs to a certificate of the inputs is owned;
+ * a value they add back (the run removed it) that is gone is forgotten.
+ */
 static int
 sync_settle(const char *dir, struct dir *d, struct sync_state *st,
-    struct sync_state *jr, const char *ops, const char *undo)
+    const struct sync_inputs *si, const char *undo)
 {
 	struct changes	 u = { NULL, 0 };
 	struct strlist	 vals = { NULL, 0 };
-	struct sync_rec	*r, *o;
+	struct sync_rec	 rec, *o;
 	struct stat	 sb;
+	const struct change *c;
 	char		*cur = NULL;
-	size_t		 i, bad, owned = 0, gone = 0, j;
+	size_t		 i, k, bad, owned = 0, gone = 0;
+	long		 it;
 	int		 rc = -1, e;
 
 	if (undo == NULL) {
@@ -831,31 +824,29 @@ sync_settle(const char *dir, struct dir *d, struct sync_state *st,
 	/* no undo file: the run stopped before it could send anything */
 	if (lstat(undo, &sb) == 0 && undo_read(undo, &u, &bad, NULL) == -1)
 		goto out;
-	for (i = 0; i < jr->n; i++) {
-		r = &jr->v[i];
-		if (!sync_undo_has(&u, r->guid, r->dn, r->value, ops[i] == '+'))
-			continue;	/* not sent */
-		if ((e = sync_entry(d, r->guid, r->dn, &cur, &vals)) == -1)
+	for (i = 0; i < u.n; i++) {
+		c = &u.v[i];
+		if ((e = sync_entry(d, c->guid, c->dn, &cur, &vals)) == -1)
 			goto out;
-		if (ops[i] == '+' && e == 0 && strlist_has(&vals, r->value)) {
-			free(r->dn);
-			r->dn = cur;
-			cur = NULL;
-			if (sync_upsert(st, r) == -1)
+		for (k = 0; e == 0 && k < c->del.n; k++) {
+			if (!strlist_has(&vals, c->del.v[k]) || (it =
+			    sync_item_of(si, c->guid, cur, c->del.v[k])) < 0)
+				continue;
+			if (sync_rec_from(&rec, si, (size_t)it, c->guid, cur,
+			    c->del.v[k], time(NULL)) == -1 ||
+			    sync_upsert(st, &rec) == -1)
 				goto out;
 			owned++;
-		} else if (ops[i] == '-' && (e == 1 ||
-		    !strlist_has(&vals, r->value))) {
-			for (j = 0; j < st->n; j++) {
-				o = &st->v[j];
-				if (sync_same_acct(r->guid, r->dn, o->guid,
-				    o->dn) && altsec_casecmp(o->value,
-				    r->value) == 0) {
-					o->drop = 1;
-					st->dirty = 1;
-				}
+		}
+		for (k = 0; k < c->add.n; k++) {
+			if (e == 0 && strlist_has(&vals, c->add.v[k]))
+				continue;
+			if ((o = sync_find(st, c->guid, c->dn,
+			    c->add.v[k])) != NULL) {
+				o->drop = 1;
+				st->dirty = 1;
+				gone++;
 			}
-			gone++;
 		}
 		free(cur);
 		cur = NULL;
@@ -998,7 +989,7 @@ sync_reconcile(const char *dir, struct dir *d, struct sync_state *st,
 	/* a preview does not go through every undo file: it shows less */
 	if (!exists && save && sync_rebuild(dir, d, st, si, time(NULL)) == -1)
 		goto out;
-	if (jexists && sync_settle(dir, d, st, &jr, ops, undo) == -1)
+	if (jexists && sync_settle(dir, d, st, si, undo) == -1)
 		goto out;
 	sync_sort(st);
 	if (save && (jexists || !exists)) {
@@ -1274,6 +1265,9 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 	size_t			 i, k, w;
 	long			 m;
 
+	/* without --prune two cards of one issuer are both mapped */
+	if (!o->prune)
+		return 0;
 	for (i = 0; i < cs->n; i++) {
 		c = &cs->v[i];
 		for (k = 0, w = 0; k < c->add.n; k++) {
@@ -1395,40 +1389,18 @@ sync_journal(const char *dir, const struct changes *cs,
     const struct sync_inputs *si, const char *undo)
 {
 	struct sbuf	 b = SBUF_INIT;
-	struct sync_rec	 r;
-	const struct change *c;
-	size_t		 i, k;
-	long		 it;
 	int		 rc = -1;
 
-	sbuf_puts(&b, "# certbulk journal: the run state changes of a run in "
-	    "progress; the next run settles them against its undo file\n");
-	sbuf_puts(&b, "undo\t");
+	(void)cs;
+	(void)si;
+	/*
+	 * The undo file itself says what may have been sent (its pending and
+	 * done records); the journal only names it, so that it costs no
+	 * room that the undo file may need.
+	 */
+	sbuf_puts(&b, "# certbulk journal: a run in progress; the next run "
+	    "settles the run state against this undo file\nundo\t");
 	sync_put_field(&b, undo, 1);
-	for (i = 0; i < cs->n; i++) {
-		c = &cs->v[i];
-		for (k = 0; k < c->add.n; k++) {
-			if ((it = sync_item_of(si, c->guid, c->dn,
-			    c->add.v[k])) < 0)
-				continue;
-			if (sync_rec_from(&r, si, (size_t)it, c->guid, c->dn,
-			    c->add.v[k], time(NULL)) == -1) {
-				b.oom = 1;
-				break;
-			}
-			sbuf_puts(&b, "+\t");
-			sync_put_rec(&b, &r);
-			sync_rec_free(&r);
-		}
-		for (k = 0; k < c->del.n; k++) {
-			memset(&r, 0, sizeof(r));
-			r.guid = c->guid;
-			r.dn = c->dn;
-			r.value = c->del.v[k];
-			sbuf_puts(&b, "-\t");
-			sync_put_rec(&b, &r);
-		}
-	}
 	if (b.oom)
 		msg_err("out of memory");
 	else
