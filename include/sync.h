@@ -7,11 +7,11 @@
  * The state is one tab-separated file, STATEDIR/owned.tsv, rewritten
  * whole (temporary file, fsync, rename, fsync of the folder).  The undo
  * file stays the write-ahead journal of the directory: before a run sends
- * anything it writes STATEDIR/owned.journal (the state changes it intends
- * and the name of its undo file); after the run the state is rewritten
- * and the journal removed.  A run that finds a journal left by a killed
- * run settles it first: an intended add becomes owned only if the undo
- * file says it may have been sent and the value is on the account now.
+ * anything it writes STATEDIR/owned.journal, naming its undo file; after
+ * the run the state is rewritten and the journal removed.  A run that
+ * finds a journal left by a killed run settles it first: a value the undo
+ * file's pending or done records say was added becomes owned only if it
+ * is on the account now and matches a certificate of the inputs.
  */
 #ifndef CERTBULK_SYNC_H
 #define CERTBULK_SYNC_H
@@ -158,8 +158,9 @@ int	sync_prune(struct dir *, struct sync_state *st,
 	    struct changes *cs, size_t *nremove);
 
 /*
- * Writes DIR/owned.journal: what CS will change in ST, and UNDO, the
- * undo file that will cover it.  Before anything is sent.  0 or -1.
+ * Writes DIR/owned.journal naming UNDO, the undo file that will cover CS
+ * (CS and SI are not written: the undo file holds the changes).  Before
+ * anything is sent.  0 or -1.
  */
 int	sync_journal(const char *dir, const struct changes *cs,
 	    const struct sync_inputs *si, const char *undo);
