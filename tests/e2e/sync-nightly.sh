@@ -203,6 +203,15 @@ mkdir -p "$W/k"
 for i in 1 2 3; do e2e_leaf "$W/k/k$i.pem" "770$i" "upn=k$i@$UPN"; done
 printf 'user,certificate\nk1,k1.pem\nk2,k2.pem\nk3,k3.pem\n' >"$W/k/k.csv"
 KS=$W/kst
+# k3 holds 5 values put there by hand: one more crosses the Entra limit
+sb_vals=()
+for i in 1 2 3 4 5; do sb_vals+=("X509:<I>DC=lan,DC=other,CN=Hand CA<SR>0$i"); done
+{
+	printf 'dn: %s\nchangetype: modify\nadd: altSecurityIdentities\n' "$(cb_user_dn k3)"
+	for v in "${sb_vals[@]}"; do printf 'altSecurityIdentities: %s\n' "$v"; done
+	printf -- '-\n\n'
+} | cb_ldap ldapmodify >/dev/null
+ok $? "k3: five values added by hand"
 KWIN=1 e2e_killrun "$KS" "$W/k/k.csv" rec 2
 is "$KRC" 137 "a run killed -9 while its second modify is held"
 ok "$([ -e "$KS/owned.journal" ] && echo 0 || echo 1)" "the killed run left its journal"
@@ -212,6 +221,8 @@ exit_is 0 "the re-run"
 like "$(cat "$T/err")" 'did not finish.*1 of its added values are now owned' \
 	"the re-run settles the journal: k1's value is owned"
 is "$(grep -vc '^#' "$KS/owned.tsv")" 3 "all three values owned after the re-run"
+like "$(cat "$T/err")" 'k3.*will hold 6 altSecurityIdentities values: Entra Connect does not sync more than 5 \(--prune removes' \
+	"Entra Connect limit: warned, with --prune offered"
 [ ! -e "$KS/owned.journal" ]
 ok $? "journal settled and removed"
 
