@@ -123,6 +123,10 @@ demo: certbulk
 bench: certbulk
 	tests/bench/bench.sh
 
+# make bench-sync: the incremental nightly run over BENCH_N (100,000) files.
+bench-sync: certbulk
+	bash tests/bench/bench-sync.sh
+
 # make dist: certbulk-VERSION.tar.gz of the files git tracks (as they are
 # in the working tree), for machines without git.
 VERSION	:= $(shell sed -n 's/^\#define CB_VERSION[^"]*"\(.*\)"/\1/p' include/cmd.h)
@@ -154,7 +158,7 @@ clean:
 	rm -rf build build-asan build-fuzz certbulk certbulk-*.tar.gz certbulk-*.tar.gz.tmp
 
 FORCE:
-.PHONY: all check check-kdc asan fuzz install uninstall clean units deps demo bench \
+.PHONY: all check check-kdc asan fuzz install uninstall clean units deps demo bench bench-sync \
 	dist check-fresh FORCE
 
 -include $(wildcard $(BUILD)/src/*.d $(BUILD)/tests/*.d)

@@ -46,6 +46,9 @@ struct itemcert {
 	unsigned	 fallback; /* ALTSEC_BIT: X509RFC822 from subject E= */
 	char		 sha1[41]; /* the thumbprint, hex, for plans and
 				     reports */
+	char		*sha256; /* owned: thumbprint, for the run state */
+	char		*issuer; /* owned: issuer for people */
+	char		*serial; /* owned: serial, hex */
 };
 
 /* One certificate to map to one account. */
@@ -72,6 +75,10 @@ struct item {
 				    report, or NULL */
 	unsigned	 moved;	/* ALTSEC_BIT: values[k] handed over to the
 				   change (not owned here any more) */
+	int		 revoked; /* refused by a CRL (trust_revoked) */
+	char		*adn;	/* owned, or NULL: the account's DN, */
+	char		*aguid;	/* its objectGUID, */
+	char		*asam;	/* its sAMAccountName (for the run state) */
 };
 
 struct input {
@@ -87,6 +94,16 @@ struct input {
 	struct strlist	 bad;		/* where ("users.csv:12", a path)
 					   of each row or file that failed,
 					   for the report */
+	/*
+	 * Incremental reading (incr.h), or NULL: skip(ARG, PATH) is asked
+	 * before each --certdir file is read and returns 1 to leave it
+	 * unread; seen(ARG, PATH, FIRST, N) is told which items a file
+	 * that was read became.
+	 */
+	int		(*skip)(void *arg, const char *path);
+	void		(*seen)(void *arg, const char *path, size_t first,
+			    size_t n);
+	void		*hook_arg;
 };
 
 /* The attribute name for an id_kind, e.g. "sAMAccountName". */

@@ -45,6 +45,7 @@ struct change {
 					   add of the entry, -1 a delete */
 	const char		*kind;	/* static: "user" or "computer" (by
 					   objectClass), or NULL (undo) */
+	size_t			 have;	/* values the entry held when planned */
 };
 
 /*
@@ -124,6 +125,13 @@ int	plan_undo(struct dir *, const struct changes *want,
 int	plan_dup_check(struct dir *, char *const *vals, char *const *owners,
 	    size_t n, void (*report)(void *arg, size_t i, const char *holder,
 	    const char *err), void *arg);
+
+/*
+ * Warns of changes that would leave an account over the Entra Connect
+ * sync limits (values held + added - removed), suggesting --prune unless
+ * PRUNED.
+ */
+void	plan_entra_check(const struct changes *, int pruned);
 
 /* Adds an empty change for DN; returns it or NULL on ENOMEM. */
 struct change	*changes_add(struct changes *, const char *dn);

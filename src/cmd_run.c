@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdint.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +22,7 @@
 #include "cmd.h"
 #include "digest.h"
 #include "dir.h"
+#include "incr.h"
 #include "input.h"
 #include "input_dir.h"
 #include "kdcev.h"
@@ -36,6 +38,7 @@
 #include "state.h"
 #include "subcmd.h"
 #include "crlfetch.h"
+#include "sync.h"
 #include "trust.h"
 #include "undo.h"
 #include "ntauth.h"
@@ -85,6 +88,19 @@ struct runopts {
 	char		**argv;
 	struct policy	 pol;		/* --trust-csv, --allow-protected,
 					   --scope, --group, --skip-disabled */
+	int		 prune;		/* --prune */
+	int		 grace;		/* --grace DAYS */
+	int		 warn_days;	/* --warn-days DAYS (status) */
+	int		 tsv;		/* --tsv (status) */
+	int		 full;		/* --full: read every file */
+};
+
+/* The run state of a batch run (sync.h), for run_apply. */
+struct run_sync {
+	const char		*dir;
+	struct sync_state	*st;
+	const struct sync_inputs *si;
+	struct state		*lock;	/* taken before the plan */
 };
 
 /* The LDAP options (and --timeout, --allow-cleartext-bind) are subcmd's. */
@@ -96,7 +112,8 @@ enum {
 	OPT_CRLCHECK, OPT_FETCHCRL,
 	OPT_KDC, OPT_UPGRADE,
 	OPT_KDCEV, OPT_USERCERT, OPT_SMIME,
-	OPT_TRUSTCSV, OPT_ALLOWPROT, OPT_SCOPE, OPT_GROUP, OPT_SKIPDIS
+	OPT_TRUSTCSV, OPT_ALLOWPROT, OPT_SCOPE, OPT_GROUP, OPT_SKIPDIS,
+	OPT_PRUNE, OPT_GRACE, OPT_WARN, OPT_TSV, OPT_FULL
 };
 
 static const struct option run_longopts[] = {
@@ -133,6 +150,11 @@ static const struct option run_longopts[] = {
 	{ "scope", required_argument, NULL, OPT_SCOPE },
 	{ "group", required_argument, NULL, OPT_GROUP },
 	{ "skip-disabled", no_argument, NULL, OPT_SKIPDIS },
+	{ "prune", no_argument, NULL, OPT_PRUNE },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "warn-days", required_argument, NULL, OPT_WARN },
+	{ "tsv", no_argument, NULL, OPT_TSV },
+	{ "full", no_argument, NULL, OPT_FULL },
 	{ "quiet", no_argument, NULL, 'q' },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, 'h' },
@@ -232,6 +254,7 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 	o->match = MATCH_SID | MATCH_UPN | MATCH_EMAIL;
 	o->window = 32;
 	o->max_age = 24 * 3600;
+	o->warn_days = 30;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "chnqv",
 	    run_longopts, NULL)) != -1) {
@@ -323,6 +346,19 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 			o->usercert = 1;
 			break;
 		case OPT_SMIME: o->smime = 1; break;
+		case OPT_PRUNE: o->prune = 1; break;
+		case OPT_TSV: o->tsv = 1; break;
+		case OPT_FULL: o->full = 1; break;
+		case OPT_GRACE:
+			if (run_number("--grace", optarg, 0, 36500,
+			    &o->grace) == -1)
+				return -1;
+			break;
+		case OPT_WARN:
+			if (run_number("--warn-days", optarg, 0, 36500,
+			    &o->warn_days) == -1)
+				return -1;
+			break;
 		case OPT_CAFILE: o->cafile = optarg; break;
 		case OPT_CRLFILE: o->crlfile = optarg; break;
 		case OPT_CRLCHECK:
@@ -696,7 +732,8 @@ out:
 /* Takes the lock, writes the undo file ahead, applies. */
 static int
 run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
-    struct apply_stats *st, char **undo_out, int *started)
+    struct apply_stats *st, char **undo_out, int *started,
+    struct run_sync *rs)
 {
 	struct state		*s = NULL;
 	struct undo		*u = NULL;
@@ -705,16 +742,23 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	long			 dups;
 	int			 rc = CB_EXIT_LOCAL;
 
-	if (o->state_dir == NULL && (dirpath = state_default_dir()) == NULL) {
+	if (rs != NULL && rs->lock != NULL)
+		s = rs->lock;	/* held since the plan */
+	else if (o->state_dir == NULL &&
+	    (dirpath = state_default_dir()) == NULL) {
 		msg_err("no state folder: give --state-dir DIR");
 		goto out;
 	}
-	if ((s = state_open(o->state_dir ? o->state_dir : dirpath)) == NULL)
+	if (s == NULL &&
+	    (s = state_open(o->state_dir ? o->state_dir : dirpath)) == NULL)
 		goto out;
 	if ((path = state_undo_path(s)) == NULL) {
 		msg_err("out of memory");
 		goto out;
 	}
+	/* the run state's journal first: it names the undo file */
+	if (rs != NULL && sync_journal(rs->dir, cs, rs->si, path) == -1)
+		goto out;
 	head = run_header(o->is_undo ? "undo file of an undo" : "undo file",
 	    d, "revert with: certbulk undo [LDAP options] THIS-FILE\n"
 	    "records marked failed or unsent were not applied");
@@ -760,6 +804,9 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	if (undo_close(u) == -1)
 		rc = CB_EXIT_LOCAL;
 	u = NULL;
+	if (rs != NULL && sync_commit(rs->dir, rs->st, cs, rs->si,
+	    time(NULL)) == -1)
+		rc = CB_EXIT_LOCAL;
 	*undo_out = path;
 	path = NULL;
 out:
@@ -768,7 +815,8 @@ out:
 	free(head);
 	free(path);
 	free(dirpath);
-	state_close(s);
+	if (rs == NULL || s != rs->lock)
+		state_close(s);
 	return rc;
 }
 
@@ -777,6 +825,7 @@ struct run_skips {
 	size_t	input;		/* bad input rows/files, or bad undo records */
 	size_t	missing;	/* undo: records of entries that are gone */
 	size_t	refused;	/* undo: values another account holds */
+	size_t	prune;		/* --prune: owned values to remove */
 };
 
 static void
@@ -793,6 +842,9 @@ run_summary(const char *what, int is_undo, const struct plan_stats *ps,
 		    ps->uptodate);
 	if (preview)
 		sbuf_printf(&b, "%zu accounts to change", nchanges);
+	if (preview && ps != NULL)
+		sbuf_printf(&b, " (%zu values to add, %zu to remove)",
+		    ps->values, sk->prune);
 	else
 		sbuf_printf(&b, "%zu accounts changed (%zu values added, %zu "
 		    "removed), %zu failed", as->done, as->added, as->removed,
@@ -822,7 +874,7 @@ run_summary(const char *what, int is_undo, const struct plan_stats *ps,
 static int
 run_output(const struct runopts *o, struct dir *d, struct changes *cs,
     const struct plan_stats *ps, const struct run_skips *sk,
-    struct apply_stats *as)
+    struct apply_stats *as, struct run_sync *rs)
 {
 	char	*undo = NULL;
 	int	 rc, started = 0;
@@ -836,10 +888,14 @@ run_output(const struct runopts *o, struct dir *d, struct changes *cs,
 	}
 	if (cs->n == 0) {
 		rc = CB_EXIT_OK;
+		/* the state still learns of renamed accounts, lost values */
+		if (rs != NULL && sync_commit(rs->dir, rs->st, cs, rs->si,
+		    time(NULL)) == -1)
+			rc = CB_EXIT_LOCAL;
 		run_summary(o->is_undo ? "undo: nothing to change" :
 		    "nothing to change", o->is_undo, ps, as, sk, NULL, 0, 0);
 	} else {
-		rc = run_apply(o, d, cs, as, &undo, &started);
+		rc = run_apply(o, d, cs, as, &undo, &started, rs);
 		runlog_changes(cs);
 		if (!started)	/* no undo file, so nothing was sent */
 			msg_err("%s not done: nothing was changed in the "
@@ -1007,6 +1063,35 @@ run_report_changes(struct report *rep, const struct runopts *o,
 	}
 }
 
+/* Report rows of --prune: one per account whose values were removed. */
+static void
+run_report_removed(struct report *rep, const struct runopts *o,
+    const struct changes *cs)
+{
+	struct report_row	 w;
+	const char		*reason;
+	char			 detail[128];
+	size_t			 i;
+
+	for (i = 0; i < cs->n; i++) {
+		if (cs->v[i].del.n == 0 || cs->v[i].attr != NULL)
+			continue;
+		memset(&w, 0, sizeof(w));
+		w.source = "prune";
+		w.outcome = run_chg_outcome(o, &cs->v[i], &reason, detail,
+		    sizeof(detail));
+		if (strcmp(w.outcome, REPORT_MAPPED) == 0)
+			w.outcome = REPORT_REMOVED;
+		w.reason = reason;
+		w.account = cs->v[i].dn;
+		w.values = (const char *const *)cs->v[i].del.v;
+		w.nvalues = cs->v[i].del.n;
+		w.detail = detail[0] ? detail : (o->preview ?
+		    "to be removed (--prune)" : NULL);
+		(void)report_row(rep, &w);
+	}
+}
+
 /* A report row for an input that could not be read at all. */
 static void
 run_report_input(struct report *rep, const char *path)
@@ -1116,6 +1201,35 @@ run_kdc_todo(const struct runopts *o, const struct kdcevents *ev)
 	return rc;
 }
 
+/*
+ * What the values of unchanged files depend on besides the files: the
+ * forms, the matching, the CA and CRL files.  Another key reads all.
+ */
+static char *
+run_incr_key(const struct runopts *o, const char *sdir, int *owned)
+{
+	struct sbuf	b = SBUF_INIT;
+	struct stat	sb;
+	char		ca[96] = "", crl[96] = "";
+
+	sbuf_printf(&b, "%s/owned.tsv", sdir);
+	*owned = b.s != NULL && lstat(b.s, &sb) == 0;
+	sbuf_reset(&b);
+
+	if (o->cafile != NULL)
+		incr_ident(o->cafile, ca, sizeof(ca));
+	if (o->crlfile != NULL)
+		incr_ident(o->crlfile, crl, sizeof(crl));
+	sbuf_printf(&b, "types %u match %u allow-expired %d ca %s %s crl %s %s",
+	    o->types, o->match, o->allow_expired, o->cafile ? o->cafile : "-",
+	    ca, o->crlfile ? o->crlfile : "-", crl);
+	return sbuf_done(&b);
+}
+static int	sync_body(struct runopts *, const char *, struct input *,
+		    char **, size_t *, struct trust *);
+static int	sync_adopt_body(const struct runopts *, const char *,
+		    struct sync_state *, const struct sync_inputs *);
+
 int
 run_main(int argc, char *argv[])
 {
@@ -1132,13 +1246,23 @@ run_main(int argc, char *argv[])
 	struct crlfetch		*cf = NULL;
 	struct kdcevents	 ev = { NULL, 0, 0, 0 };
 	FILE			*logfp = NULL;
-	size_t			 i, from, before, missing = 0, failing = 0;
+	struct sync_state	 sst = { NULL, 0 };
+	struct sync_inputs	 si;
+	struct sync_opts	 so;
+	struct run_sync		 rs;
+	struct incr		*inc = NULL;
+	char			**roots = NULL, *dirpath = NULL, *key = NULL;
+	const char		*sub = NULL, *sdir;
+	size_t			 i, *first = NULL, from, before, missing = 0;
+	size_t			 failing = 0;
 	unsigned		 intypes;
-	int			 help, rc = CB_EXIT_USAGE, t, ok;
+	int			 help, rc = CB_EXIT_USAGE, t, ok, exists;
 
 	memset(&o, 0, sizeof(o));
 	memset(&in, 0, sizeof(in));
 	memset(&as, 0, sizeof(as));
+	memset(&si, 0, sizeof(si));
+	memset(&rs, 0, sizeof(rs));
 	if (run_parse(argc, argv, &o, &help) == -1)
 		goto out;
 	if (help) {
@@ -1180,13 +1304,17 @@ run_main(int argc, char *argv[])
 		rc = ntauth_body(&o, argc - optind - 1, argv + optind + 1);
 		goto out;
 	}
+	if (optind < argc && (strcmp(argv[optind], "adopt") == 0 ||
+	    strcmp(argv[optind], "status") == 0))
+		sub = argv[optind++];
 	if (optind < argc) {
 		msg_err("unexpected argument \"%s\" (inputs are given with "
 		    "--csv FILE or --certdir DIR)", argv[optind]);
 		usage_print(stderr);
 		goto out;
 	}
-	if (o.nsrc == 0 && !o.usercert && o.nkdcev == 0) {
+	if (o.nsrc == 0 && !o.usercert && o.nkdcev == 0 &&
+	    (sub == NULL || strcmp(sub, "status") != 0)) {
 		msg_err("no input: give --csv FILE, --certdir DIR, "
 		    "--from-user-certificate or --kdc-events FILE");
 		usage_print(stderr);
@@ -1223,9 +1351,35 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
+	if (o.nsrc > 0 && ((roots = calloc(o.nsrc, sizeof(*roots))) == NULL ||
+	    (first = calloc(o.nsrc, sizeof(*first))) == NULL)) {
+		msg_err("out of memory");
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	if (o.state_dir == NULL && (dirpath = state_default_dir()) == NULL) {
+		msg_err("no state folder: give --state-dir DIR");
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	sdir = o.state_dir ? o.state_dir : dirpath;
+	/* a nightly run reads only the --certdir files that changed */
+	if (sub == NULL) {
+		/* without owned.tsv the state is rebuilt from every input */
+		if ((key = run_incr_key(&o, sdir, &t)) == NULL ||
+		    (inc = incr_open(sdir, key, o.full || !t)) == NULL) {
+			rc = CB_EXIT_LOCAL;
+			goto out;
+		}
+		in.skip = incr_skip;
+		in.seen = incr_seen;
+		in.hook_arg = inc;
+	}
 	/* --upgrade-weak: the weak forms too, to find the accounts by */
 	intypes = o.types | (o.upgrade_weak ? UPGRADE_WEAK_TYPES : 0);
 	for (i = 0; i < o.nsrc; i++) {
+		roots[i] = (char *)(uintptr_t)o.src[i].path;
+		first[i] = in.n;	/* the run state: which input, per item */
 		before = from = in.n;
 		ok = (o.src[i].is_dir ? input_certdir(&in, o.src[i].path,
 		    intypes) : input_csv(&in, o.src[i].path, intypes)) == 0;
@@ -1242,6 +1396,13 @@ run_main(int argc, char *argv[])
 			goto out;
 		}
 	}
+	if (sub != NULL && strcmp(sub, "status") == 0) {
+		rc = sync_body(&o, sdir, &in, roots, first, trust);
+		goto out;
+	}
+	if (inc != NULL && incr_skipped(inc) > 0)
+		msg_note("%zu certificate files unchanged since the last run, "
+		    "not read (--full reads them)", incr_skipped(inc));
 	/* certificates published in the directory: read over the run's
 	 * connection, opened early for them */
 	if (o.usercert) {
@@ -1264,7 +1425,7 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
-	if (in.n == 0) {
+	if (in.n == 0 && (inc == NULL || incr_skipped(inc) == 0)) {
 		msg_err("no certificate to map");
 		rc = missing > 0 ? CB_EXIT_INPUT : CB_EXIT_SOME;
 		goto out;
@@ -1289,15 +1450,64 @@ run_main(int argc, char *argv[])
 	po.trust = trust;
 	po.failon = o.failon;
 	po.upgrade_weak = o.upgrade_weak;
+	/* each item's values and input, before the plan moves them */
+	if (sync_inputs(&si, &in, roots, first, o.nsrc) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	if (inc != NULL && incr_skipped(inc) > 0 &&
+	    (si.skipsha = incr_shas(inc, &si.nskipsha)) == NULL) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
 	if (plan_build(d, &in, &po, &cs, &ps) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
-	/* Stage 3: preview, or undo file and apply. */
+	if (sync_inputs_planned(&si) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
+	/*
+	 * The run state, under the lock from here to its update (a preview
+	 * reads it without): settled with the directory, then pruned.
+	 */
+	rc = CB_EXIT_LOCAL;
+	if (!o.preview && (rs.lock = state_open(sdir)) == NULL)
+		goto out;
+	/* a preview without --prune shows no more than it did before */
+	if (o.preview && !o.prune && sub == NULL)
+		exists = 1;
+	else if (sync_load(sdir, &sst, &exists) == -1 ||
+	    sync_reconcile(sdir, d, &sst, exists, &si, !o.preview) == -1)
+		goto out;
 	memset(&sk, 0, sizeof(sk));
+	memset(&so, 0, sizeof(so));
+	so.now = po.now;
+	so.prune = o.prune;
+	so.grace = (long)o.grace * 86400;
+	so.allow_expired = o.allow_expired;
+	if (sub != NULL) {	/* adopt */
+		rc = sync_adopt_body(&o, sdir, &sst, &si);
+		if (rc == CB_EXIT_OK && ps.refused > 0)
+			rc = CB_EXIT_SOME;
+		goto out;
+	}
+	if (sync_unsupersede(&sst, &si, &so, &cs, &ps.values) == -1 ||
+	    sync_prune(d, &sst, &si, &so, &cs, &sk.prune) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	/* Stage 3: preview, or undo file and apply. */
 	sk.input = in.errors;
-	rc = run_output(&o, d, &cs, &ps, &sk, &as);
+	rs.dir = sdir;
+	rs.st = &sst;
+	rs.si = &si;
+	rc = run_output(&o, d, &cs, &ps, &sk, &as, o.preview ? NULL : &rs);
+	if (!o.preview && inc != NULL && incr_save(inc, sdir, &in, &cs) == -1)
+		rc = CB_EXIT_LOCAL;
 	failing = run_report_items(rep, &o, &in, &cs, NULL);
+	run_report_removed(rep, &o, &cs);
 	if (ps.refused > failing)
 		msg_note("%zu certificates skipped as expected (expired, not "
 		    "yet valid, or no account in this domain): not failures "
@@ -1318,6 +1528,14 @@ out:
 	free(o.kdcev);
 	if (logfp != NULL || o.syslog)
 		runlog_start(argc, argv, NULL);	/* if not written yet */
+	incr_free(inc);
+	free(key);
+	state_close(rs.lock);
+	sync_state_free(&sst);
+	sync_inputs_free(&si);
+	free(roots);
+	free(first);
+	free(dirpath);
 	trust_free(trust);
 	changes_free(&cs);
 	dir_close(d);
@@ -1468,7 +1686,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
-	rc = run_output(&o, d, &cs, NULL, &sk, &as);
+	rc = run_output(&o, d, &cs, NULL, &sk, &as, NULL);
 	run_report_changes(rep, &o, &cs, "undo");
 	if (rc == CB_EXIT_OK && (sk.input > 0 || sk.missing > 0 ||
 	    sk.refused > 0 || as.failed > 0))
@@ -1615,7 +1833,7 @@ apply_body(struct runopts *op, int nargs, char *args[])
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
-	rc = run_output(&o, d, &cs, NULL, &sk, &as);
+	rc = run_output(&o, d, &cs, NULL, &sk, &as, NULL);
 	if (refused > 0)
 		msg_note("%zu value%s of the plan not applied: %s "
 		    "precondition no longer holds", refused, refused > 1 ?
@@ -1676,7 +1894,7 @@ ntauth_body(struct runopts *op, int nargs, char *args[])
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
-	rc = run_output(&o, d, &cs, NULL, &sk, &as);
+	rc = run_output(&o, d, &cs, NULL, &sk, &as, NULL);
 	if (rc == CB_EXIT_OK && as.failed > 0)
 		rc = CB_EXIT_SOME;
 	if (!o.preview && as.done > 0)
@@ -1688,5 +1906,69 @@ out:
 	ntauth_ca_free(&ca);
 	changes_free(&cs);
 	dir_close(d);
+	return rc;
+}
+
+/* certbulk adopt: the values already in place become owned. */
+static int
+sync_adopt_body(const struct runopts *o, const char *sdir,
+    struct sync_state *st, const struct sync_inputs *si)
+{
+	FILE	*fp;
+	size_t	 n;
+	int	 rc = CB_EXIT_LOCAL;
+
+	if ((fp = run_open_out(o->out)) == NULL)
+		return CB_EXIT_LOCAL;
+	if (sync_adopt(sdir, st, si, !o->preview, fp, &n, time(NULL)) == 0)
+		rc = CB_EXIT_OK;
+	if (fp != stdout)
+		fclose(fp);
+	if (rc == CB_EXIT_OK)
+		msg_note("%s: %zu values %s", o->preview ? "adopt preview" :
+		    "adopt done", n, o->preview ? "to take ownership of" :
+		    "now owned by certbulk");
+	if (rc == CB_EXIT_OK && si->in->errors > 0)
+		rc = CB_EXIT_SOME;
+	return rc;
+}
+
+/* certbulk status: the owned values and their certificates' state. */
+static int
+sync_body(struct runopts *o, const char *sdir, struct input *in,
+    char **roots, size_t *first, struct trust *trust)
+{
+	struct sync_state	 st = { NULL, 0 };
+	struct sync_inputs	 si;
+	struct sync_opts	 so;
+	const char		*why;
+	size_t			 i;
+	int			 exists, r, rc = CB_EXIT_LOCAL;
+
+	memset(&si, 0, sizeof(si));
+	if (sync_load(sdir, &st, &exists) == -1)
+		goto out;
+	if (!exists)
+		msg_warn("%s: no run state (owned.tsv) yet", sdir);
+	if (o->nsrc > 0 && sync_inputs(&si, in, roots, first, o->nsrc) == -1)
+		goto out;
+	/* the revocation verdict, as a run gets it from the plan */
+	for (i = 0; trust != NULL && i < in->n; i++)
+		if (in->items[i].cert != NULL && trust_verify(trust,
+		    in->items[i].cert, &in->pool, time(NULL), &why) == -1 &&
+		    trust_revoked(why))
+			in->items[i].revoked = 1;
+	memset(&so, 0, sizeof(so));
+	so.now = time(NULL);
+	so.warn = (long)o->warn_days * 86400;
+	so.grace = (long)o->grace * 86400;
+	so.allow_expired = o->allow_expired;
+	if ((r = sync_status(stdout, &st, o->nsrc > 0 ? &si : NULL, &so,
+	    o->tsv)) == -1)
+		goto out;
+	rc = r == 1 || in->errors > 0 ? CB_EXIT_SOME : CB_EXIT_OK;
+out:
+	sync_inputs_free(&si);
+	sync_state_free(&st);
 	return rc;
 }

@@ -57,6 +57,12 @@ input_free(struct input *in)
 		free(in->items[i].fact.email);
 		free(in->items[i].acct_dn);
 		free(in->items[i].fact.subj_email);
+		free(in->items[i].fact.sha256);
+		free(in->items[i].fact.issuer);
+		free(in->items[i].fact.serial);
+		free(in->items[i].adn);
+		free(in->items[i].aguid);
+		free(in->items[i].asam);
 		for (t = 0; t < ALTSEC_NTYPES; t++)
 			if (!(in->items[i].moved & ALTSEC_BIT(t)))
 				free(in->items[i].values[t]);
@@ -188,6 +194,9 @@ input_facts(struct item *it, const struct cert *c)
 	f->eku_why = trust_logon_eku(c);
 	if (cert_sha1(c) != NULL)
 		snprintf(f->sha1, sizeof(f->sha1), "%s", cert_sha1(c));
+	f->sha256 = input_dup(cert_sha256(c), &oom);
+	f->issuer = input_dup(cert_issuer_text(c), &oom);
+	f->serial = input_dup(cert_serial_text(c), &oom);
 	for (k = 0; k < ALTSEC_NTYPES; k++) {
 		if (!(it->types & ALTSEC_BIT(k)))
 			continue;
@@ -218,6 +227,9 @@ input_item_free(struct item *it)
 	free(it->fact.email);
 	free(it->acct_dn);
 	free(it->fact.subj_email);
+	free(it->fact.sha256);
+	free(it->fact.issuer);
+	free(it->fact.serial);
 	for (k = 0; k < ALTSEC_NTYPES; k++)
 		if (!(it->moved & ALTSEC_BIT(k)))
 			free(it->values[k]);
@@ -961,7 +973,7 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 	struct strlist	 files = { NULL, 0 };
 	struct certset	 set = { NULL, 0 };
 	struct stat	 st;
-	size_t		 i;
+	size_t		 i, before;
 	int		 rc = -1;
 
 	if (stat(dir, &st) == -1) {
@@ -978,16 +990,21 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 		msg_warn("%s: no certificate files (.cer .crt .der .pem .p7b "
 		    ".p7c)", dir);
 	for (i = 0; i < files.n; i++) {
+		if (in->skip != NULL && in->skip(in->hook_arg, files.v[i]) == 1)
+			continue;	/* unchanged since the last run */
 		if (cert_read_file(files.v[i], NULL, &set) == -1) {
 			in->errors++;
 			input_bad(in, files.v[i], 0);
 			continue;
 		}
+		before = in->n;
 		if (input_add(in, files.v[i], ID_MATCH, NULL, NULL, &set,
 		    types) < 0) {
 			msg_err("out of memory");
 			goto out;
 		}
+		if (in->seen != NULL)
+			in->seen(in->hook_arg, files.v[i], before, in->n - before);
 	}
 	rc = 0;
 out:

@@ -16,7 +16,11 @@
 #include "trust.h"
 #include "upgrade.h"
 
-/* Entra Connect syncs altSecurityIdentities only within these limits. */
+/*
+ * Entra Connect syncs altSecurityIdentities only within these limits (see
+ * certbulk(1), STANDARDS: the 5 values of the sync rule, stricter than the
+ * 10 that certificateUserIds itself now takes; 1024 characters each).
+ */
 #define ENTRA_MAX_VALUES	5
 #define ENTRA_MAX_LEN		1024
 
@@ -131,7 +135,10 @@ plan_values(struct input *in, const struct plan_opts *o,
 			    "trusted CAs: %s (%s); not mapped", it->src,
 			    it->cert == NULL ? "certificate not kept" : why,
 			    desc);
-			plan_refuse(it, st, why != NULL && strstr(why, "revoked") ? REASON_REVOKED : REASON_CHAIN);
+			if (it->cert != NULL && trust_revoked(why))
+				it->revoked = 1;
+			plan_refuse(it, st, it->revoked ? REASON_REVOKED :
+			    REASON_CHAIN);
 			continue;
 		}
 		if (it->fact.eku_why != NULL)
@@ -803,7 +810,7 @@ plan_changes(struct input *in, const struct accounts *acc,
 	long			*chg = NULL;
 	struct item		*it;
 	char			*note;
-	size_t			 i, j, total, examined = 0;
+	size_t			 i, j, examined = 0;
 	int			 k, rc = -1;
 
 	if (acc->n > 0 && (chg = malloc(acc->n * sizeof(*chg))) == NULL)
@@ -815,6 +822,12 @@ plan_changes(struct input *in, const struct accounts *acc,
 		if (it->failed || it->acct < 0)
 			continue;
 		a = &acc->v[it->acct];
+		/* the run state records whose account each value went to */
+		if ((it->adn = strdup(a->dn)) == NULL ||
+		    (a->guid != NULL && (it->aguid = strdup(a->guid)) ==
+		    NULL) || (a->sam != NULL && (it->asam = strdup(a->sam)) ==
+		    NULL))
+			goto out;
 		if (chg[it->acct] == -2) {
 			examined++;
 			chg[it->acct] = -1;
@@ -834,6 +847,7 @@ plan_changes(struct input *in, const struct accounts *acc,
 				    "computer account" : "user account") == -1)
 					goto out;
 				chg[it->acct] = (long)out->n - 1;
+				c->have = a->altsec.n;
 			}
 			c = &out->v[chg[it->acct]];
 			if (strlist_has(&c->add, it->values[k]))
@@ -868,27 +882,35 @@ plan_changes(struct input *in, const struct accounts *acc,
 	}
 	st->accounts = examined;
 	st->uptodate = examined - out->n;
-	for (i = 0; i < acc->n; i++) {
-		if (chg[i] < 0)
-			continue;
-		c = &out->v[chg[i]];
-		total = acc->v[i].altsec.n + c->add.n;
-		if (total > ENTRA_MAX_VALUES)
-			msg_warn("\"%s\" will hold %zu altSecurityIdentities "
-			    "values: Entra Connect does not sync more than %d",
-			    c->dn, total, ENTRA_MAX_VALUES);
-		for (k = 0; k < (int)c->add.n; k++)
-			if (strlen(c->add.v[k]) > ENTRA_MAX_LEN)
-				msg_warn("\"%s\": a value of %zu characters: "
-				    "Entra Connect does not sync values over %d",
-				    c->dn, strlen(c->add.v[k]), ENTRA_MAX_LEN);
-	}
 	rc = 0;
 out:
 	if (rc == -1)
 		msg_err("out of memory");
 	free(chg);
 	return rc;
+}
+
+void
+plan_entra_check(const struct changes *cs, int pruned)
+{
+	const struct change	*c;
+	size_t			 i, k, total;
+
+	for (i = 0; i < cs->n; i++) {
+		c = &cs->v[i];
+		total = c->have + c->add.n - c->del.n;
+		if (c->add.n > 0 && total > ENTRA_MAX_VALUES)
+			msg_warn("\"%s\" will hold %zu altSecurityIdentities "
+			    "values: Entra Connect does not sync more than %d%s",
+			    c->dn, total, ENTRA_MAX_VALUES, pruned ? "" :
+			    " (--prune removes the values certbulk added whose "
+			    "certificates are gone)");
+		for (k = 0; k < c->add.n; k++)
+			if (strlen(c->add.v[k]) > ENTRA_MAX_LEN)
+				msg_warn("\"%s\": a value of %zu characters: "
+				    "Entra Connect does not sync values over %d",
+				    c->dn, strlen(c->add.v[k]), ENTRA_MAX_LEN);
+	}
 }
 
 int

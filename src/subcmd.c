@@ -17,7 +17,7 @@ static const char *const subcmd_arg_longopts[] = {
 	"csv", "certdir", "type", "match", "output", "state-dir", "window",
 	"transaction", "log", "timeout", "ca-file", "crl-file", "report",
 	"report-format", "fail-on", "max-age", "crl-check", "html", "kdc",
-	NULL
+	"grace", "warn-days", NULL
 };
 /* ... and the short ones. */
 static const char subcmd_arg_shortopts[] = "bDHoORUwXyY";

@@ -1,0 +1,202 @@
+/*
+ * sync: the run state -- which altSecurityIdentities values certbulk
+ * itself wrote, from which certificate and input -- and what it allows:
+ * pruning owned values whose certificate is gone, expired, revoked or
+ * superseded, `certbulk adopt' and `certbulk status'.
+ *
+ * The state is one tab-separated file, STATEDIR/owned.tsv, rewritten
+ * whole (temporary file, fsync, rename, fsync of the folder).  The undo
+ * file stays the write-ahead journal of the directory: before a run sends
+ * anything it writes STATEDIR/owned.journal, naming its undo file; after
+ * the run the state is rewritten and the journal removed.  A run that
+ * finds a journal left by a killed run settles it first: a value the undo
+ * file's pending or done records say was added becomes owned only if it
+ * is on the account now and matches a certificate of the inputs.
+ */
+#ifndef CERTBULK_SYNC_H
+#define CERTBULK_SYNC_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "dir.h"
+#include "input.h"
+#include "plan.h"
+#include "trust.h"
+
+/* One owned value, as one line of owned.tsv. */
+struct sync_rec {
+	char	*guid;		/* owned, all strings; objectGUID (32 hex
+				   digits) or "" (a directory without) */
+	char	*dn;		/* as last seen */
+	char	*sam;		/* as last seen, or "" */
+	char	*value;
+	char	*sha256;	/* the certificate's thumbprint, hex */
+	char	*issuer;
+	char	*serial;
+	char	*input;		/* the --csv or --certdir it came from */
+	char	*source;	/* file, or CSV file:line */
+	time_t	 not_after;
+	time_t	 written;
+	int	 drop;		/* to be left out when saved */
+};
+
+struct sync_val;
+
+struct sync_state {
+	struct sync_rec	*v;	/* owned */
+	size_t		 n;
+	size_t		 nsorted; /* v[0..nsorted) is in sync_sort order */
+	int		 dirty;	/* changed since read: to be saved */
+};
+
+/* What a certificate is, for status and pruning. */
+enum sync_verdict {
+	SYNC_VALID,
+	SYNC_EXPIRING,		/* within --warn-days */
+	SYNC_EXPIRED,
+	SYNC_REVOKED,
+	SYNC_REMOVED,		/* its input no longer holds it */
+	SYNC_SUPERSEDED		/* a newer one from the same issuer is in */
+};
+
+/* The run's inputs as the state sees them: filled by sync_inputs. */
+struct sync_inputs {
+	const struct input *in;		/* not owned */
+	struct strlist	*vals;		/* owned: per item, its values */
+	const char	**root;		/* per item: its --csv/--certdir */
+	char		**roots;	/* not owned: every input of the run */
+	size_t		 nroots;
+	/* indices, so that a batch of 100,000 is not quadratic */
+	struct sync_val	*byval;		/* owned: every value, sorted */
+	size_t		 nval;
+	size_t		*bysha;		/* owned: items by thumbprint */
+	size_t		 nsha;
+	size_t		*byacct;	/* owned: planned items by account */
+	size_t		 nacct;
+	char		**skipsha;	/* not owned, sorted (strcasecmp): the
+					   thumbprints in files left unread */
+	size_t		 nskipsha;
+};
+
+/* One value of one item, for sync_inputs' index. */
+struct sync_val {
+	const char	*v;	/* not owned */
+	size_t		 item;
+};
+
+struct sync_opts {
+	time_t		 now;
+	int		 prune;		/* --prune */
+	long		 grace;		/* --grace, seconds */
+	long		 warn;		/* --warn-days, seconds */
+	int		 allow_expired;	/* expired values are not pruned */
+};
+
+/* Reads DIR/owned.tsv into ST (empty if there is none: *EXISTS 0).
+ * Returns 0, or -1 after reporting (untrusted, unreadable, bad line). */
+int	sync_load(const char *dir, struct sync_state *st, int *exists);
+/* Rewrites DIR/owned.tsv atomically with the records not dropped. */
+int	sync_save(const char *dir, const struct sync_state *st);
+void	sync_state_free(struct sync_state *);
+
+/*
+ * Brings ST up to date with the directory before a run: settles a
+ * journal left by a killed run and, when there is no owned.tsv
+ * (*EXISTS 0), rebuilds it from the surviving undo files: values they
+ * prove certbulk added, that are still on their account and belong to a
+ * certificate in the inputs SI.  With SAVE the result is written and the
+ * journal removed.  Returns 0 or -1 (reported).
+ */
+int	sync_reconcile(const char *dir, struct dir *, struct sync_state *st,
+	    int exists, const struct sync_inputs *si, int save);
+
+/*
+ * Takes each item's values (before plan_build moves them into the
+ * changes) and the input each item came from: items [FIRST[i],
+ * FIRST[i+1]) came from ROOTS[i].  0 or -1 (ENOMEM, reported).
+ */
+int	sync_inputs(struct sync_inputs *si, const struct input *in,
+	    char **roots, const size_t *first, size_t nroots);
+void	sync_inputs_free(struct sync_inputs *);
+/* After plan_build: indexes the items by the account each found.  0/-1. */
+int	sync_inputs_planned(struct sync_inputs *si);
+/* Sorts ST by account and value (and drops duplicates): the order that
+ * owned.tsv is written in and lookups rely on. */
+void	sync_sort(struct sync_state *st);
+
+/*
+ * The verdict on owned value R, given the inputs SI (NULL: the state
+ * alone) and the other owned values of ST.  *WHY gets a short reason.
+ */
+enum sync_verdict sync_verdict(const struct sync_state *st,
+	    const struct sync_rec *r, const struct sync_inputs *si,
+	    const struct sync_opts *o, const char **why);
+/* "valid", "expiring", ... */
+const char	*sync_verdict_name(enum sync_verdict);
+
+/*
+ * After plan_build: takes out of CS the adds of certificates superseded
+ * by a newer one already in place for --grace (so that a value --prune
+ * removed is not added back the next night while the old certificate is
+ * still in the input), and changes left empty.  *NVALUES counts down.
+ */
+int	sync_unsupersede(const struct sync_state *st,
+	    const struct sync_inputs *si, const struct sync_opts *o,
+	    struct changes *cs, size_t *nvalues);
+
+/*
+ * After plan_build: adds to CS the removal of every owned value that
+ * --prune may remove (each checked on its account, found by objectGUID),
+ * in the same change as the account's adds; without --prune only says
+ * how many could go.  Then warns of accounts a change would take over
+ * the Entra Connect limits.  *NREMOVE gets the values to remove.
+ * Returns 0, or -1 (directory failure, reported).
+ */
+int	sync_prune(struct dir *, struct sync_state *st,
+	    const struct sync_inputs *si, const struct sync_opts *o,
+	    struct changes *cs, size_t *nremove);
+
+/*
+ * Writes DIR/owned.journal naming UNDO, the undo file that will cover CS
+ * (CS and SI are not written: the undo file holds the changes).  Before
+ * anything is sent.  0 or -1.
+ */
+int	sync_journal(const char *dir, const struct changes *cs,
+	    const struct sync_inputs *si, const char *undo);
+/*
+ * After the modifies: takes the changes the server made into ST, saves
+ * it and removes the journal (kept when some replies never came: the
+ * next run settles them).  0 or -1 (reported).
+ */
+int	sync_commit(const char *dir, struct sync_state *st,
+	    const struct changes *cs, const struct sync_inputs *si,
+	    time_t now);
+
+/*
+ * certbulk adopt: the values the plan found already on their accounts
+ * and not yet owned (each item's values plan_build left in it), shown on
+ * FP as comments; with APPLY also taken into ST and saved.  *N gets the
+ * count.  0 or -1.
+ */
+int	sync_adopt(const char *dir, struct sync_state *st,
+	    const struct sync_inputs *si, int apply, FILE *fp, size_t *n,
+	    time_t now);
+
+/* certbulk status: one line per owned value on FP; TSV if TSV. */
+int	sync_status(FILE *fp, const struct sync_state *st,
+	    const struct sync_inputs *si, const struct sync_opts *o, int tsv);
+
+/* Shared with incr.c: the state folder's file handling. */
+/* Opens DIR/NAME for reading as undo files are: no link, ours, not
+ * writable by others.  NULL with *ABSENT set if it does not exist, or
+ * NULL after reporting. */
+FILE	*sync_open_read(const char *dir, const char *name, int *absent);
+/* Writes LEN bytes of BUF to DIR/NAME: temporary file (0600, O_EXCL,
+ * O_NOFOLLOW), fsync, rename, fsync of the folder.  0 or -1 (reported). */
+int	sync_write_atomic(const char *dir, const char *name, const char *buf,
+	    size_t len);
+/* Undoes msg_escape_field in place.  0, or -1 if malformed. */
+int	sync_unescape(char *s);
+
+#endif
