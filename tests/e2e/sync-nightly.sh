@@ -114,7 +114,7 @@ is "$(st u06)" valid "status --warn-days 5: u06 valid"
 
 # ---------------------------------------------------------------- day 2
 e2e_run "${LDAPS[@]}" --state-dir "$S" "${TRUST[@]}" "${INPUTS[@]}" \
-	--prune --grace 1 -n -o "$T/day2.ldif"
+	--prune --grace 1 -n --output "$T/day2.ldif"
 exit_is 1 "day 2 preview (the revoked and expired certificates are refused)"
 e2e_ldif_pairs "$T/day2.ldif" | cut -f2,3 >"$T/got"
 {
@@ -229,7 +229,7 @@ ok $? "journal settled and removed"
 # ------------------------------------------------------ a lost owned.tsv
 cp "$S/owned.tsv" "$T/owned.keep"
 rm -f "$S/owned.tsv"
-e2e_run "${LDAPS[@]}" --state-dir "$S" "${TRUST[@]}" "${INPUTS[@]}" --prune -n -o "$T/p.ldif"
+e2e_run "${LDAPS[@]}" --state-dir "$S" "${TRUST[@]}" "${INPUTS[@]}" --prune -n --output "$T/p.ldif"
 exit_is 1 "a preview --prune without owned.tsv"
 is "$(grep -c '^delete: ' "$T/p.ldif")" 0 "nothing owned, nothing to remove"
 [ ! -e "$S/owned.tsv" ]
