@@ -1351,8 +1351,9 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
-	if (o.nsrc > 0 && ((roots = calloc(o.nsrc, sizeof(*roots))) == NULL ||
-	    (first = calloc(o.nsrc, sizeof(*first))) == NULL)) {
+	/* one more: --from-user-certificate is an input of its own */
+	if ((roots = calloc(o.nsrc + 1, sizeof(*roots))) == NULL ||
+	    (first = calloc(o.nsrc + 1, sizeof(*first))) == NULL) {
 		msg_err("out of memory");
 		rc = CB_EXIT_LOCAL;
 		goto out;
@@ -1410,6 +1411,8 @@ run_main(int argc, char *argv[])
 		runlog_start(argc, argv, d);
 		if (rc != CB_EXIT_OK)
 			goto out;
+		roots[o.nsrc] = (char *)(uintptr_t)"--from-user-certificate";
+		first[o.nsrc] = in.n;
 		if (input_usercerts(&in, d, o.smime, intypes, time(NULL),
 		    o.allow_expired) == -1) {
 			rc = CB_EXIT_LDAP;
@@ -1451,7 +1454,8 @@ run_main(int argc, char *argv[])
 	po.failon = o.failon;
 	po.upgrade_weak = o.upgrade_weak;
 	/* each item's values and input, before the plan moves them */
-	if (sync_inputs(&si, &in, roots, first, o.nsrc) == -1) {
+	if (sync_inputs(&si, &in, roots, first, o.nsrc + (o.usercert ? 1 :
+	    0)) == -1) {
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
