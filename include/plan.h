@@ -80,6 +80,8 @@ struct plan_opts {
 	int		 upgrade_weak;	/* --upgrade-weak: accounts found by
 					   the certificates' weak values,
 					   which items hold for that only */
+	int		 prune_weak;	/* --prune-weak: and delete the weak
+					   values the strong ones replace */
 	const struct policy *pol;	/* identity, protected, scope; or
 					   NULL: no such checks */
 };

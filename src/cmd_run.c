@@ -80,6 +80,7 @@ struct runopts {
 	int		 fetchcrl;	/* --fetch-crl */
 	int		 kdc_samba;	/* --kdc samba: the forms Samba matches */
 	int		 upgrade_weak;	/* --upgrade-weak */
+	int		 prune_weak;	/* --prune-weak */
 	const char	**kdcev;	/* --kdc-events files: owned array */
 	size_t		 nkdcev;
 	int		 usercert;	/* --from-user-certificate */
@@ -110,7 +111,7 @@ enum {
 	OPT_CAFILE, OPT_CRLFILE, OPT_OUTPUT, OPT_REPORT, OPT_REPORT_FMT,
 	OPT_FAILON, OPT_MAXAGE,
 	OPT_CRLCHECK, OPT_FETCHCRL,
-	OPT_KDC, OPT_UPGRADE,
+	OPT_KDC, OPT_UPGRADE, OPT_PRUNEWEAK,
 	OPT_KDCEV, OPT_USERCERT, OPT_SMIME,
 	OPT_TRUSTCSV, OPT_ALLOWPROT, OPT_SCOPE, OPT_GROUP, OPT_SKIPDIS,
 	OPT_PRUNE, OPT_GRACE, OPT_WARN, OPT_TSV, OPT_FULL
@@ -142,6 +143,7 @@ static const struct option run_longopts[] = {
 	{ "fetch-crl", no_argument, NULL, OPT_FETCHCRL },
 	{ "kdc", required_argument, NULL, OPT_KDC },
 	{ "upgrade-weak", no_argument, NULL, OPT_UPGRADE },
+	{ "prune-weak", no_argument, NULL, OPT_PRUNEWEAK },
 	{ "kdc-events", required_argument, NULL, OPT_KDCEV },
 	{ "from-user-certificate", no_argument, NULL, OPT_USERCERT },
 	{ "user-smime", no_argument, NULL, OPT_SMIME },
@@ -371,6 +373,7 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 		case OPT_SYSLOG: o->syslog = 1; break;
 		case OPT_EXPIRED: o->allow_expired = 1; break;
 		case OPT_UPGRADE: o->upgrade_weak = 1; break;
+		case OPT_PRUNEWEAK: o->prune_weak = 1; break;
 		case OPT_KDC:
 			if (strcasecmp(optarg, "samba") == 0)
 				o->kdc_samba = 1;
@@ -407,6 +410,10 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 		return -1;
 	if (o->crlfile != NULL && o->cafile == NULL) {
 		msg_err("--crl-file needs --ca-file");
+		return -1;
+	}
+	if (o->prune_weak && !o->upgrade_weak) {
+		msg_err("--prune-weak needs --upgrade-weak");
 		return -1;
 	}
 	if (o->fetchcrl && o->cafile == NULL) {
@@ -1453,6 +1460,7 @@ run_main(int argc, char *argv[])
 	po.trust = trust;
 	po.failon = o.failon;
 	po.upgrade_weak = o.upgrade_weak;
+	po.prune_weak = o.prune_weak;
 	/* each item's values and input, before the plan moves them */
 	if (sync_inputs(&si, &in, roots, first, o.nsrc + (o.usercert ? 1 :
 	    0)) == -1) {

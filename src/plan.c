@@ -797,20 +797,81 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
 }
 
 /*
+ * The change of account IDX, made on first need (CHG: per account, its
+ * change's index, or -1).  NULL on ENOMEM.
+ */
+static struct change *
+plan_chg_get(struct changes *out, const struct accounts *acc, long *chg,
+    long idx)
+{
+	const struct account	*a = &acc->v[idx];
+	struct change		*c;
+
+	if (chg[idx] >= 0)
+		return &out->v[chg[idx]];
+	if ((c = changes_add(out, a->dn)) == NULL ||
+	    (a->guid != NULL && (c->guid = strdup(a->guid)) == NULL))
+		return NULL;
+	/* which kind, for the preview, undo and logs */
+	c->kind = a->computer ? "computer" : "user";
+	if (strlist_add(&c->notes, a->computer ? "computer account" :
+	    "user account") == -1)
+		return NULL;
+	chg[idx] = (long)out->n - 1;
+	c->have = a->altsec.n;
+	return c;
+}
+
+/*
+ * --upgrade-weak: notes the weak values REPL that item IT's strong ones
+ * replace; with PRUNE (--prune-weak) deletes them in the same modify.
+ * The item's values are all in place or added by that modify by now, so
+ * the account is never left without its mapping.
+ */
+static int
+plan_replaced(struct changes *out, const struct accounts *acc, long *chg,
+    const struct item *it, const struct strlist *repl, int prune)
+{
+	struct change	*c;
+	char		*note;
+	size_t		 j;
+	int		 k;
+
+	for (j = 0; j < repl->n; j++) {
+		if (!prune && chg[it->acct] < 0)
+			continue;
+		if ((c = plan_chg_get(out, acc, chg, it->acct)) == NULL)
+			return -1;
+		if (prune && !strlist_has(&c->del, repl->v[j]) &&
+		    strlist_add(&c->del, repl->v[j]) == -1)
+			return -1;
+		if (asprintf(&note, "replaces the weak value %s (%s)",
+		    repl->v[j], prune ? "removed: --prune-weak" : "kept") == -1)
+			return -1;
+		k = strlist_add(&c->notes, note);
+		free(note);
+		if (k == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
  * Groups the items by account and keeps the values each one lacks; those
  * values move from the items into the changes.  REPL (or NULL): per item,
- * the weak values its strong ones replace (--upgrade-weak), as notes.
+ * the weak values its strong ones replace (--upgrade-weak), as notes, or
+ * with PRUNE_WEAK as deletes.
  */
 static int
 plan_changes(struct input *in, const struct accounts *acc,
-    const struct strlist *repl, struct changes *out, struct plan_stats *st)
+    const struct strlist *repl, int prune_weak, struct changes *out,
+    struct plan_stats *st)
 {
 	const struct account	*a;
 	struct change		*c;
 	long			*chg = NULL;
 	struct item		*it;
-	char			*note;
-	size_t			 i, j, examined = 0;
+	size_t			 i, examined = 0;
 	int			 k, rc = -1;
 
 	if (acc->n > 0 && (chg = malloc(acc->n * sizeof(*chg))) == NULL)
@@ -836,20 +897,8 @@ plan_changes(struct input *in, const struct accounts *acc,
 			if (it->values[k] == NULL ||
 			    strlist_has(&a->altsec, it->values[k]))
 				continue;
-			if (chg[it->acct] == -1) {
-				if ((c = changes_add(out, a->dn)) == NULL ||
-				    (a->guid != NULL &&
-				    (c->guid = strdup(a->guid)) == NULL))
-					goto out;
-				/* which kind, for the preview, undo and logs */
-				c->kind = a->computer ? "computer" : "user";
-				if (strlist_add(&c->notes, a->computer ?
-				    "computer account" : "user account") == -1)
-					goto out;
-				chg[it->acct] = (long)out->n - 1;
-				c->have = a->altsec.n;
-			}
-			c = &out->v[chg[it->acct]];
+			if ((c = plan_chg_get(out, acc, chg, it->acct)) == NULL)
+				goto out;
 			if (strlist_has(&c->add, it->values[k]))
 				continue;
 			/* moved, not copied: the item keeps a borrowed
@@ -867,18 +916,10 @@ plan_changes(struct input *in, const struct accounts *acc,
 		if (chg[it->acct] >= 0 &&
 		    plan_note(&out->v[chg[it->acct]], it) == -1)
 			goto out;
-		for (j = 0; repl != NULL && chg[it->acct] >= 0 &&
-		    j < repl[i].n; j++) {
-			c = &out->v[chg[it->acct]];
-			/* --prune-weak will delete it; for now it stays */
-			if (asprintf(&note, "replaces the weak value %s (kept)",
-			    repl[i].v[j]) == -1)
-				goto out;
-			k = strlist_add(&c->notes, note);
-			free(note);
-			if (k == -1)
-				goto out;
-		}
+		if (repl != NULL && plan_replaced(out, acc, chg, it, &repl[i],
+		    prune_weak) == -1)
+			goto out;
+		it->chg = chg[it->acct] >= 0 ? chg[it->acct] : -1;
 	}
 	st->accounts = examined;
 	st->uptodate = examined - out->n;
@@ -950,7 +991,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 		goto out;
 	if (plan_conflicts(d, in, &acc, st) == -1)
 		goto out;
-	if (plan_changes(in, &acc, repl, out, st) == -1)
+	if (plan_changes(in, &acc, repl, o->prune_weak, out, st) == -1)
 		goto out;
 	rc = 0;
 out:

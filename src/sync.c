@@ -1069,9 +1069,10 @@ sync_in_place(const struct sync_state *st, const struct sync_inputs *si,
 	for (k = 0; k < si->vals[i].n; k++)
 		if ((r = sync_find(st, guid, dn, si->vals[i].v[k])) != NULL)
 			return r->written;
+	/* a value plan_build did not move to a change is already there */
 	for (t = 0; t < ALTSEC_NTYPES; t++)
-		if (it->values[t] != NULL)
-			return 0;	/* plan_build left it: already there */
+		if (it->values[t] != NULL && !(it->moved & ALTSEC_BIT(t)))
+			return 0;
 	return o->now;
 }
 
@@ -1494,8 +1495,10 @@ sync_adopt(const char *dir, struct sync_state *st,
 		if (it->failed || it->adn == NULL)
 			continue;
 		for (k = 0; k < ALTSEC_NTYPES; k++) {
-			/* what plan_build left in the item is on the account */
-			if (it->values[k] == NULL || sync_find(st, it->aguid,
+			/* what plan_build left in the item (not moved to a
+			 * change) is on the account */
+			if (it->values[k] == NULL ||
+			    (it->moved & ALTSEC_BIT(k)) || sync_find(st, it->aguid,
 			    it->adn, it->values[k]) != NULL)
 				continue;
 			e = msg_escape(it->values[k], strlen(it->values[k]));

@@ -3,7 +3,8 @@
 # DC.  Accounts holding a weak mapping (X509:<I>..<S>.., X509:<S>..,
 # X509:<RFC822>..) of a certificate in the inputs get its strong value
 # (an add, previewed with a note naming the weak value it replaces, which
-# stays: --prune-weak is not wired yet), with an undo file as any run.
+# stays; with --prune-weak it is deleted in the same modify), with an
+# undo file as any run.
 # Refused and said why: a certificate no account holds a weak value of, a
 # weak value on two accounts, a CSV row naming an account that holds no
 # weak value of its certificate, an account outside -b.
@@ -70,6 +71,28 @@ is "$(altsec two1)$(altsec two2)" "$(sorted "$(val "$U/certs/two.pem" X509Subjec
 e2e_run "${LDAPS[@]}" --state-dir "$T/st" undo "$UNDO"
 exit_is 0 "undo: exit 0"
 is "$(altsec wis)$(altsec ws)$(altsec wmail)" "$(sorted "$IS")$(sorted "$S")$(sorted "$M")" "undo: back to the weak values only"
+
+# --prune-weak: the weak value goes in the modify that adds the strong one,
+# or alone where the strong one is already there (wis)
+e2e_run "${LDAPS[@]}" --state-dir "$T/st" --prune-weak -n --certdir "$U/certs"
+exit_is 2 "--prune-weak without --upgrade-weak: usage error"
+sb_add_values wis "$(strong "$U/certs/is.pem")"
+ok $? "setup: wis already holds its strong value"
+e2e_run "${LDAPS[@]}" --state-dir "$T/st" --upgrade-weak --prune-weak -n --certdir "$U/certs"
+exit_is 1 "prune-weak preview: exit 1 (the refused ones)"
+is "$(grep -c '^delete: altSecurityIdentities' "$T/out")" 3 "prune-weak preview: one delete for each of the three accounts"
+grep -q 'replaces the weak value .* (removed: --prune-weak)' "$T/out"
+ok $? "prune-weak preview: the note says the weak value is removed"
+e2e_run "${LDAPS[@]}" --state-dir "$T/st" --upgrade-weak --prune-weak --certdir "$U/certs"
+exit_is 1 "prune-weak run: exit 1 (the refused ones)"
+UNDO2=$(sed -n 's/.*undo file: //p' "$T/err" | head -1)
+is "$(altsec wis)" "$(sorted "$(strong "$U/certs/is.pem")")" "wis: weak value removed, the strong one already there kept"
+is "$(altsec ws)" "$(sorted "$(strong "$U/certs/s.pem")")" "ws: strong value added and the weak one removed"
+is "$(altsec wmail)" "$(sorted "$(strong "$U/certs/mail.pem")")" "wmail: strong value added and the weak one removed"
+is "$(altsec two1)$(altsec two2)" "$(sorted "$(val "$U/certs/two.pem" X509SubjectOnly)")$(sorted "$(val "$U/certs/two.pem" X509IssuerSubject)")" "prune-weak: the ambiguous pair untouched"
+e2e_run "${LDAPS[@]}" --state-dir "$T/st" undo "$UNDO2"
+exit_is 0 "prune-weak undo: exit 0"
+is "$(altsec wis)$(altsec ws)$(altsec wmail)" "$(sorted "$IS" "$(strong "$U/certs/is.pem")")$(sorted "$S")$(sorted "$M")" "prune-weak undo: the weak values back, the added strong ones gone"
 
 # rows naming accounts
 printf 'user,certificate\nnamed,%s\nwis,%s\n' "$U/named.pem" "$U/certs/is.pem" >"$U/rows.csv"
