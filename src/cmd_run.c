@@ -1208,9 +1208,21 @@ run_kdc_todo(const struct runopts *o, const struct kdcevents *ev)
 	return rc;
 }
 
+/* NAME and the strings of L, for run_incr_key. */
+static void
+run_incr_list(struct sbuf *b, const char *name, const struct strlist *l)
+{
+	size_t	i;
+
+	sbuf_puts(b, name);
+	for (i = 0; i < l->n; i++)
+		sbuf_printf(b, "%s%s", i ? "," : " ", l->v[i]);
+}
+
 /*
  * What the values of unchanged files depend on besides the files: the
- * forms, the matching, the CA and CRL files.  Another key reads all.
+ * forms, the matching, the CA and CRL files, the policy, the directory.
+ * Another key reads all.
  */
 static char *
 run_incr_key(const struct runopts *o, const char *sdir, int *owned)
@@ -1230,6 +1242,15 @@ run_incr_key(const struct runopts *o, const char *sdir, int *owned)
 	sbuf_printf(&b, "types %u match %u allow-expired %d ca %s %s crl %s %s",
 	    o->types, o->match, o->allow_expired, o->cafile ? o->cafile : "-",
 	    ca, o->crlfile ? o->crlfile : "-", crl);
+	/* and every option that changes what a file's items become */
+	sbuf_printf(&b, " crl-check %d upgrade %d/%d kdc %d uri %s base %s"
+	    " trust-csv %d skip-disabled %d", o->crlchain, o->upgrade_weak,
+	    o->prune_weak, o->kdc_samba, o->dir.uri ? o->dir.uri : "-",
+	    o->dir.base ? o->dir.base : "-", o->pol.trust_csv,
+	    o->pol.skip_disabled);
+	run_incr_list(&b, " allow", &o->pol.allow);
+	run_incr_list(&b, " scope", &o->pol.scope);
+	run_incr_list(&b, " group", &o->pol.groups);
 	return sbuf_done(&b);
 }
 static int	sync_body(struct runopts *, const char *, struct input *,
@@ -1373,9 +1394,15 @@ run_main(int argc, char *argv[])
 	sdir = o.state_dir ? o.state_dir : dirpath;
 	/* a nightly run reads only the --certdir files that changed */
 	if (sub == NULL) {
-		/* without owned.tsv the state is rebuilt from every input */
+		/*
+		 * Without owned.tsv the state is rebuilt from every input.
+		 * Every file is read too with --fetch-crl (tonight's CRL may
+		 * revoke an unchanged file's certificate), --kdc-events (the
+		 * events pick among all) and --from-user-certificate.
+		 */
 		if ((key = run_incr_key(&o, sdir, &t)) == NULL ||
-		    (inc = incr_open(sdir, key, o.full || !t)) == NULL) {
+		    (inc = incr_open(sdir, key, o.full || !t || o.fetchcrl ||
+		    o.nkdcev > 0 || o.usercert)) == NULL) {
 			rc = CB_EXIT_LOCAL;
 			goto out;
 		}

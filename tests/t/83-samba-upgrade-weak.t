@@ -93,6 +93,9 @@ is "$(altsec two1)$(altsec two2)" "$(sorted "$(val "$U/certs/two.pem" X509Subjec
 e2e_run "${LDAPS[@]}" --state-dir "$T/st" undo "$UNDO2"
 exit_is 0 "prune-weak undo: exit 0"
 is "$(altsec wis)$(altsec ws)$(altsec wmail)" "$(sorted "$IS" "$(strong "$U/certs/is.pem")")$(sorted "$S")$(sorted "$M")" "prune-weak undo: the weak values back, the added strong ones gone"
+printf 'dn: %s\nchangetype: modify\ndelete: altSecurityIdentities\naltSecurityIdentities: %s\n-\n\n' \
+    "$(cb_user_dn wis)" "$(strong "$U/certs/is.pem")" | cb_ldap ldapmodify >/dev/null
+ok $? "cleanup: wis back to its weak value only"
 
 # rows naming accounts
 printf 'user,certificate\nnamed,%s\nwis,%s\n' "$U/named.pem" "$U/certs/is.pem" >"$U/rows.csv"
