@@ -159,7 +159,8 @@ incr_open(const char *dir, const char *key, int full)
 		}
 		(void)f[2];
 	}
-	qsort(x->v, x->n, sizeof(*x->v), incr_entcmp);
+	if (x->n > 1)
+		qsort(x->v, x->n, sizeof(*x->v), incr_entcmp);
 	x->nold = x->n;
 	x->loaded = samekey;
 	ret = x;
@@ -258,7 +259,9 @@ incr_shas(struct incr *x, size_t *n)
 		free(s);
 	}
 	if (x->nshas > 1)
-		qsort(x->shas, x->nshas, sizeof(*x->shas), incr_strcasecmpp);
+		if (x->nshas > 1)
+			qsort(x->shas, x->nshas, sizeof(*x->shas),
+			    incr_strcasecmpp);
 	*n = x->nshas;
 	return x->shas;
 oom:
@@ -295,7 +298,8 @@ incr_save(struct incr *x, const char *dir, const struct input *in,
 		if (cs->v[i].status != CHANGE_DONE)
 			notdone[nnd++] = cs->v[i].dn;
 	if (nnd > 1)
-		qsort(notdone, nnd, sizeof(*notdone), incr_dncmp);
+		if (nnd > 1)
+			qsort(notdone, nnd, sizeof(*notdone), incr_dncmp);
 	sbuf_puts(&b, "# certbulk input files: --certdir files a run mapped; "
 	    "unchanged ones are not read again (certbulk --full reads all)\n"
 	    "# path\tsize mtime ctime dev:inode\t-\tsha256,...\nkey\t");

@@ -518,7 +518,8 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 			si->byval[r].v = si->vals[i].v[k];
 			si->byval[r++].item = i;
 		}
-	qsort(si->byval, si->nval, sizeof(*si->byval), sync_valcmp);
+	if (si->nval > 1)
+		qsort(si->byval, si->nval, sizeof(*si->byval), sync_valcmp);
 	qsort_r(si->bysha, si->nsha, sizeof(*si->bysha), sync_shacmp,
 	    (void *)(uintptr_t)in);
 	return 0;
@@ -690,7 +691,8 @@ sync_sort(struct sync_state *st)
 {
 	size_t	i;
 
-	qsort(st->v, st->n, sizeof(*st->v), sync_reccmp);
+	if (st->n > 1)
+		qsort(st->v, st->n, sizeof(*st->v), sync_reccmp);
 	/* the same value twice: the later record wins */
 	for (i = 0; i + 1 < st->n; i++)
 		if (!st->v[i].drop && strcasecmp(sync_key(st->v[i].guid,
@@ -905,7 +907,8 @@ sync_rebuild(const char *dir, struct dir *d, struct sync_state *st,
 		goto out;
 	}
 	/* oldest first: a later run's removal wins over an earlier add */
-	qsort(names.v, names.n, sizeof(*names.v), sync_namecmp);
+	if (names.n > 1)
+		qsort(names.v, names.n, sizeof(*names.v), sync_namecmp);
 	for (i = 0; i < names.n; i++) {
 		sbuf_reset(&p);
 		sbuf_printf(&p, "%s/%s", dir, names.v[i]);
@@ -1325,7 +1328,8 @@ sync_prune(struct dir *d, struct sync_state *st, const struct sync_inputs *si,
 		goto oom;
 	for (x.n = 0; x.n < cs->n; x.n++)
 		x.v[x.n] = x.n;
-	qsort_r(x.v, x.n, sizeof(*x.v), sync_chgcmp, cs);
+	if (x.n > 1)
+		qsort_r(x.v, x.n, sizeof(*x.v), sync_chgcmp, cs);
 	for (i = 0; i < st->n; i++) {
 		r = &st->v[i];
 		if (r->drop)
