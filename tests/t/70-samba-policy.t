@@ -30,11 +30,13 @@ SMB=(-s "$AD/etc/smb.conf")
 	# an enabled account without a password (PASSWD_NOTREQD | NORMAL)
 	printf 'dn: CN=en2,CN=Users,%s\nobjectClass: user\nsAMAccountName: en2\nuserPrincipalName: en2@%s\nuserAccountControl: 544\n\n' "$CB_BASE" "$R"
 	# pa2 is in "nested", which is in Backup Operators (a protected group)
-	printf 'dn: CN=nested,CN=Users,%s\nobjectClass: group\nsAMAccountName: nested\nmember: %s\n\n' \
-		"$CB_BASE" "$(cb_user_dn pa2)"
+	# (the members' DNs as written above: looking them up here would race
+	# with the ldapadd reading this stream)
+	printf 'dn: CN=nested,CN=Users,%s\nobjectClass: group\nsAMAccountName: nested\nmember: CN=pa2,CN=Users,%s\n\n' \
+		"$CB_BASE" "$CB_BASE"
 	# gm1 is in gchild, which is in gparent
-	printf 'dn: CN=gchild,CN=Users,%s\nobjectClass: group\nsAMAccountName: gchild\nmember: %s\n\n' \
-		"$CB_BASE" "$(cb_user_dn gm1)"
+	printf 'dn: CN=gchild,CN=Users,%s\nobjectClass: group\nsAMAccountName: gchild\nmember: CN=gm1,CN=Users,%s\n\n' \
+		"$CB_BASE" "$CB_BASE"
 	printf 'dn: CN=gparent,CN=Users,%s\nobjectClass: group\nsAMAccountName: gparent\nmember: CN=gchild,CN=Users,%s\n\n' \
 		"$CB_BASE" "$CB_BASE"
 } | cb_add_users -
