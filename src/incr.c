@@ -178,6 +178,8 @@ incr_find(struct incr *x, const char *path)
 {
 	struct incr_ent	k;
 
+	if (x->nold == 0)	/* no v to search (NULL) */
+		return NULL;
 	k.path = (char *)(uintptr_t)path;
 	return bsearch(&k, x->v, x->nold, sizeof(*x->v), incr_entcmp);
 }
