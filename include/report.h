@@ -37,6 +37,7 @@
 #define REASON_BAD_INPUT	"bad-input"	/* row or file unusable */
 #define REASON_INPUT_MISSING	"input-missing"	/* --csv/--certdir unusable */
 #define REASON_ACCOUNT_CHANGED	"account-changed" /* plan: another object */
+#define REASON_SUPERSEDED	"superseded"	/* --prune: a newer card mapped */
 #define REASON_NO_WEAK		"no-weak-mapping" /* --upgrade-weak: none held */
 #define REASON_PLAN		"refused"	/* generic, no code given */
 

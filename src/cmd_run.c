@@ -1019,7 +1019,9 @@ run_report_items(struct report *rep, const struct runopts *o,
 		reason = NULL;
 		if (it->failed) {
 			reason = it->reason ? it->reason : REASON_PLAN;
-			if (it->from_dir && report_expected(reason, o->failon))
+			if (strcmp(reason, REASON_SUPERSEDED) == 0 ||
+			    (it->from_dir && report_expected(reason,
+			    o->failon)))
 				outcome = REPORT_SKIPPED;
 			else {
 				outcome = REPORT_REFUSED;

@@ -17,6 +17,7 @@
 
 #include "altsec.h"
 #include "msg.h"
+#include "report.h"
 #include "sbuf.h"
 #include "state.h"
 #include "sync.h"
@@ -1260,14 +1261,40 @@ sync_change_for(struct sync_cidx *x, const char *guid, const char *dn,
 	return c;
 }
 
+/*
+ * The item whose value V went into change I (plan_changes moved it there
+ * and left the item a borrowed pointer), and in *T its form; or NULL.
+ */
+static struct item *
+sync_holder(const struct sync_inputs *si, size_t i, const char *v, int *t)
+{
+	struct input	*in = (struct input *)(uintptr_t)si->in;
+	size_t		 j;
+	int		 k;
+
+	for (j = 0; in != NULL && j < in->n; j++) {
+		if (in->items[j].chg != (long)i)
+			continue;
+		for (k = 0; k < ALTSEC_NTYPES; k++)
+			if (in->items[j].values[k] == v) {
+				*t = k;
+				return &in->items[j];
+			}
+	}
+	return NULL;
+}
+
 int
 sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
     const struct sync_opts *o, struct changes *cs, size_t *nvalues)
 {
 	struct change		*c;
 	const struct item	*it;
-	size_t			 i, k, w;
-	long			 m;
+	struct item		*h;
+	struct input		*in = (struct input *)(uintptr_t)si->in;
+	size_t			 i, j, k, w;
+	long			 m, *map = NULL;
+	int			 t;
 
 	/* without --prune two cards of one issuer are both mapped */
 	if (!o->prune)
@@ -1283,27 +1310,56 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 				msg_info("%s: superseded by a newer certificate "
 				    "on \"%s\"; not mapped again", it->src,
 				    c->dn);
+				/* the item must not point at the freed value */
+				if ((h = sync_holder(si, i, c->add.v[k], &t)) !=
+				    NULL) {
+					h->values[t] = NULL;
+					h->moved &= ~ALTSEC_BIT(t);
+					if (!h->failed) {
+						h->failed = 1;
+						h->reason = REASON_SUPERSEDED;
+					}
+				}
 				free(c->add.v[k]);
+				if (k < c->thumbs.n)
+					free(c->thumbs.v[k]);
 				(*nvalues)--;
 				continue;
 			}
+			if (k < c->thumbs.n)
+				c->thumbs.v[w] = c->thumbs.v[k];
 			c->add.v[w++] = c->add.v[k];
 		}
 		c->add.n = w;
+		if (c->thumbs.n > w)
+			c->thumbs.n = w;
 	}
 	/* a change left with nothing to do is no change */
+	if (cs->n > 0 && (map = malloc(cs->n * sizeof(*map))) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
 	for (i = 0, w = 0; i < cs->n; i++) {
 		c = &cs->v[i];
 		if (c->add.n == 0 && c->del.n == 0) {
 			free(c->dn);
 			free(c->guid);
 			strlist_free(&c->add);
+			strlist_free(&c->del);
 			strlist_free(&c->notes);
+			strlist_free(&c->thumbs);
+			map[i] = -1;
 			continue;
 		}
+		map[i] = (long)w;
 		cs->v[w++] = *c;
 	}
 	cs->n = w;
+	/* the items' changes, renumbered (the report reads them) */
+	for (j = 0; in != NULL && map != NULL && j < in->n; j++)
+		if (in->items[j].chg >= 0)
+			in->items[j].chg = map[in->items[j].chg];
+	free(map);
 	return 0;
 }
 
