@@ -225,31 +225,64 @@ out:
 	return rc;
 }
 
-int
-trust_verify(const struct trust *t, const struct cert *c,
+/*
+ * A verification context for C at NOW against T's store, with the pool's
+ * CA certificates as intermediates and T's CRL flags; NULL with *WHY set.
+ * trust_ctx_free releases it and the certificates it holds.
+ */
+static X509_STORE_CTX *
+trust_ctx(const struct trust *t, const struct cert *c,
     const struct certset *pool, time_t now, const char **why)
 {
 	X509_STORE_CTX		*ctx = NULL;
 	STACK_OF(X509)		*untrusted = NULL;
 	X509_VERIFY_PARAM	*param;
 	X509			*x = NULL;
-	int			 rc = -1, err;
 
 	*why = "out of memory";
 	if ((ctx = X509_STORE_CTX_new()) == NULL ||
 	    (untrusted = trust_untrusted(pool)) == NULL)
-		goto out;
+		goto fail;
 	/* decoded here, not when read: only this check needs the key */
 	if ((x = cert_x509(c)) == NULL) {
 		*why = "the certificate cannot be decoded";
-		goto out;
+		goto fail;
 	}
 	if (!X509_STORE_CTX_init(ctx, t->store, x, untrusted))
-		goto out;
+		goto fail;
 	param = X509_STORE_CTX_get0_param(ctx);
 	X509_VERIFY_PARAM_set_time(param, now);
 	if (t->crls)
 		X509_VERIFY_PARAM_set_flags(param, trust_crl_flags(t));
+	return ctx;
+fail:
+	X509_STORE_CTX_free(ctx);
+	sk_X509_pop_free(untrusted, X509_free);
+	X509_free(x);
+	return NULL;
+}
+
+static void
+trust_ctx_free(X509_STORE_CTX *ctx)
+{
+	if (ctx != NULL) {
+		sk_X509_pop_free(X509_STORE_CTX_get0_untrusted(ctx),
+		    X509_free);
+		X509_free(X509_STORE_CTX_get0_cert(ctx));
+		X509_STORE_CTX_free(ctx);
+	}
+	ERR_clear_error();
+}
+
+int
+trust_verify(const struct trust *t, const struct cert *c,
+    const struct certset *pool, time_t now, const char **why)
+{
+	X509_STORE_CTX		*ctx;
+	int			 rc = -1, err;
+
+	if ((ctx = trust_ctx(t, c, pool, now, why)) == NULL)
+		goto out;
 	if (X509_verify_cert(ctx) != 1) {
 		err = X509_STORE_CTX_get_error(ctx);
 		if (err == X509_V_ERR_UNABLE_TO_GET_CRL && t->fetched)
@@ -267,10 +300,7 @@ trust_verify(const struct trust *t, const struct cert *c,
 	*why = NULL;
 	rc = 0;
 out:
-	ERR_clear_error();
-	X509_STORE_CTX_free(ctx);
-	sk_X509_pop_free(untrusted, X509_free);
-	X509_free(x);
+	trust_ctx_free(ctx);
 	return rc;
 }
 
@@ -323,29 +353,15 @@ trust_revocation(const struct trust *t, const struct cert *c,
     const struct certset *pool, time_t now, const char **why)
 {
 	X509_STORE_CTX		*ctx = NULL;
-	STACK_OF(X509)		*untrusted = NULL;
-	X509_VERIFY_PARAM	*param;
-	X509			*x = NULL;
 	struct trust_seen	 seen = { 0, 0, 0 };
 	enum trust_rev		 rev = TRUST_REV_UNKNOWN;
 
-	*why = "out of memory";
 	if (!t->crls) {
 		*why = "no CRL checking (--crl-file, --fetch-crl)";
 		goto out;
 	}
-	if ((ctx = X509_STORE_CTX_new()) == NULL ||
-	    (untrusted = trust_untrusted(pool)) == NULL)
+	if ((ctx = trust_ctx(t, c, pool, now, why)) == NULL)
 		goto out;
-	if ((x = cert_x509(c)) == NULL) {
-		*why = "the certificate cannot be decoded";
-		goto out;
-	}
-	if (!X509_STORE_CTX_init(ctx, t->store, x, untrusted))
-		goto out;
-	param = X509_STORE_CTX_get0_param(ctx);
-	X509_VERIFY_PARAM_set_time(param, now);
-	X509_VERIFY_PARAM_set_flags(param, trust_crl_flags(t));
 	X509_STORE_CTX_set_app_data(ctx, &seen);
 	X509_STORE_CTX_set_verify_cb(ctx, trust_rev_cb);
 	(void)X509_verify_cert(ctx);
@@ -365,10 +381,7 @@ trust_revocation(const struct trust *t, const struct cert *c,
 		rev = TRUST_REV_GOOD;
 	}
 out:
-	ERR_clear_error();
-	X509_STORE_CTX_free(ctx);
-	sk_X509_pop_free(untrusted, X509_free);
-	X509_free(x);
+	trust_ctx_free(ctx);
 	return rev;
 }
 
