@@ -168,7 +168,8 @@ grep -q 'warning:' "$T/err"; ok $((!$?)) "-q: no warning on the terminal"
 grep -q "warning: .*log.csv:2: \"CN=lg1,.*disabled" "$T/log"; ok $? "-q: the warning is in the log"
 START=$(grep 'audit: run start: ' "$T/log")
 like "$START" "certbulk [0-9.]+, pid [0-9]+, user root \(uid 0\), arguments: .*--log $T/log --csv $W/log.csv" "run start: version, pid, user, arguments"
-like "$START" "server ldaps://$CB_SAMBA_IP(:636)? \($CB_SAMBA_IP port 636 with TLS\), base $CB_BASE, bind simple as dn:$CB_BIND_DN" "run start: the server connected to and the bind identity"
+SBIP=${CB_URI_LDAPS#ldaps://}; SBIP=${SBIP%%[:/]*}
+like "$START" "server ldaps://$SBIP(:636)? \($SBIP port 636 with TLS\), base $CB_BASE, bind simple as dn:$CB_BIND_DN" "run start: the server connected to and the bind identity"
 THUMB=$(openssl x509 -in "$W/c/7401.pem" -noout -fingerprint -sha1 | sed 's/.*=//; s/://g')
 grep -iq "audit: changed \"CN=lg1,CN=Users,$CB_BASE\": added $(e2e_val 7401 | sed 's/[][\.*^$]/\\&/g') (certificate SHA-1 $THUMB)" "$T/log"
 ok $? "one line per change: DN, value and thumbprint"
