@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "altsec.h"
+#include "dir_forest.h"
 #include "msg.h"
 #include "plan.h"
 #include "report.h"
@@ -541,6 +542,50 @@ plan_keycmp(const void *a, const void *b)
 	return altsec_casecmp(ka->value, kb->value);
 }
 
+/*
+ * plan_dup_check's second pass, through the Global Catalog: holders in
+ * the other domains of the forest.  This domain's were asked of its DC,
+ * which is never behind the GC on its own accounts.
+ */
+static int
+plan_dup_forest(struct dir *d, char *const *vals, char *const *owners,
+    size_t n, void (*report)(void *, size_t, const char *, const char *),
+    void *arg)
+{
+	struct accounts	 acc = { NULL, 0, NULL, 0 };
+	struct dir_key	*keys = NULL;
+	const char	*dn;
+	size_t		 i, h;
+	int		 rc = -1;
+
+	if (n > 0 && (keys = calloc(n, sizeof(*keys))) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		keys[i].attr = "altSecurityIdentities";
+		keys[i].value = vals[i];
+	}
+	if (dir_lookup(dir_gc(d), keys, n, &acc) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (keys[i].err != NULL)
+			report(arg, i, NULL, keys[i].err);
+		for (h = 0; h < keys[i].nhits; h++) {
+			dn = acc.v[keys[i].hits[h]].dn;
+			if (!dir_dn_under(dn, dir_domain(d)) &&
+			    !dir_dn_equal(dn, owners[i]))
+				report(arg, i, dn, NULL);
+		}
+	}
+	rc = 0;
+out:
+	dir_keys_free(keys, n);
+	free(keys);
+	accounts_free(&acc);
+	return rc;
+}
+
 int
 plan_dup_check(struct dir *d, char *const *vals, char *const *owners,
     size_t n, void (*report)(void *, size_t, const char *, const char *),
@@ -570,6 +615,9 @@ plan_dup_check(struct dir *d, char *const *vals, char *const *owners,
 			if (!dir_dn_equal(acc.v[keys[i].hits[h]].dn, owners[i]))
 				report(arg, i, acc.v[keys[i].hits[h]].dn, NULL);
 	}
+	if (dir_gc(d) != NULL && plan_dup_forest(d, vals, owners, n, report,
+	    arg) == -1)
+		goto out;
 	rc = 0;
 out:
 	dir_keys_free(keys, n);
