@@ -220,6 +220,9 @@ dir_forest_attach(struct dir *d, const struct dir_opts *o)
 	if (dir_count_domains(d, &names) == -1)
 		goto out;
 	if (d->ndomains < 2) {
+		msg_info("the forest has %zu domain%s (%s): the domain's own "
+		    "DC answers every duplicate-holder check", d->ndomains,
+		    d->ndomains == 1 ? "" : "s", names.s ? names.s : "");
 		rc = 0;
 		goto out;
 	}

@@ -693,9 +693,15 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
 	dc.acc = acc;
 	dc.st = st;
 	if (pk.n > 0) {
-		msg_note("duplicate check: values held anywhere in %s (this "
-		    "domain; other domains of the forest are not searched)",
-		    dir_domain(d));
+		if (dir_gc(d) != NULL)
+			msg_note("duplicate check: values held anywhere in %s "
+			    "(this domain, from its DC) and in the other domains "
+			    "of the forest (Global Catalog %s)", dir_domain(d),
+			    dir_uri(dir_gc(d)));
+		else
+			msg_note("duplicate check: values held anywhere in %s "
+			    "(this domain; other domains of the forest are not "
+			    "searched)", dir_domain(d));
 		if (plan_dup_check(d, vals, owners, pk.n, plan_dup_report,
 		    &dc) == -1)
 			goto out;

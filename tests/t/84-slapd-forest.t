@@ -102,6 +102,8 @@ grep -c "duplicate-holder" "$T/r1.csv" | grep -qx 2
 ok_diag $? "--gc: both values refused as duplicate-holder"
 grep -qi "is already on \"CN=ob1,CN=Users,$OTHER\"" "$T/err"
 ok_diag $? "--gc: the holder in the other domain is named"
+grep -qi "duplicate check: values held anywhere in $CB_BASE (this domain, from its DC) and in the other domains of the forest (Global Catalog $GC_URI_LDAPS)" "$T/err"
+ok_diag $? "--gc: the note says the forest is searched, and where"
 grep -ci "is already on \"CN=fa4,CN=Users" "$T/err" | grep -qx 1
 ok_diag $? "--gc: a holder of this domain is named once (from the DC)"
 e2e_run -H "ldaps://127.0.0.1:$(e2e_closed_port)" "${LDAPSB[@]}" -n \
