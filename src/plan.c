@@ -416,6 +416,71 @@ out:
 	return rc;
 }
 
+/*
+ * With a Global Catalog (dir_forest.h), an item that found no account in
+ * this domain is looked for in the forest by its UPN, mail and SID keys
+ * (the attributes unique across a forest): an account of another domain
+ * is named, so that the row can be run against a DC of that domain.
+ * Nothing is changed there: accounts are changed in the domain of -H
+ * only.  0, or -1 (the directory failed, reported).
+ */
+static int
+plan_forest_hint(struct dir *d, const struct input *in,
+    const struct plan_keys *pk)
+{
+	struct accounts	 acc = { NULL, 0, NULL, 0 };
+	struct dir_key	*keys = NULL, *k;
+	const char	*dn;
+	size_t		*of = NULL, n = 0, i, j, f, h;
+	int		 rc = -1;
+
+	if (dir_gc(d) == NULL || pk->n == 0)
+		return 0;
+	if ((keys = calloc(pk->n, sizeof(*keys))) == NULL ||
+	    (of = calloc(pk->n, sizeof(*of))) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	for (j = 0; j < pk->n; j++) {
+		k = &pk->k[j];
+		if (k->nhits > 0 || k->err != NULL ||
+		    (strcasecmp(k->attr, "userPrincipalName") != 0 &&
+		    strcasecmp(k->attr, "mail") != 0 &&
+		    strcasecmp(k->attr, "objectSid") != 0))
+			continue;
+		i = pk->item[j];
+		for (f = plan_first_key(pk, i); f < pk->n && pk->item[f] == i &&
+		    pk->k[f].nhits == 0; f++)
+			;
+		if (f < pk->n && pk->item[f] == i)
+			continue;	/* another key found its account */
+		keys[n].attr = k->attr;
+		keys[n].value = k->value;
+		of[n++] = j;
+	}
+	if (n > 0 && dir_lookup(dir_gc(d), keys, n, &acc) == -1)
+		goto out;
+	for (j = 0; j < n; j++)
+		for (h = 0; h < keys[j].nhits; h++) {
+			dn = acc.v[keys[j].hits[h]].dn;
+			if (dir_dn_under(dn, dir_domain(d)))
+				continue;
+			msg_note("%s: %s %s is \"%s\", an account of another "
+			    "domain of the forest (Global Catalog); accounts "
+			    "are changed in the domain of -H only: run certbulk "
+			    "against a DC of that domain for it",
+			    in->items[pk->item[of[j]]].src, keys[j].attr,
+			    keys[j].value, dn);
+		}
+	rc = 0;
+out:
+	dir_keys_free(keys, n);
+	free(keys);
+	free(of);
+	accounts_free(&acc);
+	return rc;
+}
+
 /* Gives each item its account: exactly one across all its lookups. */
 static void
 plan_resolve(struct input *in, const struct plan_keys *pk,
@@ -1029,6 +1094,8 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	if (dir_lookup(d, pk.k, pk.n, &acc) == -1)
 		goto out;
 	if (plan_sam_fallback(d, in, &pk, &acc, &fbnames) == -1)
+		goto out;
+	if (plan_forest_hint(d, in, &pk) == -1)
 		goto out;
 	plan_resolve(in, &pk, &acc, dir_base(d), o, st);
 	plan_keys_free(&pk);	/* each item has its account: peak memory */

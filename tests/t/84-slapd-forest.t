@@ -85,6 +85,7 @@ ok $? "setup: fa4 holds the value for 8403"
 	printf 'dn: CN=Users,%s\nobjectClass: top\nobjectClass: container\ncn: Users\n\n' "$OTHER"
 	e2e_user_ldif ob1 "CN=Users,$OTHER" ob1 "altSecurityIdentities: $(e2e_val 8402)"
 	e2e_user_ldif ob2 "CN=Users,$OTHER" ob2 "altSecurityIdentities: $(e2e_val 8405)"
+	e2e_user_ldif ob3 "CN=Users,$OTHER" ob3 "userPrincipalName: ob3@other.certbulk.lan"
 } >"$T/other.ldif"
 forest_gc_start "$T/gc" "$T/other.ldif"
 ok $? "setup: a Global Catalog with two domains"
@@ -106,6 +107,22 @@ grep -qi "duplicate check: values held anywhere in $CB_BASE (this domain, from i
 ok_diag $? "--gc: the note says the forest is searched, and where"
 grep -ci "is already on \"CN=fa4,CN=Users" "$T/err" | grep -qx 1
 ok_diag $? "--gc: a holder of this domain is named once (from the DC)"
+# an account of another domain: named through the GC, not changed
+printf 'user,certificate\nob3@other.certbulk.lan,c/8407.pem\nnobody@other.certbulk.lan,c/8407.pem\n' >"$W/ob.csv"
+e2e_leaf "$W/c/8407.pem" 8407 || exit 1
+e2e_run "${LDAPS[@]}" -n --csv "$W/ob.csv"
+exit_is 1 "without --gc: an account of another domain is no account"
+! grep -q "another domain" "$T/err"
+ok_diag $? "without --gc: no word of the other domain"
+e2e_run "${LDAPS[@]}" --gc "$GC_URI_LDAPS" -n --csv "$W/ob.csv" --report "$T/r2.csv"
+exit_is 1 "--gc: an account of another domain is still not mapped here"
+grep -qi "ob.csv:2: userPrincipalName ob3@other.certbulk.lan is \"CN=ob3,CN=Users,$OTHER\", an account of another domain of the forest" "$T/err"
+ok_diag $? "--gc: the row's account in the other domain is named"
+! grep -q "ob.csv:3: .*another domain" "$T/err"
+ok_diag $? "--gc: a name the forest does not know gets no such note"
+grep -c "unknown-user" "$T/r2.csv" | grep -qx 2
+ok_diag $? "--gc: both rows are unknown-user in this domain"
+
 e2e_run -H "ldaps://127.0.0.1:$(e2e_closed_port)" "${LDAPSB[@]}" -n \
 	--csv "$W/gc.csv" --gc "ldaps://127.0.0.1:$(e2e_closed_port)"
 exit_is 3 "--gc where nothing listens: a directory error"
