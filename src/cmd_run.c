@@ -424,6 +424,9 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 	}
 	if (subcmd_ldap_check(&o->dir) == -1)
 		return -1;
+	if (o->verify_on != NULL && o->preview)
+		msg_warn("--verify-on: a preview changes nothing; nothing is "
+		    "waited for");
 	if (o->crlfile != NULL && o->cafile == NULL) {
 		msg_err("--crl-file needs --ca-file");
 		return -1;

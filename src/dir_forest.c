@@ -41,8 +41,8 @@ char *
 dir_uri_with_host(const char *list, const char *host, int port)
 {
 	LDAPURLDesc	*lud = NULL;
-	char		*first = NULL, *def = NULL, *s = NULL, *out = NULL;
-	char		*oldhost, *shown;
+	struct sbuf	 b = SBUF_INIT;
+	char		*first = NULL, *def = NULL, *out = NULL, *shown;
 	const char	*p;
 	size_t		 n;
 
@@ -81,20 +81,28 @@ dir_uri_with_host(const char *list, const char *host, int port)
 		    "-H ldap://HOST or ldaps://HOST", first);
 		goto out;
 	}
-	oldhost = lud->lud_host;
-	if (host != NULL)
-		lud->lud_host = (char *)(uintptr_t)host;
+	if (host == NULL)
+		host = lud->lud_host != NULL ? lud->lud_host : "";
+	if (*host == '\0') {
+		msg_err("%s: names no host", first);
+		goto out;
+	}
+	if (port <= 0)
+		port = lud->lud_port;
+	/* scheme, host and port only: the DN and the rest are -b's; an IPv6
+	 * address in brackets (RFC 3986) */
+	sbuf_printf(&b, "%s://%s%s%s", lud->lud_scheme, strchr(host, ':') ?
+	    "[" : "", host, strchr(host, ':') ? "]" : "");
 	if (port > 0)
-		lud->lud_port = port;
-	/* only scheme, host and port: the DN and the rest are -b's */
-	ldap_memfree(lud->lud_dn);
-	lud->lud_dn = NULL;
-	s = ldap_url_desc2str(lud);
-	lud->lud_host = oldhost;
-	if (s == NULL || (out = strdup(s)) == NULL)
+		sbuf_printf(&b, ":%d", port);
+	if (b.oom)
 		msg_err("out of memory");
+	else {
+		out = b.s;
+		b.s = NULL;
+	}
 out:
-	ldap_memfree(s);
+	sbuf_reset(&b);
 	ldap_memfree(def);
 	if (lud != NULL)
 		ldap_free_urldesc(lud);

@@ -186,5 +186,9 @@ ok $? "--verify-on: the run's own change stands on the first DC"
 e2e_run "${LDAPS[@]}" --state-dir "$T/st" --csv "$W/v2.csv" \
 	--verify-on "ldaps://127.0.0.1:$(e2e_closed_port)"
 exit_is 0 "--verify-on: nothing changed, nothing to wait for"
+e2e_run "${LDAPS[@]}" -n --csv "$W/v2.csv" --verify-on "$C1_URI_LDAPS"
+exit_is 0 "--verify-on with -n: a preview"
+grep -q "warning: --verify-on: a preview changes nothing; nothing is waited for" "$T/err"
+ok_diag $? "--verify-on with -n: says nothing is waited for"
 
 done_testing
