@@ -935,17 +935,17 @@ run_output(const struct runopts *o, struct dir *d, struct changes *cs,
 			    "undo stopped" : "stopped") : o->is_undo ?
 			    "undo done" : "done", o->is_undo, ps, as, sk, undo,
 			    0, cs->n);
-		/* only what was done is waited for; a failed check does not
-		 * hide the run's own status */
-		if (started && o->verify_on != NULL && (r = replcheck_run(
-		    &o->dir, dir_uri(d), o->verify_on, o->repl_wait, cs)) != 0 &&
-		    rc == CB_EXIT_OK)
-			rc = r == 1 ? CB_EXIT_SOME : CB_EXIT_LDAP;
 	}
 	/* --output with a run that writes: what it applied, even nothing */
 	if (o->out != NULL && run_write_applied(o, d, cs) == -1 &&
 	    rc == CB_EXIT_OK)
 		rc = CB_EXIT_LOCAL;
+	/* last, every file written: only what was done is waited for, and
+	 * a failed check does not hide the run's own status */
+	if (started && o->verify_on != NULL && (r = replcheck_run(&o->dir,
+	    dir_uri(d), o->verify_on, o->repl_wait, cs)) != 0 &&
+	    rc == CB_EXIT_OK)
+		rc = r == 1 ? CB_EXIT_SOME : CB_EXIT_LDAP;
 	free(undo);
 	return rc;
 }

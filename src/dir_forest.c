@@ -176,7 +176,11 @@ dir_count_domains(struct dir *d, struct sbuf *names)
 		msg_err("out of memory");
 		goto out;
 	}
-	/* a bind that may not read the partitions sees one domain */
+	/* a bind that may not see the partitions container counts none */
+	if ((r = dir_entry_exists(d, base.s)) != 0) {
+		rc = r == 1 ? 0 : -1;
+		goto out;
+	}
 	if (dir_search(d, base.s, LDAP_SCOPE_ONELEVEL,
 	    "(&(objectClass=crossRef)(systemFlags:1.2.840.113556.1.4.803:="
 	    DIR_CR_NTDS_DOMAIN "))", (const char *const []){ "nCName",
