@@ -31,6 +31,10 @@ struct dir_opts {
 					   the timeout above */
 	int		 ldif_wrap;	/* -o ldif_wrap=N: LDIF line width for
 					   --output, 0: no wrapping */
+	const char	*dc;		/* --dc HOST: the domain controller
+					   every read and write goes to, in
+					   place of -H's host */
+	const char	*gc;		/* --gc URI: the Global Catalog */
 };
 
 /* One account as read from the directory. */

@@ -27,6 +27,9 @@ struct dir {
 	char		*server;	/* owned: "ADDR port N with TLS" */
 	char		*mech;		/* owned: "simple" or the SASL mech */
 	char		*ident;		/* owned: who the bind is (whoami) */
+	struct dir	*gc;		/* owned: the Global Catalog, or NULL
+					   (dir_forest.h) */
+	size_t		 ndomains;	/* the forest's, once counted */
 };
 
 /* dir_conn.c */

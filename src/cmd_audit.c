@@ -21,6 +21,7 @@
 #include "cert.h"
 #include "cmd.h"
 #include "dir.h"
+#include "dir_forest.h"
 #include "msg.h"
 #include "findings.h"
 #include "sambakdc.h"
@@ -485,6 +486,46 @@ out:
 	return rc;
 }
 
+/*
+ * audit_duplicates over the forest: with a Global Catalog (dir_forest.h),
+ * the accounts of this scan (read from the DC, current) and the mapped
+ * accounts of the other domains as the GC holds them.  0, -1 (memory,
+ * reported), -2 (the GC failed, reported).
+ */
+static int
+audit_forest_duplicates(struct audit *a, struct dir *d,
+    const struct accounts *acc)
+{
+	struct accounts	 gca = { NULL, 0, NULL, 0 }, all = { NULL, 0, NULL, 0 };
+	size_t		 i;
+	int		 rc = -1;
+
+	if (dir_gc(d) == NULL)
+		return audit_duplicates(a, acc);
+	if (dir_scan_mapped(dir_gc(d), &gca) == -1) {
+		rc = -2;
+		goto out;
+	}
+	/* a view, not owned: the entries stay with ACC and GCA */
+	if ((all.v = calloc(acc->n + gca.n + 1, sizeof(*all.v))) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	for (i = 0; i < acc->n; i++)
+		all.v[all.n++] = acc->v[i];
+	for (i = 0; i < gca.n; i++)
+		if (!dir_dn_under(gca.v[i].dn, dir_domain(d)))
+			all.v[all.n++] = gca.v[i];
+	msg_info("duplicate check over the forest: %zu accounts with values "
+	    "in the other domains (Global Catalog %s)", all.n - acc->n,
+	    dir_uri(dir_gc(d)));
+	rc = audit_duplicates(a, &all);
+out:
+	free(all.v);
+	accounts_free(&gca);
+	return rc;
+}
+
 /* --ca-file: each CA must be in the NTAuth store.  -1: directory. */
 static int
 audit_ntauth(struct audit *a, struct dir *d, const struct certset *cas)
@@ -570,8 +611,12 @@ audit_main(int argc, char *argv[])
 	}
 	for (i = 0; i < acc.n; i++)
 		audit_account(&a, &acc.v[i]);
-	if (audit_duplicates(&a, &acc) == -1) {
-		rc = CB_EXIT_SOME;
+	if (dir_forest_attach(d, &o.dir) == -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
+	if ((r = audit_forest_duplicates(&a, d, &acc)) != 0) {
+		rc = r == -2 ? CB_EXIT_LDAP : CB_EXIT_SOME;
 		goto out;
 	}
 	if (o.with_certs && dir_scan_certs(d, audit_certs_cb, &a) == -1) {

@@ -22,6 +22,7 @@
 #include "cmd.h"
 #include "digest.h"
 #include "dir.h"
+#include "dir_forest.h"
 #include "incr.h"
 #include "input.h"
 #include "input_dir.h"
@@ -31,6 +32,7 @@
 #include "plan.h"
 #include "planapply.h"
 #include "planfile.h"
+#include "replcheck.h"
 #include "report.h"
 #include "policy.h"
 #include "runlog.h"
@@ -94,6 +96,8 @@ struct runopts {
 	int		 warn_days;	/* --warn-days DAYS (status) */
 	int		 tsv;		/* --tsv (status) */
 	int		 full;		/* --full: read every file */
+	const char	*verify_on;	/* --verify-on DC2 (replcheck.h) */
+	int		 repl_wait;	/* --replication-wait SECONDS */
 };
 
 /* The run state of a batch run (sync.h), for run_apply. */
@@ -114,7 +118,8 @@ enum {
 	OPT_KDC, OPT_UPGRADE, OPT_PRUNEWEAK,
 	OPT_KDCEV, OPT_USERCERT, OPT_SMIME,
 	OPT_TRUSTCSV, OPT_ALLOWPROT, OPT_SCOPE, OPT_GROUP, OPT_SKIPDIS,
-	OPT_PRUNE, OPT_GRACE, OPT_WARN, OPT_TSV, OPT_FULL
+	OPT_PRUNE, OPT_GRACE, OPT_WARN, OPT_TSV, OPT_FULL,
+	OPT_VERIFYON, OPT_REPLWAIT
 };
 
 static const struct option run_longopts[] = {
@@ -137,6 +142,10 @@ static const struct option run_longopts[] = {
 	{ "allow-expired", no_argument, NULL, OPT_EXPIRED },
 	{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
 	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
+	{ "dc", required_argument, NULL, SUBCMD_OPT_DC },
+	{ "gc", required_argument, NULL, SUBCMD_OPT_GC },
+	{ "verify-on", required_argument, NULL, OPT_VERIFYON },
+	{ "replication-wait", required_argument, NULL, OPT_REPLWAIT },
 	{ "ca-file", required_argument, NULL, OPT_CAFILE },
 	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
 	{ "crl-check", required_argument, NULL, OPT_CRLCHECK },
@@ -257,6 +266,7 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 	o->window = 32;
 	o->max_age = 24 * 3600;
 	o->warn_days = 30;
+	o->repl_wait = 300;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "chnqv",
 	    run_longopts, NULL)) != -1) {
@@ -351,6 +361,12 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 		case OPT_PRUNE: o->prune = 1; break;
 		case OPT_TSV: o->tsv = 1; break;
 		case OPT_FULL: o->full = 1; break;
+		case OPT_VERIFYON: o->verify_on = optarg; break;
+		case OPT_REPLWAIT:
+			if (run_number("--replication-wait", optarg, 0, 86400,
+			    &o->repl_wait) == -1)
+				return -1;
+			break;
 		case OPT_GRACE:
 			if (run_number("--grace", optarg, 0, 36500,
 			    &o->grace) == -1)
@@ -408,6 +424,9 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 	}
 	if (subcmd_ldap_check(&o->dir) == -1)
 		return -1;
+	if (o->verify_on != NULL && o->preview)
+		msg_warn("--verify-on: a preview changes nothing; nothing is "
+		    "waited for");
 	if (o->crlfile != NULL && o->cafile == NULL) {
 		msg_err("--crl-file needs --ca-file");
 		return -1;
@@ -495,6 +514,9 @@ run_header(const char *what, struct dir *d, const char *extra)
 	run_put_escaped(&b, dir_uri(d));
 	sbuf_puts(&b, ", base ");
 	run_put_escaped(&b, dir_base(d));
+	/* the one DC every read and write went to (--dc pins it) */
+	sbuf_puts(&b, "\ndomain controller ");
+	run_put_escaped(&b, dir_server(d));
 	if (extra != NULL)
 		sbuf_printf(&b, "\n%s", extra);
 	return sbuf_done(&b);
@@ -884,7 +906,7 @@ run_output(const struct runopts *o, struct dir *d, struct changes *cs,
     struct apply_stats *as, struct run_sync *rs)
 {
 	char	*undo = NULL;
-	int	 rc, started = 0;
+	int	 rc, r, started = 0;
 
 	if (o->preview) {
 		rc = run_preview(o, d, cs) == -1 ? CB_EXIT_LOCAL : CB_EXIT_OK;
@@ -918,6 +940,12 @@ run_output(const struct runopts *o, struct dir *d, struct changes *cs,
 	if (o->out != NULL && run_write_applied(o, d, cs) == -1 &&
 	    rc == CB_EXIT_OK)
 		rc = CB_EXIT_LOCAL;
+	/* last, every file written: only what was done is waited for, and
+	 * a failed check does not hide the run's own status */
+	if (started && o->verify_on != NULL && (r = replcheck_run(&o->dir,
+	    dir_uri(d), o->verify_on, o->repl_wait, cs)) != 0 &&
+	    rc == CB_EXIT_OK)
+		rc = r == 1 ? CB_EXIT_SOME : CB_EXIT_LDAP;
 	free(undo);
 	return rc;
 }
@@ -929,6 +957,14 @@ run_connect(const struct runopts *o, struct dir **d)
 
 	if ((*d = dir_open(&o->dir, &usage_err)) == NULL)
 		return usage_err ? CB_EXIT_USAGE : CB_EXIT_LDAP;
+	if (dir_forest_attach(*d, &o->dir) == -1) {
+		dir_close(*d);
+		*d = NULL;
+		return CB_EXIT_LDAP;
+	}
+	if (o->dir.dc != NULL)
+		msg_note("pinned to domain controller %s (%s)", dir_uri(*d),
+		    dir_server(*d));
 	return CB_EXIT_OK;
 }
 

@@ -24,6 +24,7 @@
 #include <ldap.h>
 #include <sasl/sasl.h>
 
+#include "dir_forest.h"
 #include "dir_int.h"
 #include "msg.h"
 #include "sbuf.h"
@@ -820,6 +821,7 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	struct dir	*d = NULL, *ret = NULL;
 	struct timeval	 tv;
 	char		*dnc[2] = { NULL, NULL }, *uri = NULL, *defbase = NULL;
+	char		*pinned = NULL;
 	struct sigaction sa, oldsa;
 	int		 r, v3 = LDAP_VERSION3;
 
@@ -830,7 +832,14 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	}
 	d->timeout = o->timeout > 0 ? o->timeout : 30;
 	d->alive = 1;
-	if ((r = ldap_initialize(&d->ld, o->uri)) != LDAP_SUCCESS) {
+	/* --dc: this one DC, whatever -H's name resolves to (dir_forest.h) */
+	if (o->dc != NULL && (pinned = dir_uri_with_host(o->uri, o->dc, 0)) ==
+	    NULL) {
+		*usage_err = 1;
+		goto out;
+	}
+	if ((r = ldap_initialize(&d->ld, pinned ? pinned : o->uri)) !=
+	    LDAP_SUCCESS) {
 		msg_err("%s: %s", o->uri ? o->uri : "ldap.conf URI",
 		    ldap_err2string(r));
 		*usage_err = 1;
@@ -939,6 +948,7 @@ out:
 	alarm(0);
 	(void)sigaction(SIGALRM, &oldsa, NULL);
 	ldap_memfree(defbase);
+	free(pinned);
 	free(dnc[0]);
 	free(dnc[1]);
 	dir_close(d);
@@ -950,6 +960,7 @@ dir_close(struct dir *d)
 {
 	if (d == NULL)
 		return;
+	dir_close(d->gc);
 	if (d->ld != NULL)
 		ldap_unbind_ext_s(d->ld, NULL, NULL);
 	if (d->txnid != NULL)

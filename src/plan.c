@@ -8,6 +8,7 @@
 #include <strings.h>
 
 #include "altsec.h"
+#include "dir_forest.h"
 #include "msg.h"
 #include "plan.h"
 #include "report.h"
@@ -415,6 +416,71 @@ out:
 	return rc;
 }
 
+/*
+ * With a Global Catalog (dir_forest.h), an item that found no account in
+ * this domain is looked for in the forest by its UPN, mail and SID keys
+ * (the attributes unique across a forest): an account of another domain
+ * is named, so that the row can be run against a DC of that domain.
+ * Nothing is changed there: accounts are changed in the domain of -H
+ * only.  0, or -1 (the directory failed, reported).
+ */
+static int
+plan_forest_hint(struct dir *d, const struct input *in,
+    const struct plan_keys *pk)
+{
+	struct accounts	 acc = { NULL, 0, NULL, 0 };
+	struct dir_key	*keys = NULL, *k;
+	const char	*dn;
+	size_t		*of = NULL, n = 0, i, j, f, h;
+	int		 rc = -1;
+
+	if (dir_gc(d) == NULL || pk->n == 0)
+		return 0;
+	if ((keys = calloc(pk->n, sizeof(*keys))) == NULL ||
+	    (of = calloc(pk->n, sizeof(*of))) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	for (j = 0; j < pk->n; j++) {
+		k = &pk->k[j];
+		if (k->nhits > 0 || k->err != NULL ||
+		    (strcasecmp(k->attr, "userPrincipalName") != 0 &&
+		    strcasecmp(k->attr, "mail") != 0 &&
+		    strcasecmp(k->attr, "objectSid") != 0))
+			continue;
+		i = pk->item[j];
+		for (f = plan_first_key(pk, i); f < pk->n && pk->item[f] == i &&
+		    pk->k[f].nhits == 0; f++)
+			;
+		if (f < pk->n && pk->item[f] == i)
+			continue;	/* another key found its account */
+		keys[n].attr = k->attr;
+		keys[n].value = k->value;
+		of[n++] = j;
+	}
+	if (n > 0 && dir_lookup(dir_gc(d), keys, n, &acc) == -1)
+		goto out;
+	for (j = 0; j < n; j++)
+		for (h = 0; h < keys[j].nhits; h++) {
+			dn = acc.v[keys[j].hits[h]].dn;
+			if (dir_dn_under(dn, dir_domain(d)))
+				continue;
+			msg_note("%s: %s %s is \"%s\", an account of another "
+			    "domain of the forest (Global Catalog); accounts "
+			    "are changed in the domain of -H only: run certbulk "
+			    "against a DC of that domain for it",
+			    in->items[pk->item[of[j]]].src, keys[j].attr,
+			    keys[j].value, dn);
+		}
+	rc = 0;
+out:
+	dir_keys_free(keys, n);
+	free(keys);
+	free(of);
+	accounts_free(&acc);
+	return rc;
+}
+
 /* Gives each item its account: exactly one across all its lookups. */
 static void
 plan_resolve(struct input *in, const struct plan_keys *pk,
@@ -541,6 +607,50 @@ plan_keycmp(const void *a, const void *b)
 	return altsec_casecmp(ka->value, kb->value);
 }
 
+/*
+ * plan_dup_check's second pass, through the Global Catalog: holders in
+ * the other domains of the forest.  This domain's were asked of its DC,
+ * which is never behind the GC on its own accounts.
+ */
+static int
+plan_dup_forest(struct dir *d, char *const *vals, char *const *owners,
+    size_t n, void (*report)(void *, size_t, const char *, const char *),
+    void *arg)
+{
+	struct accounts	 acc = { NULL, 0, NULL, 0 };
+	struct dir_key	*keys = NULL;
+	const char	*dn;
+	size_t		 i, h;
+	int		 rc = -1;
+
+	if (n > 0 && (keys = calloc(n, sizeof(*keys))) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		keys[i].attr = "altSecurityIdentities";
+		keys[i].value = vals[i];
+	}
+	if (dir_lookup(dir_gc(d), keys, n, &acc) == -1)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (keys[i].err != NULL)
+			report(arg, i, NULL, keys[i].err);
+		for (h = 0; h < keys[i].nhits; h++) {
+			dn = acc.v[keys[i].hits[h]].dn;
+			if (!dir_dn_under(dn, dir_domain(d)) &&
+			    !dir_dn_equal(dn, owners[i]))
+				report(arg, i, dn, NULL);
+		}
+	}
+	rc = 0;
+out:
+	dir_keys_free(keys, n);
+	free(keys);
+	accounts_free(&acc);
+	return rc;
+}
+
 int
 plan_dup_check(struct dir *d, char *const *vals, char *const *owners,
     size_t n, void (*report)(void *, size_t, const char *, const char *),
@@ -570,6 +680,9 @@ plan_dup_check(struct dir *d, char *const *vals, char *const *owners,
 			if (!dir_dn_equal(acc.v[keys[i].hits[h]].dn, owners[i]))
 				report(arg, i, acc.v[keys[i].hits[h]].dn, NULL);
 	}
+	if (dir_gc(d) != NULL && plan_dup_forest(d, vals, owners, n, report,
+	    arg) == -1)
+		goto out;
 	rc = 0;
 out:
 	dir_keys_free(keys, n);
@@ -645,9 +758,15 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
 	dc.acc = acc;
 	dc.st = st;
 	if (pk.n > 0) {
-		msg_note("duplicate check: values held anywhere in %s (this "
-		    "domain; other domains of the forest are not searched)",
-		    dir_domain(d));
+		if (dir_gc(d) != NULL)
+			msg_note("duplicate check: values held anywhere in %s "
+			    "(this domain, from its DC) and in the other domains "
+			    "of the forest (Global Catalog %s)", dir_domain(d),
+			    dir_uri(dir_gc(d)));
+		else
+			msg_note("duplicate check: values held anywhere in %s "
+			    "(this domain; other domains of the forest are not "
+			    "searched)", dir_domain(d));
 		if (plan_dup_check(d, vals, owners, pk.n, plan_dup_report,
 		    &dc) == -1)
 			goto out;
@@ -975,6 +1094,8 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	if (dir_lookup(d, pk.k, pk.n, &acc) == -1)
 		goto out;
 	if (plan_sam_fallback(d, in, &pk, &acc, &fbnames) == -1)
+		goto out;
+	if (plan_forest_hint(d, in, &pk) == -1)
 		goto out;
 	plan_resolve(in, &pk, &acc, dir_base(d), o, st);
 	plan_keys_free(&pk);	/* each item has its account: peak memory */

@@ -17,7 +17,8 @@ static const char *const subcmd_arg_longopts[] = {
 	"csv", "certdir", "type", "match", "output", "state-dir", "window",
 	"transaction", "log", "timeout", "ca-file", "crl-file", "report",
 	"report-format", "fail-on", "max-age", "crl-check", "html", "kdc",
-	"grace", "warn-days", NULL
+	"grace", "warn-days", "dc", "gc", "verify-on", "replication-wait",
+	NULL
 };
 /* ... and the short ones. */
 static const char subcmd_arg_shortopts[] = "bDHoORUwXyY";
@@ -149,6 +150,8 @@ subcmd_ldap_opt(int ch, char *arg, struct dir_opts *o)
 		    "every user of this host; use -y FILE or -W");
 		return -1;
 	case SUBCMD_OPT_CLEAR: o->allow_cleartext = 1; break;
+	case SUBCMD_OPT_DC: o->dc = arg; break;
+	case SUBCMD_OPT_GC: o->gc = arg; break;
 	case SUBCMD_OPT_TIMEOUT:
 		errno = 0;
 		v = strtol(arg, &end, 10);
@@ -203,6 +206,8 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
 	static const struct option longopts[] = {
 		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
+		{ "dc", required_argument, NULL, SUBCMD_OPT_DC },
+		{ "gc", required_argument, NULL, SUBCMD_OPT_GC },
 		{ "tsv", no_argument, NULL, OPT_TSV },
 		{ "json", no_argument, NULL, OPT_JSON },
 		{ "ca-file", required_argument, NULL, OPT_CAFILE },
@@ -217,6 +222,8 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
 	static const struct option reportopts[] = {
 		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
+		{ "dc", required_argument, NULL, SUBCMD_OPT_DC },
+		{ "gc", required_argument, NULL, SUBCMD_OPT_GC },
 		{ "tsv", no_argument, NULL, OPT_TSV },
 		{ "json", required_argument, NULL, OPT_JSONFILE },
 		{ "csv", required_argument, NULL, OPT_CSVFILE },

@@ -1,0 +1,41 @@
+/*
+ * dir_forest: the forest around the domain certbulk works in, and the one
+ * domain controller it works on.  --dc HOST pins every read and write of
+ * a run to one DC; the Global Catalog (--gc URI, or the connected DC's
+ * GC port when the partitions container lists more than one domain) lets
+ * the duplicate-holder checks see the accounts of the other domains.
+ */
+#ifndef CERTBULK_DIR_FOREST_H
+#define CERTBULK_DIR_FOREST_H
+
+#include "dir.h"
+
+/*
+ * The first URI of LIST (-H; NULL: ldap.conf's URI) with HOST in place
+ * of its host (its scheme and port kept; a port of 0 in PORT keeps the
+ * URI's, else PORT replaces it; HOST NULL keeps the URI's host).  HOST
+ * is a DNS name or an IPv4/IPv6 address.  Returns the URI (caller
+ * frees), or NULL after reporting (a bad HOST, an ldapi:// URI).
+ */
+char	*dir_uri_with_host(const char *list, const char *host, int port);
+
+/*
+ * Finds and opens the Global Catalog for D, bound as O says: O->gc if
+ * given (a failure is an error); else, on Active Directory, when the
+ * partitions container lists more than one domain, the connected DC's
+ * GC port (3269 for ldaps://, else 3268) if its root DSE says
+ * isGlobalCatalogReady, with a warning and no GC if it is not or cannot
+ * be reached.  The GC connection is kept with D (dir_gc) and closed with
+ * it.  Returns 0, or -1 after reporting.
+ */
+int	dir_forest_attach(struct dir *d, const struct dir_opts *o);
+
+/* The Global Catalog attached to D, or NULL: searches on it span the
+ * forest (dir_lookup and dir_scan_mapped search from the empty DN). */
+struct dir *dir_gc(const struct dir *d);
+
+/* How many domains the forest's partitions container lists (0 if not
+ * read: not AD, or no rights), for messages. */
+size_t	dir_forest_domains(const struct dir *d);
+
+#endif
