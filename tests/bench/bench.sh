@@ -28,6 +28,8 @@ N=${BENCH_N:-20000}
 NS=${BENCH_NS:-1000 20000 100000}
 SHOWN=${BENCH_SHOW_N:-1000000}
 BIGPREV=${BENCH_BIG_PREVIEW:-1}
+# a million accounts do not fit in the test slapd's 1 GB map
+export CB_SLAPD_MAXSIZE=${CB_SLAPD_MAXSIZE:-8589934592}
 REP=${BENCH_REPEAT:-3}
 KIND=${BENCH_KIND:-slapd}
 case $KIND in slapd|samba) ;; *) echo "BENCH_KIND: slapd or samba" >&2; exit 2 ;; esac
