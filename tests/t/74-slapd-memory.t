@@ -10,10 +10,10 @@
 # before issue 13's memory work needed about 2,700 (the preview and its
 # sealed copy were held whole, and each row's strings were one malloc
 # each), and a row holding its decoded certificate needs several times
-# that.  Under AddressSanitizer (make asan) every allocation carries
-# red zones: the bound there is 6,000 bytes per row, still below what a
-# decoded certificate per row costs, with ASan's quarantine off so that
-# freed memory does not count.
+# that.  Under AddressSanitizer (make asan) the peak RSS is ASan's own
+# allocator and shadow memory (measured: 59.5 MB at 1,000 rows and 59.3
+# MB at 5,000), not the rows': the bound is not checked there, as in
+# 50-slapd-plan.t; the previews, their seal and the apply still are.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/e2e/lib.sh"
 e2e_require
@@ -41,12 +41,11 @@ awk -v n="$N2" -v base="$CB_BASE" 'BEGIN {
 }' | cb_add_users -
 ok $? "setup: $N2 accounts"
 
-if nm -D "$CERTBULK" 2>/dev/null | grep -q '__asan_init' ||
-	nm "$CERTBULK" 2>/dev/null | grep -q '__asan_init'; then
-	BOUND=6000
-	export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0"
-else
-	BOUND=2200
+BOUND=2200
+ASAN=0
+if [ -n "${ASAN_OPTIONS:-}" ] || nm "$CERTBULK" 2>/dev/null |
+	grep -q '__asan_init'; then
+	ASAN=1
 fi
 
 # preview N: peak RSS in KB of a preview of the first N rows into RSS
@@ -76,8 +75,12 @@ is "$(head -1 "$W/p$N2.ldif" | sed 's/.*sha256=//')" \
 	"... its seal matches the records written after it"
 per=$(( (R2 - R1) * 1024 / (N2 - N1) ))
 diag "peak RSS: $R1 KB at $N1 rows, $R2 KB at $N2 rows: $per bytes per row (bound $BOUND)"
-[ "$per" -gt 0 ] && [ "$per" -le "$BOUND" ]
-ok $? "memory per row: $per bytes (at most $BOUND)"
+if [ "$ASAN" = 1 ]; then
+	ok 0 "# SKIP memory per row: AddressSanitizer's allocator and shadow memory"
+else
+	[ "$per" -gt 0 ] && [ "$per" -le "$BOUND" ]
+	ok $? "memory per row: $per bytes (at most $BOUND)"
+fi
 
 # the sealed plan applies as it is: the streamed seal is the real one
 e2e_run "${LDAPS[@]}" --state-dir "$T/st" apply "$W/p$N1.ldif"
