@@ -19,4 +19,17 @@ int	digest_sha256(const void *p, size_t n, char hex[DIGEST_HEX]);
  */
 int	digest_file(const char *path, char hex[DIGEST_HEX]);
 
+/*
+ * SHA-256 over data given in pieces: digest_begin returns a context (or
+ * NULL, reported), digest_add feeds it, digest_end writes HEX and frees
+ * it (0 or -1, reported).  digest_abort frees a context not ended; NULL
+ * is a no-op.  For a reviewed plan written as it is formatted, not held
+ * whole in memory.
+ */
+struct digest;
+struct digest	*digest_begin(void);
+int		 digest_add(struct digest *, const void *p, size_t n);
+int		 digest_end(struct digest *, char hex[DIGEST_HEX]);
+void		 digest_abort(struct digest *);
+
 #endif

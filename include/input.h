@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "altsec.h"
+#include "arena.h"
 #include "cert.h"
 
 /* How an item names its account. */
@@ -25,64 +26,71 @@ enum id_kind {
 /*
  * What the plan needs of an item's certificate, taken when it is read so
  * that the certificate itself can be released: a batch holds values and
- * a few facts per row, not decoded certificates.
+ * a few facts per row, not decoded certificates.  Strings marked "arena"
+ * live in the input's arena (struct input) and are never freed one by one.
  */
 struct itemcert {
-	char		*desc;	/* owned: "CN=.., serial .., expires .." */
+	char		*desc;	/* arena: "CN=.., serial .., expires .." */
 	time_t		 not_before;
 	time_t		 not_after;
-	char		*sid;	/* owned, or NULL: the certificate's SID
+	char		*sid;	/* arena, or NULL: the certificate's SID
 				   (extension or SAN URI, cert_sid) */
-	char		*sid_clash; /* owned, or NULL: the SID extension and
+	char		*sid_clash; /* arena, or NULL: the SID extension and
 				   SAN URI disagree (the item is refused) */
 	struct strlist	 dns;	/* owned: SAN DNS names, or else a subject
 				   CN that is a host name (--match dns) */
-	int		 dns_from_cn; /* dns is the subject CN */
-	char		*upn;	/* owned, or NULL: the first SAN UPN */
-	char		*email;	/* owned, or NULL: the first SAN e-mail */
-	char		*subj_email; /* owned, or NULL: the subject's E= */
+	char		*upn;	/* arena, or NULL: the first SAN UPN */
+	char		*email;	/* arena, or NULL: the first SAN e-mail */
+	char		*subj_email; /* arena, or NULL: the subject's E= */
 	const char	*eku_why; /* static, or NULL: why logon would fail */
-	const char	*why[ALTSEC_NTYPES]; /* static: why a value is NULL */
+	const char	**why;	/* arena, or NULL while every value wanted
+				   was built: why[k] (static) says why
+				   values[k] is NULL (input_why) */
+	char		*sha256; /* arena: thumbprint, for the run state */
+	char		*issuer; /* arena: issuer for people */
+	char		*serial; /* arena: serial, hex */
 	unsigned	 fallback; /* ALTSEC_BIT: X509RFC822 from subject E= */
+	int		 dns_from_cn; /* dns is the subject CN */
 	char		 sha1[41]; /* the thumbprint, hex, for plans and
 				     reports */
-	char		*sha256; /* owned: thumbprint, for the run state */
-	char		*issuer; /* owned: issuer for people */
-	char		*serial; /* owned: serial, hex */
 };
 
-/* One certificate to map to one account. */
+/*
+ * One certificate to map to one account.  Laid out small (a million of
+ * them are held at once): strings in the input's arena, flags in bytes.
+ */
 struct item {
-	char		*src;	/* owned: "users.csv:12" or a file path */
-	enum id_kind	 kind;
-	char		*ident;	/* owned; NULL for ID_MATCH */
-	char		*domain; /* owned: DOMAIN of DOMAIN\user, or NULL */
-	int		 upn_or_mail; /* an e-mail address in the user column:
-				   looked up as UPN, then as mail */
+	char		*src;	/* arena: "users.csv:12" or a file path */
+	char		*ident;	/* arena; NULL for ID_MATCH */
+	char		*domain; /* arena: DOMAIN of DOMAIN\user, or NULL */
 	const struct cert *cert; /* owned by the input's pool; NULL unless
 				   the input keeps certificates */
 	struct itemcert	 fact;
-	unsigned	 types;	/* ALTSEC_BIT mask of forms wanted */
 	char		*values[ALTSEC_NTYPES];	/* owned; NULL: not wanted or
-						   cannot be built (fact.why) */
+						   cannot be built (input_why) */
 	/* filled in by plan.c */
 	long		 acct;	/* index into the plan's accounts, or -1 */
-	int		 failed; /* reported and left out */
-	const char	*reason; /* static: why failed (report.h codes) */
 	long		 chg;	/* its account's change, or -1 (none) */
-	int		 from_dir; /* from --certdir: expected refusals */
-	char		*acct_dn; /* owned: the account found, for the
+	const char	*reason; /* static: why failed (report.h codes) */
+	char		*acct_dn; /* arena: the account found, for the
 				    report, or NULL */
-	unsigned	 moved;	/* ALTSEC_BIT: values[k] handed over to the
-				   change (not owned here any more) */
-	int		 revoked; /* refused by a CRL (trust_revoked) */
-	char		*adn;	/* owned, or NULL: the account's DN, */
+	char		*adn;	/* arena, or NULL: the account's DN, */
 	char		*aguid;	/* its objectGUID, */
 	char		*asam;	/* its sAMAccountName (for the run state) */
+	enum id_kind	 kind;
+	unsigned	 types;	/* ALTSEC_BIT mask of forms wanted */
+	unsigned	 moved;	/* ALTSEC_BIT: values[k] handed over to the
+				   change (not owned here any more) */
+	unsigned char	 upn_or_mail; /* an e-mail address in the user
+				   column: looked up as UPN, then as mail */
+	unsigned char	 failed; /* reported and left out */
+	unsigned char	 from_dir; /* from --certdir: expected refusals */
+	unsigned char	 revoked; /* refused by a CRL (trust_revoked) */
 };
 
 struct input {
 	struct item	*items;		/* owned */
+	struct arena	 arena;		/* owns the items' strings */
 	size_t		 n;
 	size_t		 cap;		/* items allocated */
 	struct certset	 pool;		/* owns the certificates kept: CA
@@ -135,6 +143,15 @@ void	input_keep(struct input *in, const unsigned char *keep);
 
 /* Frees everything. */
 void	input_free(struct input *in);
+
+/* Why IT has no value of form K (static text, never NULL). */
+const char	*input_why(const struct item *it, int k);
+/* Records why IT has no value of form K; 0 or -1 (ENOMEM). */
+int		 input_set_why(struct input *in, struct item *it, int k,
+		    const char *why);
+/* A copy of S (or NULL for NULL) that lives as long as IN, for the
+ * items' strings; NULL and *OOM set on ENOMEM. */
+char		*input_strdup(struct input *in, const char *s, int *oom);
 
 /* 1 if S is a fully qualified host name (for --match dns), else 0. */
 int	input_is_hostname(const char *s);

@@ -32,6 +32,8 @@ void	sbuf_hex(struct sbuf *, const unsigned char *p, size_t n, int reverse);
  * gives "".
  */
 char	*sbuf_done(struct sbuf *);
+/* Empties the buffer but keeps its memory, for reuse in a loop. */
+void	sbuf_clear(struct sbuf *);
 /* Frees the contents and resets the buffer. */
 void	sbuf_reset(struct sbuf *);
 

@@ -565,17 +565,34 @@ run_plan_meta(struct sbuf *b, const struct runopts *o, struct dir *d)
 	sbuf_reset(&m);
 }
 
+/* One account's record of the preview into B (emptied first). */
+static void
+run_preview_record(struct sbuf *b, const struct runopts *o, int plan,
+    const struct change *c)
+{
+	sbuf_clear(b);
+	/* the account as an object: apply checks it is the same */
+	if (plan && c->guid != NULL)
+		sbuf_printf(b, "# certbulk-guid: %s\n", c->guid);
+	ldifout_record_wrap(b, c, 0, o->dir.ldif_wrap);
+}
+
 /*
  * The preview.  A run's preview is a reviewed plan (planfile.h): sealed
  * with its SHA-256 so that "certbulk apply" takes it only unchanged.
+ * Written a record at a time, never held whole (a million accounts are
+ * hundreds of megabytes of LDIF): the records are formatted twice, once
+ * for the seal that heads the file and once to write them.
  */
 static int
 run_preview(const struct runopts *o, struct dir *d, const struct changes *cs)
 {
-	struct sbuf	 b = SBUF_INIT, sealed = SBUF_INIT;
-	char		*head;
+	struct sbuf	 b = SBUF_INIT, rec = SBUF_INIT;
+	struct digest	*dg = NULL;
+	char		*head, hex[DIGEST_HEX];
+	FILE		*fp = NULL;
 	size_t		 i;
-	int		 plan = !o->is_undo && !o->is_apply, rc = -1;
+	int		 plan = !o->is_undo && !o->is_apply, rc = -1, werr = 0;
 
 	head = run_header(o->is_undo ? "preview of an undo" : o->is_apply ?
 	    "preview of applying a plan now; nothing has been changed" :
@@ -592,25 +609,58 @@ run_preview(const struct runopts *o, struct dir *d, const struct changes *cs)
 	if (plan)
 		run_plan_meta(&b, o, d);
 	sbuf_putc(&b, '\n');
-	for (i = 0; i < cs->n; i++) {
-		/* the account as an object: apply checks it is the same */
-		if (plan && cs->v[i].guid != NULL)
-			sbuf_printf(&b, "# certbulk-guid: %s\n", cs->v[i].guid);
-		ldifout_record_wrap(&b, &cs->v[i], 0, o->dir.ldif_wrap);
-	}
 	if (b.oom) {
 		msg_err("out of memory");
 		goto out;
 	}
 	if (plan) {
-		if (planfile_seal(&sealed, b.s, b.len) == -1)
+		if ((dg = digest_begin()) == NULL ||
+		    digest_add(dg, b.s, b.len) == -1)
 			goto out;
-		rc = run_write(o, &sealed);
-	} else
-		rc = run_write(o, &b);
+		for (i = 0; i < cs->n; i++) {
+			run_preview_record(&rec, o, plan, &cs->v[i]);
+			if (rec.oom) {
+				msg_err("out of memory");
+				goto out;
+			}
+			if (digest_add(dg, rec.s, rec.len) == -1)
+				goto out;
+		}
+		rc = digest_end(dg, hex);
+		dg = NULL;
+		if (rc == -1)
+			goto out;
+		rc = -1;
+	}
+	if ((fp = run_open_out(o->out)) == NULL)
+		goto out;
+	if (plan && fprintf(fp, PLANFILE_TAG "%s\n", hex) < 0)
+		werr = 1;
+	if (fwrite(b.s, 1, b.len, fp) != b.len)
+		werr = 1;
+	for (i = 0; i < cs->n && !werr; i++) {
+		run_preview_record(&rec, o, plan, &cs->v[i]);
+		if (rec.oom) {
+			msg_err("out of memory");
+			goto out;
+		}
+		if (rec.len > 0 && fwrite(rec.s, 1, rec.len, fp) != rec.len)
+			werr = 1;
+	}
+	if (werr || fflush(fp) == EOF || ferror(fp)) {
+		msg_err("%s: write error: %s", o->out ? o->out : "stdout",
+		    strerror(errno));
+		goto out;
+	}
+	rc = 0;
 out:
+	if (fp != NULL && fp != stdout && fclose(fp) == EOF && rc == 0) {
+		msg_err("%s: %s", o->out, strerror(errno));
+		rc = -1;
+	}
+	digest_abort(dg);
 	sbuf_reset(&b);
-	sbuf_reset(&sealed);
+	sbuf_reset(&rec);
 	return rc;
 }
 

@@ -72,3 +72,51 @@ out:
 		errno = e;
 	return rc;
 }
+
+/* The EVP context is the digest: the struct is never defined. */
+struct digest *
+digest_begin(void)
+{
+	EVP_MD_CTX	*ctx;
+
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(ctx);
+		msg_err("SHA-256 failed");
+		return NULL;
+	}
+	return (struct digest *)ctx;
+}
+
+int
+digest_add(struct digest *d, const void *p, size_t n)
+{
+	if (EVP_DigestUpdate((EVP_MD_CTX *)d, p, n) != 1) {
+		msg_err("SHA-256 failed");
+		return -1;
+	}
+	return 0;
+}
+
+int
+digest_end(struct digest *d, char hex[DIGEST_HEX])
+{
+	unsigned char	md[EVP_MAX_MD_SIZE];
+	unsigned	mdlen = 0;
+	int		rc = -1;
+
+	if (EVP_DigestFinal_ex((EVP_MD_CTX *)d, md, &mdlen) != 1)
+		msg_err("SHA-256 failed");
+	else {
+		digest_hex(md, mdlen, hex);
+		rc = 0;
+	}
+	EVP_MD_CTX_free((EVP_MD_CTX *)d);
+	return rc;
+}
+
+void
+digest_abort(struct digest *d)
+{
+	EVP_MD_CTX_free((EVP_MD_CTX *)d);
+}

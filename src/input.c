@@ -46,31 +46,46 @@ input_free(struct input *in)
 	size_t	i, t;
 
 	for (i = 0; i < in->n; i++) {
-		free(in->items[i].src);
-		free(in->items[i].ident);
-		free(in->items[i].domain);
-		free(in->items[i].fact.desc);
-		free(in->items[i].fact.sid);
-		free(in->items[i].fact.sid_clash);
 		strlist_free(&in->items[i].fact.dns);
-		free(in->items[i].fact.upn);
-		free(in->items[i].fact.email);
-		free(in->items[i].acct_dn);
-		free(in->items[i].fact.subj_email);
-		free(in->items[i].fact.sha256);
-		free(in->items[i].fact.issuer);
-		free(in->items[i].fact.serial);
-		free(in->items[i].adn);
-		free(in->items[i].aguid);
-		free(in->items[i].asam);
 		for (t = 0; t < ALTSEC_NTYPES; t++)
 			if (!(in->items[i].moved & ALTSEC_BIT(t)))
 				free(in->items[i].values[t]);
 	}
 	free(in->items);
+	arena_free(&in->arena);
 	strlist_free(&in->bad);
 	certset_free(&in->pool);
 	memset(in, 0, sizeof(*in));
+}
+
+char *
+input_strdup(struct input *in, const char *s, int *oom)
+{
+	char	*d;
+
+	if (s == NULL)
+		return NULL;
+	if ((d = arena_strdup(&in->arena, s)) == NULL)
+		*oom = 1;
+	return d;
+}
+
+const char *
+input_why(const struct item *it, int k)
+{
+	if (it->fact.why == NULL || it->fact.why[k] == NULL)
+		return "not built";
+	return it->fact.why[k];
+}
+
+int
+input_set_why(struct input *in, struct item *it, int k, const char *why)
+{
+	if (it->fact.why == NULL && (it->fact.why = arena_alloc(&in->arena,
+	    ALTSEC_NTYPES * sizeof(*it->fact.why))) == NULL)
+		return -1;
+	it->fact.why[k] = why;
+	return 0;
 }
 
 /*
@@ -103,28 +118,23 @@ input_guess_kind(const char *s)
 	return ID_SAM;
 }
 
-/* "CN=Jane, serial 2B00.., expires 2027-01-01": for messages. */
+/*
+ * "CN=Jane, serial 2B00.., expires 2027-01-01": for messages.  In IN's
+ * arena, or NULL (ENOMEM).
+ */
 static char *
-input_describe(const struct cert *c)
+input_describe(struct input *in, const struct cert *c)
 {
-	struct sbuf	b = SBUF_INIT;
-	char		t[32];
+	struct sbuf	 b = SBUF_INIT;
+	char		 t[32], *d = NULL;
+	int		 oom = 0;
 
 	cert_fmt_time(cert_not_after(c), t, sizeof(t));
 	sbuf_printf(&b, "%s, serial %s, expires %s", cert_subject_text(c),
 	    cert_serial_text(c), t);
-	return sbuf_done(&b);
-}
-
-static char *
-input_dup(const char *s, int *oom)
-{
-	char	*d;
-
-	if (s == NULL)
-		return NULL;
-	if ((d = strdup(s)) == NULL)
-		*oom = 1;
+	if (!b.oom && b.s != NULL)
+		d = input_strdup(in, b.s, &oom);
+	sbuf_reset(&b);
 	return d;
 }
 
@@ -164,18 +174,18 @@ input_is_hostname(const char *s)
  * messages.  Returns 0 or -1 (ENOMEM).
  */
 static int
-input_facts(struct item *it, const struct cert *c)
+input_facts(struct input *in, struct item *it, const struct cert *c)
 {
 	struct itemcert	*f = &it->fact;
 	const char	*why;
 	int		 k, fallback, oom = 0;
 
-	if ((f->desc = input_describe(c)) == NULL)
+	if ((f->desc = input_describe(in, c)) == NULL)
 		oom = 1;
 	f->not_before = cert_not_before(c);
 	f->not_after = cert_not_after(c);
-	f->sid = input_dup(cert_sid(c), &oom);
-	f->sid_clash = input_dup(cert_sid_clash(c), &oom);
+	f->sid = input_strdup(in, cert_sid(c), &oom);
+	f->sid_clash = input_strdup(in, cert_sid_clash(c), &oom);
 	for (k = 0; k < (int)cert_dns(c)->n && k < INPUT_MAX_DNS; k++)
 		if (strlist_add(&f->dns, cert_dns(c)->v[k]) == -1)
 			oom = 1;
@@ -187,49 +197,40 @@ input_facts(struct item *it, const struct cert *c)
 		f->dns_from_cn = 1;
 	}
 	if (cert_upns(c)->n > 0)
-		f->upn = input_dup(cert_upns(c)->v[0], &oom);
+		f->upn = input_strdup(in, cert_upns(c)->v[0], &oom);
 	if (cert_emails(c)->n > 0)
-		f->email = input_dup(cert_emails(c)->v[0], &oom);
-	f->subj_email = input_dup(cert_subject_email(c), &oom);
+		f->email = input_strdup(in, cert_emails(c)->v[0], &oom);
+	f->subj_email = input_strdup(in, cert_subject_email(c), &oom);
 	f->eku_why = trust_logon_eku(c);
 	if (cert_sha1(c) != NULL)
 		snprintf(f->sha1, sizeof(f->sha1), "%s", cert_sha1(c));
-	f->sha256 = input_dup(cert_sha256(c), &oom);
-	f->issuer = input_dup(cert_issuer_text(c), &oom);
-	f->serial = input_dup(cert_serial_text(c), &oom);
+	f->sha256 = input_strdup(in, cert_sha256(c), &oom);
+	f->issuer = input_strdup(in, cert_issuer_text(c), &oom);
+	f->serial = input_strdup(in, cert_serial_text(c), &oom);
 	for (k = 0; k < ALTSEC_NTYPES; k++) {
 		if (!(it->types & ALTSEC_BIT(k)))
 			continue;
 		it->values[k] = altsec_value(c, (enum altsec_type)k, &why,
 		    &fallback);
-		if (it->values[k] == NULL)
-			f->why[k] = why;
+		if (it->values[k] == NULL &&
+		    input_set_why(in, it, k, why) == -1)
+			oom = 1;
 		if (fallback)
 			f->fallback |= ALTSEC_BIT(k);
 	}
 	return oom ? -1 : 0;
 }
 
-/* Frees what an item owns; the item is left zeroed. */
+/*
+ * Frees what an item owns; the item is left zeroed (its strings stay in
+ * the input's arena until input_free).
+ */
 static void
 input_item_free(struct item *it)
 {
 	int	k;
 
-	free(it->src);
-	free(it->ident);
-	free(it->domain);
-	free(it->fact.desc);
-	free(it->fact.sid);
-	free(it->fact.sid_clash);
 	strlist_free(&it->fact.dns);
-	free(it->fact.upn);
-	free(it->fact.email);
-	free(it->acct_dn);
-	free(it->fact.subj_email);
-	free(it->fact.sha256);
-	free(it->fact.issuer);
-	free(it->fact.serial);
 	for (k = 0; k < ALTSEC_NTYPES; k++)
 		if (!(it->moved & ALTSEC_BIT(k)))
 			free(it->values[k]);
@@ -252,6 +253,7 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 	char		*esc = NULL;
 	size_t		 i, ee = 0, cap;
 	long		 added = 0;
+	int		 oom = 0;
 	struct cert	**pv;
 
 	for (i = 0; i < set->n; i++)
@@ -292,16 +294,16 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 			sbuf_printf(&b, "%s [%zu]", esc, i + 1);
 		else
 			sbuf_puts(&b, esc);
-		it->src = sbuf_done(&b);
-		it->ident = ident ? strdup(ident) : NULL;
-		it->domain = domain ? strdup(domain) : NULL;
+		if (b.oom)
+			oom = 1;
+		it->src = input_strdup(in, b.s ? b.s : "", &oom);
+		it->ident = input_strdup(in, ident, &oom);
+		it->domain = input_strdup(in, domain, &oom);
 		it->kind = kind;
 		it->types = types;
 		it->acct = -1;
 		it->chg = -1;
-		if (it->src == NULL || (ident && it->ident == NULL) ||
-		    (domain && it->domain == NULL) ||
-		    input_facts(it, set->v[i]) == -1) {
+		if (oom || input_facts(in, it, set->v[i]) == -1) {
 			input_item_free(it);
 			goto fail;
 		}
@@ -314,10 +316,12 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 		added++;
 	}
 	free(esc);
+	sbuf_reset(&b);
 	certset_free(set);	/* the certificates not kept */
 	return added;
 fail:
 	free(esc);
+	sbuf_reset(&b);
 	certset_free(set);
 	return -1;
 }

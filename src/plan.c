@@ -163,7 +163,7 @@ plan_values(struct input *in, const struct plan_opts *o,
 			if (it->values[k] == NULL) {
 				msg_warn("%s: no %s value: %s", it->src,
 				    altsec_type_name((enum altsec_type)k),
-				    it->fact.why[k]);
+				    input_why(it, k));
 				continue;
 			}
 			if (it->fact.fallback & ALTSEC_BIT(k))
@@ -491,6 +491,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 	struct sbuf	 b = SBUF_INIT;
 	const char	*code;
 	size_t		 i, j, h;
+	int		 oom = 0;
 
 	for (j = 0; j < pk->n; j++) {
 		it = &in->items[pk->item[j]];
@@ -549,7 +550,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			continue;
 		}
 		/* for the report; without memory it is only left out */
-		it->acct_dn = strdup(acc->v[it->acct].dn);
+		it->acct_dn = input_strdup(in, acc->v[it->acct].dn, &oom);
 		/*
 		 * -b limits the accounts a run maps, whatever names them: a
 		 * DN row is read directly, so it is checked here.
@@ -991,7 +992,7 @@ plan_changes(struct input *in, const struct accounts *acc,
 	long			*chg = NULL;
 	struct item		*it;
 	size_t			 i, examined = 0;
-	int			 k, rc = -1;
+	int			 k, rc = -1, oom = 0;
 
 	if (acc->n > 0 && (chg = malloc(acc->n * sizeof(*chg))) == NULL)
 		goto out;
@@ -1002,11 +1003,13 @@ plan_changes(struct input *in, const struct accounts *acc,
 		if (it->failed || it->acct < 0)
 			continue;
 		a = &acc->v[it->acct];
-		/* the run state records whose account each value went to */
-		if ((it->adn = strdup(a->dn)) == NULL ||
-		    (a->guid != NULL && (it->aguid = strdup(a->guid)) ==
-		    NULL) || (a->sam != NULL && (it->asam = strdup(a->sam)) ==
-		    NULL))
+		/* the run state records whose account each value went to;
+		 * the report's copy of the DN is the same string */
+		it->adn = it->acct_dn != NULL && strcmp(it->acct_dn, a->dn) ==
+		    0 ? it->acct_dn : input_strdup(in, a->dn, &oom);
+		it->aguid = input_strdup(in, a->guid, &oom);
+		it->asam = input_strdup(in, a->sam, &oom);
+		if (oom)
 			goto out;
 		if (chg[it->acct] == -2) {
 			examined++;

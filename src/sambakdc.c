@@ -172,8 +172,10 @@ sambakdc_items(struct input *in)
 			}
 			free(it->values[k]);
 			it->values[k] = v;
-			if (v == NULL)
-				it->fact.why[k] = why;
+			if (v == NULL && input_set_why(in, it, k, why) == -1) {
+				msg_err("out of memory");
+				return -1;
+			}
 		}
 	}
 	return 0;

@@ -120,3 +120,11 @@ sbuf_reset(struct sbuf *b)
 	b->len = b->cap = 0;
 	b->oom = 0;
 }
+
+void
+sbuf_clear(struct sbuf *b)
+{
+	b->len = 0;
+	if (b->s != NULL)
+		b->s[0] = '\0';
+}

@@ -344,49 +344,77 @@ sync_load(const char *dir, struct sync_state *st, int *exists)
 	return 0;
 }
 
-int
-sync_write_atomic(const char *dir, const char *name, const char *buf,
-    size_t len)
-{
-	struct sbuf	 p = SBUF_INIT, t = SBUF_INIT;
-	ssize_t		 w;
-	size_t		 off = 0;
-	int		 fd = -1, dfd = -1, rc = -1;
+/*
+ * An atomic replacement of DIR/NAME written in pieces, so that a state
+ * file of a million lines is never held whole in memory: a private
+ * temporary file beside it (never through a link), fsync'd, renamed over
+ * it, the folder fsync'd.
+ */
+struct sync_out {
+	struct sbuf	 p;	/* DIR/NAME */
+	struct sbuf	 t;	/* DIR/.NAME.tmp */
+	int		 fd;
+};
 
-	sbuf_printf(&p, "%s/%s", dir, name);
-	sbuf_printf(&t, "%s/.%s.tmp", dir, name);
-	if (p.oom || t.oom) {
+static int
+sync_out_open(struct sync_out *o, const char *dir, const char *name)
+{
+	memset(o, 0, sizeof(*o));
+	o->fd = -1;
+	sbuf_printf(&o->p, "%s/%s", dir, name);
+	sbuf_printf(&o->t, "%s/.%s.tmp", dir, name);
+	if (o->p.oom || o->t.oom) {
 		msg_err("out of memory");
-		goto out;
+		return -1;
 	}
 	/* a stale one from a killed run; unlink never follows a link */
-	if (unlink(t.s) == -1 && errno != ENOENT) {
-		msg_err("%s: %s", t.s, strerror(errno));
-		goto out;
+	if (unlink(o->t.s) == -1 && errno != ENOENT) {
+		msg_err("%s: %s", o->t.s, strerror(errno));
+		return -1;
 	}
-	if ((fd = open(t.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	if ((o->fd = open(o->t.s, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600)) == -1) {
-		msg_err("%s: %s", t.s, strerror(errno));
-		goto out;
+		msg_err("%s: %s", o->t.s, strerror(errno));
+		return -1;
 	}
-	(void)fchmod(fd, 0600);
+	(void)fchmod(o->fd, 0600);
+	return 0;
+}
+
+static int
+sync_out_write(struct sync_out *o, const char *buf, size_t len)
+{
+	ssize_t	w;
+	size_t	off = 0;
+
 	while (off < len) {
-		if ((w = write(fd, buf + off, len - off)) == -1) {
+		if ((w = write(o->fd, buf + off, len - off)) == -1) {
 			if (errno == EINTR)
 				continue;
-			msg_err("%s: %s", t.s, strerror(errno));
-			goto out;
+			msg_err("%s: %s", o->t.s, strerror(errno));
+			return -1;
 		}
 		off += (size_t)w;
 	}
-	if (fsync(fd) == -1 || close(fd) == -1) {
-		fd = -1;
-		msg_err("%s: %s", t.s, strerror(errno));
+	return 0;
+}
+
+/* Puts the file in place (0 or -1, reported) and frees O either way. */
+static int
+sync_out_end(struct sync_out *o, const char *dir, int ok)
+{
+	int	dfd = -1, rc = -1;
+
+	if (!ok)
+		goto out;
+	if (fsync(o->fd) == -1 || close(o->fd) == -1) {
+		o->fd = -1;
+		msg_err("%s: %s", o->t.s, strerror(errno));
 		goto out;
 	}
-	fd = -1;
-	if (rename(t.s, p.s) == -1) {
-		msg_err("%s: %s", p.s, strerror(errno));
+	o->fd = -1;
+	if (rename(o->t.s, o->p.s) == -1) {
+		msg_err("%s: %s", o->p.s, strerror(errno));
 		goto out;
 	}
 	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1 ||
@@ -396,34 +424,55 @@ sync_write_atomic(const char *dir, const char *name, const char *buf,
 	}
 	rc = 0;
 out:
-	if (fd != -1) {
-		close(fd);
-		(void)unlink(t.s);
+	if (o->fd != -1) {
+		close(o->fd);
+		(void)unlink(o->t.s);
 	}
 	if (dfd != -1)
 		close(dfd);
-	sbuf_reset(&p);
-	sbuf_reset(&t);
+	sbuf_reset(&o->p);
+	sbuf_reset(&o->t);
 	return rc;
 }
 
 int
+sync_write_atomic(const char *dir, const char *name, const char *buf,
+    size_t len)
+{
+	struct sync_out	o;
+	int		ok;
+
+	ok = sync_out_open(&o, dir, name) == 0 &&
+	    sync_out_write(&o, buf, len) == 0;
+	return sync_out_end(&o, dir, ok);
+}
+
+#define SYNC_OUT_CHUNK	(64 * 1024)	/* bytes formatted per write */
+
+int
 sync_save(const char *dir, const struct sync_state *st)
 {
+	struct sync_out	o;
 	struct sbuf	b = SBUF_INIT;
 	size_t		i;
-	int		rc = -1;
+	int		ok;
 
+	ok = sync_out_open(&o, dir, SYNC_FILE) == 0;
 	sbuf_puts(&b, sync_head);
-	for (i = 0; i < st->n; i++)
-		if (!st->v[i].drop)
+	for (i = 0; ok && i <= st->n; i++) {
+		if (i < st->n && !st->v[i].drop)
 			sync_put_rec(&b, &st->v[i]);
-	if (b.oom)
-		msg_err("out of memory");
-	else
-		rc = sync_write_atomic(dir, SYNC_FILE, b.s, b.len);
+		if (b.oom) {
+			msg_err("out of memory");
+			ok = 0;
+		} else if ((b.len >= SYNC_OUT_CHUNK || i == st->n) &&
+		    b.len > 0) {
+			ok = sync_out_write(&o, b.s, b.len) == 0;
+			sbuf_clear(&b);
+		}
+	}
 	sbuf_reset(&b);
-	return rc;
+	return sync_out_end(&o, dir, ok);
 }
 
 static int

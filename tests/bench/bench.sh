@@ -13,8 +13,10 @@
 #    undo;
 # 3. scaling over BENCH_NS (default "1000 20000 100000"): seconds,
 #    microseconds per account and peak RSS of show, preview, apply and
-#    undo at each N (the per-account cost should stay flat), and `show` and
-#    the d2i loop at BENCH_SHOW_N (default 1000000; 0 leaves it out).
+#    undo at each N (the per-account cost should stay flat), and `show`,
+#    the d2i loop and a preview (BENCH_SHOW_N accounts loaded) at
+#    BENCH_SHOW_N (default 1000000; 0 leaves them out; BENCH_BIG_PREVIEW=0
+#    leaves out the preview and its accounts).
 #
 # Every line carries the load average when it was measured (the machine
 # may be shared).  The table is also written as CSV (BENCH_CSV, default
@@ -25,6 +27,9 @@ CERTBULK=${CERTBULK:-$TOP/certbulk}
 N=${BENCH_N:-20000}
 NS=${BENCH_NS:-1000 20000 100000}
 SHOWN=${BENCH_SHOW_N:-1000000}
+BIGPREV=${BENCH_BIG_PREVIEW:-1}
+# a million accounts do not fit in the test slapd's 1 GB map
+export CB_SLAPD_MAXSIZE=${CB_SLAPD_MAXSIZE:-8589934592}
 REP=${BENCH_REPEAT:-3}
 KIND=${BENCH_KIND:-slapd}
 case $KIND in slapd|samba) ;; *) echo "BENCH_KIND: slapd or samba" >&2; exit 2 ;; esac
@@ -187,6 +192,14 @@ if [ "$SHOWN" -gt 0 ]; then
 	ulimit -s unlimited 2>/dev/null || ulimit -s 4194304	# argv of $SHOWN names
 	m "show --tsv" "$SHOWN" 1 : : "$CERTBULK" show -q --tsv "$work"/big/certs/*.cer
 	m "d2i_X509 + SHA-1 loop" "$SHOWN" 1 : : "$work/d2iloop" "$work"/big/certs/*.cer
+	# a preview of as many rows: memory linear in N (written to a file,
+	# as an admin reviewing it would)
+	if [ "$BIGPREV" = 1 ]; then
+		load "$SHOWN"
+		m "preview" "$SHOWN" 1 : : "$CERTBULK" "${LDAP[@]}" -n \
+			--output "$work/big.ldif" --csv "$work/big/users.csv"
+		rm -f "$work/big.ldif"
+	fi
 	rm -rf "$work/big"
 fi
 

@@ -29,7 +29,9 @@
 #
 # Environment: CB_SLAPD_DEBUG (slapd -d level, default "none": only
 # messages slapd always prints, e.g. startup errors; "stats" logs every
-# operation to DIR/slapd.log).
+# operation to DIR/slapd.log); CB_SLAPD_MAXSIZE (the mdb map size in
+# bytes, default 1 GB: too small for a million test accounts; make bench sets more
+# for its million).
 
 set -euo pipefail
 shopt -s inherit_errexit
@@ -87,7 +89,7 @@ database	mdb
 suffix		"$BASE"
 rootdn		"$ROOT_DN"
 directory	"$d/db"
-maxsize		1073741824
+maxsize		${CB_SLAPD_MAXSIZE:-1073741824}
 dbnosync
 index		objectClass eq
 index		cn eq
