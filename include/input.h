@@ -75,7 +75,7 @@ struct item {
 				    report, or NULL */
 	unsigned	 moved;	/* ALTSEC_BIT: values[k] handed over to the
 				   change (not owned here any more) */
-	int		 revoked; /* refused by a CRL (trust_revoked) */
+	int		 revoked; /* listed by a CRL (trust_revocation) */
 	char		*adn;	/* owned, or NULL: the account's DN, */
 	char		*aguid;	/* its objectGUID, */
 	char		*asam;	/* its sAMAccountName (for the run state) */
