@@ -14,6 +14,7 @@ struct finding {
 	char	*dn;		/* the account, or "" */
 	char	*value;		/* the value concerned, or "" */
 	char	*detail;
+	int	 problem;	/* counts for the exit status (else a note) */
 };
 
 struct findings {
@@ -29,6 +30,10 @@ struct findings {
 
 /* Appends a copy of one problem.  0, or -1 on ENOMEM (reported). */
 int	findings_add(struct findings *, const char *kind, const char *dn,
+	    const char *value, const char *detail);
+/* The same for a finding that is not a problem (a note: the run state
+ * behind the directory).  0 or -1. */
+int	findings_note(struct findings *, const char *kind, const char *dn,
 	    const char *value, const char *detail);
 void	findings_free(struct findings *);
 

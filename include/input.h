@@ -85,7 +85,7 @@ struct item {
 				   column: looked up as UPN, then as mail */
 	unsigned char	 failed; /* reported and left out */
 	unsigned char	 from_dir; /* from --certdir: expected refusals */
-	unsigned char	 revoked; /* refused by a CRL (trust_revoked) */
+	unsigned char	 revoked; /* listed by a CRL (trust_revocation) */
 };
 
 struct input {

@@ -60,11 +60,21 @@ struct subcmd_opts {
 	const char	*csv_file;	/* --csv FILE */
 	const char	*html_file;	/* --html FILE */
 	int		 with_certs;	/* --with-certificates */
+	/* SUBCMD_REPORT (audit): the run state and the inputs to judge its
+	   owned values by */
+	const char	*state_dir;	/* --state-dir */
+	const char	**inputs;	/* owned (the array, not the strings):
+					   --certdir DIR, --input-csv FILE */
+	unsigned char	*input_dir;	/* owned: per input, 1 a --certdir */
+	size_t		 ninputs;
+	int		 fetchcrl;	/* --fetch-crl */
+	int		 grace;		/* --grace DAYS */
 };
 #define SUBCMD_JSON	1u	/* the subcommand takes --json */
 #define SUBCMD_CRL	2u	/* ... and --crl-file, --crl-check */
-#define SUBCMD_REPORT	4u	/* --json FILE, --csv FILE, --html FILE and
-				   --with-certificates (audit) */
+#define SUBCMD_REPORT	4u	/* --json FILE, --csv FILE, --html FILE,
+				   --with-certificates and the run state's
+				   options (audit) */
 
 /*
  * Parses the options of subcommand NAME (the LDAP options, -q -v -h,
@@ -74,5 +84,7 @@ struct subcmd_opts {
  */
 int	subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
 	    struct subcmd_opts *o);
+/* Frees what subcmd_parse allocated in O (the input list). */
+void	subcmd_opts_free(struct subcmd_opts *o);
 
 #endif

@@ -132,6 +132,14 @@ void	sync_sort(struct sync_state *st);
 enum sync_verdict sync_verdict(const struct sync_state *st,
 	    const struct sync_rec *r, const struct sync_inputs *si,
 	    const struct sync_opts *o, const char **why);
+/*
+ * Marks the items of IN whose certificate a current, verified CRL of T
+ * lists (trust_revocation: never for a CRL that could not be had or
+ * checked) as revoked, the verdict sync_verdict reads; T NULL: none.
+ * For status and audit, which do not plan (a run's plan marks them).
+ */
+void	sync_mark_revoked(struct input *in, const struct trust *t,
+	    time_t now);
 /* "valid", "expiring", ... */
 const char	*sync_verdict_name(enum sync_verdict);
 

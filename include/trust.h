@@ -66,14 +66,6 @@ int	trust_verify(const struct trust *, const struct cert *c,
 	    const struct certset *pool, time_t now, const char **why);
 
 /*
- * The revocation verdict: 1 if WHY, a reason trust_verify gave, says the
- * certificate is revoked (by any CRL the trust store holds), else 0.  A
- * value certbulk owns is pruned for this, never for a CRL it could not
- * get or check.
- */
-int	trust_revoked(const char *why);
-
-/*
  * Returns NULL if C's extended key usage allows Windows logon (client
  * authentication, smart card logon, any, or no EKU at all), else a static
  * explanation.

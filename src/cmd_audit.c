@@ -6,8 +6,9 @@
  * weak, the same value on several accounts, case or white-space
  * duplicates, accounts over the Entra Connect sync limits, and, with
  * --ca-file, issuing CAs missing from the forest's NTAuth store, and for
- * certificates given as operands, serials stored in forward byte order.
- * Read-only.
+ * certificates given as operands, serials stored in forward byte order;
+ * and from the run state, the values certbulk owns that should go
+ * (audit_owned.c).  Read-only.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "altsec.h"
+#include "audit_owned.h"
 #include "cert.h"
 #include "cmd.h"
 #include "dir.h"
@@ -44,22 +46,29 @@ struct audit {
 	int			 samba;	/* the directory is a Samba DC */
 	const struct certset	*certs;	/* given as operands; not owned */
 	size_t			 nproblems;
+	size_t			 nnotes;	/* findings that are no problem */
 	size_t			 nvalues;
 	struct findings		 rep;	/* for --json, --csv, --html */
 	size_t			 ncertaccts;	/* --with-certificates */
 	int			 oom;
 };
 
-/* One problem: KIND, the account's DN (or ""), the value, the detail. */
+/* One finding: KIND, the account's DN (or ""), the value, the detail;
+ * PROBLEM 0 for a note, which does not count for the exit status. */
 static void
-audit_report(struct audit *a, const char *kind, const char *dn,
+audit_found(void *arg, int problem, const char *kind, const char *dn,
     const char *value, const char *detail)
 {
-	char	*edn, *ev, *ed;
+	struct audit	*a = arg;
+	char		*edn, *ev, *ed;
 
-	a->nproblems++;
+	if (problem)
+		a->nproblems++;
+	else
+		a->nnotes++;
 	if ((a->o->json_file || a->o->csv_file || a->o->html_file) &&
-	    findings_add(&a->rep, kind, dn, value, detail) == -1)
+	    (problem ? findings_add : findings_note)(&a->rep, kind, dn, value,
+	    detail) == -1)
 		a->oom = 1;
 	edn = msg_escape(dn, strlen(dn));
 	ev = msg_escape(value, strlen(value));
@@ -74,6 +83,14 @@ audit_report(struct audit *a, const char *kind, const char *dn,
 	free(edn);
 	free(ev);
 	free(ed);
+}
+
+/* One problem: KIND, the account's DN (or ""), the value, the detail. */
+static void
+audit_report(struct audit *a, const char *kind, const char *dn,
+    const char *value, const char *detail)
+{
+	audit_found(a, 1, kind, dn, value, detail);
 }
 
 /* 1 if the N bytes at P are S-1-<digits and dashes>. */
@@ -569,6 +586,7 @@ audit_main(int argc, char *argv[])
 	struct audit	 a;
 	struct accounts	 acc;
 	struct certset	 cas = { NULL, 0 }, certs = { NULL, 0 };
+	struct audit_owned_stats ost;
 	struct dir	*d = NULL;
 	char		*vendor = NULL;
 	size_t		 i;
@@ -579,7 +597,9 @@ audit_main(int argc, char *argv[])
 	memset(&acc, 0, sizeof(acc));
 	a.o = &o;
 	/* certificate files, if any, follow the name */
-	if ((r = subcmd_parse(argc, argv, "audit", SUBCMD_REPORT, &o)) != 0) {
+	memset(&ost, 0, sizeof(ost));
+	if ((r = subcmd_parse(argc, argv, "audit", SUBCMD_REPORT | SUBCMD_CRL,
+	    &o)) != 0) {
 		if (r == 1) {
 			usage_print(stdout);
 			rc = CB_EXIT_OK;
@@ -627,6 +647,12 @@ audit_main(int argc, char *argv[])
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
+	/* the run state: owned values that should go, or that are gone */
+	if (audit_owned(d, &acc, &o, time(NULL), audit_found, &a, &ost) ==
+	    -1) {
+		rc = CB_EXIT_LDAP;
+		goto out;
+	}
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		msg_err("standard output: write error");
 		rc = CB_EXIT_SOME;
@@ -645,12 +671,22 @@ audit_main(int argc, char *argv[])
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
-	if (!o.tsv)
+	if (!o.tsv && ost.read)
 		msg_note("%zu accounts with %zu altSecurityIdentities values "
-		    "under %s: %zu problem%s", acc.n, a.nvalues, dir_base(d),
-		    a.nproblems, a.nproblems == 1 ? "" : "s");
-	rc = a.nproblems > 0 ? CB_EXIT_SOME : CB_EXIT_OK;
+		    "under %s, %zu owned values of the run state checked: %zu "
+		    "problem%s, %zu note%s", acc.n, a.nvalues, dir_base(d),
+		    ost.checked, a.nproblems, a.nproblems == 1 ? "" : "s",
+		    a.nnotes, a.nnotes == 1 ? "" : "s");
+	else if (!o.tsv)
+		msg_note("%zu accounts with %zu altSecurityIdentities values "
+		    "under %s: %zu problem%s (run state not read)", acc.n,
+		    a.nvalues, dir_base(d), a.nproblems, a.nproblems == 1 ? "" :
+		    "s");
+	/* as for runs: an input that could not be read first */
+	rc = ost.input_failed ? CB_EXIT_INPUT : a.nproblems > 0 ?
+	    CB_EXIT_SOME : CB_EXIT_OK;
 out:
+	subcmd_opts_free(&o);
 	findings_free(&a.rep);
 	free(vendor);
 	certset_free(&cas);

@@ -2068,8 +2068,6 @@ sync_body(struct runopts *o, const char *sdir, struct input *in,
 	struct sync_state	 st = { NULL, 0 };
 	struct sync_inputs	 si;
 	struct sync_opts	 so;
-	const char		*why;
-	size_t			 i;
 	int			 exists, r, rc = CB_EXIT_LOCAL;
 
 	memset(&si, 0, sizeof(si));
@@ -2080,11 +2078,7 @@ sync_body(struct runopts *o, const char *sdir, struct input *in,
 	if (o->nsrc > 0 && sync_inputs(&si, in, roots, first, o->nsrc) == -1)
 		goto out;
 	/* the revocation verdict, as a run gets it from the plan */
-	for (i = 0; trust != NULL && i < in->n; i++)
-		if (in->items[i].cert != NULL && trust_verify(trust,
-		    in->items[i].cert, &in->pool, time(NULL), &why) == -1 &&
-		    trust_revoked(why))
-			in->items[i].revoked = 1;
+	sync_mark_revoked(in, trust, time(NULL));
 	memset(&so, 0, sizeof(so));
 	so.now = time(NULL);
 	so.warn = (long)o->warn_days * 86400;

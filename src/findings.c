@@ -32,12 +32,24 @@ static const struct {
 	{ "samba", "Values a Samba KDC will not match" },
 	{ "entra-limit", "Over the Entra Connect sync limits" },
 	{ "ntauth", "Issuing CAs missing from NTAuth" },
+	{ "owned-expired", "Values certbulk owns whose certificate has "
+	    "expired" },
+	{ "owned-revoked", "Values certbulk owns whose certificate is "
+	    "revoked" },
+	{ "owned-superseded", "Values certbulk owns superseded by a newer "
+	    "certificate" },
+	{ "owned-removed", "Values certbulk owns whose certificate has left "
+	    "the input" },
+	{ "owned-value-gone", "Owned values no longer on the account (a note: "
+	    "the run state is behind)" },
+	{ "owned-account-gone", "Accounts with owned values that no longer "
+	    "exist (a note)" },
 	{ NULL, NULL }
 };
 
-int
-findings_add(struct findings *r, const char *kind, const char *dn,
-    const char *value, const char *detail)
+static int
+findings_put1(struct findings *r, int problem, const char *kind,
+    const char *dn, const char *value, const char *detail)
 {
 	struct finding	*v, *it;
 
@@ -49,6 +61,7 @@ findings_add(struct findings *r, const char *kind, const char *dn,
 	it->dn = strdup(dn);
 	it->value = strdup(value);
 	it->detail = strdup(detail);
+	it->problem = problem;
 	r->n++;
 	if (it->kind == NULL || it->dn == NULL || it->value == NULL ||
 	    it->detail == NULL)
@@ -57,6 +70,20 @@ findings_add(struct findings *r, const char *kind, const char *dn,
 oom:
 	msg_err("out of memory");
 	return -1;
+}
+
+int
+findings_add(struct findings *r, const char *kind, const char *dn,
+    const char *value, const char *detail)
+{
+	return findings_put1(r, 1, kind, dn, value, detail);
+}
+
+int
+findings_note(struct findings *r, const char *kind, const char *dn,
+    const char *value, const char *detail)
+{
+	return findings_put1(r, 0, kind, dn, value, detail);
 }
 
 void
@@ -218,7 +245,7 @@ findings_json(const struct findings *r, const char *path)
 {
 	struct sbuf	 b = SBUF_INIT;
 	char		 when[32];
-	size_t		 i, k;
+	size_t		 i, k, np;
 	int		 rc;
 
 	findings_time(r, when, sizeof(when));
@@ -226,9 +253,11 @@ findings_json(const struct findings *r, const char *path)
 	findings_jstr(&b, r->uri ? r->uri : "");
 	sbuf_puts(&b, ",\n  \"base\": ");
 	findings_jstr(&b, r->base ? r->base : "");
+	for (i = 0, np = 0; i < r->n; i++)
+		np += r->v[i].problem != 0;
 	sbuf_printf(&b, ",\n  \"time\": \"%s\",\n  \"accounts\": %zu,\n  "
-	    "\"values\": %zu,\n  \"problems\": %zu,\n  \"counts\": {", when,
-	    r->accounts, r->values, r->n);
+	    "\"values\": %zu,\n  \"problems\": %zu,\n  \"notes\": %zu,\n  "
+	    "\"counts\": {", when, r->accounts, r->values, np, r->n - np);
 	for (k = 0; findings_kinds[k].kind != NULL; k++)
 		sbuf_printf(&b, "%s\"%s\": %zu", k ? ", " : "",
 		    findings_kinds[k].kind, findings_count(r, findings_kinds[k].kind));
@@ -242,7 +271,8 @@ findings_json(const struct findings *r, const char *path)
 		findings_jstr(&b, r->v[i].value);
 		sbuf_puts(&b, ", \"detail\": ");
 		findings_jstr(&b, r->v[i].detail);
-		sbuf_putc(&b, '}');
+		sbuf_puts(&b, r->v[i].problem ? ", \"problem\": true}" :
+		    ", \"problem\": false}");
 	}
 	sbuf_puts(&b, r->n ? "\n  ]\n}\n" : "]\n}\n");
 	rc = findings_put(&b, path);
@@ -327,7 +357,7 @@ findings_html(const struct findings *r, const char *path)
 {
 	struct sbuf	 b = SBUF_INIT;
 	char		 when[32];
-	size_t		 i, k, n;
+	size_t		 i, k, n, np;
 	int		 rc;
 
 	findings_time(r, when, sizeof(when));
@@ -343,10 +373,16 @@ findings_html(const struct findings *r, const char *path)
 	findings_esc(&b, r->uri ? r->uri : "", ESC_HTML);
 	sbuf_puts(&b, "</code>, base <code>");
 	findings_esc(&b, r->base ? r->base : "", ESC_HTML);
+	for (i = 0, np = 0; i < r->n; i++)
+		np += r->v[i].problem != 0;
 	sbuf_printf(&b, "</code>, %s: %zu accounts with %zu "
 	    "altSecurityIdentities values, <span id=\"total\" class=\"%s\">"
-	    "%zu problem%s</span>.</p>\n", when, r->accounts, r->values,
-	    r->n ? "bad" : "ok", r->n, r->n == 1 ? "" : "s");
+	    "%zu problem%s</span>", when, r->accounts, r->values,
+	    np ? "bad" : "ok", np, np == 1 ? "" : "s");
+	if (r->n > np)
+		sbuf_printf(&b, " and <span id=\"notes\">%zu note%s</span>",
+		    r->n - np, r->n - np == 1 ? "" : "s");
+	sbuf_puts(&b, ".</p>\n");
 	sbuf_puts(&b, "<table id=\"summary\"><thead><tr><th>Problem</th>"
 	    "<th>Count</th></tr></thead><tbody>\n");
 	for (k = 0; findings_kinds[k].kind != NULL; k++) {

@@ -95,7 +95,7 @@ plan_values(struct input *in, const struct plan_opts *o,
     struct plan_stats *st)
 {
 	struct item	*it;
-	const char	*why, *desc;
+	const char	*why, *why2, *desc;
 	char		 t[32];
 	size_t		 i, nv;
 	int		 k;
@@ -136,7 +136,11 @@ plan_values(struct input *in, const struct plan_opts *o,
 			    "trusted CAs: %s (%s); not mapped", it->src,
 			    it->cert == NULL ? "certificate not kept" : why,
 			    desc);
-			if (it->cert != NULL && trust_revoked(why))
+			/* the structured verdict: WHY names only the
+			 * verifier's first complaint */
+			if (it->cert != NULL && trust_revocation(o->trust,
+			    it->cert, &in->pool, o->now, &why2) ==
+			    TRUST_REV_REVOKED)
 				it->revoked = 1;
 			plan_refuse(it, st, it->revoked ? REASON_REVOKED :
 			    REASON_CHAIN);

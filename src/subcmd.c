@@ -18,7 +18,7 @@ static const char *const subcmd_arg_longopts[] = {
 	"transaction", "log", "timeout", "ca-file", "crl-file", "report",
 	"report-format", "fail-on", "max-age", "crl-check", "html", "kdc",
 	"grace", "warn-days", "dc", "gc", "verify-on", "replication-wait",
-	NULL
+	"input-csv", NULL
 };
 /* ... and the short ones. */
 static const char subcmd_arg_shortopts[] = "bDHoORUwXyY";
@@ -202,7 +202,8 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
     struct subcmd_opts *o)
 {
 	enum { OPT_TSV = SUBCMD_OPT_OWN, OPT_JSON, OPT_CAFILE, OPT_CRLFILE,
-	    OPT_CRLCHECK, OPT_JSONFILE, OPT_CSVFILE, OPT_HTMLFILE, OPT_WITHCERTS };
+	    OPT_CRLCHECK, OPT_JSONFILE, OPT_CSVFILE, OPT_HTMLFILE, OPT_WITHCERTS,
+	    OPT_STATEDIR, OPT_CERTDIR, OPT_INCSV, OPT_FETCHCRL, OPT_GRACE };
 	static const struct option longopts[] = {
 		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
 		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
@@ -230,12 +231,22 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
 		{ "html", required_argument, NULL, OPT_HTMLFILE },
 		{ "with-certificates", no_argument, NULL, OPT_WITHCERTS },
 		{ "ca-file", required_argument, NULL, OPT_CAFILE },
+		{ "crl-file", required_argument, NULL, OPT_CRLFILE },
+		{ "crl-check", required_argument, NULL, OPT_CRLCHECK },
+		{ "fetch-crl", no_argument, NULL, OPT_FETCHCRL },
+		{ "state-dir", required_argument, NULL, OPT_STATEDIR },
+		{ "certdir", required_argument, NULL, OPT_CERTDIR },
+		{ "input-csv", required_argument, NULL, OPT_INCSV },
+		{ "grace", required_argument, NULL, OPT_GRACE },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	int	ch, r;
+	const char	**in;
+	unsigned char	 *isdir;
+	long		  v;
+	int		  ch, r;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "hqv",
@@ -254,6 +265,33 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
 		case OPT_CSVFILE: o->csv_file = optarg; break;
 		case OPT_HTMLFILE: o->html_file = optarg; break;
 		case OPT_WITHCERTS: o->with_certs = 1; break;
+		case OPT_STATEDIR: o->state_dir = optarg; break;
+		case OPT_FETCHCRL: o->fetchcrl = 1; break;
+		case OPT_GRACE:
+			if ((v = subcmd_num(optarg, 0, 36500)) == -1) {
+				msg_err("--grace %s: not a number of days from 0 "
+				    "to 36500", optarg);
+				return -1;
+			}
+			o->grace = (int)v;
+			break;
+		case OPT_CERTDIR:
+		case OPT_INCSV:
+			if ((in = reallocarray(o->inputs, o->ninputs + 1,
+			    sizeof(*in))) == NULL) {
+				msg_err("out of memory");
+				return -1;
+			}
+			o->inputs = in;
+			if ((isdir = realloc(o->input_dir, o->ninputs + 1)) ==
+			    NULL) {
+				msg_err("out of memory");
+				return -1;
+			}
+			o->input_dir = isdir;
+			o->inputs[o->ninputs] = optarg;
+			o->input_dir[o->ninputs++] = ch == OPT_CERTDIR;
+			break;
 		case OPT_JSON:
 			if (extra & SUBCMD_JSON) {
 				o->json = 1;
@@ -294,10 +332,25 @@ subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
 		msg_err("--crl-file needs --ca-file");
 		return -1;
 	}
+	if (o->fetchcrl && o->cafile == NULL) {
+		msg_err("--fetch-crl needs --ca-file (the CAs whose keys check "
+		    "the CRLs' signatures)");
+		return -1;
+	}
 	if (optind >= argc || strcmp(argv[optind], name) != 0) {
 		usage_print(stderr);
 		return -1;
 	}
 	optind++;
 	return 0;
+}
+
+void
+subcmd_opts_free(struct subcmd_opts *o)
+{
+	free(o->inputs);
+	free(o->input_dir);
+	o->inputs = NULL;
+	o->input_dir = NULL;
+	o->ninputs = 0;
 }

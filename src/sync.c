@@ -1161,6 +1161,19 @@ sync_newer(const struct sync_state *st, const struct sync_inputs *si,
 	return -1;
 }
 
+void
+sync_mark_revoked(struct input *in, const struct trust *t, time_t now)
+{
+	const char	*why;
+	size_t		 i;
+
+	for (i = 0; t != NULL && i < in->n; i++)
+		if (in->items[i].cert != NULL && trust_revocation(t,
+		    in->items[i].cert, &in->pool, now, &why) ==
+		    TRUST_REV_REVOKED)
+			in->items[i].revoked = 1;
+}
+
 enum sync_verdict
 sync_verdict(const struct sync_state *st, const struct sync_rec *r,
     const struct sync_inputs *si, const struct sync_opts *o,

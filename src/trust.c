@@ -385,14 +385,6 @@ out:
 	return rev;
 }
 
-int
-trust_revoked(const char *why)
-{
-	/* trust_verify's reasons are OpenSSL's static strings */
-	return why != NULL && strcmp(why, X509_verify_cert_error_string(
-	    X509_V_ERR_CERT_REVOKED)) == 0;
-}
-
 const char *
 trust_logon_eku(const struct cert *c)
 {
