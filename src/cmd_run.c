@@ -163,6 +163,13 @@ static const struct option run_longopts[] = {
 	{ NULL, 0, NULL, 0 }
 };
 
+const struct option *
+run_option(size_t i)
+{
+	return i < sizeof(run_longopts) / sizeof(run_longopts[0]) &&
+	    run_longopts[i].name != NULL ? &run_longopts[i] : NULL;
+}
+
 static int
 run_number(const char *opt, const char *arg, int min, int max, int *out)
 {
@@ -258,7 +265,7 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 	o->max_age = 24 * 3600;
 	o->warn_days = 30;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "chnqv",
+	while ((ch = getopt_long(argc, argv, RUN_SHORTOPTS,
 	    run_longopts, NULL)) != -1) {
 		if ((r = subcmd_ldap_opt(ch, optarg, &o->dir)) == -1)
 			return -1;
