@@ -34,6 +34,18 @@ int	run_main(int argc, char *argv[]);
  */
 struct option;
 const struct option	*run_option(size_t i);
+/*
+ * How run option CH (a short option's letter or a long one's getopt
+ * value) bears on the incremental key: RUN_KEY_IN if it changes what a
+ * file's items become (its words go into the key, so another value reads
+ * every file again), RUN_KEY_OUT if not.  An option without a class (or
+ * unknown) is IN: a forgotten one costs a full read, not a stale skip.
+ */
+#define RUN_KEY_IN	1
+#define RUN_KEY_OUT	2
+int	run_option_key(int ch);
+/* Whether run_option(I) has its RUN_KEY_* set in the option table. */
+int	run_option_classified(size_t i);
 
 /* certbulk [LDAP options] verify [options] CERT... */
 int	verify_main(int argc, char *argv[]);
