@@ -1,6 +1,8 @@
 /*
- * dir: the directory connection.  The only module that includes <ldap.h>;
- * everyone else sees struct dir and plain C data.
+ * dir: the directory connection.  The only module that includes <ldap.h>
+ * (src/dir_conn.c connects and binds, dir_search.c reads, dir_modify.c
+ * writes, dir_planfile.c reads sealed plans; include/dir_int.h is their
+ * shared inside); everyone else sees struct dir and plain C data.
  */
 #ifndef CERTBULK_DIR_H
 #define CERTBULK_DIR_H
