@@ -10,6 +10,8 @@
 
 /* getopt short options for the LDAP options, as ldapmodify spells them. */
 #define SUBCMD_LDAP_SHORT	"b:D:H:o:O:R:U:w:WxX:y:Y:Z"
+/* ... and with the read-only subcommands' own (subcmd_parse) */
+#define SUBCMD_SHORTOPTS	SUBCMD_LDAP_SHORT "hqv"
 
 /* Long option values: SUBCMD_OPT_* for the shared ones, then each
  * subcommand's own from SUBCMD_OPT_OWN on. */
@@ -23,9 +25,9 @@ enum {
 
 /*
  * The index in ARGV of the first operand (the word that is not an option
- * or an option's argument), or ARGC if there is none.  Knows every option
- * of certbulk that takes an argument, including getopt's unambiguous
- * abbreviations of long ones.
+ * or an option's argument), or ARGC if there is none.  Which options take
+ * an argument comes from the getopt tables of the run (run_option) and of
+ * the subcommands, with getopt's unambiguous abbreviations of long ones.
  */
 int	subcmd_find(int argc, char *argv[]);
 

@@ -16,6 +16,7 @@
 #include "cmd.h"
 #include "crlfetch.h"
 #include "msg.h"
+#include "outfmt.h"
 #include "subcmd.h"
 
 /* One CDP of one certificate. */
@@ -29,41 +30,6 @@ struct ccdp {
 
 enum ccstatus { CC_GOOD, CC_REVOKED, CC_UNKNOWN };
 static const char *const ccstatus_names[] = { "good", "revoked", "unknown" };
-
-static void
-cc_put(FILE *fp, const char *s, int field)
-{
-	char	*e;
-
-	if (s == NULL) {
-		fputs("-", fp);
-		return;
-	}
-	e = field ? msg_escape_field(s, strlen(s)) : msg_escape(s, strlen(s));
-	if (e != NULL)
-		fputs(e, fp);
-	free(e);
-}
-
-static void
-cc_json(FILE *fp, const char *s)
-{
-	char		*e;
-	const char	*p;
-
-	if (s == NULL || (e = msg_escape(s, strlen(s))) == NULL) {
-		fputs("null", fp);
-		return;
-	}
-	fputc('"', fp);
-	for (p = e; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fputc('\\', fp);
-		fputc(*p, fp);
-	}
-	fputc('"', fp);
-	free(e);
-}
 
 static const char *
 cc_time(time_t t, char *buf, size_t len)
@@ -122,16 +88,16 @@ cc_text(const char *file, size_t idx, const struct cert *c,
 	char			 t1[32], t2[32];
 	size_t			 k;
 
-	cc_put(stdout, file, 0);
+	outfmt_put(stdout, file, 0);
 	printf(" [%zu] ", idx);
-	cc_put(stdout, cert_subject_text(c), 0);
+	outfmt_put(stdout, cert_subject_text(c), 0);
 	printf(" (serial %s)\n", cert_serial_text(c));
 	if (n == 0)
 		printf("  no CRL distribution point\n");
 	for (k = 0; k < n; k++) {
 		i = cdps[k].info;
 		printf("  CDP ");
-		cc_put(stdout, i->url, 0);
+		outfmt_put(stdout, i->url, 0);
 		printf("\n");
 		if (!crlfetch_is_http(i->url)) {
 			printf("    not fetched: only http:// CDPs are\n");
@@ -140,7 +106,7 @@ cc_text(const char *file, size_t idx, const struct cert *c,
 		printf("    answered: %s\n", i->fetched ? "yes" : "no");
 		if (i->issuer != NULL) {
 			printf("    CRL issuer: ");
-			cc_put(stdout, i->issuer, 0);
+			outfmt_put(stdout, i->issuer, 0);
 			printf("\n    thisUpdate: %s\n    nextUpdate: %s%s\n",
 			    cc_time(i->this_update, t1, sizeof(t1)) ?
 			    t1 : "none",
@@ -158,7 +124,7 @@ cc_text(const char *file, size_t idx, const struct cert *c,
 			printf("    certificate: not on the CRL\n");
 		if (cc_problem(&cdps[k]) != NULL) {
 			printf("    problem: ");
-			cc_put(stdout, cc_problem(&cdps[k]), 0);
+			outfmt_put(stdout, cc_problem(&cdps[k]), 0);
 			printf("\n");
 		}
 	}
@@ -176,18 +142,18 @@ cc_tsv(const char *file, size_t idx, const struct ccdp *cdps, size_t n,
 	size_t			 k;
 
 	if (n == 0) {
-		cc_put(stdout, file, 1);
+		outfmt_put(stdout, file, 1);
 		printf("\t%zu\t-\t-\t-\t-\t-\t-\t-\t-\t%s\tno CRL "
 		    "distribution point\n", idx, ccstatus_names[st]);
 	}
 	for (k = 0; k < n; k++) {
 		i = cdps[k].info;
-		cc_put(stdout, file, 1);
+		outfmt_put(stdout, file, 1);
 		printf("\t%zu\t", idx);
-		cc_put(stdout, i->url, 1);
+		outfmt_put(stdout, i->url, 1);
 		printf("\t%s\t", !crlfetch_is_http(i->url) ? "skipped" :
 		    i->fetched ? "yes" : "no");
-		cc_put(stdout, i->issuer, 1);
+		outfmt_put(stdout, i->issuer, 1);
 		printf("\t%s\t%s\t%s\t%s\t%s\t%s\t",
 		    cc_time(i->this_update, t1, sizeof(t1)) ? t1 : "-",
 		    cc_time(i->next_update, t2, sizeof(t2)) ? t2 : "-",
@@ -195,7 +161,7 @@ cc_tsv(const char *file, size_t idx, const struct ccdp *cdps, size_t n,
 		    cc_sig(i) ? cc_sig(i) : "-",
 		    cdps[k].on == 1 ? "revoked" : cdps[k].on == 0 ? "no" : "-",
 		    ccstatus_names[st]);
-		cc_put(stdout, !crlfetch_is_http(i->url) ? "only http:// "
+		outfmt_put(stdout, !crlfetch_is_http(i->url) ? "only http:// "
 		    "CDPs are fetched" : cc_problem(&cdps[k]), 1);
 		putchar('\n');
 	}
@@ -210,37 +176,37 @@ cc_jsonl(const char *file, size_t idx, const struct cert *c,
 	size_t			 k;
 
 	printf("%s{\"file\":", first ? "" : ",\n");
-	cc_json(stdout, file);
+	outfmt_json(stdout, file);
 	printf(",\"index\":%zu,\"subject\":", idx);
-	cc_json(stdout, cert_subject_text(c));
+	outfmt_json(stdout, cert_subject_text(c));
 	printf(",\"issuer\":");
-	cc_json(stdout, cert_issuer_text(c));
+	outfmt_json(stdout, cert_issuer_text(c));
 	printf(",\"serial\":");
-	cc_json(stdout, cert_serial_text(c));
+	outfmt_json(stdout, cert_serial_text(c));
 	printf(",\"revocation\":\"%s\",\"cdps\":[", ccstatus_names[st]);
 	for (k = 0; k < n; k++) {
 		i = cdps[k].info;
 		printf("%s{\"url\":", k ? "," : "");
-		cc_json(stdout, i->url);
+		outfmt_json(stdout, i->url);
 		printf(",\"asked\":%s,\"answered\":%s,\"crl_issuer\":",
 		    crlfetch_is_http(i->url) ? "true" : "false",
 		    i->fetched ? "true" : "false");
-		cc_json(stdout, i->issuer);
+		outfmt_json(stdout, i->issuer);
 		printf(",\"this_update\":");
-		cc_json(stdout, cc_time(i->this_update, t, sizeof(t)));
+		outfmt_json(stdout, cc_time(i->this_update, t, sizeof(t)));
 		printf(",\"next_update\":");
-		cc_json(stdout, cc_time(i->next_update, t, sizeof(t)));
+		outfmt_json(stdout, cc_time(i->next_update, t, sizeof(t)));
 		printf(",\"stale\":%s,\"signature\":",
 		    i->issuer == NULL ? "null" : i->stale ? "true" : "false");
-		cc_json(stdout, cc_sig(i));
+		outfmt_json(stdout, cc_sig(i));
 		printf(",\"on_crl\":%s,\"revoked_at\":", cdps[k].on == 1 ?
 		    "true" : cdps[k].on == 0 ? "false" : "null");
-		cc_json(stdout, cdps[k].on == 1 ? cc_time(cdps[k].when, t,
+		outfmt_json(stdout, cdps[k].on == 1 ? cc_time(cdps[k].when, t,
 		    sizeof(t)) : NULL);
 		printf(",\"reason\":");
-		cc_json(stdout, cdps[k].reason);
+		outfmt_json(stdout, cdps[k].reason);
 		printf(",\"problem\":");
-		cc_json(stdout, cc_problem(&cdps[k]));
+		outfmt_json(stdout, cc_problem(&cdps[k]));
 		printf("}");
 	}
 	printf("]}");

@@ -98,6 +98,7 @@ struct runopts {
 	int		 full;		/* --full: read every file */
 	const char	*verify_on;	/* --verify-on DC2 (replcheck.h) */
 	int		 repl_wait;	/* --replication-wait SECONDS */
+	struct sbuf	 keyargs;	/* the RUN_KEY_IN options as given */
 };
 
 /* The run state of a batch run (sync.h), for run_apply. */
@@ -122,55 +123,142 @@ enum {
 	OPT_VERIFYON, OPT_REPLWAIT
 };
 
-static const struct option run_longopts[] = {
-	{ "csv", required_argument, NULL, OPT_CSV },
-	{ "certdir", required_argument, NULL, OPT_CERTDIR },
-	{ "type", required_argument, NULL, OPT_TYPE },
-	{ "match", required_argument, NULL, OPT_MATCH },
-	{ "preview", no_argument, NULL, 'n' },
-	{ "output", required_argument, NULL, OPT_OUTPUT },
-	{ "report", required_argument, NULL, OPT_REPORT },
-	{ "report-format", required_argument, NULL, OPT_REPORT_FMT },
-	{ "fail-on", required_argument, NULL, OPT_FAILON },
-	{ "max-age", required_argument, NULL, OPT_MAXAGE },
-	{ "state-dir", required_argument, NULL, OPT_STATE },
-	{ "window", required_argument, NULL, OPT_WINDOW },
-	{ "transaction", required_argument, NULL, OPT_TXN },
-	{ "strict", no_argument, NULL, OPT_STRICT },
-	{ "log", required_argument, NULL, OPT_LOG },
-	{ "syslog", no_argument, NULL, OPT_SYSLOG },
-	{ "allow-expired", no_argument, NULL, OPT_EXPIRED },
-	{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
-	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
-	{ "dc", required_argument, NULL, SUBCMD_OPT_DC },
-	{ "gc", required_argument, NULL, SUBCMD_OPT_GC },
-	{ "verify-on", required_argument, NULL, OPT_VERIFYON },
-	{ "replication-wait", required_argument, NULL, OPT_REPLWAIT },
-	{ "ca-file", required_argument, NULL, OPT_CAFILE },
-	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
-	{ "crl-check", required_argument, NULL, OPT_CRLCHECK },
-	{ "fetch-crl", no_argument, NULL, OPT_FETCHCRL },
-	{ "kdc", required_argument, NULL, OPT_KDC },
-	{ "upgrade-weak", no_argument, NULL, OPT_UPGRADE },
-	{ "prune-weak", no_argument, NULL, OPT_PRUNEWEAK },
-	{ "kdc-events", required_argument, NULL, OPT_KDCEV },
-	{ "from-user-certificate", no_argument, NULL, OPT_USERCERT },
-	{ "user-smime", no_argument, NULL, OPT_SMIME },
-	{ "trust-csv", no_argument, NULL, OPT_TRUSTCSV },
-	{ "allow-protected", required_argument, NULL, OPT_ALLOWPROT },
-	{ "scope", required_argument, NULL, OPT_SCOPE },
-	{ "group", required_argument, NULL, OPT_GROUP },
-	{ "skip-disabled", no_argument, NULL, OPT_SKIPDIS },
-	{ "prune", no_argument, NULL, OPT_PRUNE },
-	{ "grace", required_argument, NULL, OPT_GRACE },
-	{ "warn-days", required_argument, NULL, OPT_WARN },
-	{ "tsv", no_argument, NULL, OPT_TSV },
-	{ "full", no_argument, NULL, OPT_FULL },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
+/*
+ * The run's long options, getopt_long's fields then how each bears on the
+ * incremental key (run_incr_key): RUN_KEY_IN for an option that changes
+ * what a file's items become (its words go into the key: another value
+ * reads every file again), RUN_KEY_OUT for the rest.  A line without one
+ * is a bug that test_runkey catches (and run_option_key takes as IN).
+ */
+struct run_opt {
+	const char	*name;
+	int		 has_arg;
+	int		*flag;
+	int		 val;
+	int		 key;		/* RUN_KEY_IN or RUN_KEY_OUT */
+};
+
+static const struct run_opt run_opts[] = {
+	{ "csv", required_argument, NULL, OPT_CSV, RUN_KEY_OUT },
+	{ "certdir", required_argument, NULL, OPT_CERTDIR, RUN_KEY_OUT },
+	{ "type", required_argument, NULL, OPT_TYPE, RUN_KEY_IN },
+	{ "match", required_argument, NULL, OPT_MATCH, RUN_KEY_IN },
+	{ "preview", no_argument, NULL, 'n', RUN_KEY_OUT },
+	{ "output", required_argument, NULL, OPT_OUTPUT, RUN_KEY_OUT },
+	{ "report", required_argument, NULL, OPT_REPORT, RUN_KEY_OUT },
+	{ "report-format", required_argument, NULL, OPT_REPORT_FMT, RUN_KEY_OUT },
+	{ "fail-on", required_argument, NULL, OPT_FAILON, RUN_KEY_OUT },
+	{ "max-age", required_argument, NULL, OPT_MAXAGE, RUN_KEY_OUT },
+	{ "state-dir", required_argument, NULL, OPT_STATE, RUN_KEY_OUT },
+	{ "window", required_argument, NULL, OPT_WINDOW, RUN_KEY_OUT },
+	{ "transaction", required_argument, NULL, OPT_TXN, RUN_KEY_OUT },
+	{ "strict", no_argument, NULL, OPT_STRICT, RUN_KEY_OUT },
+	{ "log", required_argument, NULL, OPT_LOG, RUN_KEY_OUT },
+	{ "syslog", no_argument, NULL, OPT_SYSLOG, RUN_KEY_OUT },
+	{ "allow-expired", no_argument, NULL, OPT_EXPIRED, RUN_KEY_IN },
+	{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR, RUN_KEY_OUT },
+	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT, RUN_KEY_OUT },
+	{ "dc", required_argument, NULL, SUBCMD_OPT_DC, RUN_KEY_OUT },
+	{ "gc", required_argument, NULL, SUBCMD_OPT_GC, RUN_KEY_OUT },
+	{ "verify-on", required_argument, NULL, OPT_VERIFYON, RUN_KEY_OUT },
+	{ "replication-wait", required_argument, NULL, OPT_REPLWAIT, RUN_KEY_OUT },
+	{ "ca-file", required_argument, NULL, OPT_CAFILE, RUN_KEY_IN },
+	{ "crl-file", required_argument, NULL, OPT_CRLFILE, RUN_KEY_IN },
+	{ "crl-check", required_argument, NULL, OPT_CRLCHECK, RUN_KEY_IN },
+	{ "fetch-crl", no_argument, NULL, OPT_FETCHCRL, RUN_KEY_OUT },
+	{ "kdc", required_argument, NULL, OPT_KDC, RUN_KEY_IN },
+	{ "upgrade-weak", no_argument, NULL, OPT_UPGRADE, RUN_KEY_IN },
+	{ "prune-weak", no_argument, NULL, OPT_PRUNEWEAK, RUN_KEY_IN },
+	{ "kdc-events", required_argument, NULL, OPT_KDCEV, RUN_KEY_OUT },
+	{ "from-user-certificate", no_argument, NULL, OPT_USERCERT, RUN_KEY_OUT },
+	{ "user-smime", no_argument, NULL, OPT_SMIME, RUN_KEY_OUT },
+	{ "trust-csv", no_argument, NULL, OPT_TRUSTCSV, RUN_KEY_IN },
+	{ "allow-protected", required_argument, NULL, OPT_ALLOWPROT, RUN_KEY_IN },
+	{ "scope", required_argument, NULL, OPT_SCOPE, RUN_KEY_IN },
+	{ "group", required_argument, NULL, OPT_GROUP, RUN_KEY_IN },
+	{ "skip-disabled", no_argument, NULL, OPT_SKIPDIS, RUN_KEY_IN },
+	{ "prune", no_argument, NULL, OPT_PRUNE, RUN_KEY_OUT },
+	{ "grace", required_argument, NULL, OPT_GRACE, RUN_KEY_OUT },
+	{ "warn-days", required_argument, NULL, OPT_WARN, RUN_KEY_OUT },
+	{ "tsv", no_argument, NULL, OPT_TSV, RUN_KEY_OUT },
+	{ "full", no_argument, NULL, OPT_FULL, RUN_KEY_OUT },
+	{ "quiet", no_argument, NULL, 'q', RUN_KEY_OUT },
+	{ "verbose", no_argument, NULL, 'v', RUN_KEY_OUT },
+	{ "help", no_argument, NULL, 'h', RUN_KEY_OUT },
 	{ NULL, 0, NULL, 0 }
 };
+
+#define RUN_NOPTS	(sizeof(run_opts) / sizeof(run_opts[0]))
+
+/* run_opts in getopt_long's form, made on first use. */
+static const struct option *
+run_getopt_table(void)
+{
+	static struct option	lo[RUN_NOPTS];
+	size_t			i;
+
+	if (lo[0].name == NULL)
+		for (i = 0; i < RUN_NOPTS; i++) {
+			lo[i].name = run_opts[i].name;
+			lo[i].has_arg = run_opts[i].has_arg;
+			lo[i].flag = run_opts[i].flag;
+			lo[i].val = run_opts[i].val;
+		}
+	return lo;
+}
+
+const struct option *
+run_option(size_t i)
+{
+	const struct option	*lo = run_getopt_table();
+
+	return i < RUN_NOPTS && lo[i].name != NULL ? &lo[i] : NULL;
+}
+
+/* The short options that change what a file's items become: -H and -b
+ * (another directory, another subtree).  The rest of RUN_SHORTOPTS is
+ * RUN_KEY_OUT. */
+static const char run_short_keyed[] = "Hb";
+
+int
+run_option_key(int ch)
+{
+	size_t	i;
+
+	for (i = 0; i < RUN_NOPTS && run_opts[i].name != NULL; i++)
+		if (run_opts[i].val == ch)
+			return run_opts[i].key != RUN_KEY_OUT ? RUN_KEY_IN :
+			    RUN_KEY_OUT;
+	if (ch > 0 && ch < 256 && ch != ':' &&
+	    strchr(RUN_SHORTOPTS, ch) != NULL)
+		return strchr(run_short_keyed, ch) != NULL ? RUN_KEY_IN :
+		    RUN_KEY_OUT;
+	return RUN_KEY_IN;	/* unknown: the safe side */
+}
+
+/* Appends option CH and its ARG (or none) to B, one a line, for the key. */
+static void
+run_key_note(struct sbuf *b, int ch, const char *arg)
+{
+	size_t	i;
+
+	for (i = 0; i < RUN_NOPTS && run_opts[i].name != NULL; i++)
+		if (run_opts[i].val == ch)
+			break;
+	if (i < RUN_NOPTS && run_opts[i].name != NULL)
+		sbuf_printf(b, "\n--%s", run_opts[i].name);
+	else
+		sbuf_printf(b, "\n-%c", ch);
+	if (arg != NULL)
+		sbuf_printf(b, " %s", arg);
+}
+
+int
+run_option_classified(size_t i)
+{
+	return i < RUN_NOPTS && (run_opts[i].key == RUN_KEY_IN ||
+	    run_opts[i].key == RUN_KEY_OUT);
+}
 
 static int
 run_number(const char *opt, const char *arg, int min, int max, int *out)
@@ -268,8 +356,11 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 	o->warn_days = 30;
 	o->repl_wait = 300;
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "chnqv",
-	    run_longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, RUN_SHORTOPTS,
+	    run_getopt_table(), NULL)) != -1) {
+		/* the options that change the items, as given, for the key */
+		if (ch != '?' && run_option_key(ch) == RUN_KEY_IN)
+			run_key_note(&o->keyargs, ch, optarg);
 		if ((r = subcmd_ldap_opt(ch, optarg, &o->dir)) == -1)
 			return -1;
 		if (r == 1)
@@ -1296,17 +1387,6 @@ run_kdc_todo(const struct runopts *o, const struct kdcevents *ev)
 	return rc;
 }
 
-/* NAME and the strings of L, for run_incr_key. */
-static void
-run_incr_list(struct sbuf *b, const char *name, const struct strlist *l)
-{
-	size_t	i;
-
-	sbuf_puts(b, name);
-	for (i = 0; i < l->n; i++)
-		sbuf_printf(b, "%s%s", i ? "," : " ", l->v[i]);
-}
-
 /*
  * What the values of unchanged files depend on besides the files: the
  * forms, the matching, the CA and CRL files, the policy, the directory.
@@ -1327,18 +1407,12 @@ run_incr_key(const struct runopts *o, const char *sdir, int *owned)
 		incr_ident(o->cafile, ca, sizeof(ca));
 	if (o->crlfile != NULL)
 		incr_ident(o->crlfile, crl, sizeof(crl));
-	sbuf_printf(&b, "types %u match %u allow-expired %d ca %s %s crl %s %s",
-	    o->types, o->match, o->allow_expired, o->cafile ? o->cafile : "-",
-	    ca, o->crlfile ? o->crlfile : "-", crl);
-	/* and every option that changes what a file's items become */
-	sbuf_printf(&b, " crl-check %d upgrade %d/%d kdc %d uri %s base %s"
-	    " trust-csv %d skip-disabled %d", o->crlchain, o->upgrade_weak,
-	    o->prune_weak, o->kdc_samba, o->dir.uri ? o->dir.uri : "-",
-	    o->dir.base ? o->dir.base : "-", o->pol.trust_csv,
-	    o->pol.skip_disabled);
-	run_incr_list(&b, " allow", &o->pol.allow);
-	run_incr_list(&b, " scope", &o->pol.scope);
-	run_incr_list(&b, " group", &o->pol.groups);
+	/* the CA and CRL files' identity: their content, not their names */
+	sbuf_printf(&b, "ca %s crl %s", ca, crl);
+	/* every option that changes what a file's items become (RUN_KEY_IN
+	 * in run_opts), with its words as given */
+	if (o->keyargs.s != NULL)
+		sbuf_puts(&b, o->keyargs.s);
 	return sbuf_done(&b);
 }
 static int	sync_body(struct runopts *, const char *, struct input *,
@@ -1669,6 +1743,7 @@ out:
 	input_free(&in);
 	policy_free(&o.pol);
 	free(o.src);
+	sbuf_reset(&o.keyargs);
 	msg_set_log(NULL);
 	if (logfp != NULL)
 		fclose(logfp);

@@ -18,6 +18,7 @@
 #include "cmd.h"
 #include "dir.h"
 #include "msg.h"
+#include "outfmt.h"
 #include "sambakdc.h"
 #include "sbuf.h"
 #include "subcmd.h"
@@ -339,41 +340,6 @@ out:
 	return rc;
 }
 
-/* Prints S escaped for a terminal or a TSV field. */
-static void
-put_esc(FILE *fp, const char *s)
-{
-	char	*e;
-
-	if ((e = msg_escape(s, strlen(s))) == NULL)
-		return;
-	fputs(e, fp);
-	free(e);
-}
-
-/* Prints S as a JSON string (escaped first: printable UTF-8 only). */
-static void
-put_json(FILE *fp, const char *s)
-{
-	char		*e;
-	const char	*p;
-
-	if (s == NULL) {
-		fputs("null", fp);
-		return;
-	}
-	if ((e = msg_escape(s, strlen(s))) == NULL)
-		return;
-	fputc('"', fp);
-	for (p = e; *p != '\0'; p++) {
-		if (*p == '"' || *p == '\\')
-			fputc('\\', fp);
-		fputc(*p, fp);
-	}
-	fputc('"', fp);
-	free(e);
-}
-
 static void
 print_text(const struct vcert *vc, const struct dir_key *keys,
     const struct accounts *acc)
@@ -382,9 +348,9 @@ print_text(const struct vcert *vc, const struct dir_key *keys,
 	const struct dir_key	*k;
 	size_t			 i, j;
 
-	put_esc(stdout, vc->file);
+	outfmt_put(stdout, vc->file, 0);
 	printf(" [%zu]: ", vc->idx);
-	put_esc(stdout, cert_subject_text(vc->cert));
+	outfmt_put(stdout, cert_subject_text(vc->cert), 0);
 	printf("\n");
 	for (i = 0; i < vc->nchecks; i++) {
 		c = &vc->checks[i];
@@ -392,12 +358,12 @@ print_text(const struct vcert *vc, const struct dir_key *keys,
 		printf("  %-23s %-6s ", vcheck_name(c),
 		    c->kind == VK_FORM && altsec_is_strong(c->form) ? "strong" :
 		    c->kind == VK_SID ? "strong" : "weak");
-		put_esc(stdout, c->value);
+		outfmt_put(stdout, c->value, 0);
 		if (k->nhits == 0)
 			printf("\n      -> no account\n");
 		for (j = 0; j < k->nhits; j++) {
 			printf("\n      -> ");
-			put_esc(stdout, acc->v[k->hits[j]].dn);
+			outfmt_put(stdout, acc->v[k->hits[j]].dn, 0);
 			if (j + 1 == k->nhits)
 				printf("\n");
 		}
@@ -405,10 +371,10 @@ print_text(const struct vcert *vc, const struct dir_key *keys,
 	printf("  verdict: %s", verdict_names[vc->verdict]);
 	for (i = 0; i < vc->naccts; i++) {
 		printf("%s", i == 0 ? ": " : "; ");
-		put_esc(stdout, acc->v[vc->accts[i]].dn);
+		outfmt_put(stdout, acc->v[vc->accts[i]].dn, 0);
 	}
 	printf("\n    ");
-	put_esc(stdout, vc->why);
+	outfmt_put(stdout, vc->why, 0);
 	printf("\n");
 	if (vc->trust_why != NULL)
 		printf("  logon: refused before any mapping: %s\n",
@@ -417,7 +383,7 @@ print_text(const struct vcert *vc, const struct dir_key *keys,
 		printf("  logon: refused: %s\n", vc->ntauth_why);
 	if (vc->samba != NULL) {
 		printf("  samba: ");
-		put_esc(stdout, vc->samba);
+		outfmt_put(stdout, vc->samba, 0);
 		printf("\n");
 	}
 	printf("\n");
@@ -429,19 +395,19 @@ print_tsv(const struct vcert *vc, const struct accounts *acc)
 {
 	size_t	i;
 
-	put_esc(stdout, vc->file);
+	outfmt_put(stdout, vc->file, 0);
 	printf("\t%zu\t%s\t", vc->idx, verdict_names[vc->verdict]);
 	for (i = 0; i < vc->naccts; i++) {
 		if (i > 0)
 			putchar(';');
-		put_esc(stdout, acc->v[vc->accts[i]].dn);
+		outfmt_put(stdout, acc->v[vc->accts[i]].dn, 0);
 	}
 	putchar('\t');
-	put_esc(stdout, vc->trust_why ? vc->trust_why :
-	    vc->ntauth_why ? vc->ntauth_why : vc->why);
+	outfmt_put(stdout, vc->trust_why ? vc->trust_why :
+	    vc->ntauth_why ? vc->ntauth_why : vc->why, 0);
 	putchar('\t');
 	if (vc->samba != NULL)
-		put_esc(stdout, vc->samba);
+		outfmt_put(stdout, vc->samba, 0);
 	putchar('\n');
 }
 
@@ -454,26 +420,26 @@ print_json(const struct vcert *vc, const struct dir_key *keys,
 	size_t			 i, j;
 
 	printf("%s{\"file\":", first ? "" : ",\n");
-	put_json(stdout, vc->file);
+	outfmt_json(stdout, vc->file);
 	printf(",\"index\":%zu,\"subject\":", vc->idx);
-	put_json(stdout, cert_subject_text(vc->cert));
+	outfmt_json(stdout, cert_subject_text(vc->cert));
 	printf(",\"sha1\":");
-	put_json(stdout, cert_sha1(vc->cert));
+	outfmt_json(stdout, cert_sha1(vc->cert));
 	printf(",\"checks\":[");
 	for (i = 0; i < vc->nchecks; i++) {
 		c = &vc->checks[i];
 		k = &keys[c->key];
 		printf("%s{\"check\":", i ? "," : "");
-		put_json(stdout, vcheck_name(c));
+		outfmt_json(stdout, vcheck_name(c));
 		printf(",\"strong\":%s,\"value\":",
 		    (c->kind == VK_FORM && altsec_is_strong(c->form)) ||
 		    c->kind == VK_SID ? "true" : "false");
-		put_json(stdout, c->value);
+		outfmt_json(stdout, c->value);
 		printf(",\"accounts\":[");
 		for (j = 0; j < k->nhits; j++) {
 			if (j > 0)
 				putchar(',');
-			put_json(stdout, acc->v[k->hits[j]].dn);
+			outfmt_json(stdout, acc->v[k->hits[j]].dn);
 		}
 		printf("]}");
 	}
@@ -482,16 +448,16 @@ print_json(const struct vcert *vc, const struct dir_key *keys,
 	for (i = 0; i < vc->naccts; i++) {
 		if (i > 0)
 			putchar(',');
-		put_json(stdout, acc->v[vc->accts[i]].dn);
+		outfmt_json(stdout, acc->v[vc->accts[i]].dn);
 	}
 	printf("],\"reason\":");
-	put_json(stdout, vc->why);
+	outfmt_json(stdout, vc->why);
 	printf(",\"chain\":");
-	put_json(stdout, vc->trust_why);
+	outfmt_json(stdout, vc->trust_why);
 	printf(",\"ntauth\":");
-	put_json(stdout, vc->ntauth_why);
+	outfmt_json(stdout, vc->ntauth_why);
 	printf(",\"samba\":");
-	put_json(stdout, vc->samba);
+	outfmt_json(stdout, vc->samba);
 	printf("}");
 }
 

@@ -14,6 +14,7 @@
 
 #include <csv.h>
 
+#include "csvrow.h"
 #include "dir.h"
 #include "input.h"
 #include "msg.h"
@@ -378,8 +379,7 @@ struct csvctx {
 	int		 fatal;		/* the header is unusable */
 	unsigned long	 line;		/* first line of the current row */
 	unsigned long	 nul;		/* line of a NUL byte in this row, or 0 */
-	char		**f;		/* fields of the current row, owned */
-	size_t		 nf;
+	struct csvrow	 row;		/* fields of the current row */
 	int		 oom;
 };
 
@@ -387,32 +387,15 @@ static void
 csv_field(void *s, size_t len, void *arg)
 {
 	struct csvctx	*c = arg;
-	char		**nf;
 
-	if (c->oom)
-		return;
-	if ((nf = realloc(c->f, (c->nf + 1) * sizeof(*nf))) == NULL) {
+	if (!c->oom && csvrow_add(&c->row, s, len) == -1)
 		c->oom = 1;
-		return;
-	}
-	c->f = nf;
-	if ((c->f[c->nf] = strndup(s ? (const char *)s : "", len)) == NULL) {
-		c->oom = 1;
-		return;
-	}
-	c->nf++;
 }
 
 static void
 csv_clear(struct csvctx *c)
 {
-	size_t	i;
-
-	for (i = 0; i < c->nf; i++)
-		free(c->f[i]);
-	free(c->f);
-	c->f = NULL;
-	c->nf = 0;
+	csvrow_clear(&c->row);
 }
 
 /* Trims white space in place. */
@@ -496,8 +479,8 @@ csv_header(struct csvctx *c)
 	c->have_header = 1;
 	for (k = 0; k < COL_NCOLS; k++)
 		c->col[k] = -1;
-	for (i = 0; i < c->nf; i++) {
-		name = input_trim(c->f[i]);
+	for (i = 0; i < c->row.nf; i++) {
+		name = input_trim(c->row.f[i]);
 		/* a UTF-8 byte order mark (Excel's "CSV UTF-8") */
 		if (i == 0 && strncmp(name, "\xef\xbb\xbf", 3) == 0)
 			name += 3;
@@ -542,9 +525,9 @@ csv_header(struct csvctx *c)
 static const char *
 csv_get(struct csvctx *c, int col)
 {
-	if (c->col[col] < 0 || (size_t)c->col[col] >= c->nf)
-		return "";
-	return input_trim(c->f[c->col[col]]);
+	char	*v = csvrow_get(&c->row, c->col[col]);
+
+	return v != NULL ? input_trim(v) : "";
 }
 
 /* An inline certificate: PEM text, or long base64 without a path shape. */
@@ -590,8 +573,8 @@ csv_row(int term, void *arg)
 		    c->path, c->line, c->nul);
 		goto bad;
 	}
-	for (i = 0; i < c->nf; i++)
-		if (*input_trim(c->f[i]) != '\0')
+	for (i = 0; i < c->row.nf; i++)
+		if (*input_trim(c->row.f[i]) != '\0')
 			empty = 0;
 	if (empty)
 		goto out;

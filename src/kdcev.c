@@ -34,6 +34,7 @@
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
+#include "csvrow.h"
 #include "input.h"
 #include "kdcev.h"
 #include "msg.h"
@@ -459,8 +460,7 @@ static const char *const kdcev_cols[KC_NCOLS][2] = {
 struct kdccsv {
 	struct kdcevents *ev;
 	const char	*label;
-	char		**f;		/* the current record's fields */
-	size_t		 nf;
+	struct csvrow	 row;		/* the current record's fields */
 	int		 col[KC_NCOLS];	/* index, or -1 */
 	int		 fcol[KF_N];	/* named data columns, or -1 */
 	int		 header;	/* header seen */
@@ -473,37 +473,21 @@ static void
 kdccsv_field(void *s, size_t len, void *arg)
 {
 	struct kdccsv	*c = arg;
-	char		**nf;
 
-	if (c->fail)
-		return;
-	if ((nf = realloc(c->f, (c->nf + 1) * sizeof(*nf))) == NULL ||
-	    (nf[c->nf] = strndup(s ? (const char *)s : "", len)) == NULL) {
-		if (nf != NULL)
-			c->f = nf;
+	if (!c->fail && csvrow_add(&c->row, s, len) == -1)
 		c->fail = 1;
-		return;
-	}
-	c->f = nf;
-	c->nf++;
 }
 
 static void
 kdccsv_clear(struct kdccsv *c)
 {
-	size_t	i;
-
-	for (i = 0; i < c->nf; i++)
-		free(c->f[i]);
-	free(c->f);
-	c->f = NULL;
-	c->nf = 0;
+	csvrow_clear(&c->row);
 }
 
 static const char *
 kdccsv_get(const struct kdccsv *c, int idx)
 {
-	return idx >= 0 && (size_t)idx < c->nf ? c->f[idx] : NULL;
+	return csvrow_get(&c->row, idx);
 }
 
 static void
@@ -517,15 +501,15 @@ kdccsv_header(struct kdccsv *c)
 		c->col[k] = -1;
 	for (k = 0; k < KF_N; k++)
 		c->fcol[k] = -1;
-	for (i = 0; i < c->nf; i++) {
+	for (i = 0; i < c->row.nf; i++) {
 		for (k = 0; k < KC_NCOLS; k++)
 			for (j = 0; j < 2; j++)
 				if (kdcev_cols[k][j] != NULL && c->col[k] == -1 &&
-				    strcasecmp(c->f[i], kdcev_cols[k][j]) == 0)
+				    strcasecmp(c->row.f[i], kdcev_cols[k][j]) == 0)
 					c->col[k] = (int)i;
 		for (k = 0; k < KF_N; k++)
 			if (c->fcol[k] == -1 &&
-			    strcasecmp(c->f[i], kdcev_fields[k].data) == 0) {
+			    strcasecmp(c->row.f[i], kdcev_fields[k].data) == 0) {
 				c->fcol[k] = (int)i;
 				any = 1;
 			}
@@ -555,8 +539,8 @@ kdccsv_row(int term, void *arg)
 	if (c->fail)
 		goto out;
 	/* Export-Csv's "#TYPE System.Diagnostics..." line */
-	if (c->nf == 0 || (c->nf == 1 && (c->f[0][0] == '#' ||
-	    c->f[0][0] == '\0')))
+	if (c->row.nf == 0 || (c->row.nf == 1 && (c->row.f[0][0] == '#' ||
+	    c->row.f[0][0] == '\0')))
 		goto out;
 	if (!c->header) {
 		kdccsv_header(c);

@@ -11,25 +11,116 @@
 #include "msg.h"
 #include "subcmd.h"
 
-/* Every long option of certbulk that takes an argument, run and
- * subcommands alike: their next word is never the subcommand's name. */
-static const char *const subcmd_arg_longopts[] = {
-	"csv", "certdir", "type", "match", "output", "state-dir", "window",
-	"transaction", "log", "timeout", "ca-file", "crl-file", "report",
-	"report-format", "fail-on", "max-age", "crl-check", "html", "kdc",
-	"grace", "warn-days", "dc", "gc", "verify-on", "replication-wait",
-	"input-csv", NULL
+/* The subcommands' own long options (subcmd_parse), at file scope so that
+ * subcmd_find reads them too. */
+enum { OPT_TSV = SUBCMD_OPT_OWN, OPT_JSON, OPT_CAFILE, OPT_CRLFILE,
+    OPT_CRLCHECK, OPT_JSONFILE, OPT_CSVFILE, OPT_HTMLFILE, OPT_WITHCERTS,
+    OPT_STATEDIR, OPT_CERTDIR, OPT_INCSV, OPT_FETCHCRL, OPT_GRACE };
+static const struct option subcmd_longopts[] = {
+	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
+	{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
+	{ "dc", required_argument, NULL, SUBCMD_OPT_DC },
+	{ "gc", required_argument, NULL, SUBCMD_OPT_GC },
+	{ "tsv", no_argument, NULL, OPT_TSV },
+	{ "json", no_argument, NULL, OPT_JSON },
+	{ "ca-file", required_argument, NULL, OPT_CAFILE },
+	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
+	{ "crl-check", required_argument, NULL, OPT_CRLCHECK },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
 };
-/* ... and the short ones. */
-static const char subcmd_arg_shortopts[] = "bDHoORUwXyY";
+/* audit's: --json names a file there (verify's prints to stdout) */
+static const struct option subcmd_reportopts[] = {
+	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
+	{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
+	{ "dc", required_argument, NULL, SUBCMD_OPT_DC },
+	{ "gc", required_argument, NULL, SUBCMD_OPT_GC },
+	{ "tsv", no_argument, NULL, OPT_TSV },
+	{ "json", required_argument, NULL, OPT_JSONFILE },
+	{ "csv", required_argument, NULL, OPT_CSVFILE },
+	{ "html", required_argument, NULL, OPT_HTMLFILE },
+	{ "with-certificates", no_argument, NULL, OPT_WITHCERTS },
+	{ "ca-file", required_argument, NULL, OPT_CAFILE },
+	{ "crl-file", required_argument, NULL, OPT_CRLFILE },
+	{ "crl-check", required_argument, NULL, OPT_CRLCHECK },
+	{ "fetch-crl", no_argument, NULL, OPT_FETCHCRL },
+	{ "state-dir", required_argument, NULL, OPT_STATEDIR },
+	{ "certdir", required_argument, NULL, OPT_CERTDIR },
+	{ "input-csv", required_argument, NULL, OPT_INCSV },
+	{ "grace", required_argument, NULL, OPT_GRACE },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
 
+/* Option I of getopt table T (the run's, the subcommands', audit's), or
+ * NULL past the last. */
+static const struct option *
+subcmd_table_opt(int t, size_t i)
+{
+	const struct option	*lo;
+
+	switch (t) {
+	case 0: return run_option(i);
+	case 1: lo = subcmd_longopts; break;
+	case 2: lo = subcmd_reportopts; break;
+	default: return NULL;
+	}
+	return lo[i].name != NULL ? &lo[i] : NULL;
+}
+
+/* Whether option NAME takes no argument in some table: --json is a flag
+ * of verify's before the name and a file of audit's; the flag is kept. */
+static int
+subcmd_flag_somewhere(const char *name)
+{
+	const struct option	*lo;
+	size_t			 i;
+	int			 t;
+
+	for (t = 0; t < 3; t++)
+		for (i = 0; (lo = subcmd_table_opt(t, i)) != NULL; i++)
+			if (lo->has_arg == no_argument &&
+			    strcmp(lo->name, name) == 0)
+				return 1;
+	return 0;
+}
+
+/*
+ * Whether --NAME (LEN bytes, getopt's abbreviations too) takes an
+ * argument, from the getopt tables of the run and the subcommands: their
+ * next word is never the subcommand's name.
+ */
 static int
 subcmd_takes_arg(const char *name, size_t len)
 {
-	size_t	i;
+	const struct option	*lo;
+	size_t			 i;
+	int			 t;
 
-	for (i = 0; subcmd_arg_longopts[i] != NULL; i++)
-		if (strncmp(subcmd_arg_longopts[i], name, len) == 0)
+	for (t = 0; t < 3; t++)
+		for (i = 0; (lo = subcmd_table_opt(t, i)) != NULL; i++)
+			if (lo->has_arg == required_argument &&
+			    strncmp(lo->name, name, len) == 0 &&
+			    !subcmd_flag_somewhere(lo->name))
+				return 1;
+	return 0;
+}
+
+/* Whether short option C takes an argument: a letter followed by ':' in
+ * the run's or the subcommands' getopt string. */
+static int
+subcmd_short_takes_arg(int c)
+{
+	static const char *const strs[] = { RUN_SHORTOPTS, SUBCMD_SHORTOPTS };
+	const char	*p;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
+		if (c != ':' && (p = strchr(strs[i], c)) != NULL && p[1] == ':')
 			return 1;
 	return 0;
 }
@@ -55,7 +146,7 @@ subcmd_find(int argc, char *argv[])
 		}
 		/* a cluster such as -nb BASE or -bBASE */
 		for (a++; *a != '\0'; a++)
-			if (strchr(subcmd_arg_shortopts, *a) != NULL) {
+			if (subcmd_short_takes_arg((unsigned char)*a)) {
 				if (a[1] == '\0')
 					i++;
 				break;
@@ -201,56 +292,15 @@ int
 subcmd_parse(int argc, char *argv[], const char *name, unsigned extra,
     struct subcmd_opts *o)
 {
-	enum { OPT_TSV = SUBCMD_OPT_OWN, OPT_JSON, OPT_CAFILE, OPT_CRLFILE,
-	    OPT_CRLCHECK, OPT_JSONFILE, OPT_CSVFILE, OPT_HTMLFILE, OPT_WITHCERTS,
-	    OPT_STATEDIR, OPT_CERTDIR, OPT_INCSV, OPT_FETCHCRL, OPT_GRACE };
-	static const struct option longopts[] = {
-		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
-		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
-		{ "dc", required_argument, NULL, SUBCMD_OPT_DC },
-		{ "gc", required_argument, NULL, SUBCMD_OPT_GC },
-		{ "tsv", no_argument, NULL, OPT_TSV },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "ca-file", required_argument, NULL, OPT_CAFILE },
-		{ "crl-file", required_argument, NULL, OPT_CRLFILE },
-		{ "crl-check", required_argument, NULL, OPT_CRLCHECK },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	/* audit's: --json names a file there (verify's prints to stdout) */
-	static const struct option reportopts[] = {
-		{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT },
-		{ "allow-cleartext-bind", no_argument, NULL, SUBCMD_OPT_CLEAR },
-		{ "dc", required_argument, NULL, SUBCMD_OPT_DC },
-		{ "gc", required_argument, NULL, SUBCMD_OPT_GC },
-		{ "tsv", no_argument, NULL, OPT_TSV },
-		{ "json", required_argument, NULL, OPT_JSONFILE },
-		{ "csv", required_argument, NULL, OPT_CSVFILE },
-		{ "html", required_argument, NULL, OPT_HTMLFILE },
-		{ "with-certificates", no_argument, NULL, OPT_WITHCERTS },
-		{ "ca-file", required_argument, NULL, OPT_CAFILE },
-		{ "crl-file", required_argument, NULL, OPT_CRLFILE },
-		{ "crl-check", required_argument, NULL, OPT_CRLCHECK },
-		{ "fetch-crl", no_argument, NULL, OPT_FETCHCRL },
-		{ "state-dir", required_argument, NULL, OPT_STATEDIR },
-		{ "certdir", required_argument, NULL, OPT_CERTDIR },
-		{ "input-csv", required_argument, NULL, OPT_INCSV },
-		{ "grace", required_argument, NULL, OPT_GRACE },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	const char	**in;
 	unsigned char	 *isdir;
 	long		  v;
 	int		  ch, r;
 
 	optind = 1;
-	while ((ch = getopt_long(argc, argv, SUBCMD_LDAP_SHORT "hqv",
-	    (extra & SUBCMD_REPORT) ? reportopts : longopts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, SUBCMD_SHORTOPTS,
+	    (extra & SUBCMD_REPORT) ? subcmd_reportopts : subcmd_longopts,
+	    NULL)) != -1) {
 		if ((r = subcmd_ldap_opt(ch, optarg, &o->dir)) == -1)
 			return -1;
 		if (r == 1)

@@ -14,6 +14,10 @@
 #                               one test Samba can run at a time (fixed
 #                               ports on $CB_SAMBA_IP, default 127.0.0.2): if another one runs,
 #                               wait up to $SB_WAIT seconds (default 180)
+#   sb_start [--no-ca]          what every Samba test starts with: sb_require,
+#                               LDAPTLS_REQCERT unset (certificates are
+#                               verified as libldap does by default),
+#                               sb_setup, then e2e_ca (not with --no-ca)
 #   sb_user NAME [LINE...]      a Samba user LDIF (cb_user_ldif samba)
 #   sb_user_mail NAME MAIL      the same with another mail value
 #   sb_dn NAME                  the user's DN, lower-cased
@@ -39,6 +43,13 @@ sb_require() {
 	done
 	ls /usr/lib/*/sasl2/libgssapiv2.so* >/dev/null 2>&1 ||
 		skip_all "missing the SASL GSSAPI module (libsasl2-modules-gssapi-mit)"
+}
+
+sb_start() {
+	sb_require
+	unset LDAPTLS_REQCERT
+	sb_setup
+	[ "${1:-}" = --no-ca ] || e2e_ca
 }
 
 _sb_cleanup() {

@@ -17,7 +17,11 @@
 #     and CB_SAMBA_IP;
 #  4. then, unless --quick, `make asan` and `BENCH_N=1000 make bench` (make
 #     deps must cover them too);
-#  5. checks that no system service from the packages is left enabled;
+#  5. checks that make deps left no network or directory daemon enabled
+#     (tests/fresh/daemons.sh list, run on the pristine root and after:
+#     a new enabled service is a failure if it serves the network or a
+#     directory, and only listed otherwise: base-system units such as
+#     dbus or a getty that the packages' dependencies enable are fine);
 #  6. prints each step's time and the test counts, removes everything
 #     (processes inside the root, mounts, the overlay) on exit, also on
 #     failure or interrupt.
@@ -229,9 +233,14 @@ quickstart() {
 		on && /^    [^ ]/ { sub(/^    /, ""); sub(/[ \t]+#.*$/, ""); print }' "$1"
 }
 
-# enabled_services: start links and enabled units, one a line.
+# enabled_services: the enabled services, classified (daemons.sh list;
+# the Makefile's DAEMONS always count as network daemons).
+DAEMONS_SH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd -P)/daemons.sh
 enabled_services() {
-	(cd "$ROOT/etc" && ls -1 rc[2345].d/S* systemd/system/*.wants/* 2>/dev/null || true) | LC_ALL=C sort
+	local names
+	names=$(sed -n 's/^DAEMONS[[:space:]]*=//p' "$ROOT/root/$SRC/Makefile")
+	# shellcheck disable=SC2086
+	sh "$DAEMONS_SH" list "$ROOT" $names
 }
 
 trap cleanup EXIT
@@ -288,15 +297,23 @@ for cmd in "${CMDS[@]}"; do
 	fi
 done
 after=$(enabled_services)
-new=$(comm -13 <(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep . || true)
+# new services (by kind and name), then those that serve the network
+new=$(awk 'NR == FNR { seen[$1 " " $2] = 1; next } !seen[$1 " " $2]' \
+	<(printf '%s\n' "$before") <(printf '%s\n' "$after") | grep . || true)
+newnet=$(printf '%s\n' "$new" | awk '$4 == "network"')
+newbase=$(printf '%s\n' "$new" | awk '$4 == "base"')
 
 msg "---- summary ----"
 for s in "${SUMMARY[@]}"; do msg "$s"; done
-if [ -n "$new" ]; then
-	msg "services left enabled by the packages: $(printf '%s\n' "$new" | tr '\n' ' ')"
+[ -z "$newbase" ] ||
+	msg "base-system units enabled by the packages (not network daemons): $(printf '%s\n' "$newbase" |
+		awk '{ printf "%s%s (%s, %s)", sep, $2, $3, $5; sep = ", " }')"
+if [ -n "$newnet" ]; then
+	msg "network or directory daemons left enabled by the packages: $(printf '%s\n' "$newnet" |
+		awk '{ printf "%s%s %s (%s, %s)", sep, $1, $2, $3, $5; sep = ", " }')"
 	fail=${fail:-services}
 else
-	msg "no system service left enabled by the packages"
+	msg "no network or directory daemon left enabled by the packages"
 fi
 msg "total $(secs "$T_ALL" "$(now)") s"
 

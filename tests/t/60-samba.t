@@ -35,10 +35,7 @@
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/e2e/samba-lib.sh"
 
-sb_require
-unset LDAPTLS_REQCERT	# certificates are verified as libldap does by default
-sb_setup
-e2e_ca
+sb_start
 W=$T/w
 SN=$T/st-n	# --state-dir for previews (they should not touch it)
 mkdir -p "$W/c"

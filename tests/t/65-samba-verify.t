@@ -15,10 +15,7 @@
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/e2e/samba-lib.sh"
 
-sb_require
-unset LDAPTLS_REQCERT
-sb_setup
-e2e_ca
+sb_start
 C=$T/c
 mkdir -p "$C"
 R=${CB_REALM,,}

@@ -11,10 +11,7 @@
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/e2e/samba-lib.sh"
 
-sb_require
-unset LDAPTLS_REQCERT
-sb_setup
-e2e_ca
+sb_start
 W=$T/w
 mkdir -p "$W"
 umask 077

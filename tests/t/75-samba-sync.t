@@ -7,10 +7,7 @@
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/e2e/samba-lib.sh"
 
-sb_require
-unset LDAPTLS_REQCERT
-sb_setup
-e2e_ca
+sb_start
 KIND=samba
 . "$TOP/tests/e2e/sync-nightly.sh"
 done_testing

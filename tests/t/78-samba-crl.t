@@ -8,10 +8,9 @@
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/e2e/samba-lib.sh"
 
-sb_require
 command -v perl >/dev/null 2>&1 || skip_all "missing command: perl"
-unset LDAPTLS_REQCERT http_proxy HTTP_PROXY no_proxy NO_PROXY
-sb_setup
+unset http_proxy HTTP_PROXY no_proxy NO_PROXY
+sb_start --no-ca
 . "$TOP/tests/lib/crlpki.sh"
 crl_httpd_start || { echo "Bail out! httpd.pl: $(cat "$T/http.err")"; exit 1; }
 crl_pki || { diag "$(cat "$T/pki.log")"; echo "Bail out! PKI"; exit 1; }

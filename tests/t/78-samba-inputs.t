@@ -12,10 +12,7 @@
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/e2e/samba-lib.sh"
 
-sb_require
-unset LDAPTLS_REQCERT
-sb_setup
-e2e_ca
+sb_start
 W=$T/w
 mkdir -p "$W/uri" "$W/dev" "$W/ev" "$W/c"
 REALM_LC=${CB_REALM,,}

@@ -13,10 +13,7 @@
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/e2e/samba-lib.sh"
 
-sb_require
-unset LDAPTLS_REQCERT
-sb_setup
-e2e_ca
+sb_start
 P=$T/pki
 CONFIG="CN=Configuration,$CB_BASE"
 NTDN="CN=NTAuthCertificates,CN=Public Key Services,CN=Services,$CONFIG"

@@ -19,10 +19,7 @@
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/e2e/samba-lib.sh"
 
-sb_require
-unset LDAPTLS_REQCERT
-sb_setup
-e2e_ca
+sb_start
 P=$T/pki
 NTDN="CN=NTAuthCertificates,CN=Public Key Services,CN=Services,CN=Configuration,$CB_BASE"
 cb_ldap ldapdelete "$NTDN" >/dev/null 2>&1

@@ -12,10 +12,7 @@
 . "$TOP/tests/e2e/lib.sh"
 . "$TOP/tests/e2e/samba-lib.sh"
 
-sb_require
-unset LDAPTLS_REQCERT
-sb_setup
-e2e_ca
+sb_start
 U=$T/up
 mkdir -p "$U/certs"
 e2e_leaf "$U/certs/is.pem" 0501 cn=upgrade-is
