@@ -59,6 +59,7 @@ struct accounts {
 	size_t		 n;
 	size_t		*slot;	/* owned: hash of DNs, index + 1, 0 empty */
 	size_t		 nslot;	/* a power of two, at least 2 * n */
+	size_t		 cap;	/* slots allocated in v */
 };
 
 /* A lookup: which accounts have VALUE in ATTR. */

@@ -57,6 +57,7 @@ struct change {
 struct changes {
 	struct change	*v;	/* owned */
 	size_t		 n;
+	size_t		 cap;	/* slots allocated in v */
 };
 
 #define MATCH_SID	1u

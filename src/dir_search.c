@@ -697,6 +697,23 @@ accounts_index(struct accounts *acc)
 }
 
 /* 1 if the entry is a computer account (objectClass computer), else 0. */
+/* Room for one more account: doubled, as accounts come one by one.  0/-1. */
+static int
+accounts_grow(struct accounts *acc)
+{
+	struct account	*v;
+	size_t		 cap;
+
+	if (acc->n < acc->cap)
+		return 0;
+	cap = acc->cap < 16 ? 16 : acc->cap * 2;
+	if ((v = reallocarray(acc->v, cap, sizeof(*v))) == NULL)
+		return -1;
+	acc->v = v;
+	acc->cap = cap;
+	return 0;
+}
+
 static int
 dir_is_computer(LDAP *ld, LDAPMessage *e)
 {
@@ -718,7 +735,7 @@ dir_is_computer(LDAP *ld, LDAPMessage *e)
 static long
 dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 {
-	struct account	 a, *v;
+	struct account	 a;
 	struct berval	**sids;
 	char		 *dn, *uac;
 	long		  idx;
@@ -755,8 +772,7 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 	}
 	a.guid = dir_guid_hex(d->ld, e);
 	if (a.dn == NULL || dir_all(d->ld, e, "altSecurityIdentities",
-	    &a.altsec) == -1 ||
-	    (v = realloc(acc->v, (acc->n + 1) * sizeof(*v))) == NULL) {
+	    &a.altsec) == -1 || accounts_grow(acc) == -1) {
 		free(a.dn);
 		free(a.sam);
 		free(a.upn);
@@ -768,8 +784,7 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 		msg_err("out of memory");
 		return -1;
 	}
-	v[acc->n++] = a;
-	acc->v = v;
+	acc->v[acc->n++] = a;
 	if (accounts_index(acc) == -1) {
 		msg_err("out of memory");
 		return -1;

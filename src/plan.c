@@ -40,11 +40,17 @@ struct change *
 changes_add(struct changes *cs, const char *dn)
 {
 	struct change	*v, *c;
+	size_t		 cap;
 
-	if ((v = realloc(cs->v, (cs->n + 1) * sizeof(*v))) == NULL)
-		return NULL;
-	cs->v = v;
-	c = &v[cs->n];
+	/* doubling: one account's change at a time, a million of them */
+	if (cs->n == cs->cap) {
+		cap = cs->cap < 16 ? 16 : cs->cap * 2;
+		if ((v = reallocarray(cs->v, cap, sizeof(*v))) == NULL)
+			return NULL;
+		cs->v = v;
+		cs->cap = cap;
+	}
+	c = &cs->v[cs->n];
 	memset(c, 0, sizeof(*c));
 	c->rec = -1;
 	if ((c->dn = strdup(dn)) == NULL)
@@ -69,6 +75,7 @@ changes_free(struct changes *cs)
 	free(cs->v);
 	cs->v = NULL;
 	cs->n = 0;
+	cs->cap = 0;
 }
 
 /*

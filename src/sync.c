@@ -1324,25 +1324,52 @@ sync_change_for(struct sync_cidx *x, const char *guid, const char *dn,
 }
 
 /*
+ * The items of each change, for sync_holder: HEAD[i] the first item whose
+ * chg is i, NEXT[j] the item after j (-1 ends), built once per run so that
+ * many renewals do not scan every item each.  0 or -1.
+ */
+struct sync_byitem {
+	long	*head;
+	long	*next;
+};
+
+static int
+sync_byitem_build(struct sync_byitem *bi, const struct input *in, size_t nchg)
+{
+	size_t	i, j;
+
+	if ((bi->head = malloc((nchg + 1) * sizeof(*bi->head))) == NULL ||
+	    (bi->next = malloc((in->n + 1) * sizeof(*bi->next))) == NULL)
+		return -1;
+	for (i = 0; i < nchg; i++)
+		bi->head[i] = -1;
+	for (j = in->n; j-- > 0;) {	/* backwards: lists in item order */
+		bi->next[j] = -1;
+		if (in->items[j].chg >= 0 && (size_t)in->items[j].chg < nchg) {
+			bi->next[j] = bi->head[in->items[j].chg];
+			bi->head[in->items[j].chg] = (long)j;
+		}
+	}
+	return 0;
+}
+
+/*
  * The item whose value V went into change I (plan_changes moved it there
  * and left the item a borrowed pointer), and in *T its form; or NULL.
  */
 static struct item *
-sync_holder(const struct sync_inputs *si, size_t i, const char *v, int *t)
+sync_holder(struct input *in, const struct sync_byitem *bi, size_t i,
+    const char *v, int *t)
 {
-	struct input	*in = (struct input *)(uintptr_t)si->in;
-	size_t		 j;
-	int		 k;
+	long	j;
+	int	k;
 
-	for (j = 0; in != NULL && j < in->n; j++) {
-		if (in->items[j].chg != (long)i)
-			continue;
+	for (j = bi->head[i]; j >= 0; j = bi->next[j])
 		for (k = 0; k < ALTSEC_NTYPES; k++)
 			if (in->items[j].values[k] == v) {
 				*t = k;
 				return &in->items[j];
 			}
-	}
 	return NULL;
 }
 
@@ -1354,13 +1381,18 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 	const struct item	*it;
 	struct item		*h;
 	struct input		*in = (struct input *)(uintptr_t)si->in;
+	struct sync_byitem	 bi = { NULL, NULL };
 	size_t			 i, j, k, w;
 	long			 m, *map = NULL;
-	int			 t;
+	int			 t, rc = -1;
 
 	/* without --prune two cards of one issuer are both mapped */
 	if (!o->prune)
 		return 0;
+	if (in != NULL && sync_byitem_build(&bi, in, cs->n) == -1) {
+		msg_err("out of memory");
+		goto fail;
+	}
 	for (i = 0; i < cs->n; i++) {
 		c = &cs->v[i];
 		for (k = 0, w = 0; k < c->add.n; k++) {
@@ -1373,8 +1405,8 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 				    "on \"%s\"; not mapped again", it->src,
 				    c->dn);
 				/* the item must not point at the freed value */
-				if ((h = sync_holder(si, i, c->add.v[k], &t)) !=
-				    NULL) {
+				if (in != NULL && (h = sync_holder(in, &bi, i,
+				    c->add.v[k], &t)) != NULL) {
 					h->values[t] = NULL;
 					h->moved &= ~ALTSEC_BIT(t);
 					if (!h->failed) {
@@ -1399,7 +1431,7 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 	/* a change left with nothing to do is no change */
 	if (cs->n > 0 && (map = malloc(cs->n * sizeof(*map))) == NULL) {
 		msg_err("out of memory");
-		return -1;
+		goto fail;
 	}
 	for (i = 0, w = 0; i < cs->n; i++) {
 		c = &cs->v[i];
@@ -1421,8 +1453,12 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 	for (j = 0; in != NULL && map != NULL && j < in->n; j++)
 		if (in->items[j].chg >= 0)
 			in->items[j].chg = map[in->items[j].chg];
+	rc = 0;
+fail:
+	free(bi.head);
+	free(bi.next);
 	free(map);
-	return 0;
+	return rc;
 }
 
 int
