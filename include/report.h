@@ -83,6 +83,9 @@ struct report;
 struct report	*report_open(const char *path, int json);
 /* Writes one row. 0 or -1 (reported once; later rows are dropped). */
 int		 report_row(struct report *, const struct report_row *);
+/* Names the domain controller the run read and wrote (dir_server): the
+   server field of every row written after; 0 or -1. */
+int		 report_server(struct report *, const char *server);
 /* Ends, flushes and closes; 0 or -1 (reported). NULL: a no-op, 0. */
 int		 report_close(struct report *);
 

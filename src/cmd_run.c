@@ -1638,6 +1638,10 @@ run_main(int argc, char *argv[])
 	runlog_start(argc, argv, d);
 	if (rc != CB_EXIT_OK)
 		goto out;
+	if (report_server(rep, dir_server(d)) == -1) {
+		rc = CB_EXIT_LOCAL;
+		goto out;
+	}
 	if ((t = policy_load(&o.pol, d)) != 0) {
 		rc = t == 1 ? CB_EXIT_USAGE : CB_EXIT_LDAP;
 		goto out;
@@ -1884,7 +1888,8 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		goto out;
 	}
 	if (o.report != NULL &&
-	    (rep = report_open(o.report, o.report_json)) == NULL) {
+	    ((rep = report_open(o.report, o.report_json)) == NULL ||
+	    report_server(rep, dir_server(d)) == -1)) {
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
@@ -2027,7 +2032,8 @@ apply_body(struct runopts *op, int nargs, char *args[])
 		goto out;
 	}
 	if (o.report != NULL &&
-	    (rep = report_open(o.report, o.report_json)) == NULL) {
+	    ((rep = report_open(o.report, o.report_json)) == NULL ||
+	    report_server(rep, dir_server(d)) == -1)) {
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}

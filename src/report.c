@@ -24,6 +24,7 @@ struct report {
 	int		 json;
 	size_t		 rows;
 	int		 err;		/* a write failed: reported */
+	char		*server;	/* owned: the DC the run used, or NULL */
 };
 
 int
@@ -108,13 +109,14 @@ report_open(const char *path, int json)
 		fputs("[\n", r->fp);
 	else
 		fputs("source,outcome,reason,account,values,certificate,"
-		    "detail\n", r->fp);
+		    "detail,server\n", r->fp);
 	return r;
 fail:
 	if (fd != -1)
 		close(fd);
 	if (r != NULL)
 		free(r->path);
+	free(r->server);
 	free(r);
 	return NULL;
 }
@@ -199,6 +201,7 @@ report_row(struct report *r, const struct report_row *w)
 		sbuf_putc(&b, ']');
 		report_json_field(&b, "certificate", w->cert);
 		report_json_field(&b, "detail", w->detail);
+		report_json_field(&b, "server", r->server);
 		sbuf_putc(&b, '}');
 		if (b.oom) {
 			msg_err("out of memory");
@@ -223,6 +226,7 @@ report_row(struct report *r, const struct report_row *w)
 		report_csv_field(r->fp, b.s ? b.s : "", 0);
 		report_csv_field(r->fp, w->cert, 0);
 		report_csv_field(r->fp, w->detail, 0);
+		report_csv_field(r->fp, r->server, 0);
 		fputc('\n', r->fp);
 	}
 	r->rows++;
@@ -235,6 +239,19 @@ report_row(struct report *r, const struct report_row *w)
 out:
 	sbuf_reset(&b);
 	return rc;
+}
+
+int
+report_server(struct report *r, const char *server)
+{
+	if (r == NULL)
+		return 0;
+	free(r->server);
+	if ((r->server = strdup(server)) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	return 0;
 }
 
 int
@@ -257,6 +274,7 @@ report_close(struct report *r)
 	}
 	rc = r->err ? -1 : rc;
 	free(r->path);
+	free(r->server);
 	free(r);
 	return rc;
 }

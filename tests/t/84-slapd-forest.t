@@ -51,6 +51,17 @@ grep -q "^# domain controller 127.0.0.1 port $PORT with TLS$" "$T/out"
 ok_diag $? "--dc: the preview names the domain controller and its address"
 grep -q "pinned to domain controller ldaps://127.0.0.1:$PORT" "$T/err"
 ok_diag $? "--dc: stderr names the pinned DC"
+e2e_run -H "ldaps://$DEAD:$PORT" "${LDAPSB[@]}" --dc 127.0.0.1 -n \
+	--report "$T/dc-report.csv" --csv "$W/dc.csv"
+exit_is 0 "--dc with --report"
+is "$(head -1 "$T/dc-report.csv")" "source,outcome,reason,account,values,certificate,detail,server" \
+	"--report: the CSV header has a server column"
+grep -q "^$W/dc.csv:2,planned,.*,127.0.0.1 port $PORT with TLS\$" "$T/dc-report.csv"
+ok_diag $? "--report: the row names the pinned DC"
+e2e_run -H "ldaps://$DEAD:$PORT" "${LDAPSB[@]}" --dc 127.0.0.1 -n \
+	--report "$T/dc-report.json" --report-format json --csv "$W/dc.csv"
+grep -q "\"server\": \"127.0.0.1 port $PORT with TLS\"}" "$T/dc-report.json"
+ok_diag $? "--report-format json: the row's server field"
 e2e_run -H "ldaps://$DEAD:$PORT" "${LDAPSB[@]}" --dc 'a/b' -n --csv "$W/dc.csv"
 exit_is 2 "--dc a/b: a usage error"
 grep -q -- "--dc/--verify-on a/b: not a host name or address" "$T/err"
