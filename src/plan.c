@@ -620,14 +620,15 @@ plan_keycmp(const void *a, const void *b)
 }
 
 /*
- * plan_dup_check's second pass, through the Global Catalog: holders in
- * the other domains of the forest.  This domain's were asked of its DC,
- * which is never behind the GC on its own accounts.
+ * One pass of plan_dup_check on connection C: every account holding each
+ * value, other than its owner, is reported.  With SKIP (the GC pass),
+ * holders under that naming context are left out: this domain's were
+ * asked of its DC, which is never behind the GC on its own accounts.
  */
 static int
-plan_dup_forest(struct dir *d, char *const *vals, char *const *owners,
-    size_t n, void (*report)(void *, size_t, const char *, const char *),
-    void *arg)
+plan_dup_pass(struct dir *c, const char *skip, char *const *vals,
+    char *const *owners, size_t n,
+    void (*report)(void *, size_t, const char *, const char *), void *arg)
 {
 	struct accounts	 acc = { NULL, 0, NULL, 0 };
 	struct dir_key	*keys = NULL;
@@ -643,14 +644,16 @@ plan_dup_forest(struct dir *d, char *const *vals, char *const *owners,
 		keys[i].attr = "altSecurityIdentities";
 		keys[i].value = vals[i];
 	}
-	if (dir_lookup(dir_gc(d), keys, n, &acc) == -1)
+	/* the server's equality match decides which accounts hold it */
+	if (dir_lookup(c, keys, n, &acc) == -1)
 		goto out;
 	for (i = 0; i < n; i++) {
+		/* not checked is not free: the caller leaves the value out */
 		if (keys[i].err != NULL)
 			report(arg, i, NULL, keys[i].err);
 		for (h = 0; h < keys[i].nhits; h++) {
 			dn = acc.v[keys[i].hits[h]].dn;
-			if (!dir_dn_under(dn, dir_domain(d)) &&
+			if ((skip == NULL || !dir_dn_under(dn, skip)) &&
 			    !dir_dn_equal(dn, owners[i]))
 				report(arg, i, dn, NULL);
 		}
@@ -668,39 +671,13 @@ plan_dup_check(struct dir *d, char *const *vals, char *const *owners,
     size_t n, void (*report)(void *, size_t, const char *, const char *),
     void *arg)
 {
-	struct accounts	 acc = { NULL, 0, NULL, 0 };
-	struct dir_key	*keys = NULL;
-	size_t		 i, h;
-	int		 rc = -1;
-
-	if (n > 0 && (keys = calloc(n, sizeof(*keys))) == NULL) {
-		msg_err("out of memory");
+	if (plan_dup_pass(d, NULL, vals, owners, n, report, arg) == -1)
 		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		keys[i].attr = "altSecurityIdentities";
-		keys[i].value = vals[i];
-	}
-	/* the server's equality match decides which accounts hold it */
-	if (dir_lookup(d, keys, n, &acc) == -1)
-		goto out;
-	for (i = 0; i < n; i++) {
-		/* not checked is not free: the caller leaves the value out */
-		if (keys[i].err != NULL)
-			report(arg, i, NULL, keys[i].err);
-		for (h = 0; h < keys[i].nhits; h++)
-			if (!dir_dn_equal(acc.v[keys[i].hits[h]].dn, owners[i]))
-				report(arg, i, acc.v[keys[i].hits[h]].dn, NULL);
-	}
-	if (dir_gc(d) != NULL && plan_dup_forest(d, vals, owners, n, report,
-	    arg) == -1)
-		goto out;
-	rc = 0;
-out:
-	dir_keys_free(keys, n);
-	free(keys);
-	accounts_free(&acc);
-	return rc;
+	/* the other domains of the forest, through the Global Catalog */
+	if (dir_gc(d) != NULL && plan_dup_pass(dir_gc(d), dir_domain(d), vals,
+	    owners, n, report, arg) == -1)
+		return -1;
+	return 0;
 }
 
 /* What plan_conflicts passes to plan_dup_check's report. */
