@@ -35,6 +35,9 @@ struct dir_opts {
 					   every read and write goes to, in
 					   place of -H's host */
 	const char	*gc;		/* --gc URI: the Global Catalog */
+	struct strlist	 domuri;	/* --domain-uri DOMAIN=URI: a writable
+					   DC of each other domain of the
+					   forest (dir_forest.h); not owned */
 };
 
 /* One account as read from the directory. */
@@ -51,6 +54,10 @@ struct account {
 	struct strlist	 altsec;	/* current altSecurityIdentities */
 	int		 admincount;	/* adminCount is set (not 0) */
 	unsigned long	 pgid;		/* primaryGroupID, 0 if unread */
+	const char	*server;	/* not owned: the URI of the DC of
+					   another domain of the forest it was
+					   read on and is changed on
+					   (dir_home), NULL: -H's */
 };
 
 /* Accounts found so far, unique by DN (compared case-insensitively). */

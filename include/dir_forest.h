@@ -38,4 +38,20 @@ struct dir *dir_gc(const struct dir *d);
  * read: not AD, or no rights), for messages. */
 size_t	dir_forest_domains(const struct dir *d);
 
+/*
+ * The connection to a writable domain controller of the domain that
+ * holds DN: D itself for D's own domain; else the domain of the forest
+ * (the crossRefs of the partitions container, or --domain-uri) whose
+ * naming context is the longest that holds DN, its DC opened on first
+ * need (--domain-uri's URI, else -H's scheme and port with the domain's
+ * DNS name) and bound as D is, never by a simple bind in cleartext, and
+ * kept with D.  NULL when there is none: *WHY (caller frees) says why,
+ * for the row's error.
+ */
+struct dir *dir_home(struct dir *d, const char *dn, char **why);
+
+/* The connection to URI made by dir_home (D itself for D's URI or NULL),
+ * or NULL if there is none. */
+struct dir *dir_conn_of(struct dir *d, const char *uri);
+
 #endif

@@ -30,6 +30,9 @@ struct dir {
 	struct dir	*gc;		/* owned: the Global Catalog, or NULL
 					   (dir_forest.h) */
 	size_t		 ndomains;	/* the forest's, once counted */
+	struct dir_forest *forest;	/* owned: the forest's domains and the
+					   connections to their DCs
+					   (dir_forest.c), or NULL */
 };
 
 /* dir_conn.c */
@@ -42,6 +45,9 @@ void	 dir_report(struct dir *d, int rc, const char *what);
    timeout.  0, or -1 after reporting. */
 int	 dir_wait(struct dir *d, int msgid, int all, LDAPMessage **res,
 	    const char *what);
+
+/* dir_forest.c: frees the domains and closes their connections. */
+void	 dir_forest_free(struct dir_forest *);
 
 /* dir_search.c */
 /* One attribute's first value as a string (ldap_memfree), or NULL. */

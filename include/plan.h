@@ -46,6 +46,9 @@ struct change {
 	const char		*kind;	/* static: "user" or "computer" (by
 					   objectClass), or NULL (undo) */
 	size_t			 have;	/* values the entry held when planned */
+	char			*server; /* the URI of the DC of another
+					   domain of the forest the modify
+					   goes to (dir_home), or NULL: -H's */
 };
 
 /*

@@ -71,6 +71,9 @@ struct report_row {
 	size_t			 nvalues;
 	const char		*cert;		/* SHA-1 thumbprint */
 	const char		*detail;	/* e.g. the LDAP result */
+	const char		*server;	/* the URI of the DC of another
+						   domain the row's change went
+						   to, or NULL: report_server's */
 };
 
 struct report;

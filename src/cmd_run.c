@@ -23,6 +23,7 @@
 #include "digest.h"
 #include "dir.h"
 #include "dir_forest.h"
+#include "forest.h"
 #include "incr.h"
 #include "input.h"
 #include "input_dir.h"
@@ -160,6 +161,7 @@ static const struct run_opt run_opts[] = {
 	{ "timeout", required_argument, NULL, SUBCMD_OPT_TIMEOUT, RUN_KEY_OUT },
 	{ "dc", required_argument, NULL, SUBCMD_OPT_DC, RUN_KEY_OUT },
 	{ "gc", required_argument, NULL, SUBCMD_OPT_GC, RUN_KEY_OUT },
+	{ "domain-uri", required_argument, NULL, SUBCMD_OPT_DOMURI, RUN_KEY_OUT },
 	{ "verify-on", required_argument, NULL, OPT_VERIFYON, RUN_KEY_OUT },
 	{ "replication-wait", required_argument, NULL, OPT_REPLWAIT, RUN_KEY_OUT },
 	{ "ca-file", required_argument, NULL, OPT_CAFILE, RUN_KEY_IN },
@@ -665,6 +667,9 @@ run_preview_record(struct sbuf *b, const struct runopts *o, int plan,
 	/* the account as an object: apply checks it is the same */
 	if (plan && c->guid != NULL)
 		sbuf_printf(b, "# certbulk-guid: %s\n", c->guid);
+	/* an account of another domain: the DC it is changed on */
+	if (c->server != NULL)
+		sbuf_printf(b, "# certbulk-server: %s\n", c->server);
 	ldifout_record_wrap(b, c, 0, o->dir.ldif_wrap);
 }
 
@@ -845,8 +850,11 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 	long		 ret = -1;
 	int		 msgid, lrc;
 
+	/* accounts of other domains (forest.h) are not checked again: the
+	 * strict removal would go to -H's DC */
 	for (i = 0; i < cs->n; i++)
-		if (cs->v[i].status == CHANGE_DONE && cs->v[i].attr == NULL)
+		if (cs->v[i].status == CHANGE_DONE && cs->v[i].attr == NULL &&
+		    cs->v[i].server == NULL)
 			n += cs->v[i].add.n;
 	if (n == 0)
 		return 0;
@@ -859,7 +867,8 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 	}
 	for (i = 0, k = 0; i < cs->n; i++)
 		for (j = 0; cs->v[i].status == CHANGE_DONE &&
-		    cs->v[i].attr == NULL && j < cs->v[i].add.n; j++) {
+		    cs->v[i].attr == NULL && cs->v[i].server == NULL &&
+		    j < cs->v[i].add.n; j++) {
 			vals[k] = cs->v[i].add.v[j];
 			owners[k++] = cs->v[i].dn;
 		}
@@ -943,7 +952,7 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	rc = CB_EXIT_OK;
 	*started = 1;
 	apply_catch_signals();
-	if (apply_run(d, cs, u, &ao, st) == -1) {
+	if (forest_apply(d, cs, u, &ao, st) == -1) {
 		rc = st->journal ? CB_EXIT_LOCAL : st->lost ? CB_EXIT_LDAP :
 		    (st->failed || st->interrupted) ? CB_EXIT_SOME :
 		    CB_EXIT_LOCAL;
@@ -1015,7 +1024,7 @@ run_summary(const char *what, int is_undo, const struct plan_stats *ps,
 	if (preview && ps != NULL)
 		sbuf_printf(&b, " (%zu values to add, %zu to remove)",
 		    ps->values, sk->prune);
-	else
+	else if (!preview)
 		sbuf_printf(&b, "%zu accounts changed (%zu values added, %zu "
 		    "removed), %zu failed", as->done, as->added, as->removed,
 		    as->failed);
@@ -1213,6 +1222,7 @@ run_report_items(struct report *rep, const struct runopts *o,
 		w.outcome = outcome;
 		w.reason = reason;
 		w.account = it->chg >= 0 ? cs->v[it->chg].dn : it->acct_dn;
+		w.server = it->chg >= 0 ? cs->v[it->chg].server : NULL;
 		w.values = vals;
 		w.nvalues = nv;
 		w.cert = it->fact.sha1[0] ? it->fact.sha1 : NULL;
@@ -1242,6 +1252,7 @@ run_report_changes(struct report *rep, const struct runopts *o,
 			w.outcome = REPORT_REMOVED;
 		w.reason = reason;
 		w.account = cs->v[i].dn;
+		w.server = cs->v[i].server;
 		w.values = (const char *const *)cs->v[i].add.v;
 		w.nvalues = cs->v[i].add.n;
 		w.detail = detail[0] ? detail : NULL;
@@ -1270,6 +1281,7 @@ run_report_removed(struct report *rep, const struct runopts *o,
 			w.outcome = REPORT_REMOVED;
 		w.reason = reason;
 		w.account = cs->v[i].dn;
+		w.server = cs->v[i].server;
 		w.values = (const char *const *)cs->v[i].del.v;
 		w.nvalues = cs->v[i].del.n;
 		w.detail = detail[0] ? detail : (o->preview ?
@@ -1848,7 +1860,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	struct apply_stats	 as;
 	struct run_skips	 sk = { 0, 0, 0 };
 	struct report		*rep = NULL;
-	size_t			 i, j;
+	size_t			 i, j, unrouted = 0;
 	int			 rc = CB_EXIT_USAGE;
 
 	memset(&as, 0, sizeof(as));
@@ -1878,12 +1890,14 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		}
 		free(want.v[i].dn);
 		free(want.v[i].guid);
+		free(want.v[i].server);
 		strlist_free(&want.v[i].add);
 		strlist_free(&want.v[i].del);
 		strlist_free(&want.v[i].notes);
 	}
 	want.n = j;
-	if (plan_undo(d, &want, &cs, &sk.missing, &sk.refused) == -1) {
+	if (forest_plan_undo(d, &want, &cs, &sk.missing, &sk.refused,
+	    &unrouted) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
@@ -1893,6 +1907,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
+	sk.input += unrouted;	/* records of a domain with no DC: skipped */
 	rc = run_output(&o, d, &cs, NULL, &sk, &as, NULL);
 	run_report_changes(rep, &o, &cs, "undo");
 	if (rc == CB_EXIT_OK && (sk.input > 0 || sk.missing > 0 ||

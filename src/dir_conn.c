@@ -961,6 +961,7 @@ dir_close(struct dir *d)
 	if (d == NULL)
 		return;
 	dir_close(d->gc);
+	dir_forest_free(d->forest);
 	if (d->ld != NULL)
 		ldap_unbind_ext_s(d->ld, NULL, NULL);
 	if (d->txnid != NULL)

@@ -122,11 +122,65 @@ dir_forest_domains(const struct dir *d)
 	return d->ndomains;
 }
 
+/* One domain of the forest: where its accounts are read and changed. */
+struct dir_fdom {
+	char		*nc;	/* owned: its naming context (nCName) */
+	char		*root;	/* owned: its DNS name (dnsRoot), or NULL */
+	char		*uri;	/* owned: --domain-uri's, or NULL: from root */
+	struct dir	*conn;	/* owned: opened on first need, or NULL */
+	int		 failed; /* opening it failed: not tried again */
+};
+
+struct dir_forest {
+	struct dir_opts	 o;	/* how the main connection was made */
+	struct dir_fdom	*v;	/* owned */
+	size_t		 n;
+};
+
+void
+dir_forest_free(struct dir_forest *f)
+{
+	size_t	i;
+
+	if (f == NULL)
+		return;
+	for (i = 0; i < f->n; i++) {
+		free(f->v[i].nc);
+		free(f->v[i].root);
+		free(f->v[i].uri);
+		dir_close(f->v[i].conn);
+	}
+	free(f->v);
+	free(f);
+}
+
+/* The domain whose naming context is NC, added if new; NULL on ENOMEM. */
+static struct dir_fdom *
+dir_fdom_get(struct dir_forest *f, const char *nc)
+{
+	struct dir_fdom	*v;
+	size_t		 i;
+
+	for (i = 0; i < f->n; i++)
+		if (dir_dn_equal(f->v[i].nc, nc))
+			return &f->v[i];
+	if ((v = reallocarray(f->v, f->n + 1, sizeof(*v))) == NULL)
+		return NULL;
+	f->v = v;
+	v = &f->v[f->n];
+	memset(v, 0, sizeof(*v));
+	if ((v->nc = strdup(nc)) == NULL)
+		return NULL;
+	f->n++;
+	return v;
+}
+
 /* The domains of the partitions container, counted; their names noted. */
 static int
 dir_crossref_cb(struct dir *d, LDAPMessage *e, void *arg)
 {
 	struct sbuf	*names = arg;
+	struct dir_fdom	*fd;
 	char		*nc, *root, *nb;
 
 	nc = dir_first(d->ld, e, "nCName");
@@ -135,6 +189,14 @@ dir_crossref_cb(struct dir *d, LDAPMessage *e, void *arg)
 	d->ndomains++;
 	sbuf_printf(names, "%s%s", names->len > 0 ? ", " : "",
 	    root ? root : nb ? nb : nc ? nc : "?");
+	/* the map from an account's DN to its domain's DCs (dir_home) */
+	if (nc != NULL && d->forest != NULL) {
+		if ((fd = dir_fdom_get(d->forest, nc)) == NULL)
+			names->oom = 1;
+		else if (fd->root == NULL && root != NULL && dir_host_ok(root)
+		    && (fd->root = strdup(root)) == NULL)
+			names->oom = 1;
+	}
 	free(nc);
 	free(root);
 	free(nb);
@@ -207,6 +269,247 @@ dir_gc_connect(const struct dir_opts *o, const char *uri, int *usage_err)
 	return dir_open(&g, usage_err);
 }
 
+/*
+ * DOMAIN (an NC DN, or a DNS name: DC=<label> per label, as AD names a
+ * domain's naming context) as a DN into *NC (caller frees).  0 or -1.
+ */
+static int
+dir_domain_nc(const char *domain, char **nc)
+{
+	struct sbuf	 b = SBUF_INIT;
+	const char	*p;
+	size_t		 n;
+
+	*nc = NULL;
+	if (strchr(domain, '=') != NULL) {
+		if (!dir_dn_valid(domain))
+			return -1;
+		return (*nc = strdup(domain)) == NULL ? -1 : 0;
+	}
+	if (!dir_host_ok(domain) || strchr(domain, ':') != NULL)
+		return -1;
+	for (p = domain; *p != '\0'; p += n + (p[n] == '.')) {
+		n = strcspn(p, ".");
+		if (n == 0)
+			goto bad;
+		sbuf_printf(&b, "%sDC=%.*s", b.len > 0 ? "," : "", (int)n, p);
+	}
+	if (b.oom || b.s == NULL)
+		goto bad;
+	*nc = b.s;
+	return 0;
+bad:
+	sbuf_reset(&b);
+	return -1;
+}
+
+/*
+ * --domain-uri DOMAIN=URI: a writable DC of DOMAIN.  The URI begins at
+ * the "=ldap://" or "=ldaps://" (an NC DN holds '=' too); only its
+ * scheme, host and port are kept.  0, or -1 after reporting.
+ */
+static int
+dir_domain_uri(struct dir_forest *f, const char *arg)
+{
+	struct dir_fdom	*fd;
+	char		*dom = NULL, *nc = NULL, *uri = NULL, *shown;
+	const char	*p;
+	int		 rc = -1;
+
+	for (p = strchr(arg, '='); p != NULL; p = strchr(p + 1, '='))
+		if (strncasecmp(p + 1, "ldap://", 7) == 0 ||
+		    strncasecmp(p + 1, "ldaps://", 8) == 0)
+			break;
+	shown = msg_escape(arg, strlen(arg));
+	if (p == NULL || p == arg) {
+		msg_err("--domain-uri %s: not DOMAIN=ldaps://HOST[:PORT] (or "
+		    "ldap:// with -Z or Kerberos)", shown ? shown : "?");
+		goto out;
+	}
+	if ((dom = strndup(arg, (size_t)(p - arg))) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	if (dir_domain_nc(dom, &nc) == -1) {
+		msg_err("--domain-uri %s: the domain is neither a DNS name nor "
+		    "a naming context's DN", shown ? shown : "?");
+		goto out;
+	}
+	if ((uri = dir_uri_with_host(p + 1, NULL, 0)) == NULL)
+		goto out;
+	if ((fd = dir_fdom_get(f, nc)) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	if (fd->uri != NULL && strcasecmp(fd->uri, uri) != 0) {
+		msg_err("--domain-uri %s: the domain has another URI already "
+		    "(%s)", shown ? shown : "?", fd->uri);
+		goto out;
+	}
+	free(fd->uri);
+	fd->uri = uri;
+	uri = NULL;
+	if (strchr(dom, '=') == NULL && fd->root == NULL &&
+	    (fd->root = strdup(dom)) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	rc = 0;
+out:
+	free(shown);
+	free(dom);
+	free(nc);
+	free(uri);
+	return rc;
+}
+
+/*
+ * The forest's domains: the crossRefs of the partitions container (on
+ * Active Directory) and the --domain-uri ones.  NAMES gets the domains'
+ * DNS names for messages.  0, or -1 after reporting.
+ */
+static int
+dir_forest_init(struct dir *d, const struct dir_opts *o, struct sbuf *names)
+{
+	size_t	i;
+
+	if ((d->forest = calloc(1, sizeof(*d->forest))) == NULL) {
+		msg_err("out of memory");
+		return -1;
+	}
+	d->forest->o = *o;
+	if (dir_is_ad(d) && dir_count_domains(d, names) == -1)
+		return -1;
+	for (i = 0; i < o->domuri.n; i++)
+		if (dir_domain_uri(d->forest, o->domuri.v[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/* The URI of FD's DCs: --domain-uri's, else -H's scheme and port with the
+ * domain's DNS name (which resolves to its DCs).  NULL after reporting. */
+static char *
+dir_fdom_uri(struct dir *d, const struct dir_fdom *fd)
+{
+	if (fd->uri != NULL)
+		return strdup(fd->uri);
+	if (fd->root == NULL)
+		return NULL;
+	return dir_uri_with_host(d->uri, fd->root, 0);
+}
+
+/* Opens FD's DC on first need, bound as -H's is.  WHY gets the reason
+ * when it cannot be used. */
+static struct dir *
+dir_fdom_open(struct dir *d, struct dir_fdom *fd, struct sbuf *why)
+{
+	struct dir_opts	 g;
+	char		*uri = NULL;
+	int		 usage_err;
+
+	if (fd->conn != NULL)
+		return fd->conn;
+	if (fd->failed) {
+		sbuf_printf(why, "its domain %s had no domain controller "
+		    "certbulk could use (above)", fd->root ? fd->root : fd->nc);
+		return NULL;
+	}
+	fd->failed = 1;
+	if ((uri = dir_fdom_uri(d, fd)) == NULL) {
+		sbuf_printf(why, "no DNS name or URI is known for its domain "
+		    "%s: give --domain-uri %s=ldaps://HOST", fd->nc, fd->nc);
+		msg_err("domain %s: %s", fd->nc, "no DNS name or URI known");
+		return NULL;
+	}
+	/*
+	 * The same bind as -H's (the same -D/-y, or the same SASL mech),
+	 * never a simple bind in cleartext: the credentials go only to a DC
+	 * of the forest, only over TLS or Kerberos.
+	 */
+	g = d->forest->o;
+	g.uri = uri;
+	g.base = fd->nc;
+	g.dc = NULL;
+	g.gc = NULL;
+	g.allow_cleartext = 0;
+	memset(&g.domuri, 0, sizeof(g.domuri));
+	if ((fd->conn = dir_open(&g, &usage_err)) == NULL) {
+		sbuf_printf(why, "the domain controller %s of its domain %s "
+		    "cannot be used (above)%s", uri, fd->root ? fd->root :
+		    fd->nc, d->forest->o.allow_cleartext ? "; "
+		    "--allow-cleartext-bind covers -H's domain controller only: "
+		    "the password goes to another domain's only over TLS or "
+		    "Kerberos" : "");
+		goto out;
+	}
+	/* the server must hold the domain: not a DC of some other one */
+	if (!dir_dn_equal(dir_domain(fd->conn), fd->nc)) {
+		msg_err("%s: its naming context is %s, not %s: not a DC of "
+		    "that domain", uri, dir_domain(fd->conn), fd->nc);
+		sbuf_printf(why, "%s is no domain controller of its domain %s",
+		    uri, fd->nc);
+		dir_close(fd->conn);
+		fd->conn = NULL;
+		goto out;
+	}
+	fd->failed = 0;
+	msg_note("domain %s: its accounts are read and changed on %s (%s)",
+	    fd->root ? fd->root : fd->nc, dir_uri(fd->conn),
+	    dir_server(fd->conn));
+out:
+	free(uri);
+	return fd->conn;
+}
+
+struct dir *
+dir_home(struct dir *d, const char *dn, char **why)
+{
+	struct sbuf	 b = SBUF_INIT;
+	struct dir_fdom	*best = NULL;
+	struct dir	*h = NULL;
+	size_t		 i, len = 0;
+
+	*why = NULL;
+	if (d->domain != NULL && dir_dn_under(dn, d->domain))
+		len = strlen(d->domain);
+	/* the longest naming context holding DN: a child domain's accounts
+	 * are under its parent's DN too */
+	for (i = 0; d->forest != NULL && i < d->forest->n; i++)
+		if (strlen(d->forest->v[i].nc) > len &&
+		    dir_dn_under(dn, d->forest->v[i].nc) &&
+		    (d->domain == NULL || !dir_dn_equal(d->forest->v[i].nc,
+		    d->domain))) {
+			best = &d->forest->v[i];
+			len = strlen(best->nc);
+		}
+	if (best == NULL && len > 0)
+		return d;
+	if (best == NULL)
+		sbuf_printf(&b, "no domain of the forest is known to hold it: "
+		    "give --domain-uri DOMAIN=ldaps://HOST");
+	else
+		h = dir_fdom_open(d, best, &b);
+	if (h == NULL)
+		*why = b.oom ? strdup("out of memory") : b.s;
+	else
+		sbuf_reset(&b);
+	return h;
+}
+
+struct dir *
+dir_conn_of(struct dir *d, const char *uri)
+{
+	size_t	i;
+
+	if (uri == NULL || strcasecmp(uri, d->uri) == 0)
+		return d;
+	for (i = 0; d->forest != NULL && i < d->forest->n; i++)
+		if (d->forest->v[i].conn != NULL &&
+		    strcasecmp(dir_uri(d->forest->v[i].conn), uri) == 0)
+			return d->forest->v[i].conn;
+	return NULL;
+}
+
 int
 dir_forest_attach(struct dir *d, const struct dir_opts *o)
 {
@@ -214,6 +517,8 @@ dir_forest_attach(struct dir *d, const struct dir_opts *o)
 	char		*uri = NULL;
 	int		 usage_err, ready = 0, rc = -1;
 
+	if (dir_forest_init(d, o, &names) == -1)
+		goto out;
 	if (o->gc != NULL) {
 		if ((d->gc = dir_gc_connect(o, o->gc, &usage_err)) == NULL) {
 			msg_err("--gc %s: the Global Catalog cannot be used; "
@@ -229,8 +534,6 @@ dir_forest_attach(struct dir *d, const struct dir_opts *o)
 		rc = 0;
 		goto out;
 	}
-	if (dir_count_domains(d, &names) == -1)
-		goto out;
 	if (d->ndomains < 2) {
 		msg_info("the forest has %zu domain%s (%s): the domain's own "
 		    "DC answers every duplicate-holder check", d->ndomains,

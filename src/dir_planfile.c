@@ -26,6 +26,8 @@
 
 #define PLANFILE_MAX	(512UL * 1024 * 1024)	/* refused above */
 #define PLANFILE_GUID	"# certbulk-guid: "
+/* a record of an account of another domain, and its DC (forest.h) */
+#define PLANFILE_SERVER	"# certbulk-server: "
 #define PLANFILE_VALUE	"# " PLAN_VALUE_NOTE
 #define PLANFILE_ATTR	"altSecurityIdentities"
 
@@ -169,7 +171,7 @@ planfile_record(const char *path, unsigned long line, char *buf,
 	char		 guid[33] = "", *l, *eol, *copy = NULL, *dn;
 	const char	*why = "not as certbulk writes it";
 	size_t		 i;
-	int		 op, body = 0, parsed = 0, rc = -1;
+	int		 op, body = 0, parsed = 0, other = 0, rc = -1;
 
 	for (l = buf; *l != '\0'; l = eol + (*eol == '\n')) {
 		eol = l + strcspn(l, "\n");
@@ -177,6 +179,8 @@ planfile_record(const char *path, unsigned long line, char *buf,
 			body = 1;
 			continue;
 		}
+		if (strncmp(l, PLANFILE_SERVER, strlen(PLANFILE_SERVER)) == 0)
+			other = 1;
 		if ((size_t)(eol - l) == strlen(PLANFILE_GUID) + 32 &&
 		    strncmp(l, PLANFILE_GUID, strlen(PLANFILE_GUID)) == 0 &&
 		    strspn(l + strlen(PLANFILE_GUID), "0123456789abcdef") ==
@@ -187,6 +191,17 @@ planfile_record(const char *path, unsigned long line, char *buf,
 	}
 	if (!body)
 		return 0;	/* comments only: the header */
+	/*
+	 * apply checks and writes a plan on -H's DC only: a record for
+	 * another domain's DC is refused rather than sent to the wrong one
+	 */
+	if (other) {
+		msg_err("%s:%lu: it changes an account of another domain of "
+		    "the forest on that domain's DC; apply takes plans of one "
+		    "domain only (run certbulk again to write it); the plan is "
+		    "refused", path, line);
+		return -1;
+	}
 	/* ldap_parse_ldif_record consumes its buffer: the comments are
 	 * read again below from this copy */
 	if ((copy = strdup(buf)) == NULL)

@@ -67,6 +67,7 @@ changes_free(struct changes *cs)
 	for (i = 0; i < cs->n; i++) {
 		free(cs->v[i].dn);
 		free(cs->v[i].guid);
+		free(cs->v[i].server);
 		strlist_free(&cs->v[i].add);
 		strlist_free(&cs->v[i].del);
 		strlist_free(&cs->v[i].notes);
@@ -428,16 +429,82 @@ out:
 }
 
 /*
+ * Reads the account DN of another domain, found through the Global
+ * Catalog, on a DC of its own domain (dir_home) into ACC, and adds it to
+ * K's hits: the GC holds a partial replica that may be behind, so the
+ * values the domain's DC holds are the ones that count.  A domain whose
+ * DC cannot be used, or that does not hold the account, is K's error
+ * (that row's, not the batch's).  0, or -1 on ENOMEM.
+ */
+static int
+plan_forest_home(struct dir *d, struct dir_key *k, const char *dn,
+    struct accounts *acc)
+{
+	struct dir_key	 rk;
+	struct dir	*h;
+	struct sbuf	 b = SBUF_INIT;
+	size_t		*hits;
+	char		*why = NULL;
+	long		 ix;
+	int		 rc = -1;
+
+	memset(&rk, 0, sizeof(rk));
+	rk.attr = "distinguishedName";
+	rk.value = dn;
+	if ((h = dir_home(d, dn, &why)) == NULL) {
+		sbuf_printf(&b, "%s %s is \"%s\", an account of another domain "
+		    "of the forest, but %s", k->attr, k->value, dn,
+		    why ? why : "out of memory");
+		goto err;
+	}
+	if (h == d) {	/* the GC's copy of this domain: not its account */
+		rc = 0;
+		goto out;
+	}
+	if (dir_lookup(h, &rk, 1, acc) == -1 || rk.err != NULL ||
+	    rk.nhits != 1) {
+		sbuf_printf(&b, "%s %s is \"%s\" in the Global Catalog, but "
+		    "its domain controller %s %s", k->attr, k->value, dn,
+		    dir_uri(h), rk.err ? rk.err : rk.nhits == 0 ?
+		    "does not hold it (not replicated yet, or gone)" :
+		    "could not read it");
+		goto err;
+	}
+	ix = (long)rk.hits[0];
+	acc->v[ix].server = dir_uri(h);
+	if ((hits = reallocarray(k->hits, k->nhits + 1, sizeof(*hits))) ==
+	    NULL)
+		goto out;
+	k->hits = hits;
+	k->hits[k->nhits++] = (size_t)ix;
+	rc = 0;
+	goto out;
+err:
+	/* the row's error (plan_resolve names it); the others go on */
+	if (b.oom)
+		goto out;
+	if (k->err == NULL) {
+		k->err = b.s;
+		b.s = NULL;
+	}
+	rc = 0;
+out:
+	sbuf_reset(&b);
+	free(why);
+	dir_keys_free(&rk, 1);
+	return rc;
+}
+
+/*
  * With a Global Catalog (dir_forest.h), an item that found no account in
  * this domain is looked for in the forest by its UPN, mail and SID keys
  * (the attributes unique across a forest): an account of another domain
- * is named, so that the row can be run against a DC of that domain.
- * Nothing is changed there: accounts are changed in the domain of -H
- * only.  0, or -1 (the directory failed, reported).
+ * is read again on a DC of its own domain and changed there
+ * (plan_forest_home).  0, or -1 (the directory failed, reported).
  */
 static int
 plan_forest_hint(struct dir *d, const struct input *in,
-    const struct plan_keys *pk)
+    struct plan_keys *pk, struct accounts *main_acc)
 {
 	struct accounts	 acc = { NULL, 0, NULL, 0 };
 	struct dir_key	*keys = NULL, *k;
@@ -476,12 +543,15 @@ plan_forest_hint(struct dir *d, const struct input *in,
 			dn = acc.v[keys[j].hits[h]].dn;
 			if (dir_dn_under(dn, dir_domain(d)))
 				continue;
-			msg_note("%s: %s %s is \"%s\", an account of another "
-			    "domain of the forest (Global Catalog); accounts "
-			    "are changed in the domain of -H only: run certbulk "
-			    "against a DC of that domain for it",
+			msg_info("%s: %s %s is \"%s\", an account of another "
+			    "domain of the forest (Global Catalog)",
 			    in->items[pk->item[of[j]]].src, keys[j].attr,
 			    keys[j].value, dn);
+			if (plan_forest_home(d, &pk->k[of[j]], dn, main_acc) ==
+			    -1) {
+				msg_err("out of memory");
+				goto out;
+			}
 		}
 	rc = 0;
 out:
@@ -927,6 +997,9 @@ plan_chg_get(struct changes *out, const struct accounts *acc, long *chg,
 		return NULL;
 	chg[idx] = (long)out->n - 1;
 	c->have = a->altsec.n;
+	/* an account of another domain: changed on its domain's DC */
+	if (a->server != NULL && (c->server = strdup(a->server)) == NULL)
+		return NULL;
 	return c;
 }
 
@@ -1086,7 +1159,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 		goto out;
 	if (plan_sam_fallback(d, in, &pk, &acc, &fbnames) == -1)
 		goto out;
-	if (plan_forest_hint(d, in, &pk) == -1)
+	if (plan_forest_hint(d, in, &pk, &acc) == -1)
 		goto out;
 	plan_resolve(in, &pk, &acc, dir_base(d), o, st);
 	plan_keys_free(&pk);	/* each item has its account: peak memory */
@@ -1095,7 +1168,8 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 		msg_err("out of memory");
 		goto out;
 	}
-	for (i = 0; i < in->n && in->items[i].acct < 0; i++)
+	for (i = 0; i < in->n && (in->items[i].acct < 0 ||
+	    acc.v[in->items[i].acct].server != NULL); i++)
 		;
 	/* every check below relies on seeing the values accounts hold */
 	if (dir_check_readable(d, i < in->n ? acc.v[in->items[i].acct].dn :

@@ -85,8 +85,11 @@ replcheck_run(const struct dir_opts *o, const char *uri, const char *dc2,
 	long		 secs;
 	int		 rc = -1;
 
+	/* accounts of other domains (forest.h) replicate among their own
+	 * domain's DCs, not to DC2 */
 	for (i = 0; i < cs->n; i++)
-		n += cs->v[i].status == CHANGE_DONE && cs->v[i].attr == NULL;
+		n += cs->v[i].status == CHANGE_DONE && cs->v[i].attr == NULL &&
+		    cs->v[i].server == NULL;
 	if (n == 0)
 		return 0;
 	if (strstr(dc2, "://") != NULL)
@@ -101,7 +104,8 @@ replcheck_run(const struct dir_opts *o, const char *uri, const char *dc2,
 		goto out;
 	}
 	for (i = 0, n = 0; i < cs->n; i++)
-		if (cs->v[i].status == CHANGE_DONE && cs->v[i].attr == NULL)
+		if (cs->v[i].status == CHANGE_DONE && cs->v[i].attr == NULL &&
+		    cs->v[i].server == NULL)
 			pend[n++] = &cs->v[i];
 	o2.uri = u2;
 	o2.dc = NULL;

@@ -201,7 +201,8 @@ report_row(struct report *r, const struct report_row *w)
 		sbuf_putc(&b, ']');
 		report_json_field(&b, "certificate", w->cert);
 		report_json_field(&b, "detail", w->detail);
-		report_json_field(&b, "server", r->server);
+		report_json_field(&b, "server", w->server ? w->server :
+		    r->server);
 		sbuf_putc(&b, '}');
 		if (b.oom) {
 			msg_err("out of memory");
@@ -226,7 +227,7 @@ report_row(struct report *r, const struct report_row *w)
 		report_csv_field(r->fp, b.s ? b.s : "", 0);
 		report_csv_field(r->fp, w->cert, 0);
 		report_csv_field(r->fp, w->detail, 0);
-		report_csv_field(r->fp, r->server, 0);
+		report_csv_field(r->fp, w->server ? w->server : r->server, 0);
 		fputc('\n', r->fp);
 	}
 	r->rows++;

@@ -243,6 +243,12 @@ subcmd_ldap_opt(int ch, char *arg, struct dir_opts *o)
 	case SUBCMD_OPT_CLEAR: o->allow_cleartext = 1; break;
 	case SUBCMD_OPT_DC: o->dc = arg; break;
 	case SUBCMD_OPT_GC: o->gc = arg; break;
+	case SUBCMD_OPT_DOMURI:
+		if (strlist_add(&o->domuri, arg) == -1) {
+			msg_err("out of memory");
+			return -1;
+		}
+		break;
 	case SUBCMD_OPT_TIMEOUT:
 		errno = 0;
 		v = strtol(arg, &end, 10);

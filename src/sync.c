@@ -1438,6 +1438,7 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 		if (c->add.n == 0 && c->del.n == 0) {
 			free(c->dn);
 			free(c->guid);
+			free(c->server);
 			strlist_free(&c->add);
 			strlist_free(&c->del);
 			strlist_free(&c->notes);
@@ -1601,7 +1602,12 @@ sync_commit(const char *dir, struct sync_state *st, const struct changes *cs,
 		c = &cs->v[i];
 		if (c->status == CHANGE_PLANNED && c->rec >= 0)
 			unknown = 1;	/* sent, no reply: the journal stays */
-		if (c->status != CHANGE_DONE)
+		/*
+		 * An account of another domain (forest.h) is not owned here:
+		 * --prune reads and writes on -H's DC only, and must never
+		 * remove a value through the wrong one.
+		 */
+		if (c->status != CHANGE_DONE || c->server != NULL)
 			continue;
 		for (k = 0; k < c->del.n; k++)
 			if ((o = sync_find(st, c->guid, c->dn, c->del.v[k])) !=

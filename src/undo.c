@@ -24,6 +24,10 @@
 
 #define UNDO_TAG	"# certbulk-record: "
 #define UNDO_GUID	"# certbulk-guid: "
+/* the DC of another domain of the forest the record's modify went to
+ * (forest.h); a record without it went to -H's */
+#define UNDO_SERVER	"# certbulk-server: "
+#define UNDO_SERVER_MAX	300
 #define UNDO_ATTR	"altSecurityIdentities"
 
 struct undo {
@@ -207,6 +211,8 @@ undo_add(struct undo *u, struct change *c)
 	sbuf_puts(&b, UNDO_PENDING "\n");
 	if (c->guid != NULL)	/* finds the entry if renamed or moved */
 		sbuf_printf(&b, UNDO_GUID "%s\n", c->guid);
+	if (c->server != NULL)	/* undo sends it back there */
+		sbuf_printf(&b, UNDO_SERVER "%s\n", c->server);
 	for (i = 0; i < c->notes.n; i++)
 		undo_note(&b, c->notes.v[i]);
 	bare = *c;
@@ -460,8 +466,9 @@ undo_parse(const char *path, unsigned long line, char *buf,
 	char		*next = buf, *l, *v = NULL, *eol;
 	const char	*st;
 	size_t		 curn = 0;
-	char		 guid[33] = "";
+	char		 guid[33] = "", server[UNDO_SERVER_MAX + 1] = "";
 	int		 freeval, rc = -1, ctype = 0, status = 0;
+	size_t		 sl;
 
 	*skip = 0;
 	/*
@@ -493,6 +500,19 @@ undo_parse(const char *path, unsigned long line, char *buf,
 		    strspn(l + strlen(UNDO_GUID), "0123456789abcdef") == 32) {
 			memcpy(guid, l + strlen(UNDO_GUID), 32);
 			guid[32] = '\0';
+			status = 2;
+			continue;
+		}
+		/* the server line, right after the status (and GUID) lines:
+		 * a URI as dir_uri gives it, nothing else */
+		sl = (size_t)(eol - l) - strlen(UNDO_SERVER);
+		if (status >= 1 && server[0] == '\0' && (size_t)(eol - l) >
+		    strlen(UNDO_SERVER) && sl <= UNDO_SERVER_MAX &&
+		    strncmp(l, UNDO_SERVER, strlen(UNDO_SERVER)) == 0 &&
+		    strspn(l + strlen(UNDO_SERVER), "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.:/[]_-") == sl) {
+			memcpy(server, l + strlen(UNDO_SERVER), sl);
+			server[sl] = '\0';
 			status = 2;
 			continue;
 		}
@@ -559,7 +579,8 @@ undo_parse(const char *path, unsigned long line, char *buf,
 			}
 			if ((c = changes_add(out, v)) == NULL ||
 			    (guid[0] != '\0' && (c->guid = strdup(guid)) ==
-			    NULL))
+			    NULL) || (server[0] != '\0' && (c->server =
+			    strdup(server)) == NULL))
 				goto oom;
 			c->notes = notes;
 			memset(&notes, 0, sizeof(notes));
@@ -630,6 +651,7 @@ out:
 		out->n--;
 		free(c->dn);
 		free(c->guid);
+		free(c->server);
 		strlist_free(&c->add);
 		strlist_free(&c->del);
 		strlist_free(&c->notes);

@@ -20,6 +20,14 @@
 #                               so changes arrive late, or (a long
 #                               INTERVAL) not at all after the first
 #                               refresh; sets C_URI, C_URI_LDAPS
+#   forest_domain_start DIR SUFFIX LDIF
+#                               a writable DC of another domain: a slapd
+#                               whose database SUFFIX holds LDIF, and
+#                               which authenticates the test domain's
+#                               administrator (a second database with a
+#                               copy of that one entry, as a forest's
+#                               administrator binds at any of its DCs);
+#                               sets D_URI, D_URI_LDAPS
 #   forest_stop_all             stops them (the exit trap calls it)
 #
 # Every instance shares $SD's TLS files (server certificate for 127.0.0.1)
@@ -128,6 +136,36 @@ forest_consumer_start() {
 	done
 	echo "forest: the consumer in $d did not replicate within 20 s" >&2
 	return 1
+}
+
+forest_domain_start() {
+	local d=$1 suffix=$2 ldif=$3
+	mkdir -p "$d/db" "$d/db2"
+	chmod 700 "$d" "$d/db" "$d/db2"
+	forest_conf "$d" "$suffix" "database	mdb
+suffix		\"$CB_BASE\"
+directory	\"$d/db2\"
+maxsize		104857600
+access to attrs=userPassword by anonymous auth by * none
+access to * by users read by * none" || return 1
+	/usr/sbin/slapadd -q -f "$d/slapd.conf" -b "$suffix" -l "$ldif" \
+		>"$d/slapadd.log" 2>&1 || { cat "$d/slapadd.log" >&2; return 1; }
+	{
+		ldapsearch -Q -Y EXTERNAL -H "$CB_URI_LDAPI" -b "$CB_BASE" -s base \
+			-o ldif-wrap=no -LLL '(objectClass=*)' '*'
+		echo
+		ldapsearch -Q -Y EXTERNAL -H "$CB_URI_LDAPI" -b "CN=Users,$CB_BASE" \
+			-s base -o ldif-wrap=no -LLL '(objectClass=*)' '*'
+		echo
+		ldapsearch -Q -Y EXTERNAL -H "$CB_URI_LDAPI" -b "$CB_BIND_DN" \
+			-s base -o ldif-wrap=no -LLL '(objectClass=*)' '*'
+	} | grep -v '^\(entryCSN\|entryUUID\|creatorsName\|modifiersName\|createTimestamp\|modifyTimestamp\|structuralObjectClass\|contextCSN\):' \
+		>"$d/admin.ldif"
+	/usr/sbin/slapadd -q -f "$d/slapd.conf" -b "$CB_BASE" -l "$d/admin.ldif" \
+		>>"$d/slapadd.log" 2>&1 || { cat "$d/slapadd.log" >&2; return 1; }
+	forest_slapd "$d" || return 1
+	D_URI=$F_URI
+	D_URI_LDAPS=$F_URI_LDAPS
 }
 
 forest_stop_all() {
