@@ -118,7 +118,9 @@ grep -qi "duplicate check: values held anywhere in $CB_BASE (this domain, from i
 ok_diag $? "--gc: the note says the forest is searched, and where"
 grep -ci "is already on \"CN=fa4,CN=Users" "$T/err" | grep -qx 1
 ok_diag $? "--gc: a holder of this domain is named once (from the DC)"
-# an account of another domain: named through the GC, not changed
+# an account of another domain: named through the GC; with no DC known
+# for its domain (no --domain-uri, no partitions container) not changed
+# (86-slapd-forest-write.t changes it on its domain's DC)
 printf 'user,certificate\nob3@other.certbulk.lan,c/8407.pem\nnobody@other.certbulk.lan,c/8407.pem\n' >"$W/ob.csv"
 e2e_leaf "$W/c/8407.pem" 8407 || exit 1
 e2e_run "${LDAPS[@]}" -n --csv "$W/ob.csv"
@@ -131,8 +133,11 @@ grep -qi "ob.csv:2: userPrincipalName ob3@other.certbulk.lan is \"CN=ob3,CN=User
 ok_diag $? "--gc: the row's account in the other domain is named"
 ! grep -q "ob.csv:3: .*another domain" "$T/err"
 ok_diag $? "--gc: a name the forest does not know gets no such note"
-grep -c "unknown-user" "$T/r2.csv" | grep -qx 2
-ok_diag $? "--gc: both rows are unknown-user in this domain"
+grep -q "ob.csv:2: .*no domain of the forest is known to hold it: give --domain-uri" "$T/err"
+ok_diag $? "--gc: no DC known for the other domain: the row says what to give"
+grep -q "^$W/ob.csv:2,refused,ldap-error," "$T/r2.csv" &&
+	grep -q "^$W/ob.csv:3,refused,unknown-user," "$T/r2.csv"
+ok_diag $? "--gc: that row is an error, the unknown name unknown-user"
 
 e2e_run -H "ldaps://127.0.0.1:$(e2e_closed_port)" "${LDAPSB[@]}" -n \
 	--csv "$W/gc.csv" --gc "ldaps://127.0.0.1:$(e2e_closed_port)"
