@@ -54,4 +54,19 @@ struct dir *dir_home(struct dir *d, const char *dn, char **why);
  * or NULL if there is none. */
 struct dir *dir_conn_of(struct dir *d, const char *uri);
 
+/* The URLs modifies on D were referred to (a read-only DC's referral to
+ * a writable one), each once, in the order seen. */
+const struct strlist *dir_referrals(const struct dir *d);
+
+/*
+ * The connection to follow a referral of FROM (a connection of D's) to
+ * URL: only to a DC of the forest (a --domain-uri server, or a host under
+ * the DNS name of one of the forest's domains) that holds FROM's domain,
+ * only over TLS (ldaps://, or -Z) or with Kerberos (-Y GSSAPI), bound as
+ * D is; kept with D.  NULL when it may not be followed or cannot be
+ * opened: *WHY (caller frees) says why.
+ */
+struct dir *dir_referral_open(struct dir *d, struct dir *from,
+	    const char *url, char **why);
+
 #endif

@@ -30,6 +30,8 @@ struct dir {
 	struct dir	*gc;		/* owned: the Global Catalog, or NULL
 					   (dir_forest.h) */
 	size_t		 ndomains;	/* the forest's, once counted */
+	struct strlist	 referrals;	/* the URLs modifies were referred to
+					   (dir_forest.h: dir_referrals) */
 	struct dir_forest *forest;	/* owned: the forest's domains and the
 					   connections to their DCs
 					   (dir_forest.c), or NULL */

@@ -46,9 +46,12 @@ struct change {
 	const char		*kind;	/* static: "user" or "computer" (by
 					   objectClass), or NULL (undo) */
 	size_t			 have;	/* values the entry held when planned */
-	char			*server; /* the URI of the DC of another
-					   domain of the forest the modify
-					   goes to (dir_home), or NULL: -H's */
+	char			*server; /* the URI of the DC the modify goes
+					   to when not -H's: another domain's
+					   (dir_home), or where -H's referred
+					   it (forest.h); NULL: -H's */
+	int			 foreign; /* 1: an account of another domain
+					   of the forest */
 };
 
 /*

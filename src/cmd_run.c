@@ -854,7 +854,7 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 	 * strict removal would go to -H's DC */
 	for (i = 0; i < cs->n; i++)
 		if (cs->v[i].status == CHANGE_DONE && cs->v[i].attr == NULL &&
-		    cs->v[i].server == NULL)
+		    !cs->v[i].foreign)
 			n += cs->v[i].add.n;
 	if (n == 0)
 		return 0;
@@ -867,7 +867,7 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 	}
 	for (i = 0, k = 0; i < cs->n; i++)
 		for (j = 0; cs->v[i].status == CHANGE_DONE &&
-		    cs->v[i].attr == NULL && cs->v[i].server == NULL &&
+		    cs->v[i].attr == NULL && !cs->v[i].foreign &&
 		    j < cs->v[i].add.n; j++) {
 			vals[k] = cs->v[i].add.v[j];
 			owners[k++] = cs->v[i].dn;

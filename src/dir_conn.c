@@ -962,6 +962,7 @@ dir_close(struct dir *d)
 		return;
 	dir_close(d->gc);
 	dir_forest_free(d->forest);
+	strlist_free(&d->referrals);
 	if (d->ld != NULL)
 		ldap_unbind_ext_s(d->ld, NULL, NULL);
 	if (d->txnid != NULL)

@@ -135,6 +135,8 @@ struct dir_forest {
 	struct dir_opts	 o;	/* how the main connection was made */
 	struct dir_fdom	*v;	/* owned */
 	size_t		 n;
+	struct dir	**refs;	/* owned: the DCs referrals were followed to */
+	size_t		 nrefs;
 };
 
 void
@@ -150,6 +152,9 @@ dir_forest_free(struct dir_forest *f)
 		free(f->v[i].uri);
 		dir_close(f->v[i].conn);
 	}
+	for (i = 0; i < f->nrefs; i++)
+		dir_close(f->refs[i]);
+	free(f->refs);
 	free(f->v);
 	free(f);
 }
@@ -508,6 +513,131 @@ dir_conn_of(struct dir *d, const char *uri)
 		    strcasecmp(dir_uri(d->forest->v[i].conn), uri) == 0)
 			return d->forest->v[i].conn;
 	return NULL;
+}
+
+const struct strlist *
+dir_referrals(const struct dir *d)
+{
+	return &d->referrals;
+}
+
+/* 1 if HOST is the DNS name ROOT or a name under it. */
+static int
+dir_host_in(const char *host, const char *root)
+{
+	size_t	h = strlen(host), r = strlen(root);
+
+	if (h == r)
+		return strcasecmp(host, root) == 0;
+	return h > r && host[h - r - 1] == '.' &&
+	    strcasecmp(host + h - r, root) == 0;
+}
+
+/* Whether the referral to URL (NORM: its scheme, host and port) may be
+ * followed: why not into WHY, or nothing. */
+static void
+dir_referral_check(struct dir *d, const char *norm, const char *scheme,
+    const char *host, struct sbuf *why)
+{
+	const struct dir_opts	*o = &d->forest->o;
+	size_t			 i;
+	int			 tls, krb;
+
+	tls = strcasecmp(scheme, "ldaps") == 0 || o->starttls > 0;
+	krb = !o->simple && o->mech != NULL && strcasecmp(o->mech, "GSSAPI") ==
+	    0;
+	if (!tls && !krb) {
+		sbuf_printf(why, "the connection would be neither TLS nor "
+		    "Kerberos: the credentials are not sent there");
+		return;
+	}
+	for (i = 0; i < d->forest->n; i++) {
+		if (d->forest->v[i].uri != NULL &&
+		    strcasecmp(d->forest->v[i].uri, norm) == 0)
+			return;
+		if (d->forest->v[i].root != NULL &&
+		    dir_host_in(host, d->forest->v[i].root))
+			return;
+	}
+	sbuf_printf(why, "%s is no domain controller of this forest (under no "
+	    "domain's DNS name of the partitions container, and no "
+	    "--domain-uri)", host);
+}
+
+struct dir *
+dir_referral_open(struct dir *d, struct dir *from, const char *url,
+    char **why)
+{
+	LDAPURLDesc	*lud = NULL;
+	struct sbuf	 b = SBUF_INIT;
+	struct dir_opts	 g;
+	struct dir	*r = NULL, **v;
+	char		*norm = NULL;
+	size_t		 i;
+	int		 usage_err;
+
+	*why = NULL;
+	if (d->forest == NULL) {
+		sbuf_printf(&b, "referrals are followed in runs and undos only");
+		goto out;
+	}
+	if (ldap_url_parse(url, &lud) != LDAP_URL_SUCCESS ||
+	    lud->lud_scheme == NULL || lud->lud_host == NULL ||
+	    *lud->lud_host == '\0' || (strcasecmp(lud->lud_scheme, "ldap") != 0
+	    && strcasecmp(lud->lud_scheme, "ldaps") != 0)) {
+		sbuf_printf(&b, "not an ldap:// or ldaps:// URL with a host");
+		goto out;
+	}
+	if ((norm = dir_uri_with_host(url, NULL, 0)) == NULL) {
+		sbuf_printf(&b, "not a URL certbulk can use");
+		goto out;
+	}
+	dir_referral_check(d, norm, lud->lud_scheme, lud->lud_host, &b);
+	if (b.len > 0 || b.oom)
+		goto out;
+	for (i = 0; i < d->forest->nrefs; i++)
+		if (strcasecmp(dir_uri(d->forest->refs[i]), norm) == 0 &&
+		    dir_dn_equal(dir_domain(d->forest->refs[i]),
+		    dir_domain(from))) {
+			r = d->forest->refs[i];
+			goto out;
+		}
+	if ((v = reallocarray(d->forest->refs, d->forest->nrefs + 1,
+	    sizeof(*v))) == NULL) {
+		b.oom = 1;
+		goto out;
+	}
+	d->forest->refs = v;
+	/* bound as -H's, never in cleartext; on the domain written to */
+	g = d->forest->o;
+	g.uri = norm;
+	g.base = dir_domain(from);
+	g.dc = NULL;
+	g.gc = NULL;
+	g.allow_cleartext = 0;
+	memset(&g.domuri, 0, sizeof(g.domuri));
+	if ((r = dir_open(&g, &usage_err)) == NULL) {
+		sbuf_printf(&b, "%s cannot be used (above)", norm);
+		goto out;
+	}
+	if (!dir_dn_equal(dir_domain(r), dir_domain(from))) {
+		sbuf_printf(&b, "%s does not hold %s", norm, dir_domain(from));
+		dir_close(r);
+		r = NULL;
+		goto out;
+	}
+	d->forest->refs[d->forest->nrefs++] = r;
+	msg_note("following the referral of %s to %s (%s)", dir_uri(from),
+	    dir_uri(r), dir_server(r));
+out:
+	if (r == NULL)
+		*why = b.oom ? strdup("out of memory") : sbuf_done(&b);
+	else
+		sbuf_reset(&b);
+	free(norm);
+	if (lud != NULL)
+		ldap_free_urldesc(lud);
+	return r;
 }
 
 int

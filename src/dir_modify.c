@@ -165,21 +165,45 @@ out:
 	return msgid;
 }
 
+/* 1 if URL is among the referrals D has seen already. */
+static int
+dir_ref_known(const struct dir *d, const char *url)
+{
+	size_t	i;
+
+	for (i = 0; i < d->referrals.n; i++)
+		if (strcmp(d->referrals.v[i], url) == 0)
+			return 1;
+	return 0;
+}
+
 int
 dir_mod_wait(struct dir *d, int *msgid, int *rc, char **diag)
 {
 	LDAPMessage	*res = NULL;
-	char		*text = NULL;
+	char		*text = NULL, **refs = NULL;
+	const char	*shown;
+	size_t		 i;
 	int		 r;
 
 	if (dir_wait(d, LDAP_RES_ANY, 1, &res, "waiting for modify replies") ==
 	    -1)
 		return -1;
 	*msgid = ldap_msgid(res);
-	r = ldap_parse_result(d->ld, res, rc, NULL, &text, NULL, NULL, 1);
+	r = ldap_parse_result(d->ld, res, rc, NULL, &text, &refs, NULL, 1);
 	if (r != LDAP_SUCCESS)
 		*rc = r;
-	*diag = msg_escape(text ? text : "", text ? strlen(text) : 0);
+	/* a referral (a read-only DC): kept for forest_apply, which follows
+	 * it only within the forest; never chased by libldap */
+	for (i = 0; r == LDAP_SUCCESS && *rc == LDAP_REFERRAL &&
+	    refs != NULL && refs[i] != NULL; i++)
+		if (!dir_ref_known(d, refs[i]) &&
+		    strlist_add(&d->referrals, refs[i]) == -1)
+			msg_err("out of memory");
+	shown = text != NULL && *text != '\0' ? text : refs != NULL &&
+	    refs[0] != NULL ? refs[0] : "";
+	*diag = msg_escape(shown, strlen(shown));
+	ber_memvfree((void **)refs);
 	ldap_memfree(text);
 	if (*diag == NULL)
 		*diag = strdup("");

@@ -14,6 +14,8 @@
 
 /* LDAP's connect error: what a change whose DC cannot be used failed with */
 #define FOREST_RC_CONNECT	91
+/* LDAP's referral: the DC (e.g. a read-only one) names another for it */
+#define FOREST_RC_REFERRAL	10
 
 const char *
 forest_server(const struct dir *d, const struct change *c)
@@ -44,6 +46,89 @@ forest_sum(struct apply_stats *st, const struct apply_stats *one)
 	st->interrupted |= one->interrupted;
 }
 
+/*
+ * The changes of CS (those of IDX[0..N), or all when IDX is NULL) that
+ * FROM refused with a referral are sent where it refers them, once (a
+ * referral from there is not followed again), when dir_referral_open
+ * allows it: a DC of the forest, over TLS or Kerberos.  Each is journaled
+ * as a new record naming that DC (the refused one stays marked failed).
+ * Otherwise each is reported with the referral and why it was not
+ * followed, and stays failed.  0, or -1 as apply_run.
+ */
+static int
+forest_follow(struct dir *d, struct dir *from, struct changes *cs,
+    const size_t *idx, size_t n, struct undo *u, const struct apply_opts *o,
+    struct apply_stats *st)
+{
+	const struct strlist	*refs = dir_referrals(from);
+	struct apply_stats	 one;
+	struct changes		 sub = { NULL, 0, 0 };
+	struct change		*c;
+	struct dir		*to;
+	size_t			*ri = NULL, m = 0, i, k;
+	char			*why = NULL;
+	int			 rc = -1;
+
+	if (idx == NULL)
+		n = cs->n;
+	for (i = 0; i < n; i++) {
+		c = &cs->v[idx ? idx[i] : i];
+		m += c->status == CHANGE_FAILED && c->result ==
+		    FOREST_RC_REFERRAL;
+	}
+	if (m == 0)
+		return 0;
+	if (refs->n != 1) {
+		msg_err("%s referred %zu modifies to %zu servers: not followed",
+		    dir_uri(from), m, refs->n);
+		return 0;
+	}
+	if ((to = dir_referral_open(d, from, refs->v[0], &why)) == NULL) {
+		for (i = 0; i < n; i++) {
+			c = &cs->v[idx ? idx[i] : i];
+			if (c->status == CHANGE_FAILED && c->result ==
+			    FOREST_RC_REFERRAL)
+				msg_err("\"%s\": %s refers the modify to %s; not "
+				    "followed: %s", c->dn, dir_uri(from),
+				    refs->v[0], why ? why : "out of memory");
+		}
+		free(why);
+		return 0;
+	}
+	if ((ri = calloc(m, sizeof(*ri))) == NULL ||
+	    (sub.v = calloc(m, sizeof(*sub.v))) == NULL) {
+		msg_err("out of memory");
+		goto out;
+	}
+	for (i = 0, k = 0; i < n; i++) {
+		c = &cs->v[idx ? idx[i] : i];
+		if (c->status != CHANGE_FAILED || c->result !=
+		    FOREST_RC_REFERRAL)
+			continue;
+		/* a new record, naming the DC it goes to now */
+		free(c->server);
+		if ((c->server = strdup(dir_uri(to))) == NULL) {
+			msg_err("out of memory");
+			goto out;
+		}
+		c->status = CHANGE_PLANNED;
+		c->result = 0;
+		c->rec = -1;
+		ri[k] = idx ? idx[i] : i;
+		sub.v[k++] = *c;
+	}
+	sub.n = sub.cap = m;
+	st->failed -= m;
+	rc = apply_run(to, &sub, u, o, &one);
+	for (k = 0; k < m; k++)
+		cs->v[ri[k]] = sub.v[k];
+	forest_sum(st, &one);
+out:
+	free(sub.v);
+	free(ri);
+	return rc;
+}
+
 int
 forest_apply(struct dir *d, struct changes *cs, struct undo *u,
     const struct apply_opts *o, struct apply_stats *st)
@@ -58,8 +143,11 @@ forest_apply(struct dir *d, struct changes *cs, struct undo *u,
 
 	for (i = 0; i < cs->n && cs->v[i].server == NULL; i++)
 		;
-	if (i == cs->n)		/* one domain, as always */
-		return apply_run(d, cs, u, o, st);
+	if (i == cs->n) {	/* one domain, as always */
+		if (apply_run(d, cs, u, o, st) == -1)
+			return -1;
+		return forest_follow(d, d, cs, NULL, 0, u, o, st);
+	}
 	memset(st, 0, sizeof(*st));
 	if ((todo = malloc(cs->n)) == NULL ||
 	    (idx = calloc(cs->n, sizeof(*idx))) == NULL ||
@@ -110,6 +198,8 @@ forest_apply(struct dir *d, struct changes *cs, struct undo *u,
 		for (j = 0; j < n; j++)
 			cs->v[idx[j]] = sub.v[j];
 		forest_sum(st, &one);
+		if (rc == 0 && forest_follow(d, h, cs, idx, n, u, o, st) == -1)
+			rc = -1;
 	}
 out:
 	free(sub.v);
@@ -131,6 +221,7 @@ forest_take(struct changes *to, struct changes *from, const char *server)
 		free(c->dn);
 		*c = from->v[i];
 		memset(&from->v[i], 0, sizeof(from->v[i]));
+		c->foreign = server != NULL;
 		if (server != NULL && c->server == NULL &&
 		    (c->server = strdup(server)) == NULL)
 			return -1;

@@ -1000,6 +1000,7 @@ plan_chg_get(struct changes *out, const struct accounts *acc, long *chg,
 	/* an account of another domain: changed on its domain's DC */
 	if (a->server != NULL && (c->server = strdup(a->server)) == NULL)
 		return NULL;
+	c->foreign = a->server != NULL;
 	return c;
 }
 

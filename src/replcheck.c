@@ -89,7 +89,7 @@ replcheck_run(const struct dir_opts *o, const char *uri, const char *dc2,
 	 * domain's DCs, not to DC2 */
 	for (i = 0; i < cs->n; i++)
 		n += cs->v[i].status == CHANGE_DONE && cs->v[i].attr == NULL &&
-		    cs->v[i].server == NULL;
+		    !cs->v[i].foreign;
 	if (n == 0)
 		return 0;
 	if (strstr(dc2, "://") != NULL)
@@ -105,7 +105,7 @@ replcheck_run(const struct dir_opts *o, const char *uri, const char *dc2,
 	}
 	for (i = 0, n = 0; i < cs->n; i++)
 		if (cs->v[i].status == CHANGE_DONE && cs->v[i].attr == NULL &&
-		    cs->v[i].server == NULL)
+		    !cs->v[i].foreign)
 			pend[n++] = &cs->v[i];
 	o2.uri = u2;
 	o2.dc = NULL;

@@ -1607,7 +1607,7 @@ sync_commit(const char *dir, struct sync_state *st, const struct changes *cs,
 		 * --prune reads and writes on -H's DC only, and must never
 		 * remove a value through the wrong one.
 		 */
-		if (c->status != CHANGE_DONE || c->server != NULL)
+		if (c->status != CHANGE_DONE || c->foreign)
 			continue;
 		for (k = 0; k < c->del.n; k++)
 			if ((o = sync_find(st, c->guid, c->dn, c->del.v[k])) !=

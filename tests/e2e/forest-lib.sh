@@ -13,13 +13,15 @@
 #                               sets GC_URI, GC_URI_LDAPS
 #   forest_provider             turns $SD into a syncrepl provider
 #                               (syncprov overlay; restarts it)
-#   forest_consumer_start DIR INTERVAL
+#   forest_consumer_start DIR INTERVAL [UPDATEREF]
 #                               a second DC of the test domain: a slapd
 #                               that replicates $SD with syncrepl
 #                               refreshOnly every INTERVAL (dd:hh:mm:ss),
 #                               so changes arrive late, or (a long
 #                               INTERVAL) not at all after the first
-#                               refresh; sets C_URI, C_URI_LDAPS
+#                               refresh; with UPDATEREF (a URL), a
+#                               read-only DC: modifies get a referral
+#                               there; sets C_URI, C_URI_LDAPS
 #   forest_domain_start DIR SUFFIX LDIF
 #                               a writable DC of another domain: a slapd
 #                               whose database SUFFIX holds LDIF, and
@@ -117,13 +119,14 @@ forest_provider() {
 }
 
 forest_consumer_start() {
-	local d=$1 interval=$2
+	local d=$1 interval=$2 ref=${3:-}
 	mkdir -p "$d/db"
 	chmod 700 "$d" "$d/db"
 	forest_conf "$d" "$CB_BASE" "syncrepl rid=001 provider=$CB_URI_LDAPI
 	bindmethod=sasl saslmech=EXTERNAL searchbase=\"$CB_BASE\"
 	type=refreshOnly interval=$interval retry=\"1 +\" scope=sub
-	attrs=\"*,+\"" || return 1
+	attrs=\"*,+\"${ref:+
+updateref	$ref}" || return 1
 	forest_slapd "$d" || return 1
 	C_URI=$F_URI
 	C_URI_LDAPS=$F_URI_LDAPS

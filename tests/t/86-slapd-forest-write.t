@@ -175,4 +175,65 @@ dump "$D_URI_LDAPS" "$OTHER" >"$T/other-4"
 cmp -s "$T/other-0" "$T/other-4"
 ok $? "cleartext: nothing written on the other domain's DC"
 
+# ------------------------------------------------------------ referrals
+# -H is a read-only DC (a syncrepl consumer whose updateref refers every
+# modify to the writable one, as an AD RODC does)
+e2e_leaf "$W/c/8607.pem" 8607 || exit 1
+printf 'user,certificate\nfw2,c/8607.pem\n' >"$W/ref.csv"
+forest_provider
+ok $? "setup: this domain's DC is a syncrepl provider"
+forest_consumer_start "$T/ro" 00:00:00:02 "$CB_URI_LDAPS"
+ok $? "setup: a read-only DC referring modifies to ldaps://"
+RO=(-H "$C_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE" -b "$CB_BASE")
+dump "$CB_URI_LDAPS" "$CB_BASE" >"$T/main-r0"
+mkdir -p "$T/st2"
+chmod 700 "$T/st2"
+e2e_run "${RO[@]}" --state-dir "$T/st2" --csv "$W/ref.csv"
+exit_is 1 "referral to a server outside the forest: the row fails"
+grep -qi "\"CN=fw2,CN=Users,$CB_BASE\": $C_URI_LDAPS refers the modify to $CB_URI_LDAPS.*; not followed: 127.0.0.1 is no domain controller of this forest" "$T/err"
+ok_diag $? "referral outside the forest: names the URL and why"
+dump "$CB_URI_LDAPS" "$CB_BASE" >"$T/main-r1"
+cmp -s "$T/main-r0" "$T/main-r1"
+ok $? "referral outside the forest: nothing written"
+e2e_run "${RO[@]}" --domain-uri "$CB_BASE=$CB_URI_LDAPS" --state-dir "$T/st2" \
+	--report "$T/rep-r.csv" --csv "$W/ref.csv"
+exit_is 0 "referral to a DC of the forest over TLS: followed"
+grep -q "following the referral of $C_URI_LDAPS to $CB_URI_LDAPS" "$T/err"
+ok_diag $? "referral followed: says where"
+dump "$CB_URI_LDAPS" "$CB_BASE" >"$T/main-r2"
+diff "$T/main-r1" "$T/main-r2" | grep '^[<>]' >"$T/main-rdiff"
+is "$(cat "$T/main-rdiff")" "> altSecurityIdentities: $(e2e_val 8607)" \
+	"referral followed: written on the writable DC"
+undo=$(ls -t "$T"/st2/undo-*.ldif | head -n 1)
+grep -q "^# certbulk-record: 1 status: failed" "$undo" &&
+	grep -q "^# certbulk-record: 2 status: done" "$undo" &&
+	is "$(grep -c "^# certbulk-server: $CB_URI_LDAPS\$" "$undo")" 1 \
+	"undo file: the referred record is failed, the followed one names its DC"
+grep -q "^$W/ref.csv:2,mapped,.*,$CB_URI_LDAPS\$" "$T/rep-r.csv"
+ok_diag $? "report: the row names the DC the referral led to"
+# the undo reads on the read-only DC: wait until the value replicated
+for ((i = 0; i < 100; i++)); do
+	ldapsearch -x -H "$C_URI_LDAPS" -D "$CB_BIND_DN" -y "$CB_PWFILE" \
+		-b "$CB_BASE" -LLL "(altSecurityIdentities=$(e2e_val 8607))" 1.1 |
+		grep -q '^dn:' && break
+	sleep 0.2
+done
+e2e_run undo "${RO[@]}" --domain-uri "$CB_BASE=$CB_URI_LDAPS" "$undo"
+exit_is 0 "undo through the read-only DC: the referral followed again"
+dump "$CB_URI_LDAPS" "$CB_BASE" >"$T/main-r3"
+cmp -s "$T/main-r1" "$T/main-r3"
+ok $? "undo: the writable DC is as before"
+
+# a referral to ldap:// with a simple bind: never followed
+forest_consumer_start "$T/ro2" 00:00:00:02 "$CB_URI"
+ok $? "setup: a read-only DC referring modifies to ldap://"
+e2e_run -H "$C_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE" -b "$CB_BASE" \
+	--domain-uri "$CB_BASE=$CB_URI" --state-dir "$T/st2" --csv "$W/ref.csv"
+exit_is 1 "referral to ldap:// with a simple bind: the row fails"
+grep -qi "refers the modify to $CB_URI.*; not followed: the connection would be neither TLS nor Kerberos" "$T/err"
+ok_diag $? "referral to ldap://: says why"
+dump "$CB_URI_LDAPS" "$CB_BASE" >"$T/main-r4"
+cmp -s "$T/main-r1" "$T/main-r4"
+ok $? "referral to ldap://: nothing written"
+
 done_testing
