@@ -11,6 +11,9 @@
 
 #include "cert.h"	/* struct strlist */
 
+/* --domain-uri options at most. */
+#define DIR_DOMURI_MAX	64
+
 /* How to connect and bind: the OpenLDAP client tools' options. */
 struct dir_opts {
 	const char	*uri;		/* -H; NULL: ldap.conf / LDAPURI */
@@ -35,9 +38,10 @@ struct dir_opts {
 					   every read and write goes to, in
 					   place of -H's host */
 	const char	*gc;		/* --gc URI: the Global Catalog */
-	struct strlist	 domuri;	/* --domain-uri DOMAIN=URI: a writable
-					   DC of each other domain of the
-					   forest (dir_forest.h); not owned */
+	const char	*domuri[DIR_DOMURI_MAX]; /* --domain-uri DOMAIN=URI:
+					   a writable DC of each other domain
+					   of the forest (dir_forest.h) */
+	size_t		 ndomuri;
 };
 
 /* One account as read from the directory. */

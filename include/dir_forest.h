@@ -54,6 +54,9 @@ struct dir *dir_home(struct dir *d, const char *dn, char **why);
  * or NULL if there is none. */
 struct dir *dir_conn_of(struct dir *d, const char *uri);
 
+/* Checks a --domain-uri DOMAIN=URI argument: 0, or -1 after reporting. */
+int	dir_domain_uri_check(const char *arg);
+
 /* The URLs modifies on D were referred to (a read-only DC's referral to
  * a writable one), each once, in the order seen. */
 const struct strlist *dir_referrals(const struct dir *d);

@@ -311,7 +311,8 @@ bad:
 /*
  * --domain-uri DOMAIN=URI: a writable DC of DOMAIN.  The URI begins at
  * the "=ldap://" or "=ldaps://" (an NC DN holds '=' too); only its
- * scheme, host and port are kept.  0, or -1 after reporting.
+ * scheme, host and port are kept.  F NULL: only checked.  0, or -1 after
+ * reporting.
  */
 static int
 dir_domain_uri(struct dir_forest *f, const char *arg)
@@ -342,6 +343,10 @@ dir_domain_uri(struct dir_forest *f, const char *arg)
 	}
 	if ((uri = dir_uri_with_host(p + 1, NULL, 0)) == NULL)
 		goto out;
+	if (f == NULL) {
+		rc = 0;
+		goto out;
+	}
 	if ((fd = dir_fdom_get(f, nc)) == NULL) {
 		msg_err("out of memory");
 		goto out;
@@ -368,6 +373,12 @@ out:
 	return rc;
 }
 
+int
+dir_domain_uri_check(const char *arg)
+{
+	return dir_domain_uri(NULL, arg);
+}
+
 /*
  * The forest's domains: the crossRefs of the partitions container (on
  * Active Directory) and the --domain-uri ones.  NAMES gets the domains'
@@ -385,8 +396,8 @@ dir_forest_init(struct dir *d, const struct dir_opts *o, struct sbuf *names)
 	d->forest->o = *o;
 	if (dir_is_ad(d) && dir_count_domains(d, names) == -1)
 		return -1;
-	for (i = 0; i < o->domuri.n; i++)
-		if (dir_domain_uri(d->forest, o->domuri.v[i]) == -1)
+	for (i = 0; i < o->ndomuri; i++)
+		if (dir_domain_uri(d->forest, o->domuri[i]) == -1)
 			return -1;
 	return 0;
 }
@@ -437,7 +448,7 @@ dir_fdom_open(struct dir *d, struct dir_fdom *fd, struct sbuf *why)
 	g.dc = NULL;
 	g.gc = NULL;
 	g.allow_cleartext = 0;
-	memset(&g.domuri, 0, sizeof(g.domuri));
+	g.ndomuri = 0;
 	if ((fd->conn = dir_open(&g, &usage_err)) == NULL) {
 		sbuf_printf(why, "the domain controller %s of its domain %s "
 		    "cannot be used (above)%s", uri, fd->root ? fd->root :
@@ -615,7 +626,7 @@ dir_referral_open(struct dir *d, struct dir *from, const char *url,
 	g.dc = NULL;
 	g.gc = NULL;
 	g.allow_cleartext = 0;
-	memset(&g.domuri, 0, sizeof(g.domuri));
+	g.ndomuri = 0;
 	if ((r = dir_open(&g, &usage_err)) == NULL) {
 		sbuf_printf(&b, "%s cannot be used (above)", norm);
 		goto out;

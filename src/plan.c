@@ -451,6 +451,13 @@ plan_forest_home(struct dir *d, struct dir_key *k, const char *dn,
 	memset(&rk, 0, sizeof(rk));
 	rk.attr = "distinguishedName";
 	rk.value = dn;
+	/* -b narrower than the domain limits the run to that subtree */
+	if (!dir_dn_equal(dir_base(d), dir_domain(d))) {
+		sbuf_printf(&b, "%s %s is \"%s\", an account of another domain "
+		    "of the forest, outside the search base -b %s", k->attr,
+		    k->value, dn, dir_base(d));
+		goto err;
+	}
 	if ((h = dir_home(d, dn, &why)) == NULL) {
 		sbuf_printf(&b, "%s %s is \"%s\", an account of another domain "
 		    "of the forest, but %s", k->attr, k->value, dn,

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "dir_forest.h"
 #include "msg.h"
 #include "subcmd.h"
 
@@ -244,10 +245,13 @@ subcmd_ldap_opt(int ch, char *arg, struct dir_opts *o)
 	case SUBCMD_OPT_DC: o->dc = arg; break;
 	case SUBCMD_OPT_GC: o->gc = arg; break;
 	case SUBCMD_OPT_DOMURI:
-		if (strlist_add(&o->domuri, arg) == -1) {
-			msg_err("out of memory");
+		if (dir_domain_uri_check(arg) == -1)
+			return -1;
+		if (o->ndomuri == DIR_DOMURI_MAX) {
+			msg_err("--domain-uri: at most %d", DIR_DOMURI_MAX);
 			return -1;
 		}
+		o->domuri[o->ndomuri++] = arg;
 		break;
 	case SUBCMD_OPT_TIMEOUT:
 		errno = 0;

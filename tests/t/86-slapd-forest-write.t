@@ -140,12 +140,12 @@ is "$(e2e_records "$undo")" 3 "undo file: three records"
 
 # ---------------------------------------------------------------- undo
 # without --domain-uri the other domain's records have nowhere to go
-e2e_run undo "${LDAPSB[@]}" -n "$undo"
+e2e_run undo "${LDAPSB[@]}" --state-dir "$T/st" -n "$undo"
 cp "$T/err" "$T/undo-n.err"
 exit_is 1 "undo without --domain-uri: the other domain's records refused"
 grep -qi "\"CN=ob1,CN=Users,$OTHER\": changed on $D_URI_LDAPS, but no domain of the forest is known to hold it.*; not undone" "$T/err"
 ok_diag $? "undo without --domain-uri: says why, per record"
-e2e_run undo "${LDAPSB[@]}" --domain-uri "$OTHER=$D_URI_LDAPS" "$undo"
+e2e_run undo "${LDAPSB[@]}" --state-dir "$T/st" --domain-uri "$OTHER=$D_URI_LDAPS" "$undo"
 exit_is 0 "undo: every record sent back to its own DC"
 dump "$D_URI_LDAPS" "$OTHER" >"$T/other-2"
 dump "$CB_URI_LDAPS" "$CB_BASE" >"$T/main-2"
@@ -174,6 +174,22 @@ ok_diag $? "cleartext: the simple bind to the other domain's DC is refused"
 dump "$D_URI_LDAPS" "$OTHER" >"$T/other-4"
 cmp -s "$T/other-0" "$T/other-4"
 ok $? "cleartext: nothing written on the other domain's DC"
+
+# ------------------------------------------------------- -b, bad options
+e2e_run -H "$CB_URI_LDAPS" -x -D "$CB_BIND_DN" -y "$CB_PWFILE" \
+	-b "CN=Users,$CB_BASE" "${FOREST[@]}" -n --csv "$W/rows.csv"
+grep -qi "rows.csv:3: userPrincipalName ob1@other.certbulk.lan is \"CN=ob1,CN=Users,$OTHER\", an account of another domain of the forest, outside the search base -b CN=Users,$CB_BASE; not mapped" "$T/err" &&
+	! grep -q '^# certbulk-server:' "$T/out"
+ok_diag $? "-b narrower than the domain: accounts of other domains not mapped"
+e2e_run "${LDAPSB[@]}" --domain-uri "other.certbulk.lan" -n --csv "$W/rows.csv"
+exit_is 2 "--domain-uri without =URI: a usage error"
+grep -q -- "--domain-uri other.certbulk.lan: not DOMAIN=ldaps://HOST" "$T/err"
+ok_diag $? "--domain-uri without =URI: says what it wants"
+e2e_run "${LDAPSB[@]}" --domain-uri 'a b=ldaps://h' -n --csv "$W/rows.csv"
+exit_is 2 "--domain-uri with a bad domain: a usage error"
+e2e_run "${LDAPSB[@]}" --domain-uri "other.certbulk.lan=$D_URI_LDAPS" \
+	--domain-uri "$OTHER=ldaps://127.0.0.1:$DEAD" -n --csv "$W/rows.csv"
+exit_is 3 "--domain-uri: one domain (by DNS name and by DN) with two URIs refused"
 
 # ------------------------------------------------------------ referrals
 # -H is a read-only DC (a syncrepl consumer whose updateref refers every
@@ -218,7 +234,7 @@ for ((i = 0; i < 100; i++)); do
 		grep -q '^dn:' && break
 	sleep 0.2
 done
-e2e_run undo "${RO[@]}" --domain-uri "$CB_BASE=$CB_URI_LDAPS" "$undo"
+e2e_run undo "${RO[@]}" --state-dir "$T/st2" --domain-uri "$CB_BASE=$CB_URI_LDAPS" "$undo"
 exit_is 0 "undo through the read-only DC: the referral followed again"
 dump "$CB_URI_LDAPS" "$CB_BASE" >"$T/main-r3"
 cmp -s "$T/main-r1" "$T/main-r3"
