@@ -86,13 +86,16 @@ runlog_changes(const struct changes *cs)
 		c = &cs->v[i];
 		if (c->status != CHANGE_DONE)
 			continue;
+		/* the DC it was changed on, when not -H's (forest.h) */
 		for (j = 0; j < c->add.n; j++)
-			msg_audit("changed \"%s\": added %s (certificate SHA-1 "
-			    "%s)", c->dn, c->add.v[j], j < c->thumbs.n &&
-			    *c->thumbs.v[j] != '\0' ? c->thumbs.v[j] :
-			    "not known: an undo");
+			msg_audit("changed \"%s\"%s%s: added %s (certificate "
+			    "SHA-1 %s)", c->dn, c->server ? " on " : "",
+			    c->server ? c->server : "", c->add.v[j],
+			    j < c->thumbs.n && *c->thumbs.v[j] != '\0' ?
+			    c->thumbs.v[j] : "not known: an undo");
 		for (j = 0; j < c->del.n; j++)
-			msg_audit("changed \"%s\": removed %s", c->dn,
+			msg_audit("changed \"%s\"%s%s: removed %s", c->dn,
+			    c->server ? " on " : "", c->server ? c->server : "",
 			    c->del.v[j]);
 	}
 }

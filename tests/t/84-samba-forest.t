@@ -66,4 +66,25 @@ e2e_run "${LDAPS[@]}" --dc "$IP" -n --csv "$W/a.csv"
 grep -q "^# domain controller $IP port 636 with TLS$" "$T/out"
 ok_diag $? "--dc on Samba: the preview names the DC's address"
 
+# a run through the real GC: an account of this domain is still read and
+# written on -H's DC (issue 12: each account on its own domain's DC)
+e2e_leaf "$W/c/8453.pem" 8453 || exit 1
+printf 'user,certificate\nsf3@test.certbulk.lan,c/8453.pem\nnobody@other.certbulk.lan,c/8453.pem\n' >"$W/w.csv"
+mkdir -p "$T/st"
+chmod 700 "$T/st"
+e2e_run "${LDAPS[@]}" --gc "$GC" --state-dir "$T/st" --report "$T/w.csv" \
+	--csv "$W/w.csv"
+exit_is 1 "--gc run: this domain's row written, the unknown one not"
+undo=$(ls "$T"/st/undo-*.ldif 2>/dev/null | head -n 1)
+[ -n "$undo" ] && ! grep -q '^# certbulk-server:' "$undo" &&
+	grep -qi "^dn: CN=sf3,CN=Users,$CB_BASE" "$undo"
+ok_diag $? "--gc run: the undo record names no other server (-H's DC)"
+grep -q "^$W/w.csv:2,mapped,.*,$IP port 636 with TLS\$" "$T/w.csv"
+ok_diag $? "--gc run: the report names -H's Samba DC for the row"
+grep -q "^$W/w.csv:3,refused,unknown-user," "$T/w.csv"
+ok_diag $? "--gc run: a name the forest does not know is unknown-user"
+cb_ldap ldapsearch -LLL -b "$CB_BASE" "(sAMAccountName=sf3)" \
+	altSecurityIdentities | grep -qF "$(e2e_val 8453)"
+ok $? "--gc run: the value is on sf3 on the Samba DC"
+
 done_testing

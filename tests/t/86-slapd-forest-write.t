@@ -115,7 +115,7 @@ ok_diag $? "preview: the unreachable domain is that row's error"
 mkdir -p "$T/st"
 chmod 700 "$T/st"
 e2e_run "${LDAPSB[@]}" "${FOREST[@]}" --state-dir "$T/st" \
-	--report "$T/rep.csv" --csv "$W/rows.csv"
+	--report "$T/rep.csv" --log "$T/run.log" --csv "$W/rows.csv"
 exit_is 1 "run: the other rows are written, the unreachable one is not"
 dump "$D_URI_LDAPS" "$OTHER" >"$T/other-1"
 grep -A1 -i "^dn: CN=ob1," "$T/other-1" | grep -q "$(e2e_val 8602)"
@@ -133,6 +133,9 @@ grep -q "^$W/rows.csv:3,mapped,.*,$D_URI_LDAPS\$" "$T/rep.csv"
 ok_diag $? "report: ob1's row names the other domain's DC"
 grep -q "^$W/rows.csv:2,mapped,.*,127.0.0.1 port ${CB_URI_LDAPS##*:} with TLS\$" "$T/rep.csv"
 ok_diag $? "report: fw1's row names this domain's DC"
+grep -qi "changed \"CN=ob1,CN=Users,$OTHER\" on $D_URI_LDAPS: added $(e2e_val 8602 | sed 's/[][\.*^$]/\\&/g')" "$T/run.log" &&
+	grep -qi "changed \"CN=fw1,CN=Users,$CB_BASE\": added" "$T/run.log"
+ok_diag $? "log: the other domain's change names its DC, this domain's none"
 undo=$(ls "$T"/st/undo-*.ldif 2>/dev/null | head -n 1)
 is "$(grep -c "^# certbulk-server: $D_URI_LDAPS\$" "$undo")" 2 \
 	"undo file: the other domain's two records name its DC"
