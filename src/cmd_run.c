@@ -1178,11 +1178,12 @@ run_chg_outcome(const struct runopts *o, const struct change *c,
 static size_t
 run_report_items(struct report *rep, const struct runopts *o,
     const struct input *in, const struct changes *cs,
-    const struct accounts *unused)
+    const struct accounts *unused, struct dir *d)
 {
 	const struct item	*it;
 	const char		*vals[ALTSEC_NTYPES], *outcome, *reason;
-	char			 detail[128];
+	struct dir		*h;
+	char			 detail[128], *why;
 	size_t			 i, nv, failing = 0;
 	struct report_row	 w;
 	int			 k;
@@ -1223,6 +1224,15 @@ run_report_items(struct report *rep, const struct runopts *o,
 		w.reason = reason;
 		w.account = it->chg >= 0 ? cs->v[it->chg].dn : it->acct_dn;
 		w.server = it->chg >= 0 ? cs->v[it->chg].server : NULL;
+		/* an account of another domain with nothing to change: the DC
+		 * it was read on (connected already, dir_forest.h) */
+		if (d != NULL && it->chg < 0 && it->acct_dn != NULL &&
+		    strcmp(outcome, REPORT_ALREADY) == 0) {
+			if ((h = dir_home(d, it->acct_dn, &why)) != NULL &&
+			    h != d)
+				w.server = dir_uri(h);
+			free(why);
+		}
 		w.values = vals;
 		w.nvalues = nv;
 		w.cert = it->fact.sha1[0] ? it->fact.sha1 : NULL;
@@ -1723,7 +1733,7 @@ run_main(int argc, char *argv[])
 	rc = run_output(&o, d, &cs, &ps, &sk, &as, o.preview ? NULL : &rs);
 	if (!o.preview && inc != NULL && incr_save(inc, sdir, &in, &cs) == -1)
 		rc = CB_EXIT_LOCAL;
-	failing = run_report_items(rep, &o, &in, &cs, NULL);
+	failing = run_report_items(rep, &o, &in, &cs, NULL, d);
 	run_report_removed(rep, &o, &cs);
 	if (ps.refused > failing)
 		msg_note("%zu certificates skipped as expected (expired, not "

@@ -94,7 +94,8 @@ og1@gone.certbulk.lan,c/8605.pem
 EOF
 
 # ---------------------------------------------------------------- preview
-e2e_run "${LDAPSB[@]}" "${FOREST[@]}" -n --csv "$W/rows.csv"
+e2e_run "${LDAPSB[@]}" "${FOREST[@]}" -n --report "$T/rep-n.csv" \
+	--csv "$W/rows.csv"
 exit_is 1 "preview: one row's domain has no usable DC"
 grep -B4 -i "^dn: CN=ob1,CN=Users,$OTHER" "$T/out" |
 	grep -q "^# certbulk-server: $D_URI_LDAPS\$"
@@ -106,7 +107,8 @@ is "$(grep -c '^# certbulk-server: ' "$T/out")" 2 \
 	"preview: only the other domain's records name a server"
 grep -qi "^dn: CN=fw1,CN=Users,$CB_BASE" "$T/out"
 ok_diag $? "preview: this domain's account is there too"
-! grep -qi "^dn: CN=ob4" "$T/out"
+! grep -qi "^dn: CN=ob4" "$T/out" &&
+	grep -qi "^$W/rows.csv:5,already-mapped,,\"CN=ob4,CN=Users,$OTHER\",.*,$D_URI_LDAPS\$" "$T/rep-n.csv"
 ok_diag $? "preview: ob4 read again on its DC: the GC's stale copy does not count"
 grep -qi "rows.csv:6: userPrincipalName og1@gone.certbulk.lan is \"CN=og1,CN=Users,$GONE\", an account of another domain of the forest, but the domain controller ldaps://127.0.0.1:$DEAD of its domain .* cannot be used (above); not mapped" "$T/err"
 ok_diag $? "preview: the unreachable domain is that row's error"
