@@ -46,6 +46,34 @@ static const struct {
 	{ "not a uri", "dc2", 0, NULL, "not an LDAP URI" },
 };
 
+/* --domain-uri DOMAIN=URI: which arguments are taken (dir_forest.c) */
+static const struct {
+	const char	*arg;
+	int		 ok;
+	const char	*name;
+} domuri[] = {
+	{ "child.example.com=ldaps://dc1.child.example.com", 1,
+	    "--domain-uri: a DNS name and an ldaps URI" },
+	{ "DC=child,DC=example,DC=com=ldaps://dc1:3269", 1,
+	    "--domain-uri: an NC DN (its '=' before the URI's)" },
+	{ "Child.Example.COM=LDAP://dc1", 1,
+	    "--domain-uri: ldap:// (judged at bind: -Z or Kerberos)" },
+	{ "child.example.com=ldaps://dc1/DC=x??sub", 1,
+	    "--domain-uri: the URI's DN and the rest are ignored" },
+	{ "child.example.com", 0, "--domain-uri: no URI" },
+	{ "=ldaps://dc1", 0, "--domain-uri: no domain" },
+	{ "child.example.com=ldapi://%2Frun%2Fldapi", 0,
+	    "--domain-uri: ldapi names no DC" },
+	{ "child.example.com=http://dc1", 0, "--domain-uri: not LDAP" },
+	{ "child example.com=ldaps://dc1", 0,
+	    "--domain-uri: a domain with a blank" },
+	{ "child..example.com=ldaps://dc1", 0,
+	    "--domain-uri: an empty DNS label" },
+	{ "DC=child,,DC=com=ldaps://dc1", 0,
+	    "--domain-uri: a malformed DN" },
+	{ "child.example.com=ldaps://", 0, "--domain-uri: a URI with no host" },
+};
+
 int
 main(void)
 {
@@ -59,5 +87,8 @@ main(void)
 		tap_is(u, cases[i].want, cases[i].name);
 		free(u);
 	}
+	for (i = 0; i < sizeof(domuri) / sizeof(domuri[0]); i++)
+		tap_ok((dir_domain_uri_check(domuri[i].arg) == 0) ==
+		    domuri[i].ok, domuri[i].name);
 	return tap_done();
 }
