@@ -162,6 +162,7 @@ static const struct run_opt run_opts[] = {
 	{ "dc", required_argument, NULL, SUBCMD_OPT_DC, RUN_KEY_OUT },
 	{ "gc", required_argument, NULL, SUBCMD_OPT_GC, RUN_KEY_OUT },
 	{ "domain-uri", required_argument, NULL, SUBCMD_OPT_DOMURI, RUN_KEY_OUT },
+	{ "forest-config", required_argument, NULL, SUBCMD_OPT_FORESTCONF, RUN_KEY_OUT },
 	{ "verify-on", required_argument, NULL, OPT_VERIFYON, RUN_KEY_OUT },
 	{ "replication-wait", required_argument, NULL, OPT_REPLWAIT, RUN_KEY_OUT },
 	{ "ca-file", required_argument, NULL, OPT_CAFILE, RUN_KEY_IN },

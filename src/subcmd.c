@@ -9,6 +9,7 @@
 
 #include "cmd.h"
 #include "dir_forest.h"
+#include "forestconf.h"
 #include "msg.h"
 #include "subcmd.h"
 
@@ -252,6 +253,10 @@ subcmd_ldap_opt(int ch, char *arg, struct dir_opts *o)
 			return -1;
 		}
 		o->domuri[o->ndomuri++] = arg;
+		break;
+	case SUBCMD_OPT_FORESTCONF:
+		if (forestconf_read(arg, o) == -1)
+			return -1;
 		break;
 	case SUBCMD_OPT_TIMEOUT:
 		errno = 0;
