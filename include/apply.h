@@ -17,6 +17,13 @@ struct apply_opts {
 	int	txn;		/* accounts per RFC 5805 transaction, 0: none */
 	int	strict;		/* stop sending after the first failure */
 	int	progress;	/* progress line on stderr */
+	/*
+	 * Called, when not NULL, each time more of the changes have their
+	 * final status: changes [0, UPTO) are done or failed and are not
+	 * touched again by apply_run (see recheck.h).
+	 */
+	void	(*settled)(void *arg, size_t upto);
+	void	*settled_arg;
 };
 
 struct apply_stats {

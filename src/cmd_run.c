@@ -33,6 +33,7 @@
 #include "planapply.h"
 #include "planfile.h"
 #include "replcheck.h"
+#include "recheck.h"
 #include "report.h"
 #include "policy.h"
 #include "runlog.h"
@@ -45,6 +46,7 @@
 #include "undo.h"
 #include "ntauth.h"
 #include "sambakdc.h"
+#include "stagetime.h"
 #include "upgrade.h"
 
 /* An input named on the command line, in order. */
@@ -99,6 +101,7 @@ struct runopts {
 	const char	*verify_on;	/* --verify-on DC2 (replcheck.h) */
 	int		 repl_wait;	/* --replication-wait SECONDS */
 	struct sbuf	 keyargs;	/* the RUN_KEY_IN options as given */
+	struct stagetime *tm;		/* -vv: where the time goes */
 };
 
 /* The run state of a batch run (sync.h), for run_apply. */
@@ -796,6 +799,7 @@ struct run_dups {
 	char	*const *owners;
 	unsigned char	*flag;	/* per value: found on another account */
 	size_t		 n;	/* values flagged */
+	size_t		 off;	/* index of the first value passed */
 	int		 strict;
 };
 
@@ -805,6 +809,7 @@ run_dup_report(void *arg, size_t i, const char *holder, const char *err)
 	struct run_dups	*r = arg;
 	char		*v, *h;
 
+	i += r->off;
 	if (err != NULL) {
 		msg_warn("\"%s\": %s; could not check it again after the run",
 		    r->owners[i], err);
@@ -833,14 +838,18 @@ run_dup_report(void *arg, size_t i, const char *holder, const char *err)
  * this run's copy is removed again.  That removal needs no undo record of
  * its own: the run's record for the account (delete the value) already
  * restores the state before the run whether or not the removal happened.
+ * Changes [0, CHECKED) were rechecked during the run (recheck.h), with
+ * HITS found; the rest is checked here.
  * Returns the number of values found twice, or -1 (directory failure).
  */
 static long
-run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
+run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs,
+    size_t checked, const struct recheck_hit *hits, size_t nhits)
 {
 	struct run_dups	 r;
 	struct dir_mod	 m;
 	char		**vals = NULL, **owners = NULL, *diag = NULL;
+	size_t		*kof = NULL;	/* per change: its first value's k */
 	size_t		 i, j, n = 0, k;
 	long		 ret = -1;
 	int		 msgid, lrc;
@@ -853,20 +862,27 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 	memset(&r, 0, sizeof(r));
 	if ((vals = calloc(n, sizeof(*vals))) == NULL ||
 	    (owners = calloc(n, sizeof(*owners))) == NULL ||
-	    (r.flag = calloc(n, 1)) == NULL) {
+	    (r.flag = calloc(n, 1)) == NULL ||
+	    (kof = calloc(cs->n + 1, sizeof(*kof))) == NULL) {
 		msg_err("out of memory");
 		goto out;
 	}
 	for (i = 0, k = 0; i < cs->n; i++)
-		for (j = 0; cs->v[i].status == CHANGE_DONE &&
+		for (kof[i] = k, j = 0; cs->v[i].status == CHANGE_DONE &&
 		    cs->v[i].attr == NULL && j < cs->v[i].add.n; j++) {
 			vals[k] = cs->v[i].add.v[j];
 			owners[k++] = cs->v[i].dn;
 		}
 	r.vals = vals;
 	r.owners = owners;
+	kof[cs->n] = k;
 	r.strict = o->strict;
-	if (plan_dup_check(d, vals, owners, n, run_dup_report, &r) == -1)
+	for (i = 0; i < nhits; i++)
+		run_dup_report(&r, kof[hits[i].chg] + hits[i].val,
+		    hits[i].holder, hits[i].err);
+	r.off = kof[checked];
+	if (r.off < n && plan_dup_check(d, vals + r.off, owners + r.off,
+	    n - r.off, run_dup_report, &r) == -1)
 		goto out;
 	for (k = 0; o->strict && k < n; k++) {
 		if (!r.flag[k])
@@ -892,6 +908,7 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 		    "");
 	ret = (long)r.n;
 out:
+	free(kof);
 	free(diag);
 	free(vals);
 	free(owners);
@@ -908,7 +925,10 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	struct state		*s = NULL;
 	struct undo		*u = NULL;
 	struct apply_opts	 ao;
+	struct recheck		*rk = NULL;
+	struct recheck_hit	*hits = NULL;
 	char			*dirpath = NULL, *path = NULL, *head = NULL;
+	size_t			 checked, nhits = 0;
 	long			 dups;
 	int			 rc = CB_EXIT_LOCAL;
 
@@ -943,6 +963,13 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	rc = CB_EXIT_OK;
 	*started = 1;
 	apply_catch_signals();
+	/* the recheck goes along with the modifies (not in transactions:
+	 * a group's outcome is known at its end only) */
+	if (ao.txn == 0 && (rk = recheck_start(&o->dir, d, cs)) != NULL) {
+		ao.settled = recheck_settled;
+		ao.settled_arg = rk;
+	}
+	stagetime_mark(o->tm, "undo file and run state journal");
 	if (apply_run(d, cs, u, &ao, st) == -1) {
 		rc = st->journal ? CB_EXIT_LOCAL : st->lost ? CB_EXIT_LDAP :
 		    (st->failed || st->interrupted) ? CB_EXIT_SOME :
@@ -965,8 +992,15 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 			msg_err("--strict: stopped after the first failure; %zu "
 			    "accounts were not sent", st->unsent);
 	}
+	if (rk != NULL) {
+		recheck_finish(rk, &checked, &hits, &nhits);
+		msg_debug("recheck: %zu of %zu accounts rechecked while the "
+		    "modifies went out", checked, cs->n);
+	} else
+		recheck_finish(NULL, &checked, &hits, &nhits);
+	stagetime_mark(o->tm, "modifies");
 	if (!st->lost && !st->interrupted) {
-		if ((dups = run_recheck(o, d, cs)) == -1)
+		if ((dups = run_recheck(o, d, cs, checked, hits, nhits)) == -1)
 			rc = CB_EXIT_LDAP;
 		else if (dups > 0 && rc == CB_EXIT_OK)
 			rc = CB_EXIT_SOME;
@@ -974,12 +1008,15 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	if (undo_close(u) == -1)
 		rc = CB_EXIT_LOCAL;
 	u = NULL;
+	stagetime_mark(o->tm, "duplicate recheck");
 	if (rs != NULL && sync_commit(rs->dir, rs->st, cs, rs->si,
 	    time(NULL)) == -1)
 		rc = CB_EXIT_LOCAL;
+	stagetime_mark(o->tm, "run state commit");
 	*undo_out = path;
 	path = NULL;
 out:
+	recheck_hits_free(hits, nhits);
 	if (u != NULL)
 		(void)undo_close(u);
 	free(head);
@@ -1447,8 +1484,11 @@ run_main(int argc, char *argv[])
 	size_t			 failing = 0;
 	unsigned		 intypes;
 	int			 help, rc = CB_EXIT_USAGE, t, ok, exists;
+	struct stagetime	 tm;
 
+	stagetime_start(&tm);
 	memset(&o, 0, sizeof(o));
+	o.tm = &tm;
 	memset(&in, 0, sizeof(in));
 	memset(&as, 0, sizeof(as));
 	memset(&si, 0, sizeof(si));
@@ -1629,6 +1669,7 @@ run_main(int argc, char *argv[])
 		rc = missing > 0 ? CB_EXIT_INPUT : CB_EXIT_SOME;
 		goto out;
 	}
+	stagetime_mark(&tm, "inputs read");
 	po.now = time(NULL);
 	if (o.fetchcrl && (rc = run_fetch_crls(&o, trust, &in, po.now,
 	    &cf)) != CB_EXIT_OK)
@@ -1665,10 +1706,12 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
+	stagetime_mark(&tm, "connect and policy");
 	if (plan_build(d, &in, &po, &cs, &ps) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
+	stagetime_mark(&tm, "plan (lookups, duplicate checks)");
 	if (sync_inputs_planned(&si) == -1) {
 		rc = CB_EXIT_LOCAL;
 		goto out;
@@ -1704,6 +1747,7 @@ run_main(int argc, char *argv[])
 		goto out;
 	}
 	/* Stage 3: preview, or undo file and apply. */
+	stagetime_mark(&tm, "run state reconciled");
 	sk.input = in.errors;
 	rs.dir = sdir;
 	rs.st = &sst;
@@ -1711,6 +1755,7 @@ run_main(int argc, char *argv[])
 	rc = run_output(&o, d, &cs, &ps, &sk, &as, o.preview ? NULL : &rs);
 	if (!o.preview && inc != NULL && incr_save(inc, sdir, &in, &cs) == -1)
 		rc = CB_EXIT_LOCAL;
+	stagetime_mark(&tm, o.preview ? "preview written" : "output");
 	failing = run_report_items(rep, &o, &in, &cs, NULL);
 	run_report_removed(rep, &o, &cs);
 	if (ps.refused > failing)
@@ -1862,6 +1907,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		rc = CB_EXIT_SOME;
 		goto out;
 	}
+	stagetime_mark(o.tm, "undo files read");
 	rc = run_connect(&o, &d);
 	runlog_start(op->argc, op->argv, d);
 	if (rc != CB_EXIT_OK)
@@ -1883,10 +1929,12 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		strlist_free(&want.v[i].notes);
 	}
 	want.n = j;
+	stagetime_mark(o.tm, "connect");
 	if (plan_undo(d, &want, &cs, &sk.missing, &sk.refused) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
+	stagetime_mark(o.tm, "undo plan (entries read)");
 	if (o.report != NULL &&
 	    ((rep = report_open(o.report, o.report_json)) == NULL ||
 	    report_server(rep, dir_server(d)) == -1)) {
