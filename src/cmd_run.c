@@ -44,6 +44,7 @@
 #include "sync.h"
 #include "trust.h"
 #include "undo.h"
+#include "undoflow.h"
 #include "ntauth.h"
 #include "sambakdc.h"
 #include "stagetime.h"
@@ -102,6 +103,7 @@ struct runopts {
 	int		 repl_wait;	/* --replication-wait SECONDS */
 	struct sbuf	 keyargs;	/* the RUN_KEY_IN options as given */
 	struct stagetime *tm;		/* -vv: where the time goes */
+	struct undoflow	*uf;		/* undo: slices still being read */
 };
 
 /* The run state of a batch run (sync.h), for run_apply. */
@@ -916,6 +918,74 @@ out:
 	return ret;
 }
 
+/* Moves the changes of FROM to the end of TO (FROM is left empty). */
+static int
+run_changes_move(struct changes *to, struct changes *from)
+{
+	struct change	*c;
+	size_t		 i;
+
+	for (i = 0; i < from->n; i++) {
+		if ((c = changes_add(to, from->v[i].dn)) == NULL) {
+			msg_err("out of memory");
+			memmove(from->v, from->v + i, (from->n - i) *
+			    sizeof(*from->v));
+			from->n -= i;
+			return -1;
+		}
+		free(c->dn);
+		*c = from->v[i];
+	}
+	from->n = 0;
+	return 0;
+}
+
+/*
+ * An undo read in slices (undoflow.h): after the first slice's modifies,
+ * each next slice as it is read, into the same undo file; their changes
+ * join CS for the report and --output.  After a stop the slices still
+ * read are counted as not sent.  Returns as apply_run.
+ */
+static int
+run_apply_flow(struct undoflow *uf, struct dir *d, struct changes *cs,
+    struct undo *u, const struct apply_opts *ao, struct apply_stats *st)
+{
+	struct changes		 next = { NULL, 0, 0 };
+	struct apply_stats	 s2;
+	int			 r, rc = 0;
+
+	while ((r = undoflow_next(uf, &next)) == 1) {
+		if (next.n == 0)
+			continue;
+		if (rc == -1) {		/* stopped: read, not sent */
+			st->unsent += next.n;
+		} else {
+			rc = apply_run(d, &next, u, ao, &s2);
+			st->done += s2.done;
+			st->failed += s2.failed;
+			st->unsent += s2.unsent;
+			st->unknown += s2.unknown;
+			st->added += s2.added;
+			st->removed += s2.removed;
+			st->lost |= s2.lost;
+			st->journal |= s2.journal;
+			st->interrupted |= s2.interrupted;
+		}
+		if (run_changes_move(cs, &next) == -1) {
+			st->journal = 1;	/* a local failure */
+			rc = -1;
+			break;
+		}
+	}
+	if (r == -1) {
+		/* the entries could not be read: what was sent stands */
+		st->lost = 1;
+		rc = -1;
+	}
+	changes_free(&next);
+	return rc;
+}
+
 /* Takes the lock, writes the undo file ahead, applies. */
 static int
 run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
@@ -965,12 +1035,14 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	apply_catch_signals();
 	/* the recheck goes along with the modifies (not in transactions:
 	 * a group's outcome is known at its end only) */
-	if (ao.txn == 0 && (rk = recheck_start(&o->dir, d, cs)) != NULL) {
+	if (ao.txn == 0 && o->uf == NULL &&
+	    (rk = recheck_start(&o->dir, d, cs)) != NULL) {
 		ao.settled = recheck_settled;
 		ao.settled_arg = rk;
 	}
 	stagetime_mark(o->tm, "undo file and run state journal");
-	if (apply_run(d, cs, u, &ao, st) == -1) {
+	if (apply_run(d, cs, u, &ao, st) == -1 || (o->uf != NULL &&
+	    run_apply_flow(o->uf, d, cs, u, &ao, st) == -1)) {
 		rc = st->journal ? CB_EXIT_LOCAL : st->lost ? CB_EXIT_LDAP :
 		    (st->failed || st->interrupted) ? CB_EXIT_SOME :
 		    CB_EXIT_LOCAL;
@@ -1894,7 +1966,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	struct run_skips	 sk = { 0, 0, 0 };
 	struct report		*rep = NULL;
 	size_t			 i, j;
-	int			 rc = CB_EXIT_USAGE;
+	int			 rc = CB_EXIT_USAGE, t = 0;
 
 	memset(&as, 0, sizeof(as));
 	if (nfiles == 0) {
@@ -1930,7 +2002,21 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	}
 	want.n = j;
 	stagetime_mark(o.tm, "connect");
-	if (plan_undo(d, &want, &cs, &sk.missing, &sk.refused) == -1) {
+	/*
+	 * A large undo that only removes values: its entries are read in
+	 * slices while the modifies of the slices before go out.
+	 */
+	if (!o.preview && o.txn == 0 && undoflow_fits(&want) &&
+	    (o.uf = undoflow_start(&o.dir, d, &want, &sk.missing,
+	    &sk.refused)) != NULL) {
+		/* the first slice with a change, for run_output to start */
+		while (cs.n == 0 && (t = undoflow_next(o.uf, &cs)) == 1)
+			;
+		if (cs.n == 0 && t == -1) {
+			rc = CB_EXIT_LDAP;
+			goto out;
+		}
+	} else if (plan_undo(d, &want, &cs, &sk.missing, &sk.refused) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
@@ -1950,6 +2036,7 @@ out:
 	if (report_close(rep) == -1 && (rc == CB_EXIT_OK ||
 	    rc == CB_EXIT_SOME || rc == CB_EXIT_INPUT))
 		rc = CB_EXIT_LOCAL;
+	undoflow_free(o.uf);
 	changes_free(&want);
 	changes_free(&cs);
 	dir_close(d);

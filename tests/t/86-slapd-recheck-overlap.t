@@ -6,8 +6,10 @@
 # gives to a second account while this run is paused (pauseproxy.pl, once
 # the undo file holds records) is reported once, whichever side found it;
 # the -vv line shows that accounts were rechecked during the run; --strict
-# still removes this run's copy; the undo of all accounts restores the
-# directory byte for byte.
+# still removes this run's copy.  And the undo of those accounts (values
+# removed only), whose entries are read in slices while its modifies go
+# out (src/undoflow.c): killed with -9 midway and run again, it restores
+# the directory byte for byte.
 . "$(dirname "$0")/../lib/tap.sh"
 . "$TOP/tests/e2e/lib.sh"
 e2e_require
@@ -81,8 +83,26 @@ c=$(sed -n 's/.*recheck: \([0-9]*\) of '"$N"' accounts rechecked while the modif
 ok $((!(${c:-0} >= 1000))) "race: ${c:-no} accounts rechecked while the modifies went out (at least 1000)"
 is "$(val bench500)" "$(val other1)" "race: without --strict bench500 keeps the value"
 BUNDO=$(e2e_undo_file)
-e2e_run "${LDAPS[@]}" --state-dir "$T/stU" undo "$BUNDO"
-exit_is 0 "race: B's undo of $N accounts"
+# B's undo removes values only: its entries are read in slices while the
+# modifies go out (src/undoflow.c).  Killed with -9 while paused once its
+# own undo file holds records, then run again: it converges.
+mkdir -p "$T/stK"
+e2e_proxy_start "$CB_URI_LDAPS" "$T/pxu" "$T/stK" 40
+e2e_bg "$T/k.out" "$T/k.err" -vv -H "$PXURI" -x -D "$CB_BIND_DN" \
+	-y "$CB_PWFILE" -b "$CB_BASE" --state-dir "$T/stK" undo "$BUNDO"
+KPID=$BGPID
+e2e_proxy_wait_paused "$KPID"
+ok $? "undo: paused with its own undo file started"
+grep -q "undo: $N records read in 2 slices while the modifies go out" "$T/k.err"
+ok $? "undo: $N records read in 2 slices while the modifies go out"
+kill -9 "$KPID"
+e2e_wait_bg "$KPID"
+is "$BGRC" 137 "undo: killed with -9"
+e2e_proxy_stop
+e2e_run -vv "${LDAPS[@]}" --state-dir "$T/stU" undo "$BUNDO"
+exit_is 0 "race: B's undo of $N accounts, run again after the kill"
+grep -q "undo: $N records read in 2 slices" "$T/err"
+ok_diag $? "race: ... read in slices again"
 e2e_run "${LDAPS[@]}" --state-dir "$T/stU" undo "$AUNDO"
 exit_is 0 "race: A's undo"
 cb_dump content "$T/dump1"
