@@ -180,6 +180,12 @@ recheck_start(const struct dir_opts *opts, struct dir *d,
 		free(r);
 		return NULL;
 	}
+	if (!dir_same_server(d, r->d2)) {
+		msg_info("the second connection for the recheck reached "
+		    "another server: the values are checked again after the "
+		    "run instead");
+		goto fail;
+	}
 	r->cs = cs;
 	if (pthread_mutex_init(&r->mu, NULL) != 0)
 		goto fail;

@@ -160,6 +160,15 @@ undoflow_start(const struct dir_opts *opts, struct dir *d,
 		free(f);
 		return NULL;
 	}
+	/* another DC may not have the run's values yet: read nothing there */
+	if (!dir_same_server(d, f->d2)) {
+		msg_info("the second connection for reading the undo's entries "
+		    "reached another server: they are read before the "
+		    "modifies instead");
+		dir_close(f->d2);
+		free(f);
+		return NULL;
+	}
 	f->want = *want;
 	if (undoflow_slices(f) == -1)
 		goto fail;
