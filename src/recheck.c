@@ -7,6 +7,7 @@
  * over, so nothing is written by one thread while the other reads it.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -161,7 +162,8 @@ recheck_start(const struct dir_opts *opts, struct dir *d,
 	struct dir_opts	 o2 = *opts;
 	struct recheck	*r = NULL;
 	size_t		 i, n = 0;
-	int		 usage_err;
+	sigset_t	 all, old;
+	int		 usage_err, t;
 
 	for (i = 0; i < cs->n; i++)
 		n += cs->v[i].attr == NULL && cs->v[i].add.n > 0;
@@ -193,7 +195,12 @@ recheck_start(const struct dir_opts *opts, struct dir *d,
 		pthread_mutex_destroy(&r->mu);
 		goto fail;
 	}
-	if (pthread_create(&r->thread, NULL, recheck_main, r) != 0) {
+	/* signals stay the main thread's: SIGINT stops the modifies there */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	t = pthread_create(&r->thread, NULL, recheck_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (t != 0) {
 		pthread_cond_destroy(&r->cv);
 		pthread_mutex_destroy(&r->mu);
 		goto fail;

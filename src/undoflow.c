@@ -4,6 +4,7 @@
  * slices' changes pass to the main thread through `done` under the mutex.
  */
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -146,7 +147,8 @@ undoflow_start(const struct dir_opts *opts, struct dir *d,
 {
 	struct dir_opts	 o2 = *opts;
 	struct undoflow	*f;
-	int		 usage_err;
+	sigset_t	 all, old;
+	int		 usage_err, t;
 
 	if (opts->prompt || (f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
@@ -180,7 +182,12 @@ undoflow_start(const struct dir_opts *opts, struct dir *d,
 		pthread_mutex_destroy(&f->mu);
 		goto fail;
 	}
-	if (pthread_create(&f->thread, NULL, undoflow_main, f) != 0) {
+	/* signals stay the main thread's: SIGINT stops the modifies there */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	t = pthread_create(&f->thread, NULL, undoflow_main, f);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (t != 0) {
 		pthread_cond_destroy(&f->cv);
 		pthread_mutex_destroy(&f->mu);
 		goto fail;
