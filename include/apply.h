@@ -17,7 +17,21 @@ struct apply_opts {
 	int	txn;		/* accounts per RFC 5805 transaction, 0: none */
 	int	strict;		/* stop sending after the first failure */
 	int	progress;	/* progress line on stderr */
+	/*
+	 * Called, when not NULL, each time more of the changes have their
+	 * final status: changes [0, UPTO) are done or failed (not referred:
+	 * APPLY_RC_REFERRAL) and are not touched again (see recheck.h).
+	 */
+	void	(*settled)(void *arg, size_t upto);
+	void	*settled_arg;
 };
+
+/*
+ * LDAP's referral, as a change's result: the DC (e.g. a read-only one)
+ * names another for it, and forest_apply may send the modify there once
+ * apply_run is over, so such a change is not settled.
+ */
+#define APPLY_RC_REFERRAL	10
 
 struct apply_stats {
 	size_t	done;		/* accounts changed (or found already so) */

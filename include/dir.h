@@ -122,6 +122,12 @@ int		 dir_dn_under(const char *dn, const char *base);
 int		 dir_dn_equal(const char *a, const char *b);
 /* The URI in use, for messages and the undo file header. */
 const char	*dir_uri(const struct dir *);
+/*
+ * 1 if A and B are connected to the same address and port (a name that
+ * resolves to several domain controllers may give two connections two
+ * servers), else 0 (also when either cannot tell).
+ */
+int		 dir_same_server(const struct dir *a, const struct dir *b);
 /* AD's NetBIOS name of the domain at the base, or NULL (not AD). */
 const char	*dir_netbios(const struct dir *);
 /* 1 if the server advertises the control or extension OID. */

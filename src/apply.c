@@ -51,6 +51,8 @@ struct applyctx {
 	size_t			*retry;	/* owned: 16/20 without permissive */
 	size_t			 nretry;
 	int			 permissive;
+	size_t			 low;	/* changes [0, low) settled */
+	int			 txn;	/* statuses final at commit only */
 	struct timespec		 t0, tlast;
 };
 
@@ -163,6 +165,29 @@ apply_failed(struct applyctx *a, struct change *c, int rc, const char *diag)
 	    *diag ? "\"" : "");
 }
 
+/*
+ * Tells o->settled how far the changes are final.  Replies come in any
+ * order within the window, so the mark moves over the replied prefix;
+ * each change is passed over once: O(1) per reply on the whole.
+ */
+static void
+apply_settle(struct applyctx *a)
+{
+	size_t	low = a->low;
+
+	if (a->txn)
+		return;	/* a rolled back group turns done into failed */
+	/* a modify referred elsewhere is not final: forest_follow may send
+	 * it again once the run is over */
+	while (low < a->cs->n && a->cs->v[low].status != CHANGE_PLANNED &&
+	    !(a->cs->v[low].status == CHANGE_FAILED &&
+	    a->cs->v[low].result == APPLY_RC_REFERRAL))
+		low++;
+	if (low > a->low && a->o->settled != NULL)
+		a->o->settled(a->o->settled_arg, low);
+	a->low = low;
+}
+
 /* Handles one reply. */
 static int
 apply_reply(struct applyctx *a, int msgid, int rc, const char *diag)
@@ -195,6 +220,7 @@ apply_reply(struct applyctx *a, int msgid, int rc, const char *diag)
 			return -1;
 	}
 	apply_progress(a, 0);
+	apply_settle(a);
 	return 0;
 }
 
@@ -433,6 +459,7 @@ apply_run(struct dir *d, struct changes *cs, struct undo *u,
 		    "account", dir_uri(d));
 		txn = 0;
 	}
+	a.txn = txn > 0;
 	if ((a.fl = calloc((size_t)o->window, sizeof(*a.fl))) == NULL ||
 	    (a.sent = calloc(cs->n + 1, 1)) == NULL ||
 	    (a.msgid = calloc(cs->n + 1, sizeof(*a.msgid))) == NULL) {

@@ -34,6 +34,7 @@
 #include "planapply.h"
 #include "planfile.h"
 #include "replcheck.h"
+#include "recheck.h"
 #include "report.h"
 #include "policy.h"
 #include "runlog.h"
@@ -44,8 +45,10 @@
 #include "sync.h"
 #include "trust.h"
 #include "undo.h"
+#include "undoflow.h"
 #include "ntauth.h"
 #include "sambakdc.h"
+#include "stagetime.h"
 #include "upgrade.h"
 
 /* An input named on the command line, in order. */
@@ -100,6 +103,8 @@ struct runopts {
 	const char	*verify_on;	/* --verify-on DC2 (replcheck.h) */
 	int		 repl_wait;	/* --replication-wait SECONDS */
 	struct sbuf	 keyargs;	/* the RUN_KEY_IN options as given */
+	struct stagetime *tm;		/* -vv: where the time goes */
+	struct undoflow	*uf;		/* undo: slices still being read */
 };
 
 /* The run state of a batch run (sync.h), for run_apply. */
@@ -802,6 +807,7 @@ struct run_dups {
 	char	*const *owners;
 	unsigned char	*flag;	/* per value: found on another account */
 	size_t		 n;	/* values flagged */
+	size_t		 off;	/* index of the first value passed */
 	int		 strict;
 };
 
@@ -811,6 +817,7 @@ run_dup_report(void *arg, size_t i, const char *holder, const char *err)
 	struct run_dups	*r = arg;
 	char		*v, *h;
 
+	i += r->off;
 	if (err != NULL) {
 		msg_warn("\"%s\": %s; could not check it again after the run",
 		    r->owners[i], err);
@@ -839,14 +846,18 @@ run_dup_report(void *arg, size_t i, const char *holder, const char *err)
  * this run's copy is removed again.  That removal needs no undo record of
  * its own: the run's record for the account (delete the value) already
  * restores the state before the run whether or not the removal happened.
+ * Changes [0, CHECKED) were rechecked during the run (recheck.h), with
+ * HITS found; the rest is checked here.
  * Returns the number of values found twice, or -1 (directory failure).
  */
 static long
-run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
+run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs,
+    size_t checked, const struct recheck_hit *hits, size_t nhits)
 {
 	struct run_dups	 r;
 	struct dir_mod	 m;
 	char		**vals = NULL, **owners = NULL, *diag = NULL;
+	size_t		*kof = NULL;	/* per change: its first value's k */
 	size_t		 i, j, n = 0, k;
 	long		 ret = -1;
 	int		 msgid, lrc;
@@ -862,12 +873,13 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 	memset(&r, 0, sizeof(r));
 	if ((vals = calloc(n, sizeof(*vals))) == NULL ||
 	    (owners = calloc(n, sizeof(*owners))) == NULL ||
-	    (r.flag = calloc(n, 1)) == NULL) {
+	    (r.flag = calloc(n, 1)) == NULL ||
+	    (kof = calloc(cs->n + 1, sizeof(*kof))) == NULL) {
 		msg_err("out of memory");
 		goto out;
 	}
 	for (i = 0, k = 0; i < cs->n; i++)
-		for (j = 0; cs->v[i].status == CHANGE_DONE &&
+		for (kof[i] = k, j = 0; cs->v[i].status == CHANGE_DONE &&
 		    cs->v[i].attr == NULL && !cs->v[i].foreign &&
 		    j < cs->v[i].add.n; j++) {
 			vals[k] = cs->v[i].add.v[j];
@@ -875,8 +887,14 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 		}
 	r.vals = vals;
 	r.owners = owners;
+	kof[cs->n] = k;
 	r.strict = o->strict;
-	if (plan_dup_check(d, vals, owners, n, run_dup_report, &r) == -1)
+	for (i = 0; i < nhits; i++)
+		run_dup_report(&r, kof[hits[i].chg] + hits[i].val,
+		    hits[i].holder, hits[i].err);
+	r.off = kof[checked];
+	if (r.off < n && plan_dup_check(d, vals + r.off, owners + r.off,
+	    n - r.off, run_dup_report, &r) == -1)
 		goto out;
 	for (k = 0; o->strict && k < n; k++) {
 		if (!r.flag[k])
@@ -902,11 +920,93 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs)
 		    "");
 	ret = (long)r.n;
 out:
+	free(kof);
 	free(diag);
 	free(vals);
 	free(owners);
 	free(r.flag);
 	return ret;
+}
+
+/* Moves the changes of FROM to the end of TO (FROM is left empty). */
+static int
+run_changes_move(struct changes *to, struct changes *from)
+{
+	struct change	*c;
+	size_t		 i;
+
+	for (i = 0; i < from->n; i++) {
+		if ((c = changes_add(to, from->v[i].dn)) == NULL) {
+			msg_err("out of memory");
+			memmove(from->v, from->v + i, (from->n - i) *
+			    sizeof(*from->v));
+			from->n -= i;
+			return -1;
+		}
+		free(c->dn);
+		*c = from->v[i];
+	}
+	from->n = 0;
+	return 0;
+}
+
+/* Whether a change of CS goes to a DC other than -H's (struct change's
+ * server: another domain's, or where a referral was followed). */
+static int
+run_any_server(const struct changes *cs)
+{
+	size_t	i;
+
+	for (i = 0; i < cs->n; i++)
+		if (cs->v[i].server != NULL)
+			return 1;
+	return 0;
+}
+
+/*
+ * An undo read in slices (undoflow.h): after the first slice's modifies,
+ * each next slice as it is read, into the same undo file; their changes
+ * join CS for the report and --output.  After a stop the slices still
+ * read are counted as not sent.  Returns as apply_run.
+ */
+static int
+run_apply_flow(struct undoflow *uf, struct dir *d, struct changes *cs,
+    struct undo *u, const struct apply_opts *ao, struct apply_stats *st)
+{
+	struct changes		 next = { NULL, 0, 0 };
+	struct apply_stats	 s2;
+	int			 r, rc = 0;
+
+	while ((r = undoflow_next(uf, &next)) == 1) {
+		if (next.n == 0)
+			continue;
+		if (rc == -1) {		/* stopped: read, not sent */
+			st->unsent += next.n;
+		} else {
+			rc = apply_run(d, &next, u, ao, &s2);
+			st->done += s2.done;
+			st->failed += s2.failed;
+			st->unsent += s2.unsent;
+			st->unknown += s2.unknown;
+			st->added += s2.added;
+			st->removed += s2.removed;
+			st->lost |= s2.lost;
+			st->journal |= s2.journal;
+			st->interrupted |= s2.interrupted;
+		}
+		if (run_changes_move(cs, &next) == -1) {
+			st->journal = 1;	/* a local failure */
+			rc = -1;
+			break;
+		}
+	}
+	if (r == -1) {
+		/* the entries could not be read: what was sent stands */
+		st->lost = 1;
+		rc = -1;
+	}
+	changes_free(&next);
+	return rc;
 }
 
 /* Takes the lock, writes the undo file ahead, applies. */
@@ -918,7 +1018,10 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	struct state		*s = NULL;
 	struct undo		*u = NULL;
 	struct apply_opts	 ao;
+	struct recheck		*rk = NULL;
+	struct recheck_hit	*hits = NULL;
 	char			*dirpath = NULL, *path = NULL, *head = NULL;
+	size_t			 checked, nhits = 0;
 	long			 dups;
 	int			 rc = CB_EXIT_LOCAL;
 
@@ -953,7 +1056,17 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	rc = CB_EXIT_OK;
 	*started = 1;
 	apply_catch_signals();
-	if (forest_apply(d, cs, u, &ao, st) == -1) {
+	/* the recheck goes along with the modifies (not in transactions:
+	 * a group's outcome is known at its end only; not when changes go
+	 * to other domains' DCs: those are not rechecked) */
+	if (ao.txn == 0 && o->uf == NULL && !run_any_server(cs) &&
+	    (rk = recheck_start(&o->dir, d, cs)) != NULL) {
+		ao.settled = recheck_settled;
+		ao.settled_arg = rk;
+	}
+	stagetime_mark(o->tm, "undo file and run state journal");
+	if (forest_apply(d, cs, u, &ao, st) == -1 || (o->uf != NULL &&
+	    run_apply_flow(o->uf, d, cs, u, &ao, st) == -1)) {
 		rc = st->journal ? CB_EXIT_LOCAL : st->lost ? CB_EXIT_LDAP :
 		    (st->failed || st->interrupted) ? CB_EXIT_SOME :
 		    CB_EXIT_LOCAL;
@@ -975,8 +1088,15 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 			msg_err("--strict: stopped after the first failure; %zu "
 			    "accounts were not sent", st->unsent);
 	}
+	if (rk != NULL) {
+		recheck_finish(rk, &checked, &hits, &nhits);
+		msg_debug("recheck: %zu of %zu accounts rechecked while the "
+		    "modifies went out", checked, cs->n);
+	} else
+		recheck_finish(NULL, &checked, &hits, &nhits);
+	stagetime_mark(o->tm, "modifies");
 	if (!st->lost && !st->interrupted) {
-		if ((dups = run_recheck(o, d, cs)) == -1)
+		if ((dups = run_recheck(o, d, cs, checked, hits, nhits)) == -1)
 			rc = CB_EXIT_LDAP;
 		else if (dups > 0 && rc == CB_EXIT_OK)
 			rc = CB_EXIT_SOME;
@@ -984,12 +1104,15 @@ run_apply(const struct runopts *o, struct dir *d, struct changes *cs,
 	if (undo_close(u) == -1)
 		rc = CB_EXIT_LOCAL;
 	u = NULL;
+	stagetime_mark(o->tm, "duplicate recheck");
 	if (rs != NULL && sync_commit(rs->dir, rs->st, cs, rs->si,
 	    time(NULL)) == -1)
 		rc = CB_EXIT_LOCAL;
+	stagetime_mark(o->tm, "run state commit");
 	*undo_out = path;
 	path = NULL;
 out:
+	recheck_hits_free(hits, nhits);
 	if (u != NULL)
 		(void)undo_close(u);
 	free(head);
@@ -1470,8 +1593,11 @@ run_main(int argc, char *argv[])
 	size_t			 failing = 0;
 	unsigned		 intypes;
 	int			 help, rc = CB_EXIT_USAGE, t, ok, exists;
+	struct stagetime	 tm;
 
+	stagetime_start(&tm);
 	memset(&o, 0, sizeof(o));
+	o.tm = &tm;
 	memset(&in, 0, sizeof(in));
 	memset(&as, 0, sizeof(as));
 	memset(&si, 0, sizeof(si));
@@ -1652,6 +1778,7 @@ run_main(int argc, char *argv[])
 		rc = missing > 0 ? CB_EXIT_INPUT : CB_EXIT_SOME;
 		goto out;
 	}
+	stagetime_mark(&tm, "inputs read");
 	po.now = time(NULL);
 	if (o.fetchcrl && (rc = run_fetch_crls(&o, trust, &in, po.now,
 	    &cf)) != CB_EXIT_OK)
@@ -1688,10 +1815,12 @@ run_main(int argc, char *argv[])
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
+	stagetime_mark(&tm, "connect and policy");
 	if (plan_build(d, &in, &po, &cs, &ps) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
+	stagetime_mark(&tm, "plan (lookups, duplicate checks)");
 	if (sync_inputs_planned(&si) == -1) {
 		rc = CB_EXIT_LOCAL;
 		goto out;
@@ -1727,6 +1856,7 @@ run_main(int argc, char *argv[])
 		goto out;
 	}
 	/* Stage 3: preview, or undo file and apply. */
+	stagetime_mark(&tm, "run state reconciled");
 	sk.input = in.errors;
 	rs.dir = sdir;
 	rs.st = &sst;
@@ -1734,6 +1864,7 @@ run_main(int argc, char *argv[])
 	rc = run_output(&o, d, &cs, &ps, &sk, &as, o.preview ? NULL : &rs);
 	if (!o.preview && inc != NULL && incr_save(inc, sdir, &in, &cs) == -1)
 		rc = CB_EXIT_LOCAL;
+	stagetime_mark(&tm, o.preview ? "preview written" : "output");
 	failing = run_report_items(rep, &o, &in, &cs, NULL, d);
 	run_report_removed(rep, &o, &cs);
 	if (ps.refused > failing)
@@ -1872,7 +2003,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	struct run_skips	 sk = { 0, 0, 0 };
 	struct report		*rep = NULL;
 	size_t			 i, j, unrouted = 0;
-	int			 rc = CB_EXIT_USAGE;
+	int			 rc = CB_EXIT_USAGE, t = 0;
 
 	memset(&as, 0, sizeof(as));
 	if (nfiles == 0) {
@@ -1885,6 +2016,7 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		rc = CB_EXIT_SOME;
 		goto out;
 	}
+	stagetime_mark(o.tm, "undo files read");
 	rc = run_connect(&o, &d);
 	runlog_start(op->argc, op->argv, d);
 	if (rc != CB_EXIT_OK)
@@ -1907,11 +2039,28 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 		strlist_free(&want.v[i].notes);
 	}
 	want.n = j;
-	if (forest_plan_undo(d, &want, &cs, &sk.missing, &sk.refused,
+	stagetime_mark(o.tm, "connect");
+	/*
+	 * A large undo that only removes values, all on -H's domain: its
+	 * entries are read in slices while the modifies of the slices
+	 * before go out.  Records of other domains' DCs are routed whole.
+	 */
+	if (!o.preview && o.txn == 0 && !run_any_server(&want) &&
+	    undoflow_fits(&want) && (o.uf = undoflow_start(&o.dir, d, &want,
+	    &sk.missing, &sk.refused)) != NULL) {
+		/* the first slice with a change, for run_output to start */
+		while (cs.n == 0 && (t = undoflow_next(o.uf, &cs)) == 1)
+			;
+		if (cs.n == 0 && t == -1) {
+			rc = CB_EXIT_LDAP;
+			goto out;
+		}
+	} else if (forest_plan_undo(d, &want, &cs, &sk.missing, &sk.refused,
 	    &unrouted) == -1) {
 		rc = CB_EXIT_LDAP;
 		goto out;
 	}
+	stagetime_mark(o.tm, "undo plan (entries read)");
 	if (o.report != NULL &&
 	    ((rep = report_open(o.report, o.report_json)) == NULL ||
 	    report_server(rep, dir_server(d)) == -1)) {
@@ -1928,6 +2077,7 @@ out:
 	if (report_close(rep) == -1 && (rc == CB_EXIT_OK ||
 	    rc == CB_EXIT_SOME || rc == CB_EXIT_INPUT))
 		rc = CB_EXIT_LOCAL;
+	undoflow_free(o.uf);
 	changes_free(&want);
 	changes_free(&cs);
 	dir_close(d);

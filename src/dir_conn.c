@@ -998,3 +998,21 @@ dir_supports(const struct dir *d, const char *oid)
 			return 1;
 	return 0;
 }
+
+int
+dir_same_server(const struct dir *a, const struct dir *b)
+{
+	struct sockaddr_storage	 sa, sb;
+	socklen_t		 la = sizeof(sa), lb = sizeof(sb);
+	ber_socket_t		 fa = -1, fb = -1;
+
+	memset(&sa, 0, sizeof(sa));
+	memset(&sb, 0, sizeof(sb));
+	if (ldap_get_option(a->ld, LDAP_OPT_DESC, &fa) != LDAP_OPT_SUCCESS ||
+	    ldap_get_option(b->ld, LDAP_OPT_DESC, &fb) != LDAP_OPT_SUCCESS ||
+	    fa < 0 || fb < 0 ||
+	    getpeername(fa, (struct sockaddr *)&sa, &la) == -1 ||
+	    getpeername(fb, (struct sockaddr *)&sb, &lb) == -1)
+		return 0;
+	return la == lb && memcmp(&sa, &sb, la) == 0;
+}

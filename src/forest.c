@@ -15,7 +15,7 @@
 /* LDAP's connect error: what a change whose DC cannot be used failed with */
 #define FOREST_RC_CONNECT	91
 /* LDAP's referral: the DC (e.g. a read-only one) names another for it */
-#define FOREST_RC_REFERRAL	10
+#define FOREST_RC_REFERRAL	APPLY_RC_REFERRAL
 
 const char *
 forest_server(const struct dir *d, const struct change *c)
@@ -61,6 +61,7 @@ forest_follow(struct dir *d, struct dir *from, struct changes *cs,
     struct apply_stats *st)
 {
 	const struct strlist	*refs = dir_referrals(from);
+	struct apply_opts	 o2;
 	struct apply_stats	 one;
 	struct changes		 sub = { NULL, 0, 0 };
 	struct change		*c;
@@ -119,7 +120,10 @@ forest_follow(struct dir *d, struct dir *from, struct changes *cs,
 	}
 	sub.n = sub.cap = m;
 	st->failed -= m;
-	rc = apply_run(to, &sub, u, o, &one);
+	/* the indexes of SUB are not CS's: no settled marks from here */
+	o2 = *o;
+	o2.settled = NULL;
+	rc = apply_run(to, &sub, u, &o2, &one);
 	for (k = 0; k < m; k++)
 		cs->v[ri[k]] = sub.v[k];
 	forest_sum(st, &one);
@@ -133,6 +137,7 @@ int
 forest_apply(struct dir *d, struct changes *cs, struct undo *u,
     const struct apply_opts *o, struct apply_stats *st)
 {
+	struct apply_opts	 o2;
 	struct apply_stats	 one;
 	struct changes		 sub = { NULL, 0, 0 };
 	struct dir		*h;
@@ -157,6 +162,8 @@ forest_apply(struct dir *d, struct changes *cs, struct undo *u,
 		goto out;
 	}
 	memset(todo, 1, cs->n);
+	o2 = *o;		/* SUB's indexes are not CS's */
+	o2.settled = NULL;
 	/* -H's domain first, then each other domain's DC in turn */
 	for (left = cs->n; left > 0; left -= n) {
 		for (i = 0; i < cs->n && !(todo[i] && cs->v[i].server == NULL);
@@ -192,7 +199,7 @@ forest_apply(struct dir *d, struct changes *cs, struct undo *u,
 			msg_info("%zu account%s of another domain: changed on "
 			    "%s (%s)", n, n == 1 ? "" : "s", dir_uri(h),
 			    dir_server(h));
-		if (apply_run(h, &sub, u, o, &one) == -1)
+		if (apply_run(h, &sub, u, &o2, &one) == -1)
 			rc = -1;
 		/* the statuses, records and (after a retry) values back */
 		for (j = 0; j < n; j++)
