@@ -20,6 +20,8 @@ enum change_status {
 	CHANGE_FAILED		/* the server said no; nothing changed */
 };
 
+struct change_from;
+
 /* One account's change: one atomic modify. */
 struct change {
 	char			*dn;	/* owned, all fields */
@@ -46,6 +48,25 @@ struct change {
 	const char		*kind;	/* static: "user" or "computer" (by
 					   objectClass), or NULL (undo) */
 	size_t			 have;	/* values the entry held when planned */
+	struct change_from	*from;	/* owned array, or NULL: the notes
+					   made from items, generated when
+					   written (changes_notes) */
+	size_t			 nfrom;
+};
+
+/*
+ * The notes one item puts on its account's change, kept as a reference
+ * and written out only when the change is (a batch of a million rows
+ * would otherwise hold two strings per value): NVAL value notes
+ * (PLAN_VALUE_NOTE, numbered VAL, VAL+1, ...) and "from SRC: DESC", in
+ * the change's notes before notes.v[AT].  The items outlive the changes
+ * (plan_build's input is freed after them).
+ */
+struct change_from {
+	const struct item	*it;	/* not owned */
+	size_t			 at;
+	unsigned		 val;
+	unsigned		 nval;
 };
 
 /*
@@ -68,6 +89,7 @@ struct changes {
 
 struct trust;
 struct policy;
+struct sbuf;
 
 struct plan_opts {
 	unsigned	 match;		/* MATCH_* for certificate-only items */
@@ -136,6 +158,13 @@ int	plan_dup_check(struct dir *, char *const *vals, char *const *owners,
  */
 void	plan_entra_check(const struct changes *, int pruned);
 
+/*
+ * Writes the notes of C in order through PUT(B, NOTE): its stored notes
+ * with those made from its items (struct change_from) in their places.
+ * NOTE is valid during the call only; B->oom is set on ENOMEM.
+ */
+void		 changes_notes(const struct change *c, struct sbuf *b,
+		    void (*put)(struct sbuf *, const char *));
 /* Adds an empty change for DN; returns it or NULL on ENOMEM. */
 struct change	*changes_add(struct changes *, const char *dn);
 /* Frees all changes. */

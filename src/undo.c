@@ -180,7 +180,7 @@ undo_add(struct undo *u, struct change *c)
 	struct sbuf	 b = SBUF_INIT;
 	struct change	 bare;
 	off_t		*v;
-	size_t		 head, i;
+	size_t		 head;
 	int		 rc = -1;
 
 	if (u->n == u->cap) {
@@ -207,10 +207,11 @@ undo_add(struct undo *u, struct change *c)
 	sbuf_puts(&b, UNDO_PENDING "\n");
 	if (c->guid != NULL)	/* finds the entry if renamed or moved */
 		sbuf_printf(&b, UNDO_GUID "%s\n", c->guid);
-	for (i = 0; i < c->notes.n; i++)
-		undo_note(&b, c->notes.v[i]);
+	changes_notes(c, &b, undo_note);
 	bare = *c;
 	memset(&bare.notes, 0, sizeof(bare.notes));
+	bare.from = NULL;
+	bare.nfrom = 0;
 	ldifout_record(&b, &bare, 1);
 	if (b.oom) {
 		msg_err("out of memory");
