@@ -30,7 +30,9 @@ struct change {
 	struct strlist		 notes;	/* preview comments: where from */
 	struct strlist		 thumbs; /* per add value: the SHA-1
 					   thumbprint of its certificate, or
-					   "" (the log's audit trail) */
+					   "" (the log's audit trail); the
+					   array is owned, the strings are the
+					   items' (not freed here) */
 	char			*guid;	/* the entry's objectGUID (32 hex
 					   digits) if known: undo finds it
 					   by this when renamed or moved */

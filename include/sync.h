@@ -26,7 +26,8 @@
 
 /* One owned value, as one line of owned.tsv. */
 struct sync_rec {
-	char	*guid;		/* owned, all strings; objectGUID (32 hex
+	char	*guid;		/* owned, all strings (in blk, or each
+				   its own allocation); objectGUID (32 hex
 				   digits) or "" (a directory without) */
 	char	*dn;		/* as last seen */
 	char	*sam;		/* as last seen, or "" */
@@ -38,6 +39,10 @@ struct sync_rec {
 	char	*source;	/* file, or CSV file:line */
 	time_t	 not_after;
 	time_t	 written;
+	char	*blk;		/* owned, or NULL: the strings read or made
+				   together, in one allocation (a night's
+				   state holds a line per owned value) */
+	size_t	 blklen;
 	int	 drop;		/* to be left out when saved */
 };
 

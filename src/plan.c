@@ -70,7 +70,7 @@ changes_free(struct changes *cs)
 		strlist_free(&cs->v[i].add);
 		strlist_free(&cs->v[i].del);
 		strlist_free(&cs->v[i].notes);
-		strlist_free(&cs->v[i].thumbs);
+		free(cs->v[i].thumbs.v);	/* the items' strings */
 		free(cs->v[i].from);
 	}
 	free(cs->v);
@@ -1012,6 +1012,7 @@ plan_changes(struct input *in, const struct accounts *acc,
 	const struct account	*a;
 	struct change		*c;
 	struct change_from	*f;
+	char			*sha1;
 	long			*chg = NULL;
 	struct item		*it;
 	size_t			 i, examined = 0;
@@ -1052,8 +1053,9 @@ plan_changes(struct input *in, const struct accounts *acc,
 				goto out;
 			/* moved, not copied: the item keeps a borrowed
 			 * pointer for the report (it->moved) */
+			sha1 = it->fact.sha1;
 			if (plan_take(&c->add, &it->values[k]) == -1 ||
-			    strlist_add(&c->thumbs, it->fact.sha1) == -1)
+			    plan_take(&c->thumbs, &sha1) == -1)
 				goto out;
 			it->values[k] = c->add.v[c->add.n - 1];
 			it->moved |= ALTSEC_BIT(k);
