@@ -47,6 +47,9 @@ struct change {
 					   values add/del hold in hex */
 	int			 entry;	/* NTAuth only: 1 the modify is an
 					   add of the entry, -1 a delete */
+	unsigned char		 kind_note; /* the first note is "KIND
+					   account", written by changes_notes
+					   rather than held */
 	const char		*kind;	/* static: "user" or "computer" (by
 					   objectClass), or NULL (undo) */
 	size_t			 have;	/* values the entry held when planned */

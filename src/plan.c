@@ -858,6 +858,12 @@ changes_notes(const struct change *c, struct sbuf *b,
 	struct sbuf	 tmp = SBUF_INIT;
 	size_t		 i, j = 0;
 
+	if (c->kind_note && c->kind != NULL) {
+		sbuf_printf(&tmp, "%s account", c->kind);
+		if (!tmp.oom)
+			put(b, tmp.s);
+		b->oom |= tmp.oom;
+	}
 	for (i = 0; i <= c->notes.n; i++) {
 		while (j < c->nfrom && c->from[j].at == i)
 			plan_from_put(&c->from[j++], &tmp, b, put);
@@ -956,9 +962,7 @@ plan_chg_get(struct changes *out, const struct accounts *acc, long *chg,
 		return NULL;
 	/* which kind, for the preview, undo and logs */
 	c->kind = a->computer ? "computer" : "user";
-	if (strlist_add(&c->notes, a->computer ? "computer account" :
-	    "user account") == -1)
-		return NULL;
+	c->kind_note = 1;
 	chg[idx] = (long)out->n - 1;
 	c->have = a->altsec.n;
 	return c;

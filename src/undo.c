@@ -212,6 +212,7 @@ undo_add(struct undo *u, struct change *c)
 	memset(&bare.notes, 0, sizeof(bare.notes));
 	bare.from = NULL;
 	bare.nfrom = 0;
+	bare.kind_note = 0;
 	ldifout_record(&b, &bare, 1);
 	if (b.oom) {
 		msg_err("out of memory");
