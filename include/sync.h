@@ -68,7 +68,11 @@ enum sync_verdict {
 /* The run's inputs as the state sees them: filled by sync_inputs. */
 struct sync_inputs {
 	const struct input *in;		/* not owned */
-	struct strlist	*vals;		/* owned: per item, its values */
+	struct strlist	*vals;		/* owned: per item, its values (the
+					   items hand theirs over to the
+					   changes); each list and its strings
+					   in arena */
+	struct arena	 arena;
 	const char	**root;		/* per item: its --csv/--certdir */
 	char		**roots;	/* not owned: every input of the run */
 	size_t		 nroots;

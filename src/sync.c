@@ -577,7 +577,7 @@ int
 sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
     const size_t *first, size_t nroots)
 {
-	size_t	i, r, k;
+	size_t	i, r, k, n;
 
 	memset(si, 0, sizeof(*si));
 	si->in = in;
@@ -593,11 +593,20 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 		while (r + 1 < nroots && i >= first[r + 1])
 			r++;
 		si->root[i] = nroots > 0 ? roots[r] : "";
-		for (k = 0; k < ALTSEC_NTYPES; k++)
-			if (in->items[i].values[k] != NULL &&
-			    strlist_add(&si->vals[i], in->items[i].values[k]) ==
-			    -1)
+		/* copies in one arena: a malloc each cost more than the
+		 * value */
+		for (k = 0, n = 0; k < ALTSEC_NTYPES; k++)
+			n += in->items[i].values[k] != NULL;
+		if (n > 0 && (si->vals[i].v = arena_alloc(&si->arena,
+		    n * sizeof(char *))) == NULL)
+			goto oom;
+		for (k = 0; k < ALTSEC_NTYPES; k++) {
+			if (in->items[i].values[k] == NULL)
+				continue;
+			if ((si->vals[i].v[si->vals[i].n++] = arena_strdup(
+			    &si->arena, in->items[i].values[k])) == NULL)
 				goto oom;
+		}
 		si->nval += si->vals[i].n;
 		if (in->items[i].fact.sha256 != NULL)
 			si->bysha[si->nsha++] = i;
@@ -644,11 +653,8 @@ sync_inputs_planned(struct sync_inputs *si)
 void
 sync_inputs_free(struct sync_inputs *si)
 {
-	size_t	i;
-
-	for (i = 0; si->vals != NULL && i < si->in->n; i++)
-		strlist_free(&si->vals[i]);
-	free(si->vals);
+	free(si->vals);		/* the lists and strings are in arena */
+	arena_free(&si->arena);
 	free(si->root);
 	free(si->byval);
 	free(si->bysha);
