@@ -9,6 +9,7 @@
 
 #include <stddef.h>
 
+#include "arena.h"
 #include "cert.h"	/* struct strlist */
 
 /* --domain-uri options at most. */
@@ -71,6 +72,8 @@ struct accounts {
 	size_t		*slot;	/* owned: hash of DNs, index + 1, 0 empty */
 	size_t		 nslot;	/* a power of two, at least 2 * n */
 	size_t		 cap;	/* slots allocated in v */
+	struct arena	 arena;	/* owns the accounts' strings but altsec
+				   (a malloc each cost as much again) */
 };
 
 /* A lookup: which accounts have VALUE in ATTR. */

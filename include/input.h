@@ -91,6 +91,9 @@ struct item {
 struct input {
 	struct item	*items;		/* owned */
 	struct arena	 arena;		/* owns the items' strings */
+	char		*issuer;	/* in arena, or NULL: the last item's
+					   issuer, shared by the next item of
+					   the same CA instead of copied */
 	size_t		 n;
 	size_t		 cap;		/* items allocated */
 	struct certset	 pool;		/* owns the certificates kept: CA

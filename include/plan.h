@@ -20,6 +20,8 @@ enum change_status {
 	CHANGE_FAILED		/* the server said no; nothing changed */
 };
 
+struct change_from;
+
 /* One account's change: one atomic modify. */
 struct change {
 	char			*dn;	/* owned, all fields */
@@ -28,7 +30,9 @@ struct change {
 	struct strlist		 notes;	/* preview comments: where from */
 	struct strlist		 thumbs; /* per add value: the SHA-1
 					   thumbprint of its certificate, or
-					   "" (the log's audit trail) */
+					   "" (the log's audit trail); the
+					   array is owned, the strings are the
+					   items' (not freed here) */
 	char			*guid;	/* the entry's objectGUID (32 hex
 					   digits) if known: undo finds it
 					   by this when renamed or moved */
@@ -43,6 +47,9 @@ struct change {
 					   values add/del hold in hex */
 	int			 entry;	/* NTAuth only: 1 the modify is an
 					   add of the entry, -1 a delete */
+	unsigned char		 kind_note; /* the first note is "KIND
+					   account", written by changes_notes
+					   rather than held */
 	const char		*kind;	/* static: "user" or "computer" (by
 					   objectClass), or NULL (undo) */
 	size_t			 have;	/* values the entry held when planned */
@@ -52,6 +59,25 @@ struct change {
 					   it (forest.h); NULL: -H's */
 	int			 foreign; /* 1: an account of another domain
 					   of the forest */
+	struct change_from	*from;	/* owned array, or NULL: the notes
+					   made from items, generated when
+					   written (changes_notes) */
+	size_t			 nfrom;
+};
+
+/*
+ * The notes one item puts on its account's change, kept as a reference
+ * and written out only when the change is (a batch of a million rows
+ * would otherwise hold two strings per value): NVAL value notes
+ * (PLAN_VALUE_NOTE, numbered VAL, VAL+1, ...) and "from SRC: DESC", in
+ * the change's notes before notes.v[AT].  The items outlive the changes
+ * (plan_build's input is freed after them).
+ */
+struct change_from {
+	const struct item	*it;	/* not owned */
+	size_t			 at;
+	unsigned		 val;
+	unsigned		 nval;
 };
 
 /*
@@ -74,6 +100,7 @@ struct changes {
 
 struct trust;
 struct policy;
+struct sbuf;
 
 struct plan_opts {
 	unsigned	 match;		/* MATCH_* for certificate-only items */
@@ -142,6 +169,13 @@ int	plan_dup_check(struct dir *, char *const *vals, char *const *owners,
  */
 void	plan_entra_check(const struct changes *, int pruned);
 
+/*
+ * Writes the notes of C in order through PUT(B, NOTE): its stored notes
+ * with those made from its items (struct change_from) in their places.
+ * NOTE is valid during the call only; B->oom is set on ENOMEM.
+ */
+void		 changes_notes(const struct change *c, struct sbuf *b,
+		    void (*put)(struct sbuf *, const char *));
 /* Adds an empty change for DN; returns it or NULL on ENOMEM. */
 struct change	*changes_add(struct changes *, const char *dn);
 /* Frees all changes. */

@@ -26,7 +26,8 @@
 
 /* One owned value, as one line of owned.tsv. */
 struct sync_rec {
-	char	*guid;		/* owned, all strings; objectGUID (32 hex
+	char	*guid;		/* owned, all strings (in blk, or each
+				   its own allocation); objectGUID (32 hex
 				   digits) or "" (a directory without) */
 	char	*dn;		/* as last seen */
 	char	*sam;		/* as last seen, or "" */
@@ -38,6 +39,10 @@ struct sync_rec {
 	char	*source;	/* file, or CSV file:line */
 	time_t	 not_after;
 	time_t	 written;
+	char	*blk;		/* owned, or NULL: the strings read or made
+				   together, in one allocation (a night's
+				   state holds a line per owned value) */
+	size_t	 blklen;
 	int	 drop;		/* to be left out when saved */
 };
 
@@ -63,7 +68,11 @@ enum sync_verdict {
 /* The run's inputs as the state sees them: filled by sync_inputs. */
 struct sync_inputs {
 	const struct input *in;		/* not owned */
-	struct strlist	*vals;		/* owned: per item, its values */
+	struct strlist	*vals;		/* owned: per item, its values (the
+					   items hand theirs over to the
+					   changes); each list and its strings
+					   in arena */
+	struct arena	 arena;
 	const char	**root;		/* per item: its --csv/--certdir */
 	char		**roots;	/* not owned: every input of the run */
 	size_t		 nroots;

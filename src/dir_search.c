@@ -629,18 +629,11 @@ accounts_free(struct accounts *acc)
 {
 	size_t	i;
 
-	for (i = 0; i < acc->n; i++) {
-		free(acc->v[i].dn);
-		free(acc->v[i].sam);
-		free(acc->v[i].upn);
-		free(acc->v[i].mail);
-		free(acc->v[i].sid);
-		free(acc->v[i].guid);
-		free(acc->v[i].dns);
+	for (i = 0; i < acc->n; i++)
 		strlist_free(&acc->v[i].altsec);
-	}
 	free(acc->v);
 	free(acc->slot);
+	arena_free(&acc->arena);
 	memset(acc, 0, sizeof(*acc));
 }
 
@@ -737,8 +730,11 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 {
 	struct account	 a;
 	struct berval	**sids;
-	char		 *dn, *uac;
+	char		 *dn, *uac, *s;
+	char		**str[] = { &a.dn, &a.sam, &a.upn, &a.mail, &a.sid,
+			    &a.guid, &a.dns };
 	long		  idx;
+	size_t		  i;
 
 	memset(&a, 0, sizeof(a));
 	if ((dn = ldap_get_dn(d->ld, e)) == NULL)
@@ -783,6 +779,19 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 		strlist_free(&a.altsec);
 		msg_err("out of memory");
 		return -1;
+	}
+	/* into the arena: a batch holds a million accounts at once */
+	for (i = 0; i < sizeof(str) / sizeof(str[0]); i++) {
+		s = *str[i] != NULL ? arena_strdup(&acc->arena, *str[i]) : NULL;
+		if (s == NULL && *str[i] != NULL) {
+			for (; i < sizeof(str) / sizeof(str[0]); i++)
+				free(*str[i]);
+			strlist_free(&a.altsec);
+			msg_err("out of memory");
+			return -1;
+		}
+		free(*str[i]);
+		*str[i] = s;
 	}
 	acc->v[acc->n++] = a;
 	if (accounts_index(acc) == -1) {

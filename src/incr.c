@@ -11,6 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "arena.h"
 #include "incr.h"
 #include "msg.h"
 #include "sbuf.h"
@@ -20,7 +21,7 @@
 #define INCR_IDENT_MAX	96
 
 struct incr_ent {
-	char	*path;		/* owned, all */
+	char	*path;		/* in the incr's arena, all */
 	char	*ident;
 	char	*shas;		/* thumbprints, comma-separated */
 	size_t	 first, n;	/* items, when read by this run */
@@ -35,8 +36,11 @@ struct incr {
 	char		 cur[INCR_IDENT_MAX]; /* identity of the file asked */
 	char		*curpath;
 	size_t		 nskipped;
-	char		**shas;	/* owned strings */
+	char		**shas;	/* owned array; the strings in arena */
 	size_t		 nshas;
+	size_t		 capshas;
+	struct arena	 arena;	/* the entries' strings: a night's
+				   inputs.tsv has a line per file */
 	int		 full;
 	int		 loaded;	/* read with the same key */
 };
@@ -79,17 +83,9 @@ incr_push(struct incr *x)
 void
 incr_free(struct incr *x)
 {
-	size_t	i;
-
 	if (x == NULL)
 		return;
-	for (i = 0; i < x->n; i++) {
-		free(x->v[i].path);
-		free(x->v[i].ident);
-		free(x->v[i].shas);
-	}
-	for (i = 0; i < x->nshas; i++)
-		free(x->shas[i]);
+	arena_free(&x->arena);
 	free(x->shas);
 	free(x->v);
 	free(x->key);
@@ -151,9 +147,9 @@ incr_open(const char *dir, const char *key, int full)
 			continue;
 		}
 		if ((e = incr_push(x)) == NULL ||
-		    (e->path = strdup(f[0])) == NULL ||
-		    (e->ident = strdup(f[1])) == NULL ||
-		    (e->shas = strdup(f[3])) == NULL) {
+		    (e->path = arena_strdup(&x->arena, f[0])) == NULL ||
+		    (e->ident = arena_strdup(&x->arena, f[1])) == NULL ||
+		    (e->shas = arena_strdup(&x->arena, f[3])) == NULL) {
 			msg_err("out of memory");
 			goto out;
 		}
@@ -210,8 +206,9 @@ incr_seen(void *arg, const char *path, size_t first, size_t n)
 
 	if (x->curpath == NULL || strcmp(x->curpath, path) != 0)
 		incr_ident(path, x->cur, sizeof(x->cur));
-	if ((e = incr_push(x)) == NULL || (e->path = strdup(path)) == NULL ||
-	    (e->ident = strdup(x->cur)) == NULL) {
+	if ((e = incr_push(x)) == NULL || (e->path = arena_strdup(&x->arena,
+	    path)) == NULL || (e->ident = arena_strdup(&x->arena, x->cur)) ==
+	    NULL) {
 		/* not kept: the file is read again next time */
 		if (e != NULL)
 			e->read = 0;
@@ -238,27 +235,25 @@ char **
 incr_shas(struct incr *x, size_t *n)
 {
 	char	**v, *p, *s;
-	size_t	  i;
+	size_t	  i, c;
 
 	for (i = 0; i < x->nold; i++) {
 		if (!x->v[i].skipped || x->v[i].shas[0] == '\0')
 			continue;
-		if ((s = strdup(x->v[i].shas)) == NULL)
+		/* cut in place: the thumbprints point into the copy */
+		if ((s = arena_strdup(&x->arena, x->v[i].shas)) == NULL)
 			goto oom;
 		for (p = strtok(s, ","); p != NULL; p = strtok(NULL, ",")) {
-			if ((v = realloc(x->shas, (x->nshas + 1) *
-			    sizeof(*v))) == NULL) {
-				free(s);
-				goto oom;
+			if (x->nshas == x->capshas) {
+				c = x->capshas < 64 ? 64 : 2 * x->capshas;
+				if ((v = reallocarray(x->shas, c,
+				    sizeof(*v))) == NULL)
+					goto oom;
+				x->shas = v;
+				x->capshas = c;
 			}
-			x->shas = v;
-			if ((x->shas[x->nshas] = strdup(p)) == NULL) {
-				free(s);
-				goto oom;
-			}
-			x->nshas++;
+			x->shas[x->nshas++] = p;
 		}
-		free(s);
 	}
 	if (x->nshas > 1)
 		if (x->nshas > 1)
@@ -326,7 +321,6 @@ incr_save(struct incr *x, const char *dir, const struct input *in,
 			}
 			if (!ok)
 				continue;
-			free(e->shas);
 			e->shas = NULL;
 			{
 				struct sbuf s = SBUF_INIT;
@@ -335,8 +329,10 @@ incr_save(struct incr *x, const char *dir, const struct input *in,
 					sbuf_printf(&s, "%s%s", j > e->first ?
 					    "," : "", in->items[j].fact.sha256 ?
 					    in->items[j].fact.sha256 : "");
-				e->shas = s.s != NULL ? sbuf_done(&s) :
-				    strdup("");
+				if (!s.oom)
+					e->shas = arena_strdup(&x->arena,
+					    s.s != NULL ? s.s : "");
+				sbuf_reset(&s);
 				if (e->shas == NULL)
 					goto oom;
 			}

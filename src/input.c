@@ -206,7 +206,13 @@ input_facts(struct input *in, struct item *it, const struct cert *c)
 	if (cert_sha1(c) != NULL)
 		snprintf(f->sha1, sizeof(f->sha1), "%s", cert_sha1(c));
 	f->sha256 = input_strdup(in, cert_sha256(c), &oom);
-	f->issuer = input_strdup(in, cert_issuer_text(c), &oom);
+	/* a batch is mostly one issuing CA: one copy of its name */
+	if (in->issuer != NULL && cert_issuer_text(c) != NULL &&
+	    strcmp(in->issuer, cert_issuer_text(c)) == 0)
+		f->issuer = in->issuer;
+	else if ((f->issuer = input_strdup(in, cert_issuer_text(c), &oom)) !=
+	    NULL)
+		in->issuer = f->issuer;
 	f->serial = input_strdup(in, cert_serial_text(c), &oom);
 	for (k = 0; k < ALTSEC_NTYPES; k++) {
 		if (!(it->types & ALTSEC_BIT(k)))

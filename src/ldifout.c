@@ -100,8 +100,7 @@ ldifout_record_wrap(struct sbuf *b, const struct change *c, int invert,
 {
 	size_t	i;
 
-	for (i = 0; i < c->notes.n; i++)
-		ldifout_comment(b, c->notes.v[i]);
+	changes_notes(c, b, ldifout_comment);
 	ldifout_put(b, LDIF_PUT_VALUE, "dn", c->dn, wrap);
 	/*
 	 * The NTAuth entry made or deleted (preview only: its undo record

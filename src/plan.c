@@ -71,7 +71,8 @@ changes_free(struct changes *cs)
 		strlist_free(&cs->v[i].add);
 		strlist_free(&cs->v[i].del);
 		strlist_free(&cs->v[i].notes);
-		strlist_free(&cs->v[i].thumbs);
+		free(cs->v[i].thumbs.v);	/* the items' strings */
+		free(cs->v[i].from);
 	}
 	free(cs->v);
 	cs->v = NULL;
@@ -873,41 +874,80 @@ out:
 	return rc;
 }
 
-static int
-plan_note(struct change *c, const struct item *it)
+/*
+ * The block of item IT's notes on change C, made on first need: placed
+ * after the notes C holds so far, its first value note numbered for the
+ * value about to be added.  NULL on ENOMEM.
+ */
+static struct change_from *
+plan_from(struct change *c, const struct item *it, struct change_from *cur)
 {
-	struct sbuf	 b = SBUF_INIT;
-	char		*s;
-	int		 rc;
+	struct change_from	*v;
 
-	sbuf_printf(&b, "from %s: %s", it->src, it->fact.desc);
-	if ((s = sbuf_done(&b)) == NULL)
-		return -1;
-	rc = strlist_add(&c->notes, s);
-	free(s);
-	return rc;
+	if (cur != NULL)
+		return cur;
+	/* one block per item: most changes hold one or two */
+	if ((v = reallocarray(c->from, c->nfrom + 1, sizeof(*v))) == NULL)
+		return NULL;
+	c->from = v;
+	v = &c->from[c->nfrom++];
+	v->it = it;
+	v->at = c->notes.n;
+	v->val = (unsigned)c->add.n;
+	v->nval = 0;
+	return v;
 }
 
 /*
- * The note that ties the change's last added value to its certificate:
- * a reviewed plan (certbulk apply) checks it again before writing.
+ * An item's notes as plan_changes placed them: one per value it added,
+ * which ties the value to its certificate (a reviewed plan, certbulk
+ * apply, checks it again before writing), then where the item came from.
  */
-static int
-plan_value_note(struct change *c, const struct item *it)
+static void
+plan_from_put(const struct change_from *f, struct sbuf *tmp, struct sbuf *b,
+    void (*put)(struct sbuf *, const char *))
 {
-	struct sbuf	 b = SBUF_INIT;
-	char		*s;
-	int		 rc;
+	const struct item	*it = f->it;
+	unsigned		 j;
 
-	sbuf_printf(&b, PLAN_VALUE_NOTE "%zu sha1=%s not-before=%lld "
-	    "not-after=%lld", c->add.n - 1, it->fact.sha1[0] ? it->fact.sha1 :
-	    "-", (long long)it->fact.not_before,
-	    (long long)it->fact.not_after);
-	if ((s = sbuf_done(&b)) == NULL)
-		return -1;
-	rc = strlist_add(&c->notes, s);
-	free(s);
-	return rc;
+	for (j = 0; j < f->nval; j++) {
+		sbuf_clear(tmp);
+		sbuf_printf(tmp, PLAN_VALUE_NOTE "%u sha1=%s not-before=%lld "
+		    "not-after=%lld", f->val + j, it->fact.sha1[0] ?
+		    it->fact.sha1 : "-", (long long)it->fact.not_before,
+		    (long long)it->fact.not_after);
+		if (tmp->oom)
+			break;
+		put(b, tmp->s);
+	}
+	sbuf_clear(tmp);
+	sbuf_printf(tmp, "from %s: %s", it->src, it->fact.desc);
+	if (!tmp->oom)
+		put(b, tmp->s);
+	if (tmp->oom)
+		b->oom = 1;
+}
+
+void
+changes_notes(const struct change *c, struct sbuf *b,
+    void (*put)(struct sbuf *, const char *))
+{
+	struct sbuf	 tmp = SBUF_INIT;
+	size_t		 i, j = 0;
+
+	if (c->kind_note && c->kind != NULL) {
+		sbuf_printf(&tmp, "%s account", c->kind);
+		if (!tmp.oom)
+			put(b, tmp.s);
+		b->oom |= tmp.oom;
+	}
+	for (i = 0; i <= c->notes.n; i++) {
+		while (j < c->nfrom && c->from[j].at == i)
+			plan_from_put(&c->from[j++], &tmp, b, put);
+		if (i < c->notes.n)
+			put(b, c->notes.v[i]);
+	}
+	sbuf_reset(&tmp);
 }
 
 /* Appends *S to L, which takes it over (*S becomes NULL); 0 or -1. */
@@ -999,9 +1039,7 @@ plan_chg_get(struct changes *out, const struct accounts *acc, long *chg,
 		return NULL;
 	/* which kind, for the preview, undo and logs */
 	c->kind = a->computer ? "computer" : "user";
-	if (strlist_add(&c->notes, a->computer ? "computer account" :
-	    "user account") == -1)
-		return NULL;
+	c->kind_note = 1;
 	chg[idx] = (long)out->n - 1;
 	c->have = a->altsec.n;
 	/* an account of another domain: changed on its domain's DC */
@@ -1058,6 +1096,8 @@ plan_changes(struct input *in, const struct accounts *acc,
 {
 	const struct account	*a;
 	struct change		*c;
+	struct change_from	*f;
+	char			*sha1;
 	long			*chg = NULL;
 	struct item		*it;
 	size_t			 i, examined = 0;
@@ -1084,6 +1124,7 @@ plan_changes(struct input *in, const struct accounts *acc,
 			examined++;
 			chg[it->acct] = -1;
 		}
+		f = NULL;
 		for (k = 0; k < ALTSEC_NTYPES; k++) {
 			if (it->values[k] == NULL ||
 			    strlist_has(&a->altsec, it->values[k]))
@@ -1092,20 +1133,25 @@ plan_changes(struct input *in, const struct accounts *acc,
 				goto out;
 			if (strlist_has(&c->add, it->values[k]))
 				continue;
+			/* its value note, numbered for this value */
+			if ((f = plan_from(c, it, f)) == NULL)
+				goto out;
 			/* moved, not copied: the item keeps a borrowed
 			 * pointer for the report (it->moved) */
+			sha1 = it->fact.sha1;
 			if (plan_take(&c->add, &it->values[k]) == -1 ||
-			    strlist_add(&c->thumbs, it->fact.sha1) == -1)
+			    plan_take(&c->thumbs, &sha1) == -1)
 				goto out;
 			it->values[k] = c->add.v[c->add.n - 1];
 			it->moved |= ALTSEC_BIT(k);
 			st->values++;
-			if (plan_value_note(c, it) == -1)
-				goto out;
+			f->nval++;
 		}
 		it->chg = chg[it->acct] >= 0 ? chg[it->acct] : -1;
-		if (chg[it->acct] >= 0 &&
-		    plan_note(&out->v[chg[it->acct]], it) == -1)
+		/* where it came from, on its account's change even when it
+		 * adds nothing there */
+		if (chg[it->acct] >= 0 && plan_from(&out->v[chg[it->acct]], it,
+		    f) == NULL)
 			goto out;
 		if (repl != NULL && plan_replaced(out, acc, chg, it, &repl[i],
 		    prune_weak) == -1)
@@ -1318,6 +1364,7 @@ plan_undo_conflicts(struct dir *d, struct changes *cs, size_t *refused)
 		if (cs->v[i].add.n == 0 && cs->v[i].del.n == 0) {
 			free(cs->v[i].dn);
 			free(cs->v[i].guid);
+			free(cs->v[i].from);
 			strlist_free(&cs->v[i].notes);
 			strlist_free(&cs->v[i].add);
 			strlist_free(&cs->v[i].del);

@@ -50,19 +50,58 @@ sync_verdict_name(enum sync_verdict v)
 	return sync_names[v];
 }
 
+/*
+ * Frees string S of R unless it lives in R's block (a field replaced
+ * since, such as a DN seen anew, is its own allocation).
+ */
+static void
+sync_rec_release(const struct sync_rec *r, char *s)
+{
+	uintptr_t	b = (uintptr_t)r->blk, p = (uintptr_t)s;
+
+	if (r->blk == NULL || p < b || p >= b + r->blklen)
+		free(s);
+}
+
 static void
 sync_rec_free(struct sync_rec *r)
 {
-	free(r->guid);
-	free(r->dn);
-	free(r->sam);
-	free(r->value);
-	free(r->sha256);
-	free(r->issuer);
-	free(r->serial);
-	free(r->input);
-	free(r->source);
+	sync_rec_release(r, r->guid);
+	sync_rec_release(r, r->dn);
+	sync_rec_release(r, r->sam);
+	sync_rec_release(r, r->value);
+	sync_rec_release(r, r->sha256);
+	sync_rec_release(r, r->issuer);
+	sync_rec_release(r, r->serial);
+	sync_rec_release(r, r->input);
+	sync_rec_release(r, r->source);
+	free(r->blk);
 	memset(r, 0, sizeof(*r));
+}
+
+/*
+ * Copies the N strings SRC[i] into one block of R, pointed to by *DST[i]:
+ * one allocation per record, not one per field.  0 or -1 (ENOMEM).
+ */
+static int
+sync_rec_pack(struct sync_rec *r, char **const *dst, const char *const *src,
+    size_t n)
+{
+	size_t	i, len = 0, l;
+	char	*p;
+
+	for (i = 0; i < n; i++)
+		len += strlen(src[i]) + 1;
+	if ((r->blk = malloc(len)) == NULL)
+		return -1;
+	r->blklen = len;
+	for (i = 0, p = r->blk; i < n; i++) {
+		l = strlen(src[i]) + 1;
+		memcpy(p, src[i], l);
+		*dst[i] = p;
+		p += l;
+	}
+	return 0;
 }
 
 void
@@ -171,7 +210,9 @@ sync_parse_rec(char *line, struct sync_rec *r, const char **why)
 	char	*f[SYNC_NFIELDS], *p = line;
 	char	**dst[] = { &r->guid, &r->dn, &r->sam, &r->value, &r->sha256,
 		    &r->issuer, &r->serial, NULL, &r->input, &r->source, NULL };
-	size_t	 i;
+	char	**pd[SYNC_NFIELDS];
+	const char *ps[SYNC_NFIELDS];
+	size_t	 i, n;
 
 	memset(r, 0, sizeof(*r));
 	for (i = 0; i < SYNC_NFIELDS; i++) {
@@ -206,14 +247,15 @@ sync_parse_rec(char *line, struct sync_rec *r, const char **why)
 		*why = "an objectGUID that is not 32 lower-case hex digits";
 		return -1;
 	}
-	for (i = 0; i < SYNC_NFIELDS; i++) {
+	for (i = 0, n = 0; i < SYNC_NFIELDS; i++) {
 		if (dst[i] == NULL)
 			continue;
-		if ((*dst[i] = strdup(f[i])) == NULL) {
-			sync_rec_free(r);
-			*why = "out of memory";
-			return -1;
-		}
+		pd[n] = dst[i];
+		ps[n++] = f[i];
+	}
+	if (sync_rec_pack(r, pd, ps, n) == -1) {
+		*why = "out of memory";
+		return -1;
 	}
 	return 0;
 }
@@ -535,7 +577,7 @@ int
 sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
     const size_t *first, size_t nroots)
 {
-	size_t	i, r, k;
+	size_t	i, r, k, n;
 
 	memset(si, 0, sizeof(*si));
 	si->in = in;
@@ -551,11 +593,20 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 		while (r + 1 < nroots && i >= first[r + 1])
 			r++;
 		si->root[i] = nroots > 0 ? roots[r] : "";
-		for (k = 0; k < ALTSEC_NTYPES; k++)
-			if (in->items[i].values[k] != NULL &&
-			    strlist_add(&si->vals[i], in->items[i].values[k]) ==
-			    -1)
+		/* copies in one arena: a malloc each cost more than the
+		 * value */
+		for (k = 0, n = 0; k < ALTSEC_NTYPES; k++)
+			n += in->items[i].values[k] != NULL;
+		if (n > 0 && (si->vals[i].v = arena_alloc(&si->arena,
+		    n * sizeof(char *))) == NULL)
+			goto oom;
+		for (k = 0; k < ALTSEC_NTYPES; k++) {
+			if (in->items[i].values[k] == NULL)
+				continue;
+			if ((si->vals[i].v[si->vals[i].n++] = arena_strdup(
+			    &si->arena, in->items[i].values[k])) == NULL)
 				goto oom;
+		}
 		si->nval += si->vals[i].n;
 		if (in->items[i].fact.sha256 != NULL)
 			si->bysha[si->nsha++] = i;
@@ -602,11 +653,8 @@ sync_inputs_planned(struct sync_inputs *si)
 void
 sync_inputs_free(struct sync_inputs *si)
 {
-	size_t	i;
-
-	for (i = 0; si->vals != NULL && i < si->in->n; i++)
-		strlist_free(&si->vals[i]);
-	free(si->vals);
+	free(si->vals);		/* the lists and strings are in arena */
+	arena_free(&si->arena);
 	free(si->root);
 	free(si->byval);
 	free(si->bysha);
@@ -701,24 +749,21 @@ sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
     const char *guid, const char *dn, const char *value, time_t now)
 {
 	const struct item	*it = &si->in->items[i];
+	char			**dst[] = { &r->guid, &r->dn, &r->sam,
+				    &r->value, &r->sha256, &r->issuer,
+				    &r->serial, &r->input, &r->source };
+	const char		*src[] = { guid ? guid : "", dn,
+				    it->asam ? it->asam : "", value,
+				    it->fact.sha256 ? it->fact.sha256 : "",
+				    it->fact.issuer ? it->fact.issuer : "",
+				    it->fact.serial ? it->fact.serial : "",
+				    si->root[i], it->src };
 
 	memset(r, 0, sizeof(*r));
-	r->guid = strdup(guid ? guid : "");
-	r->dn = strdup(dn);
-	r->sam = strdup(it->asam ? it->asam : "");
-	r->value = strdup(value);
-	r->sha256 = strdup(it->fact.sha256 ? it->fact.sha256 : "");
-	r->issuer = strdup(it->fact.issuer ? it->fact.issuer : "");
-	r->serial = strdup(it->fact.serial ? it->fact.serial : "");
-	r->input = strdup(si->root[i]);
-	r->source = strdup(it->src);
+	if (sync_rec_pack(r, dst, src, sizeof(src) / sizeof(src[0])) == -1)
+		return -1;
 	r->not_after = it->fact.not_after;
 	r->written = now;
-	if (!r->guid || !r->dn || !r->sam || !r->value || !r->sha256 ||
-	    !r->issuer || !r->serial || !r->input || !r->source) {
-		sync_rec_free(r);
-		return -1;
-	}
 	return 0;
 }
 
@@ -1415,8 +1460,6 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 					}
 				}
 				free(c->add.v[k]);
-				if (k < c->thumbs.n)
-					free(c->thumbs.v[k]);
 				(*nvalues)--;
 				continue;
 			}
@@ -1442,7 +1485,7 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 			strlist_free(&c->add);
 			strlist_free(&c->del);
 			strlist_free(&c->notes);
-			strlist_free(&c->thumbs);
+			free(c->thumbs.v);	/* the items' strings */
 			map[i] = -1;
 			continue;
 		}
@@ -1508,7 +1551,7 @@ sync_prune(struct dir *d, struct sync_state *st, const struct sync_inputs *si,
 			st->dirty = 1;
 			goto next;
 		}
-		free(r->dn);
+		sync_rec_release(r, r->dn);
 		r->dn = cur;
 		cur = NULL;
 		if ((c = sync_change_for(&x, r->guid, r->dn, vals.n)) == NULL)
@@ -1590,8 +1633,8 @@ sync_commit(const char *dir, struct sync_state *st, const struct changes *cs,
 			if (strcmp(st->v[j].dn, it->adn) == 0)
 				continue;
 			st->dirty = 1;
-			free(st->v[j].dn);
-			free(st->v[j].sam);
+			sync_rec_release(&st->v[j], st->v[j].dn);
+			sync_rec_release(&st->v[j], st->v[j].sam);
 			st->v[j].dn = strdup(it->adn);
 			st->v[j].sam = strdup(it->asam ? it->asam : "");
 			if (st->v[j].dn == NULL || st->v[j].sam == NULL)

@@ -184,7 +184,7 @@ undo_add(struct undo *u, struct change *c)
 	struct sbuf	 b = SBUF_INIT;
 	struct change	 bare;
 	off_t		*v;
-	size_t		 head, i;
+	size_t		 head;
 	int		 rc = -1;
 
 	if (u->n == u->cap) {
@@ -213,10 +213,12 @@ undo_add(struct undo *u, struct change *c)
 		sbuf_printf(&b, UNDO_GUID "%s\n", c->guid);
 	if (c->server != NULL)	/* undo sends it back there */
 		sbuf_printf(&b, UNDO_SERVER "%s\n", c->server);
-	for (i = 0; i < c->notes.n; i++)
-		undo_note(&b, c->notes.v[i]);
+	changes_notes(c, &b, undo_note);
 	bare = *c;
 	memset(&bare.notes, 0, sizeof(bare.notes));
+	bare.from = NULL;
+	bare.nfrom = 0;
+	bare.kind_note = 0;
 	ldifout_record(&b, &bare, 1);
 	if (b.oom) {
 		msg_err("out of memory");
