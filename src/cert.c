@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,10 +34,18 @@
 #define SAN_URI_SID	"tag:microsoft.com,2022-09-14:sid:"
 
 struct cert {
+	struct cert	*self;		/* for cert_lazy's cache */
 	X509		*x;		/* owned; decoded only for CA certificates */
 	unsigned char	*der;		/* owned: the bytes read, for cert_x509 */
 	size_t		 derlen;
 	const STACK_OF(X509_EXTENSION) *exts; /* while reading only */
+	/*
+	 * Where the issuer and subject names' DER lie in der: their texts
+	 * and the SHA-256 are made on first use (cert_lazy), since the mapping
+	 * values need none of them and show --tsv prints none.
+	 */
+	size_t		 issuer_off, issuer_len;
+	size_t		 subject_off, subject_len;
 	char		*subject_text;	/* owned, all strings below too */
 	char		*issuer_text;
 	char		*serial_text;
@@ -188,13 +197,33 @@ cert_name_text(const X509_NAME *name)
 	return out;
 }
 
-static char *
-cert_digest(const unsigned char *p, size_t n, const EVP_MD *md)
-{
-	unsigned char	d[EVP_MAX_MD_SIZE];
-	unsigned int	dl;
+/*
+ * SHA-1 and SHA-256 fetched from the default provider once: EVP_sha1()
+ * in EVP_Digest looks the algorithm up again on every call, which costs
+ * more than hashing a certificate.
+ */
+static pthread_once_t	 cert_md_once = PTHREAD_ONCE_INIT;
+static EVP_MD		*cert_md_sha1, *cert_md_sha256;
 
-	if (!EVP_Digest(p, n, d, &dl, md, NULL))
+static void
+cert_md_fetch(void)
+{
+	cert_md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	cert_md_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+/* SHA256: 1 for SHA-256, else SHA-1.  A hex string, or NULL. */
+static char *
+cert_digest(const unsigned char *p, size_t n, int sha256)
+{
+	unsigned char	 d[EVP_MAX_MD_SIZE];
+	unsigned int	 dl;
+	const EVP_MD	*md;
+
+	if (pthread_once(&cert_md_once, cert_md_fetch) != 0)
+		return NULL;
+	md = sha256 ? cert_md_sha256 : cert_md_sha1;
+	if (md == NULL || !EVP_Digest(p, n, d, &dl, md, NULL))
 		return NULL;
 	return cert_hex(d, dl, 0);
 }
@@ -236,6 +265,64 @@ cert_der_serial(const unsigned char *der, size_t len,
 	*sp = p;
 	*sl = (size_t)l;
 	return 0;
+}
+
+/*
+ * Finds NAME's encoding (the bytes it was decoded from, which OpenSSL
+ * keeps) in C's DER, for its text to be made on first use.  Where it
+ * cannot be found its text is made now into *TEXT.  Returns 0 or -1.
+ */
+static int
+cert_name_locate(struct cert *c, const X509_NAME *name, size_t *off,
+    size_t *len, char **text)
+{
+	const unsigned char	*der, *hit;
+	size_t			 dl;
+
+	*len = 0;
+	if (X509_NAME_get0_der(name, &der, &dl) && dl > 0 &&
+	    (hit = memmem(c->der, c->derlen, der, dl)) != NULL) {
+		*off = (size_t)(hit - c->der);
+		*len = dl;
+		return 0;
+	}
+	return (*text = cert_name_text(name)) == NULL ? -1 : 0;
+}
+
+/*
+ * Makes what cert_new left for first use: the SHA-256 and the names' texts
+ * (the same bytes decode to the same name).  Where this fails (out of
+ * memory) the fact reads as "?".  The cert is logically const: these are
+ * a cache of its bytes, written through its self pointer.
+ */
+enum cert_later { CERT_SHA256, CERT_ISSUER_TEXT, CERT_SUBJECT_TEXT };
+
+static const char *
+cert_lazy(const struct cert *cc, enum cert_later what)
+{
+	struct cert		*c = cc->self;
+	const unsigned char	*q;
+	X509_NAME		*name;
+	char			**field;
+
+	field = what == CERT_SHA256 ? &c->sha256 : what == CERT_ISSUER_TEXT ?
+	    &c->issuer_text : &c->subject_text;
+	if (*field != NULL)
+		return *field;
+	if (what == CERT_SHA256)
+		*field = cert_digest(c->der, c->derlen, 1);
+	else {
+		q = c->der + (what == CERT_ISSUER_TEXT ? c->issuer_off :
+		    c->subject_off);
+		if ((name = d2i_X509_NAME(NULL, &q, (long)(what ==
+		    CERT_ISSUER_TEXT ? c->issuer_len : c->subject_len))) !=
+		    NULL) {
+			*field = cert_name_text(name);
+			X509_NAME_free(name);
+		}
+		ERR_clear_error();
+	}
+	return *field != NULL ? *field : "?";
 }
 
 static int
@@ -623,6 +710,7 @@ cert_new(const char *label, const unsigned char *p, size_t n, int full)
 		msg_err("%s: out of memory", label);
 		goto out;
 	}
+	c->self = c;
 	if (full)
 		c->x = d2i_X509(NULL, &q, (long)n);
 	else
@@ -662,13 +750,13 @@ cert_new(const char *label, const unsigned char *p, size_t n, int full)
 	}
 	c->ms_serial = cert_hex(sp, sl, 1);
 	c->serial_text = cert_hex(sp, sl, 0);
-	c->sha1 = cert_digest(p, n, EVP_sha1());
-	c->sha256 = cert_digest(p, n, EVP_sha256());
-	c->subject_text = cert_name_text(subject);
-	c->issuer_text = cert_name_text(issuer);
+	c->sha1 = cert_digest(p, n, 0);
 	if (c->ms_serial == NULL || c->serial_text == NULL ||
-	    c->sha1 == NULL || c->sha256 == NULL || c->subject_text == NULL ||
-	    c->issuer_text == NULL) {
+	    c->sha1 == NULL ||
+	    cert_name_locate(c, issuer, &c->issuer_off, &c->issuer_len,
+	    &c->issuer_text) == -1 ||
+	    cert_name_locate(c, subject, &c->subject_off, &c->subject_len,
+	    &c->subject_text) == -1) {
 		msg_ssl("%s: cannot compute certificate facts", label);
 		goto out;
 	}
@@ -1121,13 +1209,13 @@ cert_x509(const struct cert *c)
 	return d2i_X509(NULL, &q, (long)c->derlen);
 }
 
-const char *cert_subject_text(const struct cert *c) { return c->subject_text; }
-const char *cert_issuer_text(const struct cert *c) { return c->issuer_text; }
+const char *cert_subject_text(const struct cert *c) { return cert_lazy(c, CERT_SUBJECT_TEXT); }
+const char *cert_issuer_text(const struct cert *c) { return cert_lazy(c, CERT_ISSUER_TEXT); }
 const char *cert_serial_text(const struct cert *c) { return c->serial_text; }
 time_t cert_not_before(const struct cert *c) { return c->not_before; }
 time_t cert_not_after(const struct cert *c) { return c->not_after; }
 int cert_is_ca(const struct cert *c) { return c->is_ca; }
-const char *cert_sha256(const struct cert *c) { return c->sha256; }
+const char *cert_sha256(const struct cert *c) { return cert_lazy(c, CERT_SHA256); }
 const char *cert_sha1(const struct cert *c) { return c->sha1; }
 const struct strlist *cert_upns(const struct cert *c) { return &c->upns; }
 const struct strlist *cert_emails(const struct cert *c) { return &c->emails; }
