@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1112,8 +1114,28 @@ cert_read_mem_full(const char *label, const unsigned char *buf, size_t n,
 	return cert_read_mem_how(label, buf, n, b64_ok, 1, set);
 }
 
+/* Sets *ERR to "LABEL: reason" (NULL when out of memory). */
+static void
+cert_load_err(char **err, const char *label, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+cert_load_err(char **err, const char *label, const char *fmt, ...)
+{
+	struct sbuf	 b = SBUF_INIT;
+	char		 msg[256];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sbuf_printf(&b, "%s: %s", label, msg);
+	*err = sbuf_done(&b);
+}
+
 int
-cert_read_file(const char *path, const char *label, struct certset *set)
+cert_load_file(const char *path, const char *label, unsigned char **bufp,
+    size_t *lenp, char **err)
 {
 	struct stat	 st;
 	unsigned char	*buf = NULL, *nb;
@@ -1121,31 +1143,34 @@ cert_read_file(const char *path, const char *label, struct certset *set)
 	ssize_t		 r;
 	int		 fd = -1, rc = -1;
 
+	*err = NULL;
 	if (label == NULL)
 		label = path;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
 	    -1) {
-		msg_err("%s: %s", label, strerror(errno));
+		cert_load_err(err, label, "%s", strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) == -1) {
-		msg_err("%s: %s", label, strerror(errno));
+		cert_load_err(err, label, "%s", strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		msg_err("%s: is a directory, not a certificate file", label);
+		cert_load_err(err, label, "is a directory, not a certificate "
+		    "file");
 		goto out;
 	}
 	/* a FIFO or device could block the run forever: regular files only */
 	if (!S_ISREG(st.st_mode)) {
-		msg_err("%s: not a regular file", label);
+		cert_load_err(err, label, "not a regular file");
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size >
 	    CERT_MAX_FILE) {
-		msg_err("%s: too large for a certificate file (%lld bytes, "
-		    "limit %lu)", label, (long long)st.st_size, CERT_MAX_FILE);
+		cert_load_err(err, label, "too large for a certificate file "
+		    "(%lld bytes, limit %lu)", (long long)st.st_size,
+		    CERT_MAX_FILE);
 		goto out;
 	}
 	/*
@@ -1156,20 +1181,21 @@ cert_read_file(const char *path, const char *label, struct certset *set)
 	if ((unsigned long long)st.st_size < CERT_MAX_FILE) {
 		cap = (size_t)st.st_size + 1;
 		if ((buf = malloc(cap)) == NULL) {
-			msg_err("%s: out of memory", label);
+			cert_load_err(err, label, "out of memory");
 			goto out;
 		}
 	}
 	for (;;) {
 		if (len == cap) {
 			if (cap > CERT_MAX_FILE) {
-				msg_err("%s: too large for a certificate file "
-				    "(limit %lu bytes)", label, CERT_MAX_FILE);
+				cert_load_err(err, label, "too large for a "
+				    "certificate file (limit %lu bytes)",
+				    CERT_MAX_FILE);
 				goto out;
 			}
 			cap = cap ? cap * 2 : 8192;
 			if ((nb = realloc(buf, cap)) == NULL) {
-				msg_err("%s: out of memory", label);
+				cert_load_err(err, label, "out of memory");
 				goto out;
 			}
 			buf = nb;
@@ -1180,7 +1206,7 @@ cert_read_file(const char *path, const char *label, struct certset *set)
 			/* opened O_NONBLOCK (FIFOs); a file system may heed it */
 			if (errno == EAGAIN && fcntl(fd, F_SETFL, 0) == 0)
 				continue;
-			msg_err("%s: %s", label, strerror(errno));
+			cert_load_err(err, label, "%s", strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -1189,14 +1215,55 @@ cert_read_file(const char *path, const char *label, struct certset *set)
 		if (len < cap && len == (size_t)st.st_size)
 			break;
 	}
-	rc = cert_read_mem(label, buf, len, 0, set);
+	*bufp = buf;
+	*lenp = len;
+	buf = NULL;
+	rc = 0;
 out:
-	if (buf != NULL)
-		OPENSSL_cleanse(buf, cap);	/* may hold a private key */
-	free(buf);
+	cert_load_free(buf, cap);
 	if (fd != -1)
 		close(fd);
 	return rc;
+}
+
+void
+cert_load_free(unsigned char *buf, size_t len)
+{
+	if (buf == NULL)
+		return;
+	/* may hold a private key; the allocation may be one byte longer */
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+}
+
+int
+cert_read_loaded(const char *label, int rc, unsigned char *buf, size_t len,
+    char *err, struct certset *set)
+{
+	if (rc == -1) {
+		if (err != NULL)
+			msg_err("%s", err);
+		else
+			msg_err("%s: out of memory", label);
+	} else
+		rc = cert_read_mem(label, buf, len, 0, set);
+	free(err);
+	cert_load_free(buf, len);
+	return rc;
+}
+
+int
+cert_read_file(const char *path, const char *label, struct certset *set)
+{
+	unsigned char	*buf = NULL;
+	size_t		 len = 0;
+	char		*err = NULL;
+	int		 rc;
+
+	if (label == NULL)
+		label = path;
+	rc = cert_load_file(path, label, &buf, &len, &err);
+	return cert_read_loaded(label, rc, buf, len, err, set);
 }
 
 X509 *

@@ -11,6 +11,7 @@
 #include "cert.h"
 #include "cmd.h"
 #include "msg.h"
+#include "prefetch.h"
 
 /*
  * Prints "  LABEL TEXT" with TEXT escaped: names and addresses come from
@@ -167,11 +168,14 @@ show_main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct certset	 set = { NULL, 0 };
+	struct prefetch	*pf = NULL;
 	const char	*bad;
+	unsigned char	*buf;
+	char		*err;
 	unsigned	 types = ALTSEC_STRONG;
 	time_t		 now = time(NULL);
-	size_t		 i;
-	int		 ch, tsv = 0, sids = 0, failed = 0, t;
+	size_t		 i, len;
+	int		 ch, tsv = 0, sids = 0, failed = 0, t, rc;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "hqt:v", longopts, NULL)) != -1) {
@@ -226,8 +230,19 @@ show_main(int argc, char *argv[])
 			    "ignore them for certificate logon");
 			break;
 		}
+	/* the next files are read on the other core while these decode */
+	if (argc - optind > 1)
+		pf = prefetch_start(argv + optind, (size_t)(argc - optind));
 	for (; optind < argc; optind++) {
-		if (cert_read_file(argv[optind], NULL, &set) == -1) {
+		if (pf != NULL) {
+			buf = NULL;
+			len = 0;
+			rc = prefetch_next(pf, &buf, &len, &err);
+			rc = cert_read_loaded(argv[optind], rc, buf, len, err,
+			    &set);
+		} else
+			rc = cert_read_file(argv[optind], NULL, &set);
+		if (rc == -1) {
 			failed = 1;
 			continue;
 		}
@@ -236,6 +251,7 @@ show_main(int argc, char *argv[])
 			    now);
 		certset_free(&set);
 	}
+	prefetch_stop(pf);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		msg_err("standard output: write error");
 		return CB_EXIT_SOME;
