@@ -405,7 +405,7 @@ cert_read_san(struct cert *c)
 	const GENERAL_NAME	*g;
 	const ASN1_STRING	*s;
 	const char		*why;
-	char			 oid[64], *t;
+	char			*t;
 	int			 i, crit;
 
 	gens = X509V3_get_d2i(c->exts, NID_subject_alt_name, &crit, NULL);
@@ -440,9 +440,9 @@ cert_read_san(struct cert *c)
 		} else if (g->type == GEN_URI) {
 			cert_read_san_uri(c, g->d.uniformResourceIdentifier);
 		} else if (g->type == GEN_OTHERNAME) {
-			OBJ_obj2txt(oid, sizeof(oid), g->d.otherName->type_id,
-			    1);
-			if (strcmp(oid, OID_UPN) != 0)
+			/* by NID: OpenSSL's own object for 1.3.6.1.4.1.311.20.2.3
+			 * (OID_UPN); formatting every OID as text costs more */
+			if (OBJ_obj2nid(g->d.otherName->type_id) != NID_ms_upn)
 				continue;
 			if (g->d.otherName->value == NULL ||
 			    g->d.otherName->value->type != V_ASN1_UTF8STRING) {

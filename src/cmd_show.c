@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "altsec.h"
 #include "cert.h"
@@ -38,6 +39,20 @@ show_list(const char *label, const struct strlist *l)
 }
 
 /*
+ * 1 if S prints as it is: printable ASCII only, and in a --tsv field
+ * (FIELD) no backslash.  Most values are; escaping them would only copy.
+ */
+static int
+show_clean(const char *s, int field)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f ||
+		    (field && *s == '\\'))
+			return 0;
+	return 1;
+}
+
+/*
  * Prints one value line; control characters cannot break the format.  In
  * --tsv the FILE column is escaped reversibly (a tab or line feed in a file
  * name would split the line).
@@ -46,16 +61,18 @@ static void
 show_value(const char *file, size_t idx, enum altsec_type t, const char *v,
     int tsv)
 {
-	char	*esc, *fesc = NULL;
+	const char	*e = v, *fe = file;
+	char		*esc = NULL, *fesc = NULL;
 
-	if ((esc = msg_escape(v, strlen(v))) == NULL)
+	if (!show_clean(v, 0) && (e = esc = msg_escape(v, strlen(v))) == NULL)
 		return;
 	if (tsv) {
-		if ((fesc = msg_escape_field(file, strlen(file))) != NULL)
-			printf("%s\t%zu\t%s\t%s\n", fesc, idx,
-			    altsec_type_name(t), esc);
+		if (show_clean(file, 1) || (fe = fesc = msg_escape_field(file,
+		    strlen(file))) != NULL)
+			printf("%s\t%zu\t%s\t%s\n", fe, idx,
+			    altsec_type_name(t), e);
 	} else
-		printf("  %-23s %s\n", altsec_type_name(t), esc);
+		printf("  %-23s %s\n", altsec_type_name(t), e);
 	free(fesc);
 	free(esc);
 }
@@ -230,6 +247,9 @@ show_main(int argc, char *argv[])
 			    "ignore them for certificate logon");
 			break;
 		}
+	/* output in large writes unless someone watches it line by line */
+	if (!isatty(STDOUT_FILENO))
+		(void)setvbuf(stdout, NULL, _IOFBF, 1 << 16);
 	/* the next files are read on the other core while these decode */
 	if (argc - optind > 1)
 		pf = prefetch_start(argv + optind, (size_t)(argc - optind));
