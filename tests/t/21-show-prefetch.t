@@ -85,9 +85,15 @@ ok $(( by_thread >= 30 && by_main == 0 ? 0 : 1 )) \
 	"the files are opened by the reading thread ($by_thread of them), none by the main one"
 [ "$by_main" -eq 0 ] || diag "$(grep -F "$W/" "$T/open.trace" | head -5)"
 
-# one file: no second thread
-strace -f -qq -e trace=clone,clone3 -o "$T/clone.trace" \
-	"$CERTBULK" show -q --tsv "$D/alice.cer" >/dev/null 2>&1
-is "$(grep -c 'clone' "$T/clone.trace")" 0 "one file: read without a second thread"
+# one file: no second thread (threads are clones with CLONE_THREAD; under
+# ASan the leak check at exit clones a tracer of its own, without it)
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	strace -f -qq -e trace=clone,clone3 -o "$T/clone.trace" \
+	"$CERTBULK" show -q --tsv "$D/kb5014754.cer" >/dev/null 2>&1
+is "$(grep -c 'CLONE_THREAD' "$T/clone.trace")" 0 "one file: read without a second thread"
+ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+	strace -f -qq -e trace=clone,clone3 -o "$T/clone2.trace" \
+	"$CERTBULK" show -q --tsv "$D/kb5014754.cer" "$D/kb5014754.cer" >/dev/null 2>&1
+is "$(grep -c 'CLONE_THREAD' "$T/clone2.trace")" 1 "two files: one reading thread"
 
 done_testing
