@@ -35,6 +35,27 @@ struct certset {
 int	cert_read_file(const char *path, const char *label, struct certset *set);
 
 /*
+ * The first half of cert_read_file, without printing (for a thread that
+ * reads files ahead): the bytes of the regular file PATH into *BUF (*LEN
+ * bytes; free with cert_load_free).  Returns 0, or -1 with *ERR set to
+ * the line cert_read_file would print, "LABEL: reason" (LABEL NULL: PATH;
+ * the caller frees it; NULL when out of memory).
+ */
+int	cert_load_file(const char *path, const char *label, unsigned char **buf,
+	    size_t *len, char **err);
+
+/* Clears (a file may hold a private key) and frees what cert_load_file gave. */
+void	cert_load_free(unsigned char *buf, size_t len);
+
+/*
+ * The second half: given what cert_load_file returned (RC, BUF, LEN, ERR),
+ * prints ERR or reads the certificates of BUF into SET as cert_read_mem,
+ * and frees BUF and ERR.  Returns 0 or -1, as cert_read_file.
+ */
+int	cert_read_loaded(const char *label, int rc, unsigned char *buf,
+	    size_t len, char *err, struct certset *set);
+
+/*
  * The same for N bytes at BUF; LABEL names the source in messages.  BUF may
  * hold DER, PEM, PKCS#7, or (if B64_OK) base64 DER without PEM armour.
  */

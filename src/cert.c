@@ -3,6 +3,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -33,10 +36,18 @@
 #define SAN_URI_SID	"tag:microsoft.com,2022-09-14:sid:"
 
 struct cert {
+	struct cert	*self;		/* for cert_lazy's cache */
 	X509		*x;		/* owned; decoded only for CA certificates */
 	unsigned char	*der;		/* owned: the bytes read, for cert_x509 */
 	size_t		 derlen;
 	const STACK_OF(X509_EXTENSION) *exts; /* while reading only */
+	/*
+	 * Where the issuer and subject names' DER lie in der: their texts
+	 * and the SHA-256 are made on first use (cert_lazy), since the mapping
+	 * values need none of them and show --tsv prints none.
+	 */
+	size_t		 issuer_off, issuer_len;
+	size_t		 subject_off, subject_len;
 	char		*subject_text;	/* owned, all strings below too */
 	char		*issuer_text;
 	char		*serial_text;
@@ -188,13 +199,33 @@ cert_name_text(const X509_NAME *name)
 	return out;
 }
 
-static char *
-cert_digest(const unsigned char *p, size_t n, const EVP_MD *md)
-{
-	unsigned char	d[EVP_MAX_MD_SIZE];
-	unsigned int	dl;
+/*
+ * SHA-1 and SHA-256 fetched from the default provider once: EVP_sha1()
+ * in EVP_Digest looks the algorithm up again on every call, which costs
+ * more than hashing a certificate.
+ */
+static pthread_once_t	 cert_md_once = PTHREAD_ONCE_INIT;
+static EVP_MD		*cert_md_sha1, *cert_md_sha256;
 
-	if (!EVP_Digest(p, n, d, &dl, md, NULL))
+static void
+cert_md_fetch(void)
+{
+	cert_md_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
+	cert_md_sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+}
+
+/* SHA256: 1 for SHA-256, else SHA-1.  A hex string, or NULL. */
+static char *
+cert_digest(const unsigned char *p, size_t n, int sha256)
+{
+	unsigned char	 d[EVP_MAX_MD_SIZE];
+	unsigned int	 dl;
+	const EVP_MD	*md;
+
+	if (pthread_once(&cert_md_once, cert_md_fetch) != 0)
+		return NULL;
+	md = sha256 ? cert_md_sha256 : cert_md_sha1;
+	if (md == NULL || !EVP_Digest(p, n, d, &dl, md, NULL))
 		return NULL;
 	return cert_hex(d, dl, 0);
 }
@@ -236,6 +267,64 @@ cert_der_serial(const unsigned char *der, size_t len,
 	*sp = p;
 	*sl = (size_t)l;
 	return 0;
+}
+
+/*
+ * Finds NAME's encoding (the bytes it was decoded from, which OpenSSL
+ * keeps) in C's DER, for its text to be made on first use.  Where it
+ * cannot be found its text is made now into *TEXT.  Returns 0 or -1.
+ */
+static int
+cert_name_locate(struct cert *c, const X509_NAME *name, size_t *off,
+    size_t *len, char **text)
+{
+	const unsigned char	*der, *hit;
+	size_t			 dl;
+
+	*len = 0;
+	if (X509_NAME_get0_der(name, &der, &dl) && dl > 0 &&
+	    (hit = memmem(c->der, c->derlen, der, dl)) != NULL) {
+		*off = (size_t)(hit - c->der);
+		*len = dl;
+		return 0;
+	}
+	return (*text = cert_name_text(name)) == NULL ? -1 : 0;
+}
+
+/*
+ * Makes what cert_new left for first use: the SHA-256 and the names' texts
+ * (the same bytes decode to the same name).  Where this fails (out of
+ * memory) the fact reads as "?".  The cert is logically const: these are
+ * a cache of its bytes, written through its self pointer.
+ */
+enum cert_later { CERT_SHA256, CERT_ISSUER_TEXT, CERT_SUBJECT_TEXT };
+
+static const char *
+cert_lazy(const struct cert *cc, enum cert_later what)
+{
+	struct cert		*c = cc->self;
+	const unsigned char	*q;
+	X509_NAME		*name;
+	char			**field;
+
+	field = what == CERT_SHA256 ? &c->sha256 : what == CERT_ISSUER_TEXT ?
+	    &c->issuer_text : &c->subject_text;
+	if (*field != NULL)
+		return *field;
+	if (what == CERT_SHA256)
+		*field = cert_digest(c->der, c->derlen, 1);
+	else {
+		q = c->der + (what == CERT_ISSUER_TEXT ? c->issuer_off :
+		    c->subject_off);
+		if ((name = d2i_X509_NAME(NULL, &q, (long)(what ==
+		    CERT_ISSUER_TEXT ? c->issuer_len : c->subject_len))) !=
+		    NULL) {
+			*field = cert_name_text(name);
+			X509_NAME_free(name);
+		}
+		ERR_clear_error();
+	}
+	return *field != NULL ? *field : "?";
 }
 
 static int
@@ -316,7 +405,7 @@ cert_read_san(struct cert *c)
 	const GENERAL_NAME	*g;
 	const ASN1_STRING	*s;
 	const char		*why;
-	char			 oid[64], *t;
+	char			*t;
 	int			 i, crit;
 
 	gens = X509V3_get_d2i(c->exts, NID_subject_alt_name, &crit, NULL);
@@ -351,9 +440,9 @@ cert_read_san(struct cert *c)
 		} else if (g->type == GEN_URI) {
 			cert_read_san_uri(c, g->d.uniformResourceIdentifier);
 		} else if (g->type == GEN_OTHERNAME) {
-			OBJ_obj2txt(oid, sizeof(oid), g->d.otherName->type_id,
-			    1);
-			if (strcmp(oid, OID_UPN) != 0)
+			/* by NID: OpenSSL's own object for 1.3.6.1.4.1.311.20.2.3
+			 * (OID_UPN); formatting every OID as text costs more */
+			if (OBJ_obj2nid(g->d.otherName->type_id) != NID_ms_upn)
 				continue;
 			if (g->d.otherName->value == NULL ||
 			    g->d.otherName->value->type != V_ASN1_UTF8STRING) {
@@ -623,6 +712,7 @@ cert_new(const char *label, const unsigned char *p, size_t n, int full)
 		msg_err("%s: out of memory", label);
 		goto out;
 	}
+	c->self = c;
 	if (full)
 		c->x = d2i_X509(NULL, &q, (long)n);
 	else
@@ -662,13 +752,13 @@ cert_new(const char *label, const unsigned char *p, size_t n, int full)
 	}
 	c->ms_serial = cert_hex(sp, sl, 1);
 	c->serial_text = cert_hex(sp, sl, 0);
-	c->sha1 = cert_digest(p, n, EVP_sha1());
-	c->sha256 = cert_digest(p, n, EVP_sha256());
-	c->subject_text = cert_name_text(subject);
-	c->issuer_text = cert_name_text(issuer);
+	c->sha1 = cert_digest(p, n, 0);
 	if (c->ms_serial == NULL || c->serial_text == NULL ||
-	    c->sha1 == NULL || c->sha256 == NULL || c->subject_text == NULL ||
-	    c->issuer_text == NULL) {
+	    c->sha1 == NULL ||
+	    cert_name_locate(c, issuer, &c->issuer_off, &c->issuer_len,
+	    &c->issuer_text) == -1 ||
+	    cert_name_locate(c, subject, &c->subject_off, &c->subject_len,
+	    &c->subject_text) == -1) {
 		msg_ssl("%s: cannot compute certificate facts", label);
 		goto out;
 	}
@@ -1024,8 +1114,28 @@ cert_read_mem_full(const char *label, const unsigned char *buf, size_t n,
 	return cert_read_mem_how(label, buf, n, b64_ok, 1, set);
 }
 
+/* Sets *ERR to "LABEL: reason" (NULL when out of memory). */
+static void
+cert_load_err(char **err, const char *label, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+cert_load_err(char **err, const char *label, const char *fmt, ...)
+{
+	struct sbuf	 b = SBUF_INIT;
+	char		 msg[256];
+	va_list		 ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	sbuf_printf(&b, "%s: %s", label, msg);
+	*err = sbuf_done(&b);
+}
+
 int
-cert_read_file(const char *path, const char *label, struct certset *set)
+cert_load_file(const char *path, const char *label, unsigned char **bufp,
+    size_t *lenp, char **err)
 {
 	struct stat	 st;
 	unsigned char	*buf = NULL, *nb;
@@ -1033,31 +1143,34 @@ cert_read_file(const char *path, const char *label, struct certset *set)
 	ssize_t		 r;
 	int		 fd = -1, rc = -1;
 
+	*err = NULL;
 	if (label == NULL)
 		label = path;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) ==
 	    -1) {
-		msg_err("%s: %s", label, strerror(errno));
+		cert_load_err(err, label, "%s", strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) == -1) {
-		msg_err("%s: %s", label, strerror(errno));
+		cert_load_err(err, label, "%s", strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		msg_err("%s: is a directory, not a certificate file", label);
+		cert_load_err(err, label, "is a directory, not a certificate "
+		    "file");
 		goto out;
 	}
 	/* a FIFO or device could block the run forever: regular files only */
 	if (!S_ISREG(st.st_mode)) {
-		msg_err("%s: not a regular file", label);
+		cert_load_err(err, label, "not a regular file");
 		goto out;
 	}
 	if (S_ISREG(st.st_mode) && (unsigned long long)st.st_size >
 	    CERT_MAX_FILE) {
-		msg_err("%s: too large for a certificate file (%lld bytes, "
-		    "limit %lu)", label, (long long)st.st_size, CERT_MAX_FILE);
+		cert_load_err(err, label, "too large for a certificate file "
+		    "(%lld bytes, limit %lu)", (long long)st.st_size,
+		    CERT_MAX_FILE);
 		goto out;
 	}
 	/*
@@ -1068,20 +1181,21 @@ cert_read_file(const char *path, const char *label, struct certset *set)
 	if ((unsigned long long)st.st_size < CERT_MAX_FILE) {
 		cap = (size_t)st.st_size + 1;
 		if ((buf = malloc(cap)) == NULL) {
-			msg_err("%s: out of memory", label);
+			cert_load_err(err, label, "out of memory");
 			goto out;
 		}
 	}
 	for (;;) {
 		if (len == cap) {
 			if (cap > CERT_MAX_FILE) {
-				msg_err("%s: too large for a certificate file "
-				    "(limit %lu bytes)", label, CERT_MAX_FILE);
+				cert_load_err(err, label, "too large for a "
+				    "certificate file (limit %lu bytes)",
+				    CERT_MAX_FILE);
 				goto out;
 			}
 			cap = cap ? cap * 2 : 8192;
 			if ((nb = realloc(buf, cap)) == NULL) {
-				msg_err("%s: out of memory", label);
+				cert_load_err(err, label, "out of memory");
 				goto out;
 			}
 			buf = nb;
@@ -1092,7 +1206,7 @@ cert_read_file(const char *path, const char *label, struct certset *set)
 			/* opened O_NONBLOCK (FIFOs); a file system may heed it */
 			if (errno == EAGAIN && fcntl(fd, F_SETFL, 0) == 0)
 				continue;
-			msg_err("%s: %s", label, strerror(errno));
+			cert_load_err(err, label, "%s", strerror(errno));
 			goto out;
 		}
 		if (r == 0)
@@ -1101,14 +1215,55 @@ cert_read_file(const char *path, const char *label, struct certset *set)
 		if (len < cap && len == (size_t)st.st_size)
 			break;
 	}
-	rc = cert_read_mem(label, buf, len, 0, set);
+	*bufp = buf;
+	*lenp = len;
+	buf = NULL;
+	rc = 0;
 out:
-	if (buf != NULL)
-		OPENSSL_cleanse(buf, cap);	/* may hold a private key */
-	free(buf);
+	cert_load_free(buf, cap);
 	if (fd != -1)
 		close(fd);
 	return rc;
+}
+
+void
+cert_load_free(unsigned char *buf, size_t len)
+{
+	if (buf == NULL)
+		return;
+	/* may hold a private key; the allocation may be one byte longer */
+	OPENSSL_cleanse(buf, len);
+	free(buf);
+}
+
+int
+cert_read_loaded(const char *label, int rc, unsigned char *buf, size_t len,
+    char *err, struct certset *set)
+{
+	if (rc == -1) {
+		if (err != NULL)
+			msg_err("%s", err);
+		else
+			msg_err("%s: out of memory", label);
+	} else
+		rc = cert_read_mem(label, buf, len, 0, set);
+	free(err);
+	cert_load_free(buf, len);
+	return rc;
+}
+
+int
+cert_read_file(const char *path, const char *label, struct certset *set)
+{
+	unsigned char	*buf = NULL;
+	size_t		 len = 0;
+	char		*err = NULL;
+	int		 rc;
+
+	if (label == NULL)
+		label = path;
+	rc = cert_load_file(path, label, &buf, &len, &err);
+	return cert_read_loaded(label, rc, buf, len, err, set);
 }
 
 X509 *
@@ -1121,13 +1276,13 @@ cert_x509(const struct cert *c)
 	return d2i_X509(NULL, &q, (long)c->derlen);
 }
 
-const char *cert_subject_text(const struct cert *c) { return c->subject_text; }
-const char *cert_issuer_text(const struct cert *c) { return c->issuer_text; }
+const char *cert_subject_text(const struct cert *c) { return cert_lazy(c, CERT_SUBJECT_TEXT); }
+const char *cert_issuer_text(const struct cert *c) { return cert_lazy(c, CERT_ISSUER_TEXT); }
 const char *cert_serial_text(const struct cert *c) { return c->serial_text; }
 time_t cert_not_before(const struct cert *c) { return c->not_before; }
 time_t cert_not_after(const struct cert *c) { return c->not_after; }
 int cert_is_ca(const struct cert *c) { return c->is_ca; }
-const char *cert_sha256(const struct cert *c) { return c->sha256; }
+const char *cert_sha256(const struct cert *c) { return cert_lazy(c, CERT_SHA256); }
 const char *cert_sha1(const struct cert *c) { return c->sha1; }
 const struct strlist *cert_upns(const struct cert *c) { return &c->upns; }
 const struct strlist *cert_emails(const struct cert *c) { return &c->emails; }

@@ -6,11 +6,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "altsec.h"
 #include "cert.h"
 #include "cmd.h"
 #include "msg.h"
+#include "prefetch.h"
 
 /*
  * Prints "  LABEL TEXT" with TEXT escaped: names and addresses come from
@@ -37,6 +39,20 @@ show_list(const char *label, const struct strlist *l)
 }
 
 /*
+ * 1 if S prints as it is: printable ASCII only, and in a --tsv field
+ * (FIELD) no backslash.  Most values are; escaping them would only copy.
+ */
+static int
+show_clean(const char *s, int field)
+{
+	for (; *s != '\0'; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s >= 0x7f ||
+		    (field && *s == '\\'))
+			return 0;
+	return 1;
+}
+
+/*
  * Prints one value line; control characters cannot break the format.  In
  * --tsv the FILE column is escaped reversibly (a tab or line feed in a file
  * name would split the line).
@@ -45,16 +61,18 @@ static void
 show_value(const char *file, size_t idx, enum altsec_type t, const char *v,
     int tsv)
 {
-	char	*esc, *fesc = NULL;
+	const char	*e = v, *fe = file;
+	char		*esc = NULL, *fesc = NULL;
 
-	if ((esc = msg_escape(v, strlen(v))) == NULL)
+	if (!show_clean(v, 0) && (e = esc = msg_escape(v, strlen(v))) == NULL)
 		return;
 	if (tsv) {
-		if ((fesc = msg_escape_field(file, strlen(file))) != NULL)
-			printf("%s\t%zu\t%s\t%s\n", fesc, idx,
-			    altsec_type_name(t), esc);
+		if (show_clean(file, 1) || (fe = fesc = msg_escape_field(file,
+		    strlen(file))) != NULL)
+			printf("%s\t%zu\t%s\t%s\n", fe, idx,
+			    altsec_type_name(t), e);
 	} else
-		printf("  %-23s %s\n", altsec_type_name(t), esc);
+		printf("  %-23s %s\n", altsec_type_name(t), e);
 	free(fesc);
 	free(esc);
 }
@@ -167,11 +185,14 @@ show_main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct certset	 set = { NULL, 0 };
+	struct prefetch	*pf = NULL;
 	const char	*bad;
+	unsigned char	*buf;
+	char		*err;
 	unsigned	 types = ALTSEC_STRONG;
 	time_t		 now = time(NULL);
-	size_t		 i;
-	int		 ch, tsv = 0, sids = 0, failed = 0, t;
+	size_t		 i, len;
+	int		 ch, tsv = 0, sids = 0, failed = 0, t, rc;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "hqt:v", longopts, NULL)) != -1) {
@@ -226,8 +247,22 @@ show_main(int argc, char *argv[])
 			    "ignore them for certificate logon");
 			break;
 		}
+	/* output in large writes unless someone watches it line by line */
+	if (!isatty(STDOUT_FILENO))
+		(void)setvbuf(stdout, NULL, _IOFBF, 1 << 16);
+	/* the next files are read on the other core while these decode */
+	if (argc - optind > 1)
+		pf = prefetch_start(argv + optind, (size_t)(argc - optind));
 	for (; optind < argc; optind++) {
-		if (cert_read_file(argv[optind], NULL, &set) == -1) {
+		if (pf != NULL) {
+			buf = NULL;
+			len = 0;
+			rc = prefetch_next(pf, &buf, &len, &err);
+			rc = cert_read_loaded(argv[optind], rc, buf, len, err,
+			    &set);
+		} else
+			rc = cert_read_file(argv[optind], NULL, &set);
+		if (rc == -1) {
 			failed = 1;
 			continue;
 		}
@@ -236,6 +271,7 @@ show_main(int argc, char *argv[])
 			    now);
 		certset_free(&set);
 	}
+	prefetch_stop(pf);
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		msg_err("standard output: write error");
 		return CB_EXIT_SOME;

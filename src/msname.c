@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <string.h>
 
 #include <openssl/asn1.h>
@@ -34,6 +35,40 @@ static const struct {
 	{ "2.5.4.24", "X21Address" },
 	{ "2.5.4.46", "dnQualifier" },
 };
+
+#define MSNAME_NKW	(sizeof(msname_kw) / sizeof(msname_kw[0]))
+
+/*
+ * The table's OIDs as objects, made once: an attribute type is matched by
+ * its encoding (OBJ_cmp), which is what its dotted text is made from, and
+ * only an unknown type is turned into text (OBJ_obj2txt formats through
+ * BIO_snprintf, most of the cost of formatting a name).
+ */
+static pthread_once_t	 msname_obj_once = PTHREAD_ONCE_INIT;
+static ASN1_OBJECT	*msname_obj[MSNAME_NKW];
+
+static void
+msname_obj_make(void)
+{
+	size_t	i;
+
+	for (i = 0; i < MSNAME_NKW; i++)
+		msname_obj[i] = OBJ_txt2obj(msname_kw[i].oid, 1);
+}
+
+/* The keyword for attribute type O, or NULL (then ask its dotted text). */
+static const char *
+msname_keyword_obj(const ASN1_OBJECT *o)
+{
+	size_t	i;
+
+	if (pthread_once(&msname_obj_once, msname_obj_make) != 0)
+		return NULL;
+	for (i = 0; i < MSNAME_NKW; i++)
+		if (msname_obj[i] != NULL && OBJ_cmp(msname_obj[i], o) == 0)
+			return msname_kw[i].kw;
+	return NULL;
+}
 
 const char *
 msname_keyword(const char *oid)
@@ -213,12 +248,14 @@ msname_format(const X509_NAME *name, const char **why)
 		if (i > 0)
 			sbuf_putc(&b, set == prev ? ' ' : ',');
 		prev = set;
-		if (OBJ_obj2txt(oid, sizeof(oid),
+		if ((kw = msname_keyword_obj(X509_NAME_ENTRY_get_object(e))) !=
+		    NULL)
+			sbuf_puts(&b, kw);
+		else if (OBJ_obj2txt(oid, sizeof(oid),
 		    X509_NAME_ENTRY_get_object(e), 1) <= 0) {
 			*why = "attribute type OID cannot be read";
 			goto out;
-		}
-		if ((kw = msname_keyword(oid)) != NULL)
+		} else if ((kw = msname_keyword(oid)) != NULL)
 			sbuf_puts(&b, kw);
 		else {
 			sbuf_puts(&b, "OID.");

@@ -18,6 +18,10 @@
 #    BENCH_SHOW_N (default 1000000; 0 leaves them out; BENCH_BIG_PREVIEW=0
 #    leaves out the preview and its accounts).
 #
+# BENCH_ONLY=show measures only what needs no directory: `show --tsv`
+# against the d2i loop at BENCH_N (median of BENCH_REPEAT), at each of
+# BENCH_NS and at BENCH_SHOW_N (one run each), ratios first.
+#
 # Every line carries the load average when it was measured (the machine
 # may be shared).  The table is also written as CSV (BENCH_CSV, default
 # bench.csv in the current folder).  slapd runs with dbnosync.
@@ -31,6 +35,8 @@ BIGPREV=${BENCH_BIG_PREVIEW:-1}
 # a million accounts do not fit in the test slapd's 1 GB map
 export CB_SLAPD_MAXSIZE=${CB_SLAPD_MAXSIZE:-8589934592}
 REP=${BENCH_REPEAT:-3}
+ONLY=${BENCH_ONLY:-}
+case $ONLY in ''|show) ;; *) echo "BENCH_ONLY: show, or unset for everything" >&2; exit 2 ;; esac
 KIND=${BENCH_KIND:-slapd}
 case $KIND in slapd|samba) ;; *) echo "BENCH_KIND: slapd or samba" >&2; exit 2 ;; esac
 [ "$KIND" = samba ] && : "${BENCH_PROXY:=0}"
@@ -47,7 +53,11 @@ cc -O2 -pthread -o "$work/delayproxy" "$TOP/tests/bench/delayproxy.c"
 max=$N
 for n in $NS; do [ "$n" -gt "$max" ] && max=$n; done
 "$work/gencerts" "$max" "$work/data"
-eval "$("$TOP/tests/dirs/$KIND.sh" start "$work/dir")"
+if [ -n "$ONLY" ]; then
+	CB_URI_LDAPS= CB_BIND_DN= CB_PWFILE=	# no directory
+else
+	eval "$("$TOP/tests/dirs/$KIND.sh" start "$work/dir")"
+fi
 
 # accounts bench0..bench(N-1), added as the sizes grow
 LOADED=0
@@ -124,6 +134,45 @@ ratio() {
 newest() { ls "$work"/state/undo-*.ldif | tail -1; }
 # undo the newest run (untimed, between repetitions)
 unrun() { "$CERTBULK" "${LDAP[@]}" undo "$(newest)" >/dev/null 2>&1 || [ $? -eq 1 ]; }
+
+# show-cmp LABEL-SUFFIX N RUNS: show --tsv and the d2i loop over the first
+# N bench certificates (or, N = BENCH_SHOW_N beyond the others, a corpus
+# of its own)
+if [ "$ONLY" = show ]; then
+	echo "certbulk benchmark, show only: $(nproc) cores, N=$N, sizes $NS and $SHOWN, median of $REP at N"
+	echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
+	echo
+	RATIOS=
+	showcmp() {
+		m "show --tsv" "$1" "$2" : : "$CERTBULK" show -q --tsv "${CERTS[@]}"
+		m "d2i_X509 + SHA-1 loop" "$1" "$2" : : "$work/d2iloop" "${CERTS[@]}"
+		RATIOS+=$(ratio "show --tsv / d2i_X509+SHA-1 loop, N=$1" "show --tsv" "d2i_X509 + SHA-1 loop")$'\n'
+	}
+	ulimit -s unlimited 2>/dev/null || ulimit -s 4194304	# argv of many names
+	certs "$N"
+	showcmp "$N" "$REP"
+	for n in $NS; do
+		[ "$n" = "$N" ] && continue
+		certs "$n"
+		showcmp "$n" 1
+	done
+	if [ "$SHOWN" -gt 0 ]; then
+		# a million names do not fit in one argv (Linux caps it at
+		# 6 MB): both programs get them 50,000 at a time through xargs
+		CERTS=()
+		"$work/gencerts" "$SHOWN" "$work/big"
+		xa='cd "$0" && printf "%s\0" *.cer | xargs -0 -n 50000 "$@"'
+		m "show --tsv (xargs)" "$SHOWN" 1 : : bash -c "$xa" "$work/big/certs" "$CERTBULK" show -q --tsv
+		m "d2i_X509 + SHA-1 loop (xargs)" "$SHOWN" 1 : : bash -c "$xa" "$work/big/certs" "$work/d2iloop"
+		RATIOS+=$(ratio "show --tsv / d2i_X509+SHA-1 loop, N=$SHOWN" "show --tsv (xargs)" "d2i_X509 + SHA-1 loop (xargs)")$'\n'
+		rm -rf "$work/big"
+	fi
+	echo
+	echo "show --tsv against the d2i loop (ratios first, then seconds; median of $REP at N=$N):"
+	printf '%s' "$RATIOS"
+	echo "CSV: $CSV"
+	exit 0
+fi
 
 echo "certbulk benchmark: $KIND on loopback, $(nproc) cores, N=$N, sizes $NS, median of $REP"
 echo "load average at the start: $(cut -d' ' -f1-3 /proc/loadavg)"
