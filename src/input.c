@@ -205,6 +205,10 @@ input_facts(struct input *in, struct item *it, const struct cert *c)
 	f->eku_why = trust_logon_eku(c);
 	if (cert_sha1(c) != NULL)
 		snprintf(f->sha1, sizeof(f->sha1), "%s", cert_sha1(c));
+	/* made on first use: "?" only when that ran out of memory, and the
+	 * run state keys on it, so that is this row's error */
+	if (*cert_sha256(c) == '?')
+		oom = 1;
 	f->sha256 = input_strdup(in, cert_sha256(c), &oom);
 	/* a batch is mostly one issuing CA: one copy of its name */
 	if (in->issuer != NULL && cert_issuer_text(c) != NULL &&
