@@ -3,6 +3,7 @@
 
 #include "cert.h"
 #include "prefetch.h"
+#include "thread.h"
 
 /*
  * Files read ahead: enough to keep the reader busy while the caller works
@@ -79,7 +80,7 @@ prefetch_start(char *const *paths, size_t n)
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv_reader, NULL);
 	pthread_cond_init(&p->cv_caller, NULL);
-	if (pthread_create(&p->thread, NULL, prefetch_run, p) != 0) {
+	if (thread_start(&p->thread, prefetch_run, p) == -1) {
 		pthread_cond_destroy(&p->cv_reader);
 		pthread_cond_destroy(&p->cv_caller);
 		pthread_mutex_destroy(&p->mu);

@@ -7,11 +7,11 @@
  * over, so nothing is written by one thread while the other reads it.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "msg.h"
+#include "thread.h"
 #include "recheck.h"
 
 /* Changes per slice: ten searches of 100 values, enough to keep 8 going. */
@@ -162,8 +162,7 @@ recheck_start(const struct dir_opts *opts, struct dir *d,
 	struct dir_opts	 o2 = *opts;
 	struct recheck	*r = NULL;
 	size_t		 i, n = 0;
-	sigset_t	 all, old;
-	int		 usage_err, t;
+	int		 usage_err;
 
 	for (i = 0; i < cs->n; i++)
 		n += cs->v[i].attr == NULL && cs->v[i].add.n > 0;
@@ -195,12 +194,7 @@ recheck_start(const struct dir_opts *opts, struct dir *d,
 		pthread_mutex_destroy(&r->mu);
 		goto fail;
 	}
-	/* signals stay the main thread's: SIGINT stops the modifies there */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	t = pthread_create(&r->thread, NULL, recheck_main, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (t != 0) {
+	if (thread_start(&r->thread, recheck_main, r) == -1) {
 		pthread_cond_destroy(&r->cv);
 		pthread_mutex_destroy(&r->mu);
 		goto fail;

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "syncer.h"
+#include "thread.h"
 
 struct syncer {
 	int		 fd;
@@ -67,7 +68,7 @@ syncer_new(int fd)
 		goto fail_mu;
 	if (pthread_cond_init(&s->done_cv, NULL) != 0)
 		goto fail_asked;
-	if (pthread_create(&s->thread, NULL, syncer_main, s) != 0)
+	if (thread_start(&s->thread, syncer_main, s) == -1)
 		goto fail_done;
 	return s;
 fail_done:

@@ -4,12 +4,12 @@
  * slices' changes pass to the main thread through `done` under the mutex.
  */
 #include <pthread.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "msg.h"
+#include "thread.h"
 #include "undoflow.h"
 
 /* Records per slice (at least; an entry's records stay together). */
@@ -147,8 +147,7 @@ undoflow_start(const struct dir_opts *opts, struct dir *d,
 {
 	struct dir_opts	 o2 = *opts;
 	struct undoflow	*f;
-	sigset_t	 all, old;
-	int		 usage_err, t;
+	int		 usage_err;
 
 	if (opts->prompt || (f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
@@ -182,12 +181,7 @@ undoflow_start(const struct dir_opts *opts, struct dir *d,
 		pthread_mutex_destroy(&f->mu);
 		goto fail;
 	}
-	/* signals stay the main thread's: SIGINT stops the modifies there */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	t = pthread_create(&f->thread, NULL, undoflow_main, f);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (t != 0) {
+	if (thread_start(&f->thread, undoflow_main, f) == -1) {
 		pthread_cond_destroy(&f->cv);
 		pthread_mutex_destroy(&f->mu);
 		goto fail;
