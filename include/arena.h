@@ -28,6 +28,12 @@ struct arena {
 void	*arena_alloc(struct arena *, size_t n);
 /* A copy of S in the arena; NULL for S NULL or on ENOMEM. */
 char	*arena_strdup(struct arena *, const char *s);
+/*
+ * Moves every block of FROM into TO (no copy): strings of FROM stay valid
+ * until arena_free(TO); FROM is left empty.  TO keeps allocating from its
+ * own newest block.
+ */
+void	 arena_adopt(struct arena *to, struct arena *from);
 /* Frees every block; the arena is empty again. NULL-safe. */
 void	 arena_free(struct arena *);
 

@@ -50,9 +50,10 @@ struct itemcert {
 	char		*issuer; /* arena: issuer for people */
 	char		*serial; /* arena: serial, hex */
 	unsigned	 fallback; /* ALTSEC_BIT: X509RFC822 from subject E= */
-	int		 dns_from_cn; /* dns is the subject CN */
 	char		 sha1[41]; /* the thumbprint, hex, for plans and
 				     reports */
+	unsigned char	 dns_from_cn; /* dns is the subject CN (a byte
+				   after sha1: no padding per item) */
 };
 
 /*

@@ -50,6 +50,10 @@ struct change {
 	unsigned char		 kind_note; /* the first note is "KIND
 					   account", written by changes_notes
 					   rather than held */
+	unsigned char		 lent;	/* dn and guid are not owned but
+					   the items' (a batch's plan: the
+					   input outlives its changes), not
+					   a copy per account */
 	const char		*kind;	/* static: "user" or "computer" (by
 					   objectClass), or NULL (undo) */
 	size_t			 have;	/* values the entry held when planned */
@@ -180,6 +184,8 @@ void		 changes_notes(const struct change *c, struct sbuf *b,
 struct change	*changes_add(struct changes *, const char *dn);
 /* Frees all changes. */
 void		 changes_free(struct changes *);
+/* Frees C's dn and guid unless they are lent (c->lent); both NULL after. */
+void		 change_names_free(struct change *c);
 /* 1 if L holds V (compared as AD compares the attribute). */
 int		 strlist_has(const struct strlist *l, const char *v);
 

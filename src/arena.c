@@ -71,6 +71,28 @@ arena_strdup(struct arena *a, const char *s)
 }
 
 void
+arena_adopt(struct arena *to, struct arena *from)
+{
+	struct arena_blk	*oldest;
+
+	if (from->blk == NULL)
+		return;
+	if (to->blk == NULL) {
+		*to = *from;
+	} else {
+		/* FROM's chain goes below TO's newest block, which stays the
+		 * one TO allocates from */
+		for (oldest = from->blk; oldest->prev != NULL;
+		    oldest = oldest->prev)
+			;
+		oldest->prev = to->blk->prev;
+		to->blk->prev = from->blk;
+	}
+	from->blk = NULL;
+	from->used = from->size = 0;
+}
+
+void
 arena_free(struct arena *a)
 {
 	struct arena_blk	*b, *p;

@@ -65,8 +65,7 @@ changes_free(struct changes *cs)
 	size_t	i;
 
 	for (i = 0; i < cs->n; i++) {
-		free(cs->v[i].dn);
-		free(cs->v[i].guid);
+		change_names_free(&cs->v[i]);
 		free(cs->v[i].server);
 		strlist_free(&cs->v[i].add);
 		strlist_free(&cs->v[i].del);
@@ -78,6 +77,17 @@ changes_free(struct changes *cs)
 	cs->v = NULL;
 	cs->n = 0;
 	cs->cap = 0;
+}
+
+void
+change_names_free(struct change *c)
+{
+	if (!c->lent) {
+		free(c->dn);
+		free(c->guid);
+	}
+	c->dn = c->guid = NULL;
+	c->lent = 0;
 }
 
 /*
@@ -580,7 +590,6 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 	struct sbuf	 b = SBUF_INIT;
 	const char	*code;
 	size_t		 i, j, h;
-	int		 oom = 0;
 
 	for (j = 0; j < pk->n; j++) {
 		it = &in->items[pk->item[j]];
@@ -638,8 +647,9 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			plan_refuse(it, st, REASON_AMBIGUOUS);
 			continue;
 		}
-		/* for the report; without memory it is only left out */
-		it->acct_dn = input_strdup(in, acc->v[it->acct].dn, &oom);
+		/* for the report: the account's own string, whose arena
+		 * the input adopts when the plan is built (plan_build) */
+		it->acct_dn = acc->v[it->acct].dn;
 		/*
 		 * -b limits the accounts a run maps, whatever names them: a
 		 * DN row is read directly, so it is checked here.
@@ -1027,16 +1037,25 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
  */
 static struct change *
 plan_chg_get(struct changes *out, const struct accounts *acc, long *chg,
-    long idx)
+    const struct item *it)
 {
-	const struct account	*a = &acc->v[idx];
+	const struct account	*a = &acc->v[it->acct];
 	struct change		*c;
+	long			 idx = it->acct;
 
 	if (chg[idx] >= 0)
 		return &out->v[chg[idx]];
-	if ((c = changes_add(out, a->dn)) == NULL ||
-	    (a->guid != NULL && (c->guid = strdup(a->guid)) == NULL))
+	if ((c = changes_add(out, "")) == NULL)
 		return NULL;
+	/*
+	 * The DN and objectGUID are the item's copies of its account's
+	 * (plan_changes, in the input's arena, which outlives the plan's
+	 * changes): lent, not copied again per account.
+	 */
+	free(c->dn);
+	c->dn = it->adn;
+	c->guid = it->aguid;
+	c->lent = 1;
 	/* which kind, for the preview, undo and logs */
 	c->kind = a->computer ? "computer" : "user";
 	c->kind_note = 1;
@@ -1067,7 +1086,7 @@ plan_replaced(struct changes *out, const struct accounts *acc, long *chg,
 	for (j = 0; j < repl->n; j++) {
 		if (!prune && chg[it->acct] < 0)
 			continue;
-		if ((c = plan_chg_get(out, acc, chg, it->acct)) == NULL)
+		if ((c = plan_chg_get(out, acc, chg, it)) == NULL)
 			return -1;
 		if (prune && !strlist_has(&c->del, repl->v[j]) &&
 		    strlist_add(&c->del, repl->v[j]) == -1)
@@ -1101,7 +1120,7 @@ plan_changes(struct input *in, const struct accounts *acc,
 	long			*chg = NULL;
 	struct item		*it;
 	size_t			 i, examined = 0;
-	int			 k, rc = -1, oom = 0;
+	int			 k, rc = -1;
 
 	if (acc->n > 0 && (chg = malloc(acc->n * sizeof(*chg))) == NULL)
 		goto out;
@@ -1112,14 +1131,12 @@ plan_changes(struct input *in, const struct accounts *acc,
 		if (it->failed || it->acct < 0)
 			continue;
 		a = &acc->v[it->acct];
-		/* the run state records whose account each value went to;
-		 * the report's copy of the DN is the same string */
-		it->adn = it->acct_dn != NULL && strcmp(it->acct_dn, a->dn) ==
-		    0 ? it->acct_dn : input_strdup(in, a->dn, &oom);
-		it->aguid = input_strdup(in, a->guid, &oom);
-		it->asam = input_strdup(in, a->sam, &oom);
-		if (oom)
-			goto out;
+		/* the run state records whose account each value went to:
+		 * the account's strings, not copies (their arena goes to
+		 * the input's when the plan is built, plan_build) */
+		it->adn = a->dn;
+		it->aguid = a->guid;
+		it->asam = a->sam;
 		if (chg[it->acct] == -2) {
 			examined++;
 			chg[it->acct] = -1;
@@ -1129,7 +1146,7 @@ plan_changes(struct input *in, const struct accounts *acc,
 			if (it->values[k] == NULL ||
 			    strlist_has(&a->altsec, it->values[k]))
 				continue;
-			if ((c = plan_chg_get(out, acc, chg, it->acct)) == NULL)
+			if ((c = plan_chg_get(out, acc, chg, it)) == NULL)
 				goto out;
 			if (strlist_has(&c->add, it->values[k]))
 				continue;
@@ -1240,6 +1257,10 @@ out:
 	free(repl);
 	plan_keys_free(&pk);
 	strlist_free(&fbnames);
+	/* the items (acct_dn, adn, aguid, asam) and their changes (dn,
+	 * guid) point at the accounts' strings: they live on with the
+	 * input, the rest of the accounts is freed */
+	arena_adopt(&in->arena, &acc.arena);
 	accounts_free(&acc);
 	return rc;
 }
@@ -1362,8 +1383,7 @@ plan_undo_conflicts(struct dir *d, struct changes *cs, size_t *refused)
 	}
 	for (i = 0, n = 0; i < cs->n; i++) {
 		if (cs->v[i].add.n == 0 && cs->v[i].del.n == 0) {
-			free(cs->v[i].dn);
-			free(cs->v[i].guid);
+			change_names_free(&cs->v[i]);
 			free(cs->v[i].from);
 			strlist_free(&cs->v[i].notes);
 			strlist_free(&cs->v[i].add);
