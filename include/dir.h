@@ -126,11 +126,14 @@ int		 dir_dn_equal(const char *a, const char *b);
 /* The URI in use, for messages and the undo file header. */
 const char	*dir_uri(const struct dir *);
 /*
- * 1 if A and B are connected to the same address and port (a name that
- * resolves to several domain controllers may give two connections two
- * servers), else 0 (also when either cannot tell).
+ * A second connection to D's server (its URI and base, OPTS's bind) for a
+ * helper thread, or NULL with a note that FOR cannot have one and INSTEAD
+ * is done: when it cannot be opened, or when it reached another address
+ * or port than D (a name that resolves to several domain controllers may
+ * give another DC, which may not have the run's writes yet).
  */
-int		 dir_same_server(const struct dir *a, const struct dir *b);
+struct dir	*dir_open_twin(const struct dir_opts *opts, struct dir *d,
+		    const char *for_, const char *instead);
 /* AD's NetBIOS name of the domain at the base, or NULL (not AD). */
 const char	*dir_netbios(const struct dir *);
 /* 1 if the server advertises the control or extension OID. */

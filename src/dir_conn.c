@@ -999,7 +999,7 @@ dir_supports(const struct dir *d, const char *oid)
 	return 0;
 }
 
-int
+static int
 dir_same_server(const struct dir *a, const struct dir *b)
 {
 	struct sockaddr_storage	 sa, sb;
@@ -1015,4 +1015,29 @@ dir_same_server(const struct dir *a, const struct dir *b)
 	    getpeername(fb, (struct sockaddr *)&sb, &lb) == -1)
 		return 0;
 	return la == lb && memcmp(&sa, &sb, la) == 0;
+}
+
+struct dir *
+dir_open_twin(const struct dir_opts *opts, struct dir *d, const char *for_,
+    const char *instead)
+{
+	struct dir_opts	 o2 = *opts;
+	struct dir	*d2;
+	int		 usage_err;
+
+	o2.uri = dir_uri(d);
+	o2.dc = NULL;
+	o2.base = dir_base(d);
+	if ((d2 = dir_open(&o2, &usage_err)) == NULL) {
+		msg_info("a second connection for %s failed: %s", for_,
+		    instead);
+		return NULL;
+	}
+	if (!dir_same_server(d, d2)) {
+		msg_info("the second connection for %s reached another "
+		    "server: %s", for_, instead);
+		dir_close(d2);
+		return NULL;
+	}
+	return d2;
 }

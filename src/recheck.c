@@ -159,10 +159,8 @@ struct recheck *
 recheck_start(const struct dir_opts *opts, struct dir *d,
     const struct changes *cs)
 {
-	struct dir_opts	 o2 = *opts;
 	struct recheck	*r = NULL;
 	size_t		 i, n = 0;
-	int		 usage_err;
 
 	for (i = 0; i < cs->n; i++)
 		n += cs->v[i].attr == NULL && cs->v[i].add.n > 0;
@@ -171,21 +169,10 @@ recheck_start(const struct dir_opts *opts, struct dir *d,
 		return NULL;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return NULL;
-	/* the same server: another DC may not have the run's values yet */
-	o2.uri = dir_uri(d);
-	o2.dc = NULL;
-	o2.base = dir_base(d);
-	if ((r->d2 = dir_open(&o2, &usage_err)) == NULL) {
-		msg_info("a second connection for the recheck failed: the "
-		    "values are checked again after the run instead");
+	if ((r->d2 = dir_open_twin(opts, d, "the recheck", "the values are "
+	    "checked again after the run instead")) == NULL) {
 		free(r);
 		return NULL;
-	}
-	if (!dir_same_server(d, r->d2)) {
-		msg_info("the second connection for the recheck reached "
-		    "another server: the values are checked again after the "
-		    "run instead");
-		goto fail;
 	}
 	r->cs = cs;
 	if (pthread_mutex_init(&r->mu, NULL) != 0)

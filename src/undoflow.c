@@ -145,28 +145,12 @@ struct undoflow *
 undoflow_start(const struct dir_opts *opts, struct dir *d,
     struct changes *want, size_t *missing, size_t *refused)
 {
-	struct dir_opts	 o2 = *opts;
 	struct undoflow	*f;
-	int		 usage_err;
 
 	if (opts->prompt || (f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
-	/* the same server: another DC may be behind on the run's writes */
-	o2.uri = dir_uri(d);
-	o2.dc = NULL;
-	o2.base = dir_base(d);
-	if ((f->d2 = dir_open(&o2, &usage_err)) == NULL) {
-		msg_info("a second connection for reading the undo's entries "
-		    "failed: they are read before the modifies instead");
-		free(f);
-		return NULL;
-	}
-	/* another DC may not have the run's values yet: read nothing there */
-	if (!dir_same_server(d, f->d2)) {
-		msg_info("the second connection for reading the undo's entries "
-		    "reached another server: they are read before the "
-		    "modifies instead");
-		dir_close(f->d2);
+	if ((f->d2 = dir_open_twin(opts, d, "reading the undo's entries",
+	    "they are read before the modifies instead")) == NULL) {
 		free(f);
 		return NULL;
 	}
