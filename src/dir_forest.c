@@ -87,6 +87,14 @@ dir_uri_with_host(const char *list, const char *host, int port)
 		msg_err("%s: names no host", first);
 		goto out;
 	}
+	/* a referral's URL is the server's text, and the URI built here is
+	 * written in undo files: its host must be a host, like --dc's */
+	if (!dir_host_ok(host)) {
+		shown = msg_escape(first, strlen(first));
+		msg_err("%s: not a host name or address", shown ? shown : "?");
+		free(shown);
+		goto out;
+	}
 	if (port <= 0)
 		port = lud->lud_port;
 	/* scheme, host and port only: the DN and the rest are -b's; an IPv6

@@ -44,6 +44,10 @@ static const struct {
 	{ "ldapi://%2Frun%2Fslapd%2Fldapi", "dc2", 0, NULL,
 	    "ldapi: names no DC" },
 	{ "not a uri", "dc2", 0, NULL, "not an LDAP URI" },
+	{ "ldaps://dc%0A%23x.example.com/", NULL, 0, NULL,
+	    "a URI's host with a newline (a referral's) is refused" },
+	{ "ldaps://dc%20x.example.com", NULL, 636, NULL,
+	    "a URI's host with a blank is refused" },
 };
 
 /* --domain-uri DOMAIN=URI: which arguments are taken (dir_forest.c) */
