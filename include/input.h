@@ -13,6 +13,8 @@
 #include "arena.h"
 #include "cert.h"
 
+struct sbuf;
+
 /* How an item names its account. */
 enum id_kind {
 	ID_MATCH,	/* none: found from the certificate (--match) */
@@ -30,7 +32,9 @@ enum id_kind {
  * live in the input's arena (struct input) and are never freed one by one.
  */
 struct itemcert {
-	char		*desc;	/* arena: "CN=.., serial .., expires .." */
+	char		*subject; /* arena: the subject, for people; the
+				   description (input_desc) is made from it
+				   when written, not held per row */
 	time_t		 not_before;
 	time_t		 not_after;
 	char		*sid;	/* arena, or NULL: the certificate's SID
@@ -148,6 +152,11 @@ void	input_keep(struct input *in, const unsigned char *keep);
 /* Frees everything. */
 void	input_free(struct input *in);
 
+/*
+ * Appends IT's certificate as messages and preview notes describe it,
+ * "CN=Jane, serial 2B00.., expires 2027-01-01 00:00:00Z", to B.
+ */
+void		 input_desc(const struct item *it, struct sbuf *b);
 /* Why IT has no value of form K (static text, never NULL). */
 const char	*input_why(const struct item *it, int k);
 /* Records why IT has no value of form K; 0 or -1 (ENOMEM). */

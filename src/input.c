@@ -120,23 +120,18 @@ input_guess_kind(const char *s)
 }
 
 /*
- * "CN=Jane, serial 2B00.., expires 2027-01-01": for messages.  In IN's
- * arena, or NULL (ENOMEM).
+ * "CN=Jane, serial 2B00.., expires 2027-01-01": for messages and notes,
+ * made when written from the facts each item holds anyway (a million
+ * rows held a description each before).
  */
-static char *
-input_describe(struct input *in, const struct cert *c)
+void
+input_desc(const struct item *it, struct sbuf *b)
 {
-	struct sbuf	 b = SBUF_INIT;
-	char		 t[32], *d = NULL;
-	int		 oom = 0;
+	char	t[32];
 
-	cert_fmt_time(cert_not_after(c), t, sizeof(t));
-	sbuf_printf(&b, "%s, serial %s, expires %s", cert_subject_text(c),
-	    cert_serial_text(c), t);
-	if (!b.oom && b.s != NULL)
-		d = input_strdup(in, b.s, &oom);
-	sbuf_reset(&b);
-	return d;
+	cert_fmt_time(it->fact.not_after, t, sizeof(t));
+	sbuf_printf(b, "%s, serial %s, expires %s", it->fact.subject,
+	    it->fact.serial, t);
 }
 
 /*
@@ -181,8 +176,7 @@ input_facts(struct input *in, struct item *it, const struct cert *c)
 	const char	*why;
 	int		 k, fallback, oom = 0;
 
-	if ((f->desc = input_describe(in, c)) == NULL)
-		oom = 1;
+	f->subject = input_strdup(in, cert_subject_text(c), &oom);
 	f->not_before = cert_not_before(c);
 	f->not_after = cert_not_after(c);
 	f->sid = input_strdup(in, cert_sid(c), &oom);
