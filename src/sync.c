@@ -585,38 +585,39 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 	si->nroots = nroots;
 	if (in->n == 0)
 		return 0;
-	if ((si->vals = calloc(in->n, sizeof(*si->vals))) == NULL ||
-	    (si->root = calloc(in->n, sizeof(*si->root))) == NULL ||
+	if (nroots > 0) {
+		if ((si->first = calloc(nroots, sizeof(*si->first))) == NULL)
+			goto oom;
+		memcpy(si->first, first, nroots * sizeof(*si->first));
+	}
+	for (i = 0, n = 0; i < in->n; i++)
+		for (k = 0; k < ALTSEC_NTYPES; k++)
+			n += in->items[i].values[k] != NULL;
+	if ((si->valat = calloc(in->n + 1, sizeof(*si->valat))) == NULL ||
+	    (n > 0 && (si->val = calloc(n, sizeof(*si->val))) == NULL) ||
 	    (si->bysha = calloc(in->n, sizeof(*si->bysha))) == NULL)
 		goto oom;
-	for (i = 0, r = 0; i < in->n; i++) {
-		while (r + 1 < nroots && i >= first[r + 1])
-			r++;
-		si->root[i] = nroots > 0 ? roots[r] : "";
+	for (i = 0; i < in->n; i++) {
+		si->valat[i] = si->nval;
 		/* copies in one arena: a malloc each cost more than the
 		 * value */
-		for (k = 0, n = 0; k < ALTSEC_NTYPES; k++)
-			n += in->items[i].values[k] != NULL;
-		if (n > 0 && (si->vals[i].v = arena_alloc(&si->arena,
-		    n * sizeof(char *))) == NULL)
-			goto oom;
 		for (k = 0; k < ALTSEC_NTYPES; k++) {
 			if (in->items[i].values[k] == NULL)
 				continue;
-			if ((si->vals[i].v[si->vals[i].n++] = arena_strdup(
-			    &si->arena, in->items[i].values[k])) == NULL)
+			if ((si->val[si->nval++] = arena_strdup(&si->arena,
+			    in->items[i].values[k])) == NULL)
 				goto oom;
 		}
-		si->nval += si->vals[i].n;
 		if (in->items[i].fact.sha256 != NULL)
 			si->bysha[si->nsha++] = i;
 	}
+	si->valat[in->n] = si->nval;
 	if (si->nval > 0 &&
 	    (si->byval = calloc(si->nval, sizeof(*si->byval))) == NULL)
 		goto oom;
 	for (i = 0, r = 0; i < in->n; i++)
-		for (k = 0; k < si->vals[i].n; k++) {
-			si->byval[r].v = si->vals[i].v[k];
+		for (k = si->valat[i]; k < si->valat[i + 1]; k++) {
+			si->byval[r].v = si->val[k];
 			si->byval[r++].item = i;
 		}
 	if (si->nval > 1)
@@ -627,6 +628,29 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 oom:
 	msg_err("out of memory");
 	return -1;
+}
+
+/*
+ * The --csv or --certdir item I came from: the last input whose first
+ * item is at or before I (one may have given none), "" without inputs.
+ */
+static const char *
+sync_root(const struct sync_inputs *si, size_t i)
+{
+	size_t	lo = 0, hi, mid;
+
+	if (si->nroots == 0)
+		return "";
+	/* the largest r with r == 0 or first[r] <= i */
+	hi = si->nroots - 1;
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		if (si->first[mid] <= i)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return si->roots[lo];
 }
 
 int
@@ -653,9 +677,10 @@ sync_inputs_planned(struct sync_inputs *si)
 void
 sync_inputs_free(struct sync_inputs *si)
 {
-	free(si->vals);		/* the lists and strings are in arena */
+	free(si->val);		/* the strings are in arena */
+	free(si->valat);
 	arena_free(&si->arena);
-	free(si->root);
+	free(si->first);
 	free(si->byval);
 	free(si->bysha);
 	free(si->byacct);
@@ -757,7 +782,7 @@ sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
 				    it->fact.sha256 ? it->fact.sha256 : "",
 				    it->fact.issuer ? it->fact.issuer : "",
 				    it->fact.serial ? it->fact.serial : "",
-				    si->root[i], it->src };
+				    sync_root(si, i), it->src };
 
 	memset(r, 0, sizeof(*r));
 	if (sync_rec_pack(r, dst, src, sizeof(src) / sizeof(src[0])) == -1)
@@ -1164,8 +1189,8 @@ sync_in_place(const struct sync_state *st, const struct sync_inputs *si,
 	size_t			 k;
 	int			 t;
 
-	for (k = 0; k < si->vals[i].n; k++)
-		if ((r = sync_find(st, guid, dn, si->vals[i].v[k])) != NULL)
+	for (k = si->valat[i]; k < si->valat[i + 1]; k++)
+		if ((r = sync_find(st, guid, dn, si->val[k])) != NULL)
 			return r->written;
 	/* a value plan_build did not move to a change is already there */
 	for (t = 0; t < ALTSEC_NTYPES; t++)
