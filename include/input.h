@@ -50,7 +50,6 @@ struct itemcert {
 	const char	**why;	/* arena, or NULL while every value wanted
 				   was built: why[k] (static) says why
 				   values[k] is NULL (input_why) */
-	char		*sha256; /* arena: thumbprint, for the run state */
 	char		*issuer; /* arena: issuer for people */
 	char		*serial; /* arena: serial, hex */
 	unsigned	 fallback; /* ALTSEC_BIT: X509RFC822 from subject E= */
@@ -58,6 +57,10 @@ struct itemcert {
 				     reports */
 	unsigned char	 dns_from_cn; /* dns is the subject CN (a byte
 				   after sha1: no padding per item) */
+	unsigned char	 has_sha256; /* sha256 is set */
+	unsigned char	 sha256[32]; /* the SHA-256 thumbprint, for the
+				   run state: 32 bytes, not 65 of text
+				   per row (input_sha256 writes it) */
 };
 
 /*
@@ -157,6 +160,11 @@ void	input_free(struct input *in);
  * "CN=Jane, serial 2B00.., expires 2027-01-01 00:00:00Z", to B.
  */
 void		 input_desc(const struct item *it, struct sbuf *b);
+/* The hex text of IT's SHA-256 thumbprint (as the run state holds it),
+ * written into BUF, or NULL when the item has none. */
+#define INPUT_SHA256_HEX	65
+const char	*input_sha256(const struct item *it,
+		    char buf[INPUT_SHA256_HEX]);
 /* Why IT has no value of form K (static text, never NULL). */
 const char	*input_why(const struct item *it, int k);
 /* Records why IT has no value of form K; 0 or -1 (ENOMEM). */

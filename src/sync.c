@@ -557,8 +557,10 @@ sync_shacmp(const void *a, const void *b, void *arg)
 {
 	const struct input	*in = arg;
 
-	return strcasecmp(in->items[*(const size_t *)a].fact.sha256,
-	    in->items[*(const size_t *)b].fact.sha256);
+	/* the bytes in the order of their hex texts (strcasecmp) */
+	return memcmp(in->items[*(const size_t *)a].fact.sha256,
+	    in->items[*(const size_t *)b].fact.sha256,
+	    sizeof(in->items[0].fact.sha256));
 }
 
 static int
@@ -608,7 +610,7 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 			    in->items[i].values[k])) == NULL)
 				goto oom;
 		}
-		if (in->items[i].fact.sha256 != NULL)
+		if (in->items[i].fact.has_sha256)
 			si->bysha[si->nsha++] = i;
 	}
 	si->valat[in->n] = si->nval;
@@ -708,11 +710,12 @@ static size_t
 sync_sha_lo(const struct sync_inputs *si, const char *sha)
 {
 	size_t	lo = 0, hi = si->nsha, mid;
+	char	hex[INPUT_SHA256_HEX];
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (strcasecmp(si->in->items[si->bysha[mid]].fact.sha256,
-		    sha) < 0)
+		if (strcasecmp(input_sha256(&si->in->items[si->bysha[mid]],
+		    hex), sha) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -774,12 +777,13 @@ sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
     const char *guid, const char *dn, const char *value, time_t now)
 {
 	const struct item	*it = &si->in->items[i];
+	char			 hex[INPUT_SHA256_HEX];
 	char			**dst[] = { &r->guid, &r->dn, &r->sam,
 				    &r->value, &r->sha256, &r->issuer,
 				    &r->serial, &r->input, &r->source };
 	const char		*src[] = { guid ? guid : "", dn,
 				    it->asam ? it->asam : "", value,
-				    it->fact.sha256 ? it->fact.sha256 : "",
+				    input_sha256(it, hex) ? hex : "",
 				    it->fact.issuer ? it->fact.issuer : "",
 				    it->fact.serial ? it->fact.serial : "",
 				    sync_root(si, i), it->src };
@@ -1146,6 +1150,7 @@ sync_sha_in(const struct sync_inputs *si, const char *sha)
 {
 	size_t	j;
 	int	found = 0;
+	char	hex[INPUT_SHA256_HEX];
 
 	if (si == NULL || sha[0] == '\0')
 		return 0;
@@ -1156,7 +1161,7 @@ sync_sha_in(const struct sync_inputs *si, const char *sha)
 	if (si->in == NULL)
 		return found;
 	for (j = sync_sha_lo(si, sha); j < si->nsha && strcasecmp(
-	    si->in->items[si->bysha[j]].fact.sha256, sha) == 0; j++) {
+	    input_sha256(&si->in->items[si->bysha[j]], hex), sha) == 0; j++) {
 		if (si->in->items[si->bysha[j]].revoked)
 			return 2;
 		found = 1;
@@ -1211,6 +1216,7 @@ sync_newer(const struct sync_state *st, const struct sync_inputs *si,
 {
 	const struct item	*it;
 	const char		*key = sync_key(guid, dn);
+	char			 hex[INPUT_SHA256_HEX];
 	size_t			 j, i;
 
 	if (si == NULL || si->in == NULL)
@@ -1220,8 +1226,8 @@ sync_newer(const struct sync_state *st, const struct sync_inputs *si,
 		it = &si->in->items[i];
 		if (strcasecmp(sync_key(it->aguid, it->adn), key) != 0)
 			break;
-		if (it->failed || it->fact.sha256 == NULL ||
-		    strcasecmp(it->fact.sha256, sha) == 0 ||
+		if (it->failed || input_sha256(it, hex) == NULL ||
+		    strcasecmp(hex, sha) == 0 ||
 		    it->fact.issuer == NULL || strcmp(it->fact.issuer, issuer) !=
 		    0 || it->fact.not_after <= not_after)
 			continue;
@@ -1452,6 +1458,7 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 	struct item		*h;
 	struct input		*in = (struct input *)(uintptr_t)si->in;
 	struct sync_byitem	 bi = { NULL, NULL };
+	char			 hex[INPUT_SHA256_HEX];
 	size_t			 i, j, k, w;
 	long			 m, *map = NULL;
 	int			 t, rc = -1;
@@ -1468,8 +1475,8 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 		for (k = 0, w = 0; k < c->add.n; k++) {
 			m = sync_item_of(si, c->guid, c->dn, c->add.v[k]);
 			it = m >= 0 ? &si->in->items[m] : NULL;
-			if (it != NULL && it->fact.sha256 != NULL &&
-			    sync_newer(st, si, it->fact.sha256, it->fact.issuer,
+			if (it != NULL && input_sha256(it, hex) != NULL &&
+			    sync_newer(st, si, hex, it->fact.issuer,
 			    it->fact.not_after, c->guid, c->dn, o) >= 0) {
 				msg_info("%s: superseded by a newer certificate "
 				    "on \"%s\"; not mapped again", it->src,
