@@ -56,8 +56,8 @@ struct account {
 	char		*guid;		/* objectGUID, 32 hex digits, or NULL */
 	char		*dns;		/* dNSHostName (computers), or NULL */
 	int		 computer;	/* objectClass computer, else a user */
-	struct strlist	 altsec;	/* current altSecurityIdentities */
 	int		 admincount;	/* adminCount is set (not 0) */
+	struct strlist	 altsec;	/* current altSecurityIdentities */
 	unsigned long	 pgid;		/* primaryGroupID, 0 if unread */
 	const char	*server;	/* not owned: the URI of the DC of
 					   another domain of the forest it was

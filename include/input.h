@@ -13,6 +13,8 @@
 #include "arena.h"
 #include "cert.h"
 
+struct sbuf;
+
 /* How an item names its account. */
 enum id_kind {
 	ID_MATCH,	/* none: found from the certificate (--match) */
@@ -30,7 +32,9 @@ enum id_kind {
  * live in the input's arena (struct input) and are never freed one by one.
  */
 struct itemcert {
-	char		*desc;	/* arena: "CN=.., serial .., expires .." */
+	char		*subject; /* arena: the subject, for people; the
+				   description (input_desc) is made from it
+				   when written, not held per row */
 	time_t		 not_before;
 	time_t		 not_after;
 	char		*sid;	/* arena, or NULL: the certificate's SID
@@ -46,7 +50,6 @@ struct itemcert {
 	const char	**why;	/* arena, or NULL while every value wanted
 				   was built: why[k] (static) says why
 				   values[k] is NULL (input_why) */
-	char		*sha256; /* arena: thumbprint, for the run state */
 	char		*issuer; /* arena: issuer for people */
 	char		*serial; /* arena: serial, hex */
 	unsigned	 fallback; /* ALTSEC_BIT: X509RFC822 from subject E= */
@@ -54,6 +57,10 @@ struct itemcert {
 				     reports */
 	unsigned char	 dns_from_cn; /* dns is the subject CN (a byte
 				   after sha1: no padding per item) */
+	unsigned char	 has_sha256; /* sha256 is set */
+	unsigned char	 sha256[32]; /* the SHA-256 thumbprint, for the
+				   run state: 32 bytes, not 65 of text
+				   per row (input_sha256 writes it) */
 };
 
 /*
@@ -148,6 +155,16 @@ void	input_keep(struct input *in, const unsigned char *keep);
 /* Frees everything. */
 void	input_free(struct input *in);
 
+/*
+ * Appends IT's certificate as messages and preview notes describe it,
+ * "CN=Jane, serial 2B00.., expires 2027-01-01 00:00:00Z", to B.
+ */
+void		 input_desc(const struct item *it, struct sbuf *b);
+/* The hex text of IT's SHA-256 thumbprint (as the run state holds it),
+ * written into BUF, or NULL when the item has none. */
+#define INPUT_SHA256_HEX	65
+const char	*input_sha256(const struct item *it,
+		    char buf[INPUT_SHA256_HEX]);
 /* Why IT has no value of form K (static text, never NULL). */
 const char	*input_why(const struct item *it, int k);
 /* Records why IT has no value of form K; 0 or -1 (ENOMEM). */

@@ -37,23 +37,14 @@ struct change {
 					   digits) if known: undo finds it
 					   by this when renamed or moved */
 	enum change_status	 status;
-	long			 rec;	/* its undo-file record, or -1 */
 	int			 result;	/* CHANGE_FAILED: the LDAP
 						   result code */
+	long			 rec;	/* its undo-file record, or -1 */
 	const char		*attr;	/* not owned: NULL for
 					   altSecurityIdentities, else the
 					   binary attribute cACertificate of
 					   the NTAuth entry (ntauth.h), whose
 					   values add/del hold in hex */
-	int			 entry;	/* NTAuth only: 1 the modify is an
-					   add of the entry, -1 a delete */
-	unsigned char		 kind_note; /* the first note is "KIND
-					   account", written by changes_notes
-					   rather than held */
-	unsigned char		 lent;	/* dn and guid are not owned but
-					   the items' (a batch's plan: the
-					   input outlives its changes), not
-					   a copy per account */
 	const char		*kind;	/* static: "user" or "computer" (by
 					   objectClass), or NULL (undo) */
 	size_t			 have;	/* values the entry held when planned */
@@ -61,12 +52,22 @@ struct change {
 					   to when not -H's: another domain's
 					   (dir_home), or where -H's referred
 					   it (forest.h); NULL: -H's */
-	int			 foreign; /* 1: an account of another domain
-					   of the forest */
 	struct change_from	*from;	/* owned array, or NULL: the notes
 					   made from items, generated when
 					   written (changes_notes) */
 	size_t			 nfrom;
+	/* bytes at the end, no padding between them (a million changes) */
+	signed char		 entry;	/* NTAuth only: 1 the modify is an
+					   add of the entry, -1 a delete */
+	unsigned char		 foreign; /* 1: an account of another domain
+					   of the forest */
+	unsigned char		 kind_note; /* the first note is "KIND
+					   account", written by changes_notes
+					   rather than held */
+	unsigned char		 lent;	/* dn and guid are not owned but
+					   the items' (a batch's plan: the
+					   input outlives its changes), not
+					   a copy per account */
 };
 
 /*

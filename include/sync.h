@@ -68,13 +68,17 @@ enum sync_verdict {
 /* The run's inputs as the state sees them: filled by sync_inputs. */
 struct sync_inputs {
 	const struct input *in;		/* not owned */
-	struct strlist	*vals;		/* owned: per item, its values (the
-					   items hand theirs over to the
-					   changes); each list and its strings
-					   in arena */
+	char		**val;		/* owned: every item's values in item
+					   order (the items hand theirs over
+					   to the changes), the strings in
+					   arena */
+	size_t		*valat;		/* owned: item i's values are
+					   val[valat[i]] to val[valat[i + 1]] */
 	struct arena	 arena;
-	const char	**root;		/* per item: its --csv/--certdir */
 	char		**roots;	/* not owned: every input of the run */
+	size_t		*first;		/* owned: items [first[r],
+					   first[r + 1]) came from roots[r]
+					   (sync_root), not a pointer per item */
 	size_t		 nroots;
 	/* indices, so that a batch of 100,000 is not quadratic */
 	struct sync_val	*byval;		/* owned: every value, sorted */

@@ -324,11 +324,14 @@ incr_save(struct incr *x, const char *dir, const struct input *in,
 			e->shas = NULL;
 			{
 				struct sbuf s = SBUF_INIT;
+				char hex[INPUT_SHA256_HEX];
+				const char *h;
 
-				for (j = e->first; j < e->first + e->n; j++)
+				for (j = e->first; j < e->first + e->n; j++) {
+					h = input_sha256(&in->items[j], hex);
 					sbuf_printf(&s, "%s%s", j > e->first ?
-					    "," : "", in->items[j].fact.sha256 ?
-					    in->items[j].fact.sha256 : "");
+					    "," : "", h != NULL ? h : "");
+				}
 				if (!s.oom)
 					e->shas = arena_strdup(&x->arena,
 					    s.s != NULL ? s.s : "");

@@ -120,23 +120,18 @@ input_guess_kind(const char *s)
 }
 
 /*
- * "CN=Jane, serial 2B00.., expires 2027-01-01": for messages.  In IN's
- * arena, or NULL (ENOMEM).
+ * "CN=Jane, serial 2B00.., expires 2027-01-01": for messages and notes,
+ * made when written from the facts each item holds anyway (a million
+ * rows held a description each before).
  */
-static char *
-input_describe(struct input *in, const struct cert *c)
+void
+input_desc(const struct item *it, struct sbuf *b)
 {
-	struct sbuf	 b = SBUF_INIT;
-	char		 t[32], *d = NULL;
-	int		 oom = 0;
+	char	t[32];
 
-	cert_fmt_time(cert_not_after(c), t, sizeof(t));
-	sbuf_printf(&b, "%s, serial %s, expires %s", cert_subject_text(c),
-	    cert_serial_text(c), t);
-	if (!b.oom && b.s != NULL)
-		d = input_strdup(in, b.s, &oom);
-	sbuf_reset(&b);
-	return d;
+	cert_fmt_time(it->fact.not_after, t, sizeof(t));
+	sbuf_printf(b, "%s, serial %s, expires %s", it->fact.subject,
+	    it->fact.serial, t);
 }
 
 /*
@@ -169,6 +164,57 @@ input_is_hostname(const char *s)
 	return 1;
 }
 
+static int
+input_hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+/*
+ * Keeps the SHA-256 text HEX (64 hex digits) as its 32 bytes in F.
+ * Returns 0, or -1 when it is not such a text (its digest failed).
+ */
+static int
+input_sha256_set(struct itemcert *f, const char *hex)
+{
+	size_t	i;
+	int	hi, lo;
+
+	if (strlen(hex) != 2 * sizeof(f->sha256))
+		return -1;
+	for (i = 0; i < sizeof(f->sha256); i++) {
+		if ((hi = input_hexval(hex[2 * i])) < 0 ||
+		    (lo = input_hexval(hex[2 * i + 1])) < 0)
+			return -1;
+		f->sha256[i] = (unsigned char)(hi << 4 | lo);
+	}
+	f->has_sha256 = 1;
+	return 0;
+}
+
+const char *
+input_sha256(const struct item *it, char buf[INPUT_SHA256_HEX])
+{
+	static const char	digits[] = "0123456789ABCDEF";
+	size_t			i;
+
+	if (!it->fact.has_sha256)
+		return NULL;
+	/* upper case, as cert_sha256 wrote it */
+	for (i = 0; i < sizeof(it->fact.sha256); i++) {
+		buf[2 * i] = digits[it->fact.sha256[i] >> 4];
+		buf[2 * i + 1] = digits[it->fact.sha256[i] & 15];
+	}
+	buf[2 * sizeof(it->fact.sha256)] = '\0';
+	return buf;
+}
+
 /*
  * Takes from C what the plan needs of IT: its values for the forms IT
  * wants (or why each cannot be built) and the facts for lookups and
@@ -181,8 +227,7 @@ input_facts(struct input *in, struct item *it, const struct cert *c)
 	const char	*why;
 	int		 k, fallback, oom = 0;
 
-	if ((f->desc = input_describe(in, c)) == NULL)
-		oom = 1;
+	f->subject = input_strdup(in, cert_subject_text(c), &oom);
 	f->not_before = cert_not_before(c);
 	f->not_after = cert_not_after(c);
 	f->sid = input_strdup(in, cert_sid(c), &oom);
@@ -209,7 +254,8 @@ input_facts(struct input *in, struct item *it, const struct cert *c)
 	 * run state keys on it, so that is this row's error */
 	if (*cert_sha256(c) == '?')
 		oom = 1;
-	f->sha256 = input_strdup(in, cert_sha256(c), &oom);
+	if (input_sha256_set(f, cert_sha256(c)) == -1)
+		oom = 1;
 	/* a batch is mostly one issuing CA: one copy of its name */
 	if (in->issuer != NULL && cert_issuer_text(c) != NULL &&
 	    strcmp(in->issuer, cert_issuer_text(c)) == 0)

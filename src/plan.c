@@ -114,18 +114,22 @@ plan_values(struct input *in, const struct plan_opts *o,
     struct plan_stats *st)
 {
 	struct item	*it;
-	const char	*why, *why2, *desc;
+	const char	*why, *why2;
 	char		 t[32];
+	struct sbuf	 db = SBUF_INIT;	/* the description, made
+						   only for a message */
 	size_t		 i, nv;
 	int		 k;
 
+/* IT's description (input_desc) for a message */
+#define PLAN_DESC() (sbuf_clear(&db), input_desc(it, &db), \
+	    db.s != NULL && !db.oom ? db.s : "?")
 	for (i = 0; i < in->n; i++) {
 		it = &in->items[i];
-		desc = it->fact.desc;
 		/* [MS-PKCA] 3.1.5.2.1.6: such a certificate names no one */
 		if (it->fact.sid_clash != NULL) {
 			msg_err("%s: %s: the certificate names no account (%s); "
-			    "not mapped", it->src, it->fact.sid_clash, desc);
+			    "not mapped", it->src, it->fact.sid_clash, PLAN_DESC());
 			plan_refuse(it, st, REASON_SID_MISMATCH);
 			continue;
 		}
@@ -138,7 +142,7 @@ plan_values(struct input *in, const struct plan_opts *o,
 				    o->failon) ? msg_note : msg_err)("%s: "
 				    "certificate expired %s (%s); not mapped "
 				    "(--allow-expired maps it anyway)", it->src,
-				    t, desc);
+				    t, PLAN_DESC());
 				plan_refuse(it, st, REASON_EXPIRED);
 				continue;
 			}
@@ -154,7 +158,7 @@ plan_values(struct input *in, const struct plan_opts *o,
 			msg_err("%s: certificate does not verify against the "
 			    "trusted CAs: %s (%s); not mapped", it->src,
 			    it->cert == NULL ? "certificate not kept" : why,
-			    desc);
+			    PLAN_DESC());
 			/* the structured verdict: WHY names only the
 			 * verifier's first complaint */
 			if (it->cert != NULL && trust_revocation(o->trust,
@@ -200,6 +204,8 @@ plan_values(struct input *in, const struct plan_opts *o,
 			plan_refuse(it, st, REASON_BAD_CERT);
 		}
 	}
+#undef PLAN_DESC
+	sbuf_reset(&db);
 }
 
 /* Key list with the item each key belongs to. */
@@ -931,7 +937,8 @@ plan_from_put(const struct change_from *f, struct sbuf *tmp, struct sbuf *b,
 		put(b, tmp->s);
 	}
 	sbuf_clear(tmp);
-	sbuf_printf(tmp, "from %s: %s", it->src, it->fact.desc);
+	sbuf_printf(tmp, "from %s: ", it->src);
+	input_desc(it, tmp);
 	if (!tmp->oom)
 		put(b, tmp->s);
 	if (tmp->oom)

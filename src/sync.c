@@ -557,8 +557,10 @@ sync_shacmp(const void *a, const void *b, void *arg)
 {
 	const struct input	*in = arg;
 
-	return strcasecmp(in->items[*(const size_t *)a].fact.sha256,
-	    in->items[*(const size_t *)b].fact.sha256);
+	/* the bytes in the order of their hex texts (strcasecmp) */
+	return memcmp(in->items[*(const size_t *)a].fact.sha256,
+	    in->items[*(const size_t *)b].fact.sha256,
+	    sizeof(in->items[0].fact.sha256));
 }
 
 static int
@@ -585,38 +587,39 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 	si->nroots = nroots;
 	if (in->n == 0)
 		return 0;
-	if ((si->vals = calloc(in->n, sizeof(*si->vals))) == NULL ||
-	    (si->root = calloc(in->n, sizeof(*si->root))) == NULL ||
+	if (nroots > 0) {
+		if ((si->first = calloc(nroots, sizeof(*si->first))) == NULL)
+			goto oom;
+		memcpy(si->first, first, nroots * sizeof(*si->first));
+	}
+	for (i = 0, n = 0; i < in->n; i++)
+		for (k = 0; k < ALTSEC_NTYPES; k++)
+			n += in->items[i].values[k] != NULL;
+	if ((si->valat = calloc(in->n + 1, sizeof(*si->valat))) == NULL ||
+	    (n > 0 && (si->val = calloc(n, sizeof(*si->val))) == NULL) ||
 	    (si->bysha = calloc(in->n, sizeof(*si->bysha))) == NULL)
 		goto oom;
-	for (i = 0, r = 0; i < in->n; i++) {
-		while (r + 1 < nroots && i >= first[r + 1])
-			r++;
-		si->root[i] = nroots > 0 ? roots[r] : "";
+	for (i = 0; i < in->n; i++) {
+		si->valat[i] = si->nval;
 		/* copies in one arena: a malloc each cost more than the
 		 * value */
-		for (k = 0, n = 0; k < ALTSEC_NTYPES; k++)
-			n += in->items[i].values[k] != NULL;
-		if (n > 0 && (si->vals[i].v = arena_alloc(&si->arena,
-		    n * sizeof(char *))) == NULL)
-			goto oom;
 		for (k = 0; k < ALTSEC_NTYPES; k++) {
 			if (in->items[i].values[k] == NULL)
 				continue;
-			if ((si->vals[i].v[si->vals[i].n++] = arena_strdup(
-			    &si->arena, in->items[i].values[k])) == NULL)
+			if ((si->val[si->nval++] = arena_strdup(&si->arena,
+			    in->items[i].values[k])) == NULL)
 				goto oom;
 		}
-		si->nval += si->vals[i].n;
-		if (in->items[i].fact.sha256 != NULL)
+		if (in->items[i].fact.has_sha256)
 			si->bysha[si->nsha++] = i;
 	}
+	si->valat[in->n] = si->nval;
 	if (si->nval > 0 &&
 	    (si->byval = calloc(si->nval, sizeof(*si->byval))) == NULL)
 		goto oom;
 	for (i = 0, r = 0; i < in->n; i++)
-		for (k = 0; k < si->vals[i].n; k++) {
-			si->byval[r].v = si->vals[i].v[k];
+		for (k = si->valat[i]; k < si->valat[i + 1]; k++) {
+			si->byval[r].v = si->val[k];
 			si->byval[r++].item = i;
 		}
 	if (si->nval > 1)
@@ -627,6 +630,29 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 oom:
 	msg_err("out of memory");
 	return -1;
+}
+
+/*
+ * The --csv or --certdir item I came from: the last input whose first
+ * item is at or before I (one may have given none), "" without inputs.
+ */
+static const char *
+sync_root(const struct sync_inputs *si, size_t i)
+{
+	size_t	lo = 0, hi, mid;
+
+	if (si->nroots == 0)
+		return "";
+	/* the largest r with r == 0 or first[r] <= i */
+	hi = si->nroots - 1;
+	while (lo < hi) {
+		mid = lo + (hi - lo + 1) / 2;
+		if (si->first[mid] <= i)
+			lo = mid;
+		else
+			hi = mid - 1;
+	}
+	return si->roots[lo];
 }
 
 int
@@ -653,9 +679,10 @@ sync_inputs_planned(struct sync_inputs *si)
 void
 sync_inputs_free(struct sync_inputs *si)
 {
-	free(si->vals);		/* the lists and strings are in arena */
+	free(si->val);		/* the strings are in arena */
+	free(si->valat);
 	arena_free(&si->arena);
-	free(si->root);
+	free(si->first);
 	free(si->byval);
 	free(si->bysha);
 	free(si->byacct);
@@ -683,11 +710,12 @@ static size_t
 sync_sha_lo(const struct sync_inputs *si, const char *sha)
 {
 	size_t	lo = 0, hi = si->nsha, mid;
+	char	hex[INPUT_SHA256_HEX];
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if (strcasecmp(si->in->items[si->bysha[mid]].fact.sha256,
-		    sha) < 0)
+		if (strcasecmp(input_sha256(&si->in->items[si->bysha[mid]],
+		    hex), sha) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -749,15 +777,16 @@ sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
     const char *guid, const char *dn, const char *value, time_t now)
 {
 	const struct item	*it = &si->in->items[i];
+	char			 hex[INPUT_SHA256_HEX];
 	char			**dst[] = { &r->guid, &r->dn, &r->sam,
 				    &r->value, &r->sha256, &r->issuer,
 				    &r->serial, &r->input, &r->source };
 	const char		*src[] = { guid ? guid : "", dn,
 				    it->asam ? it->asam : "", value,
-				    it->fact.sha256 ? it->fact.sha256 : "",
+				    input_sha256(it, hex) ? hex : "",
 				    it->fact.issuer ? it->fact.issuer : "",
 				    it->fact.serial ? it->fact.serial : "",
-				    si->root[i], it->src };
+				    sync_root(si, i), it->src };
 
 	memset(r, 0, sizeof(*r));
 	if (sync_rec_pack(r, dst, src, sizeof(src) / sizeof(src[0])) == -1)
@@ -1121,6 +1150,7 @@ sync_sha_in(const struct sync_inputs *si, const char *sha)
 {
 	size_t	j;
 	int	found = 0;
+	char	hex[INPUT_SHA256_HEX];
 
 	if (si == NULL || sha[0] == '\0')
 		return 0;
@@ -1131,7 +1161,7 @@ sync_sha_in(const struct sync_inputs *si, const char *sha)
 	if (si->in == NULL)
 		return found;
 	for (j = sync_sha_lo(si, sha); j < si->nsha && strcasecmp(
-	    si->in->items[si->bysha[j]].fact.sha256, sha) == 0; j++) {
+	    input_sha256(&si->in->items[si->bysha[j]], hex), sha) == 0; j++) {
 		if (si->in->items[si->bysha[j]].revoked)
 			return 2;
 		found = 1;
@@ -1164,8 +1194,8 @@ sync_in_place(const struct sync_state *st, const struct sync_inputs *si,
 	size_t			 k;
 	int			 t;
 
-	for (k = 0; k < si->vals[i].n; k++)
-		if ((r = sync_find(st, guid, dn, si->vals[i].v[k])) != NULL)
+	for (k = si->valat[i]; k < si->valat[i + 1]; k++)
+		if ((r = sync_find(st, guid, dn, si->val[k])) != NULL)
 			return r->written;
 	/* a value plan_build did not move to a change is already there */
 	for (t = 0; t < ALTSEC_NTYPES; t++)
@@ -1186,6 +1216,7 @@ sync_newer(const struct sync_state *st, const struct sync_inputs *si,
 {
 	const struct item	*it;
 	const char		*key = sync_key(guid, dn);
+	char			 hex[INPUT_SHA256_HEX];
 	size_t			 j, i;
 
 	if (si == NULL || si->in == NULL)
@@ -1195,8 +1226,8 @@ sync_newer(const struct sync_state *st, const struct sync_inputs *si,
 		it = &si->in->items[i];
 		if (strcasecmp(sync_key(it->aguid, it->adn), key) != 0)
 			break;
-		if (it->failed || it->fact.sha256 == NULL ||
-		    strcasecmp(it->fact.sha256, sha) == 0 ||
+		if (it->failed || input_sha256(it, hex) == NULL ||
+		    strcasecmp(hex, sha) == 0 ||
 		    it->fact.issuer == NULL || strcmp(it->fact.issuer, issuer) !=
 		    0 || it->fact.not_after <= not_after)
 			continue;
@@ -1427,6 +1458,7 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 	struct item		*h;
 	struct input		*in = (struct input *)(uintptr_t)si->in;
 	struct sync_byitem	 bi = { NULL, NULL };
+	char			 hex[INPUT_SHA256_HEX];
 	size_t			 i, j, k, w;
 	long			 m, *map = NULL;
 	int			 t, rc = -1;
@@ -1443,8 +1475,8 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 		for (k = 0, w = 0; k < c->add.n; k++) {
 			m = sync_item_of(si, c->guid, c->dn, c->add.v[k]);
 			it = m >= 0 ? &si->in->items[m] : NULL;
-			if (it != NULL && it->fact.sha256 != NULL &&
-			    sync_newer(st, si, it->fact.sha256, it->fact.issuer,
+			if (it != NULL && input_sha256(it, hex) != NULL &&
+			    sync_newer(st, si, hex, it->fact.issuer,
 			    it->fact.not_after, c->guid, c->dn, o) >= 0) {
 				msg_info("%s: superseded by a newer certificate "
 				    "on \"%s\"; not mapped again", it->src,
