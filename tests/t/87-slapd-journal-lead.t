@@ -46,7 +46,7 @@ seq=$(awk '
 		if (s ~ /undo-[^>]*\.ldif>$/) { u = 1; printf "U" }
 		else if (u && s ~ /<(socket|TCP|UNIX)/) printf "S"
 	}' "$T/w.trace" | tr -s U)
-diag "writes from the undo file'\''s first on: $seq"
+diag "writes from the undo file's first on: $seq"
 # the header, then group 1's records (32): one write, or two if the
 # header was written alone
 first=$(printf '%s' "$seq" | sed 's/^U//' | sed 's/U.*//' | tr -d '\n' | wc -c)
