@@ -351,12 +351,16 @@ apply_range(struct applyctx *a, size_t from, size_t to)
 		}
 		while (a->nfl < w && next < to && !apply_stop) {
 			/*
-			 * The next group is written when half of this one is
-			 * sent, so that its fsync overlaps the modifies of the
-			 * rest: the window does not drain at each fsync.
+			 * The next group is written as soon as this one's
+			 * first modify is sent, so that its fsync overlaps the
+			 * modifies of a whole group: the window does not drain
+			 * at each fsync.  (Written at half a group, an fsync
+			 * slower than 16 modifies, as on a busy disk, stalled
+			 * the sending: 0.35-0.73 s of a 20,000-account run.)
+			 * The write-ahead rule is the undo_wait below.
 			 */
 			if (a->journaled < a->cs->n &&
-			    a->journaled - next <= group / 2 &&
+			    a->journaled - next <= group &&
 			    apply_journal_ahead(a, a->journaled + group) == -1)
 				return apply_drain(a);
 			/* write-ahead: the record is durable before its modify */

@@ -359,7 +359,13 @@ run_parse(int argc, char *argv[], struct runopts *o, int *help)
 	*help = 0;
 	o->types = ALTSEC_BIT(ALTSEC_ISSUER_SERIAL);
 	o->match = MATCH_SID | MATCH_UPN | MATCH_EMAIL;
-	o->window = 32;
+	/*
+	 * 128 in flight: through a 2 ms round trip the modifies of 20,000
+	 * accounts took 6.6-7.5 s at 128 against 9.2-10.5 s at 32; on
+	 * loopback the two are level.  The write-ahead rule holds for any
+	 * window (a record is durable before its modify is sent).
+	 */
+	o->window = 128;
 	o->max_age = 24 * 3600;
 	o->warn_days = 30;
 	o->repl_wait = 300;

@@ -724,7 +724,7 @@ csv_row(int term, void *arg)
 		}
 	}
 	/* a value that names an existing file is that file, whatever its shape */
-	if (stat(path.s, &st) == -1 && input_inline(certv)) {
+	if (input_inline(certv) && stat(path.s, &st) == -1) {
 		if (cert_read_mem(label.s, (const unsigned char *)certv,
 		    strlen(certv), 1, &set) == -1)
 			goto bad;

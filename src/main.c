@@ -144,7 +144,7 @@ help_print(void)
 "  --state-dir DIR      undo files and lock (default /var/lib/certbulk\n"
 "                       for root, else $XDG_STATE_HOME/certbulk); must be\n"
 "                       yours or root's, not group/other-writable\n"
-"  --window N           modifies in flight (default 32)\n"
+"  --window N           modifies in flight (default 128)\n"
 "  --transaction N      N accounts per RFC 5805 transaction, if offered\n"
 "                       (not with slapd 2.5.13: it can crash)\n"
 "  --strict             stop after the first failed account; remove a\n"
