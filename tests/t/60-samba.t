@@ -571,9 +571,11 @@ is "$KRC" 137 "kill -9 as soon as the undo file exists: killed"
 diag "after kill -9 as soon as the undo file exists: $m accounts mapped"
 prev=$m
 # Undo records are group-committed, 32 at a time: the proxy pauses when a
-# group is written, which is once half of the previous group was sent.  At
-# --window 32, only the third group (records 65-96) comes after replies:
-# pausing at 80 makes sure the run got somewhere.
+# group is written, which is once the first modify of the previous group
+# was sent.  At --window 32, the first group's modifies fill the window,
+# so the second group's first modify waits for a reply, and the third
+# group (records 65-96) comes after at least one: pausing at 80 makes
+# sure the run got somewhere.
 for n in 40:1 80:1 80:32; do
 	KWIN=${n#*:}
 	e2e_killrun "$KS" "$W/bulk.csv" rec "${n%:*}"
