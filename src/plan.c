@@ -1060,7 +1060,7 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
  * change's index, or -1).  NULL on ENOMEM.
  */
 static struct change *
-plan_chg_get(struct changes *out, const struct accounts *acc, long *chg,
+plan_chg_get(struct changes *out, const struct accounts *acc, int32_t *chg,
     const struct item *it)
 {
 	const struct account	*a = &acc->v[it->acct];
@@ -1083,7 +1083,7 @@ plan_chg_get(struct changes *out, const struct accounts *acc, long *chg,
 	/* which kind, for the preview, undo and logs */
 	c->kind = a->computer ? "computer" : "user";
 	c->kind_note = 1;
-	chg[idx] = (long)out->n - 1;
+	chg[idx] = (int32_t)out->n - 1;
 	c->have = a->altsec.n;
 	/* an account of another domain: changed on its domain's DC */
 	if (a->server != NULL && (c->server = strdup(a->server)) == NULL)
@@ -1099,7 +1099,7 @@ plan_chg_get(struct changes *out, const struct accounts *acc, long *chg,
  * the account is never left without its mapping.
  */
 static int
-plan_replaced(struct changes *out, const struct accounts *acc, long *chg,
+plan_replaced(struct changes *out, const struct accounts *acc, int32_t *chg,
     const struct item *it, const struct strlist *repl, int prune)
 {
 	struct change	*c;
@@ -1140,7 +1140,7 @@ plan_changes(struct input *in, const struct accounts *acc,
 	const struct account	*a;
 	struct change		*c;
 	struct change_from	*f;
-	long			*chg = NULL;
+	int32_t			*chg = NULL;
 	struct item		*it;
 	size_t			 i, examined = 0;
 	int			 k, rc = -1;
