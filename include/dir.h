@@ -225,6 +225,11 @@ int	dir_find_guid(struct dir *, const char *guid, char **dn,
 void	accounts_free(struct accounts *);
 /* Index of DN in ACC (case-insensitive), or -1. */
 long	accounts_find(const struct accounts *, const char *dn);
+/* Frees the DN index of the accounts (accounts_find finds none after it,
+ * until an account is added): the plan's last steps need only the
+ * accounts' list, and the index is 16 to 32 bytes an account at the
+ * plan's peak. */
+void	accounts_unindex(struct accounts *);
 
 /*
  * Asynchronous modifies.  dir_mod_send sends one, with the permissive

@@ -7,6 +7,7 @@
 #define CERTBULK_INPUT_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "altsec.h"
@@ -31,6 +32,28 @@ enum id_kind {
  * a few facts per row, not decoded certificates.  Strings marked "arena"
  * live in the input's arena (struct input) and are never freed one by one.
  */
+/*
+ * What few rows have, out of line: one pointer per row instead of these
+ * fields in every item (input_rare makes it, in the input's arena, on the
+ * first one a row sets).
+ */
+struct itemrare {
+	char		*sid_clash; /* arena, or NULL: the SID extension and
+				   SAN URI disagree (the item is refused) */
+	char		*email;	/* arena, or NULL: the first SAN e-mail */
+	char		*subj_email; /* arena, or NULL: the subject's E= */
+	const char	*eku_why; /* static, or NULL: why logon would fail */
+	const char	**why;	/* arena, or NULL while every value wanted
+				   was built: why[k] (static) says why
+				   values[k] is NULL (input_why) */
+	struct strlist	 dns;	/* owned: SAN DNS names, or else a subject
+				   CN that is a host name (--match dns) */
+	unsigned char	 dns_from_cn; /* dns is the subject CN */
+};
+/* An item's rare facts, or an empty set of them (never NULL). */
+#define INPUT_RARE(it)	((it)->fact.rare != NULL ? (it)->fact.rare : \
+			    &input_norare)
+extern const struct itemrare input_norare;
 struct itemcert {
 	char		*subject; /* arena: the subject, for people; the
 				   description (input_desc) is made from it
@@ -39,34 +62,21 @@ struct itemcert {
 	time_t		 not_after;
 	char		*sid;	/* arena, or NULL: the certificate's SID
 				   (extension or SAN URI, cert_sid) */
-	char		*sid_clash; /* arena, or NULL: the SID extension and
-				   SAN URI disagree (the item is refused) */
-	struct strlist	 dns;	/* owned: SAN DNS names, or else a subject
-				   CN that is a host name (--match dns) */
 	char		*upn;	/* arena, or NULL: the first SAN UPN */
-	char		*email;	/* arena, or NULL: the first SAN e-mail */
-	char		*subj_email; /* arena, or NULL: the subject's E= */
-	const char	*eku_why; /* static, or NULL: why logon would fail */
-	const char	**why;	/* arena, or NULL while every value wanted
-				   was built: why[k] (static) says why
-				   values[k] is NULL (input_why) */
 	char		*issuer; /* arena: issuer for people */
 	char		*serial; /* arena: serial, hex */
-	unsigned	 fallback; /* ALTSEC_BIT: X509RFC822 from subject E= */
-	char		 sha1[41]; /* the thumbprint, hex, for plans and
-				     reports */
-	unsigned char	 dns_from_cn; /* dns is the subject CN (a byte
-				   after sha1: no padding per item) */
-	unsigned char	 has_sha256; /* sha256 is set */
+	struct itemrare	*rare;	/* arena, or NULL: none of its facts */
 	unsigned char	 sha256[32]; /* the SHA-256 thumbprint, for the
 				   run state: 32 bytes, not 65 of text
 				   per row (input_sha256 writes it) */
+	unsigned char	 sha1[20]; /* the thumbprint, for plans and
+				   reports: 20 bytes, not 41 of text per
+				   row (input_sha1 writes it) */
+	unsigned char	 has_sha1; /* sha1 is set */
+	unsigned char	 has_sha256; /* sha256 is set */
+	unsigned char	 fallback; /* ALTSEC_BIT: X509RFC822 from subject
+				   E= (ALTSEC_NTYPES bits fit a byte) */
 };
-
-/*
- * One certificate to map to one account.  Laid out small (a million of
- * them are held at once): strings in the input's arena, flags in bytes.
- */
 struct item {
 	char		*src;	/* arena: "users.csv:12" or a file path */
 	char		*ident;	/* arena; NULL for ID_MATCH */
@@ -77,17 +87,18 @@ struct item {
 	char		*values[ALTSEC_NTYPES];	/* owned; NULL: not wanted or
 						   cannot be built (input_why) */
 	/* filled in by plan.c */
-	long		 acct;	/* index into the plan's accounts, or -1 */
-	long		 chg;	/* its account's change, or -1 (none) */
+	int32_t		 acct;	/* index into the plan's accounts, or -1
+				   (a batch is far below 2^31 rows) */
+	int32_t		 chg;	/* its account's change, or -1 (none) */
 	const char	*reason; /* static: why failed (report.h codes) */
 	char		*acct_dn; /* arena: the account found, for the
 				    report, or NULL */
 	char		*adn;	/* arena, or NULL: the account's DN, */
 	char		*aguid;	/* its objectGUID, */
 	char		*asam;	/* its sAMAccountName (for the run state) */
-	enum id_kind	 kind;
-	unsigned	 types;	/* ALTSEC_BIT mask of forms wanted */
-	unsigned	 moved;	/* ALTSEC_BIT: values[k] handed over to the
+	unsigned char	 kind;	/* enum id_kind */
+	unsigned char	 types;	/* ALTSEC_BIT mask of forms wanted */
+	unsigned char	 moved;	/* ALTSEC_BIT: values[k] handed over to the
 				   change (not owned here any more) */
 	unsigned char	 upn_or_mail; /* an e-mail address in the user
 				   column: looked up as UPN, then as mail */
@@ -95,6 +106,8 @@ struct item {
 	unsigned char	 from_dir; /* from --certdir: expected refusals */
 	unsigned char	 revoked; /* listed by a CRL (trust_revocation) */
 };
+/* types, moved and fallback hold one bit per form */
+_Static_assert(ALTSEC_NTYPES <= 8, "an item's form masks are bytes");
 
 struct input {
 	struct item	*items;		/* owned */
@@ -165,6 +178,10 @@ void		 input_desc(const struct item *it, struct sbuf *b);
 #define INPUT_SHA256_HEX	65
 const char	*input_sha256(const struct item *it,
 		    char buf[INPUT_SHA256_HEX]);
+/* The hex text of IT's SHA-1 thumbprint (upper case, as plans, reports
+ * and the run's messages show it) in BUF, or NULL when it has none. */
+#define INPUT_SHA1_HEX	41
+const char	*input_sha1(const struct item *it, char buf[INPUT_SHA1_HEX]);
 /* Why IT has no value of form K (static text, never NULL). */
 const char	*input_why(const struct item *it, int k);
 /* Records why IT has no value of form K; 0 or -1 (ENOMEM). */

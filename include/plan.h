@@ -22,17 +22,23 @@ enum change_status {
 
 struct change_from;
 
+/* The items the values added came from, one per value (struct change). */
+struct change_thumbs {
+	const struct item	**v;	/* owned; the items are not */
+	size_t			  n;
+};
+
 /* One account's change: one atomic modify. */
 struct change {
 	char			*dn;	/* owned, all fields */
 	struct strlist		 add;	/* single values to add */
 	struct strlist		 del;	/* single values to delete */
 	struct strlist		 notes;	/* preview comments: where from */
-	struct strlist		 thumbs; /* per add value: the SHA-1
-					   thumbprint of its certificate, or
-					   "" (the log's audit trail); the
-					   array is owned, the strings are the
-					   items' (not freed here) */
+	struct change_thumbs	 thumbs; /* per add value: the item whose
+					   certificate's SHA-1 thumbprint the
+					   log's audit trail names (input_sha1),
+					   or NULL; the array is owned, the
+					   items are not */
 	char			*guid;	/* the entry's objectGUID (32 hex
 					   digits) if known: undo finds it
 					   by this when renamed or moved */

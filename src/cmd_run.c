@@ -1313,7 +1313,7 @@ run_report_items(struct report *rep, const struct runopts *o,
 	const struct item	*it;
 	const char		*vals[ALTSEC_NTYPES], *outcome, *reason;
 	struct dir		*h;
-	char			 detail[128], *why;
+	char			 detail[128], *why, sha1hex[INPUT_SHA1_HEX];
 	size_t			 i, nv, failing = 0;
 	struct report_row	 w;
 	int			 k;
@@ -1365,7 +1365,7 @@ run_report_items(struct report *rep, const struct runopts *o,
 		}
 		w.values = vals;
 		w.nvalues = nv;
-		w.cert = it->fact.sha1[0] ? it->fact.sha1 : NULL;
+		w.cert = input_sha1(it, sha1hex);
 		w.detail = detail[0] ? detail : NULL;
 		(void)report_row(rep, &w);
 	}
@@ -1452,7 +1452,8 @@ run_fingerprint(struct runopts *o, const struct source *src,
     const struct input *in, size_t from, int ok)
 {
 	struct sbuf	 b = SBUF_INIT;
-	char		 hex[DIGEST_HEX], *e = NULL;
+	char		 hex[DIGEST_HEX], *e = NULL, sha1hex[INPUT_SHA1_HEX];
+	const char	*sha1;
 	size_t		 i;
 	int		 rc = -1;
 
@@ -1464,7 +1465,8 @@ run_fingerprint(struct runopts *o, const struct source *src,
 	} else {
 		for (i = from; i < in->n; i++)
 			sbuf_printf(&b, "%s\t%s\n", in->items[i].src,
-			    in->items[i].fact.sha1);
+			    (sha1 = input_sha1(&in->items[i], sha1hex)) !=
+			    NULL ? sha1 : "");
 		if (b.oom || digest_sha256(b.s ? b.s : "", b.len, hex) == -1)
 			goto out;
 	}

@@ -664,7 +664,16 @@ accounts_find(const struct accounts *acc, const char *dn)
 	return -1;
 }
 
-/* Indexes the last account added; grows the table as needed. */
+void
+accounts_unindex(struct accounts *acc)
+{
+	free(acc->slot);
+	acc->slot = NULL;
+	acc->nslot = 0;
+}
+
+/* Indexes the last account added; grows the table as needed (all of it
+ * when it was dropped, accounts_unindex). */
 static int
 accounts_index(struct accounts *acc)
 {
@@ -672,6 +681,8 @@ accounts_index(struct accounts *acc)
 
 	if (2 * acc->n > acc->nslot) {
 		n = acc->nslot ? 2 * acc->nslot : 64;
+		while (2 * acc->n > n)
+			n *= 2;
 		if ((slot = calloc(n, sizeof(*slot))) == NULL)
 			return -1;
 		free(acc->slot);

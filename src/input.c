@@ -47,7 +47,8 @@ input_free(struct input *in)
 	size_t	i, t;
 
 	for (i = 0; i < in->n; i++) {
-		strlist_free(&in->items[i].fact.dns);
+		if (in->items[i].fact.rare != NULL)
+			strlist_free(&in->items[i].fact.rare->dns);
 		for (t = 0; t < ALTSEC_NTYPES; t++)
 			if (!(in->items[i].moved & ALTSEC_BIT(t)))
 				free(in->items[i].values[t]);
@@ -71,22 +72,60 @@ input_strdup(struct input *in, const char *s, int *oom)
 	return d;
 }
 
+const struct itemrare input_norare;
+
+/* IT's rare facts, made (zeroed, in IN's arena) on first use; NULL on
+ * ENOMEM. */
+static struct itemrare *
+input_rare(struct input *in, struct item *it)
+{
+	if (it->fact.rare == NULL && (it->fact.rare = arena_alloc(&in->arena,
+	    sizeof(*it->fact.rare))) != NULL)
+		memset(it->fact.rare, 0, sizeof(*it->fact.rare));
+	return it->fact.rare;
+}
+
 const char *
 input_why(const struct item *it, int k)
 {
-	if (it->fact.why == NULL || it->fact.why[k] == NULL)
+	const struct itemrare	*r = INPUT_RARE(it);
+
+	if (r->why == NULL || r->why[k] == NULL)
 		return "not built";
-	return it->fact.why[k];
+	return r->why[k];
 }
 
 int
 input_set_why(struct input *in, struct item *it, int k, const char *why)
 {
-	if (it->fact.why == NULL && (it->fact.why = arena_alloc(&in->arena,
-	    ALTSEC_NTYPES * sizeof(*it->fact.why))) == NULL)
+	struct itemrare	*r;
+
+	if ((r = input_rare(in, it)) == NULL)
 		return -1;
-	it->fact.why[k] = why;
+	if (r->why == NULL && (r->why = arena_alloc(&in->arena,
+	    ALTSEC_NTYPES * sizeof(*r->why))) == NULL)
+		return -1;
+	r->why[k] = why;
 	return 0;
+}
+
+/*
+ * Sets *FIELD of IT's rare facts to a copy of S; nothing (and no rare
+ * facts made) when S is NULL.  Sets *OOM on ENOMEM.
+ */
+static void
+input_rare_str(struct input *in, struct item *it, size_t off, const char *s,
+    int *oom)
+{
+	struct itemrare	*r;
+
+	if (s == NULL)
+		return;
+	if ((r = input_rare(in, it)) == NULL) {
+		*oom = 1;
+		return;
+	}
+	*(char **)(void *)((char *)r + off) = input_strdup(in, s, oom);
 }
 
 /*
@@ -177,42 +216,58 @@ input_hexval(char c)
 }
 
 /*
- * Keeps the SHA-256 text HEX (64 hex digits) as its 32 bytes in F.
+ * Keeps the digest text HEX (2 * N hex digits) as its N bytes in OUT.
  * Returns 0, or -1 when it is not such a text (its digest failed).
  */
 static int
-input_sha256_set(struct itemcert *f, const char *hex)
+input_digest_set(unsigned char *out, size_t n, const char *hex)
 {
 	size_t	i;
 	int	hi, lo;
 
-	if (strlen(hex) != 2 * sizeof(f->sha256))
+	if (strlen(hex) != 2 * n)
 		return -1;
-	for (i = 0; i < sizeof(f->sha256); i++) {
+	for (i = 0; i < n; i++) {
 		if ((hi = input_hexval(hex[2 * i])) < 0 ||
 		    (lo = input_hexval(hex[2 * i + 1])) < 0)
 			return -1;
-		f->sha256[i] = (unsigned char)(hi << 4 | lo);
+		out[i] = (unsigned char)(hi << 4 | lo);
 	}
-	f->has_sha256 = 1;
 	return 0;
+}
+
+/* Upper-case hex of the N bytes P into BUF (2 * N + 1 bytes), as
+ * cert_hex wrote the digests. */
+static const char *
+input_digest_hex(const unsigned char *p, size_t n, char *buf)
+{
+	static const char	digits[] = "0123456789ABCDEF";
+	size_t			i;
+
+	for (i = 0; i < n; i++) {
+		buf[2 * i] = digits[p[i] >> 4];
+		buf[2 * i + 1] = digits[p[i] & 15];
+	}
+	buf[2 * n] = '\0';
+	return buf;
+}
+
+const char *
+input_sha1(const struct item *it, char buf[INPUT_SHA1_HEX])
+{
+	if (!it->fact.has_sha1)
+		return NULL;
+	return input_digest_hex(it->fact.sha1, sizeof(it->fact.sha1), buf);
 }
 
 const char *
 input_sha256(const struct item *it, char buf[INPUT_SHA256_HEX])
 {
-	static const char	digits[] = "0123456789ABCDEF";
-	size_t			i;
-
 	if (!it->fact.has_sha256)
 		return NULL;
 	/* upper case, as cert_sha256 wrote it */
-	for (i = 0; i < sizeof(it->fact.sha256); i++) {
-		buf[2 * i] = digits[it->fact.sha256[i] >> 4];
-		buf[2 * i + 1] = digits[it->fact.sha256[i] & 15];
-	}
-	buf[2 * sizeof(it->fact.sha256)] = '\0';
-	return buf;
+	return input_digest_hex(it->fact.sha256, sizeof(it->fact.sha256),
+	    buf);
 }
 
 /*
@@ -224,6 +279,7 @@ static int
 input_facts(struct input *in, struct item *it, const struct cert *c)
 {
 	struct itemcert	*f = &it->fact;
+	struct itemrare	*r = NULL;
 	const char	*why;
 	int		 k, fallback, oom = 0;
 
@@ -231,31 +287,53 @@ input_facts(struct input *in, struct item *it, const struct cert *c)
 	f->not_before = cert_not_before(c);
 	f->not_after = cert_not_after(c);
 	f->sid = input_strdup(in, cert_sid(c), &oom);
-	f->sid_clash = input_strdup(in, cert_sid_clash(c), &oom);
-	for (k = 0; k < (int)cert_dns(c)->n && k < INPUT_MAX_DNS; k++)
-		if (strlist_add(&f->dns, cert_dns(c)->v[k]) == -1)
+	input_rare_str(in, it, offsetof(struct itemrare, sid_clash),
+	    cert_sid_clash(c), &oom);
+	if (cert_dns(c)->n > 0 && (r = input_rare(in, it)) == NULL)
+		oom = 1;
+	for (k = 0; r != NULL && k < (int)cert_dns(c)->n && k < INPUT_MAX_DNS;
+	    k++)
+		if (strlist_add(&r->dns, cert_dns(c)->v[k]) == -1)
 			oom = 1;
 	/* a device certificate without a DNS SAN: its CN, if a host name */
-	if (f->dns.n == 0 && cert_subject_cn(c) != NULL &&
+	if ((r == NULL || r->dns.n == 0) && cert_subject_cn(c) != NULL &&
 	    input_is_hostname(cert_subject_cn(c))) {
-		if (strlist_add(&f->dns, cert_subject_cn(c)) == -1)
+		if ((r = input_rare(in, it)) == NULL ||
+		    strlist_add(&r->dns, cert_subject_cn(c)) == -1)
 			oom = 1;
-		f->dns_from_cn = 1;
+		else
+			r->dns_from_cn = 1;
 	}
 	if (cert_upns(c)->n > 0)
 		f->upn = input_strdup(in, cert_upns(c)->v[0], &oom);
 	if (cert_emails(c)->n > 0)
-		f->email = input_strdup(in, cert_emails(c)->v[0], &oom);
-	f->subj_email = input_strdup(in, cert_subject_email(c), &oom);
-	f->eku_why = trust_logon_eku(c);
-	if (cert_sha1(c) != NULL)
-		snprintf(f->sha1, sizeof(f->sha1), "%s", cert_sha1(c));
+		input_rare_str(in, it, offsetof(struct itemrare, email),
+		    cert_emails(c)->v[0], &oom);
+	input_rare_str(in, it, offsetof(struct itemrare, subj_email),
+	    cert_subject_email(c), &oom);
+	if ((why = trust_logon_eku(c)) != NULL) {
+		if ((r = input_rare(in, it)) == NULL)
+			oom = 1;
+		else
+			r->eku_why = why;
+	}
+	/* held as bytes, written as the text cert_sha1 gave (input_sha1) */
+	if (cert_sha1(c) != NULL) {
+		if (input_digest_set(f->sha1, sizeof(f->sha1),
+		    cert_sha1(c)) == -1)
+			oom = 1;
+		else
+			f->has_sha1 = 1;
+	}
 	/* made on first use: "?" only when that ran out of memory, and the
 	 * run state keys on it, so that is this row's error */
 	if (*cert_sha256(c) == '?')
 		oom = 1;
-	if (input_sha256_set(f, cert_sha256(c)) == -1)
+	if (input_digest_set(f->sha256, sizeof(f->sha256),
+	    cert_sha256(c)) == -1)
 		oom = 1;
+	else
+		f->has_sha256 = 1;
 	/* a batch is mostly one issuing CA: one copy of its name */
 	if (in->issuer != NULL && cert_issuer_text(c) != NULL &&
 	    strcmp(in->issuer, cert_issuer_text(c)) == 0)
@@ -287,7 +365,8 @@ input_item_free(struct item *it)
 {
 	int	k;
 
-	strlist_free(&it->fact.dns);
+	if (it->fact.rare != NULL)
+		strlist_free(&it->fact.rare->dns);
 	for (k = 0; k < ALTSEC_NTYPES; k++)
 		if (!(it->moved & ALTSEC_BIT(k)))
 			free(it->values[k]);

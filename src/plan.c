@@ -127,9 +127,10 @@ plan_values(struct input *in, const struct plan_opts *o,
 	for (i = 0; i < in->n; i++) {
 		it = &in->items[i];
 		/* [MS-PKCA] 3.1.5.2.1.6: such a certificate names no one */
-		if (it->fact.sid_clash != NULL) {
+		if (INPUT_RARE(it)->sid_clash != NULL) {
 			msg_err("%s: %s: the certificate names no account (%s); "
-			    "not mapped", it->src, it->fact.sid_clash, PLAN_DESC());
+			    "not mapped", it->src, INPUT_RARE(it)->sid_clash,
+			    PLAN_DESC());
 			plan_refuse(it, st, REASON_SID_MISMATCH);
 			continue;
 		}
@@ -169,8 +170,8 @@ plan_values(struct input *in, const struct plan_opts *o,
 			    REASON_CHAIN);
 			continue;
 		}
-		if (it->fact.eku_why != NULL)
-			msg_warn("%s: %s", it->src, it->fact.eku_why);
+		if (INPUT_RARE(it)->eku_why != NULL)
+			msg_warn("%s: %s", it->src, INPUT_RARE(it)->eku_why);
 		for (k = 0, nv = 0; k < ALTSEC_NTYPES; k++) {
 			if (!(it->types & ALTSEC_BIT(k)))
 				continue;
@@ -250,6 +251,7 @@ static int
 plan_lookup_keys(struct input *in, const struct plan_opts *o,
     const char *netbios, struct plan_keys *pk, struct plan_stats *st)
 {
+	const struct itemrare *r;
 	struct item	*it;
 	size_t		 i, j, before;
 	int		 unchecked = 0, k;
@@ -313,12 +315,12 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 		if ((o->match & MATCH_UPN) && it->fact.upn != NULL &&
 		    plan_key(pk, i, "userPrincipalName", it->fact.upn) == -1)
 			return -1;
-		if ((o->match & MATCH_EMAIL) && it->fact.email != NULL &&
-		    plan_key(pk, i, "mail", it->fact.email) == -1)
+		r = INPUT_RARE(it);
+		if ((o->match & MATCH_EMAIL) && r->email != NULL &&
+		    plan_key(pk, i, "mail", r->email) == -1)
 			return -1;
-		for (j = 0; (o->match & MATCH_DNS) && j < it->fact.dns.n; j++)
-			if (plan_key(pk, i, "dNSHostName",
-			    it->fact.dns.v[j]) == -1)
+		for (j = 0; (o->match & MATCH_DNS) && j < r->dns.n; j++)
+			if (plan_key(pk, i, "dNSHostName", r->dns.v[j]) == -1)
 				return -1;
 		if (pk->n == before) {
 			msg_err("%s: the certificate has nothing to find its "
@@ -924,13 +926,15 @@ plan_from_put(const struct change_from *f, struct sbuf *tmp, struct sbuf *b,
     void (*put)(struct sbuf *, const char *))
 {
 	const struct item	*it = f->it;
+	char			 hex[INPUT_SHA1_HEX];
+	const char		*sha1 = input_sha1(it, hex);
 	unsigned		 j;
 
 	for (j = 0; j < f->nval; j++) {
 		sbuf_clear(tmp);
 		sbuf_printf(tmp, PLAN_VALUE_NOTE "%u sha1=%s not-before=%lld "
-		    "not-after=%lld", f->val + j, it->fact.sha1[0] ?
-		    it->fact.sha1 : "-", (long long)it->fact.not_before,
+		    "not-after=%lld", f->val + j, sha1 != NULL && *sha1 != '\0' ?
+		    sha1 : "-", (long long)it->fact.not_before,
 		    (long long)it->fact.not_after);
 		if (tmp->oom)
 			break;
@@ -978,6 +982,19 @@ plan_take(struct strlist *l, char **s)
 	v[l->n++] = *s;
 	l->v = v;
 	*s = NULL;
+	return 0;
+}
+
+/* Appends IT to T, the items of a change's values; 0 or -1. */
+static int
+plan_thumb(struct change_thumbs *t, const struct item *it)
+{
+	const struct item	**v;
+
+	if ((v = realloc(t->v, (t->n + 1) * sizeof(*v))) == NULL)
+		return -1;
+	v[t->n++] = it;
+	t->v = v;
 	return 0;
 }
 
@@ -1043,7 +1060,7 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
  * change's index, or -1).  NULL on ENOMEM.
  */
 static struct change *
-plan_chg_get(struct changes *out, const struct accounts *acc, long *chg,
+plan_chg_get(struct changes *out, const struct accounts *acc, int32_t *chg,
     const struct item *it)
 {
 	const struct account	*a = &acc->v[it->acct];
@@ -1066,7 +1083,7 @@ plan_chg_get(struct changes *out, const struct accounts *acc, long *chg,
 	/* which kind, for the preview, undo and logs */
 	c->kind = a->computer ? "computer" : "user";
 	c->kind_note = 1;
-	chg[idx] = (long)out->n - 1;
+	chg[idx] = (int32_t)out->n - 1;
 	c->have = a->altsec.n;
 	/* an account of another domain: changed on its domain's DC */
 	if (a->server != NULL && (c->server = strdup(a->server)) == NULL)
@@ -1082,7 +1099,7 @@ plan_chg_get(struct changes *out, const struct accounts *acc, long *chg,
  * the account is never left without its mapping.
  */
 static int
-plan_replaced(struct changes *out, const struct accounts *acc, long *chg,
+plan_replaced(struct changes *out, const struct accounts *acc, int32_t *chg,
     const struct item *it, const struct strlist *repl, int prune)
 {
 	struct change	*c;
@@ -1123,8 +1140,7 @@ plan_changes(struct input *in, const struct accounts *acc,
 	const struct account	*a;
 	struct change		*c;
 	struct change_from	*f;
-	char			*sha1;
-	long			*chg = NULL;
+	int32_t			*chg = NULL;
 	struct item		*it;
 	size_t			 i, examined = 0;
 	int			 k, rc = -1;
@@ -1162,9 +1178,8 @@ plan_changes(struct input *in, const struct accounts *acc,
 				goto out;
 			/* moved, not copied: the item keeps a borrowed
 			 * pointer for the report (it->moved) */
-			sha1 = it->fact.sha1;
 			if (plan_take(&c->add, &it->values[k]) == -1 ||
-			    plan_take(&c->thumbs, &sha1) == -1)
+			    plan_thumb(&c->thumbs, it) == -1)
 				goto out;
 			it->values[k] = c->add.v[c->add.n - 1];
 			it->moved |= ALTSEC_BIT(k);
@@ -1255,6 +1270,7 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 		goto out;
 	if (plan_conflicts(d, in, &acc, st) == -1)
 		goto out;
+	accounts_unindex(&acc);	/* the changes need only the list: peak */
 	if (plan_changes(in, &acc, repl, o->prune_weak, out, st) == -1)
 		goto out;
 	rc = 0;

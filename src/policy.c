@@ -207,7 +207,8 @@ static int
 policy_identity(const struct item *it, const struct account *a,
     struct sbuf *b)
 {
-	const char	*mails[2] = { it->fact.email, it->fact.subj_email };
+	const char	*mails[2] = { INPUT_RARE(it)->email,
+			    INPUT_RARE(it)->subj_email };
 	const char	*sep = "";
 	int		 n = 0, i;
 

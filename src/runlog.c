@@ -80,6 +80,8 @@ void
 runlog_changes(const struct changes *cs)
 {
 	const struct change	*c;
+	char			 hex[INPUT_SHA1_HEX];
+	const char		*sha1;
 	size_t			 i, j;
 
 	for (i = 0; i < cs->n; i++) {
@@ -91,8 +93,9 @@ runlog_changes(const struct changes *cs)
 			msg_audit("changed \"%s\"%s%s: added %s (certificate "
 			    "SHA-1 %s)", c->dn, c->server ? " on " : "",
 			    c->server ? c->server : "", c->add.v[j],
-			    j < c->thumbs.n && *c->thumbs.v[j] != '\0' ?
-			    c->thumbs.v[j] : "not known: an undo");
+			    (sha1 = j < c->thumbs.n && c->thumbs.v[j] != NULL ?
+			    input_sha1(c->thumbs.v[j], hex) : NULL) != NULL &&
+			    *sha1 != '\0' ? sha1 : "not known: an undo");
 		for (j = 0; j < c->del.n; j++)
 			msg_audit("changed \"%s\"%s%s: removed %s", c->dn,
 			    c->server ? " on " : "", c->server ? c->server : "",

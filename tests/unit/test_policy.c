@@ -108,6 +108,7 @@ main(void)
 {
 	struct policy	 p;
 	struct item	 it;
+	struct itemrare	 rare;
 	struct account	 a;
 	const char	*got;
 	size_t		 i;
@@ -127,8 +128,11 @@ main(void)
 		it.kind = cases[i].kind;
 		it.fact.sid = (char *)(uintptr_t)cases[i].csid;
 		it.fact.upn = (char *)(uintptr_t)cases[i].cupn;
-		it.fact.email = (char *)(uintptr_t)cases[i].cmail;
-		it.fact.subj_email = (char *)(uintptr_t)cases[i].csubj;
+		/* the rare facts live out of line (input.h) */
+		memset(&rare, 0, sizeof(rare));
+		rare.email = (char *)(uintptr_t)cases[i].cmail;
+		rare.subj_email = (char *)(uintptr_t)cases[i].csubj;
+		it.fact.rare = &rare;
 		a.dn = (char *)(uintptr_t)cases[i].dn;
 		a.sam = (char *)(uintptr_t)cases[i].sam;
 		a.upn = (char *)(uintptr_t)cases[i].upn;
