@@ -61,6 +61,9 @@ if [ -n "${ASAN_OPTIONS:-}" ] || nm "$CERTBULK" 2>/dev/null |
 	grep -q '__asan_init'; then
 	ASAN=1
 fi
+# under AddressSanitizer the bound is not checked: one run of each size
+RUNS="1 2 3"
+[ "$ASAN" = 1 ] && RUNS=1
 
 # preview N: peak RSS in KB of a preview of the first N rows into RSS
 # (the smallest of three runs: what varies between runs -- the pages of
@@ -69,7 +72,7 @@ preview() {
 	local r rc x
 	head -n $(($1 + 1)) "$W/data/users.csv" >"$W/data/u$1.csv"
 	RC=0 RSS=
-	for r in 1 2 3; do
+	for r in $RUNS; do
 		/usr/bin/time -o "$T/rss$1" -f '%M' timeout -k 5 600 "$CERTBULK" \
 			"${LDAPS[@]}" -q --state-dir "$T/st" -n --output "$W/p$1.ldif" \
 			--csv "$W/data/u$1.csv" >"$T/out" 2>"$T/err"
