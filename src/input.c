@@ -16,6 +16,7 @@
 
 #include "csvrow.h"
 #include "dir.h"
+#include "hex.h"
 #include "input.h"
 #include "msg.h"
 #include "utf8.h"
@@ -203,18 +204,6 @@ input_is_hostname(const char *s)
 	return 1;
 }
 
-static int
-input_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /*
  * Keeps the digest text HEX (2 * N hex digits) as its N bytes in OUT.
  * Returns 0, or -1 when it is not such a text (its digest failed).
@@ -222,18 +211,9 @@ input_hexval(char c)
 static int
 input_digest_set(unsigned char *out, size_t n, const char *hex)
 {
-	size_t	i;
-	int	hi, lo;
-
 	if (strlen(hex) != 2 * n)
 		return -1;
-	for (i = 0; i < n; i++) {
-		if ((hi = input_hexval(hex[2 * i])) < 0 ||
-		    (lo = input_hexval(hex[2 * i + 1])) < 0)
-			return -1;
-		out[i] = (unsigned char)(hi << 4 | lo);
-	}
-	return 0;
+	return hex_decode(hex, n, out);
 }
 
 /* Upper-case hex of the N bytes P into BUF (2 * N + 1 bytes), as
@@ -241,15 +221,7 @@ input_digest_set(unsigned char *out, size_t n, const char *hex)
 static const char *
 input_digest_hex(const unsigned char *p, size_t n, char *buf)
 {
-	static const char	digits[] = "0123456789ABCDEF";
-	size_t			i;
-
-	for (i = 0; i < n; i++) {
-		buf[2 * i] = digits[p[i] >> 4];
-		buf[2 * i + 1] = digits[p[i] & 15];
-	}
-	buf[2 * n] = '\0';
-	return buf;
+	return hex_encode(p, n, buf, 1);
 }
 
 const char *

@@ -15,54 +15,31 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "hex.h"
 #include "msg.h"
 #include "ntauth.h"
 
 char *
 ntauth_hex(const unsigned char *p, size_t n)
 {
-	static const char	 digits[] = "0123456789abcdef";
-	char			*s;
-	size_t			 i;
+	char	*s;
 
 	if ((s = malloc(2 * n + 1)) == NULL)
 		return NULL;
-	for (i = 0; i < n; i++) {
-		s[2 * i] = digits[p[i] >> 4];
-		s[2 * i + 1] = digits[p[i] & 15];
-	}
-	s[2 * n] = '\0';
-	return s;
-}
-
-static int
-ntauth_nibble(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
+	return hex_encode(p, n, s, 0);
 }
 
 int
 ntauth_unhex(const char *hex, unsigned char **out, size_t *len)
 {
 	unsigned char	*p;
-	size_t		 n = strlen(hex), i;
-	int		 hi, lo;
+	size_t		 n = strlen(hex);
 
 	if (n % 2 != 0 || (p = malloc(n / 2 + 1)) == NULL)
 		return -1;
-	for (i = 0; i < n / 2; i++) {
-		if ((hi = ntauth_nibble(hex[2 * i])) < 0 ||
-		    (lo = ntauth_nibble(hex[2 * i + 1])) < 0) {
-			free(p);
-			return -1;
-		}
-		p[i] = (unsigned char)(hi << 4 | lo);
+	if (hex_decode(hex, n / 2, p) == -1) {
+		free(p);
+		return -1;
 	}
 	*out = p;
 	*len = n / 2;
