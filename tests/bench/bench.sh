@@ -135,6 +135,19 @@ newest() { ls "$work"/state/undo-*.ldif | tail -1; }
 # undo the newest run (untimed, between repetitions)
 unrun() { "$CERTBULK" "${LDAP[@]}" undo "$(newest)" >/dev/null 2>&1 || [ $? -eq 1 ]; }
 
+# bigshow: BENCH_SHOW_N certificates of their own in $work/big, then show
+# --tsv and the d2i loop over them.  A million names do not fit in one
+# argv (Linux caps it at 6 MB whatever the stack limit): both programs
+# get them 50,000 at a time through xargs (the peak RSS is then one
+# batch's).
+bigshow() {
+	local xa='cd "$0" && printf "%s\0" *.cer | xargs -0 -n 50000 "$@"'
+	CERTS=()
+	"$work/gencerts" "$SHOWN" "$work/big"
+	m "show --tsv (xargs)" "$SHOWN" 1 : : bash -c "$xa" "$work/big/certs" "$CERTBULK" show -q --tsv
+	m "d2i_X509 + SHA-1 loop (xargs)" "$SHOWN" 1 : : bash -c "$xa" "$work/big/certs" "$work/d2iloop"
+}
+
 # show-cmp LABEL-SUFFIX N RUNS: show --tsv and the d2i loop over the first
 # N bench certificates (or, N = BENCH_SHOW_N beyond the others, a corpus
 # of its own)
@@ -157,13 +170,7 @@ if [ "$ONLY" = show ]; then
 		showcmp "$n" 1
 	done
 	if [ "$SHOWN" -gt 0 ]; then
-		# a million names do not fit in one argv (Linux caps it at
-		# 6 MB): both programs get them 50,000 at a time through xargs
-		CERTS=()
-		"$work/gencerts" "$SHOWN" "$work/big"
-		xa='cd "$0" && printf "%s\0" *.cer | xargs -0 -n 50000 "$@"'
-		m "show --tsv (xargs)" "$SHOWN" 1 : : bash -c "$xa" "$work/big/certs" "$CERTBULK" show -q --tsv
-		m "d2i_X509 + SHA-1 loop (xargs)" "$SHOWN" 1 : : bash -c "$xa" "$work/big/certs" "$work/d2iloop"
+		bigshow
 		RATIOS+=$(ratio "show --tsv / d2i_X509+SHA-1 loop, N=$SHOWN" "show --tsv (xargs)" "d2i_X509 + SHA-1 loop (xargs)")$'\n'
 		rm -rf "$work/big"
 	fi
@@ -236,14 +243,7 @@ for n in $NS; do
 	m "undo" "$n" 1 : : "$CERTBULK" "${LDAP[@]}" undo "$(newest)"
 done
 if [ "$SHOWN" -gt 0 ]; then
-	CERTS=()
-	"$work/gencerts" "$SHOWN" "$work/big"
-	# a million names do not fit in one argv (Linux caps it at 6 MB
-	# whatever the stack limit): 50,000 at a time through xargs, as
-	# BENCH_ONLY=show does (the peak RSS is then one batch's)
-	xa='cd "$0" && printf "%s\0" *.cer | xargs -0 -n 50000 "$@"'
-	m "show --tsv (xargs)" "$SHOWN" 1 : : bash -c "$xa" "$work/big/certs" "$CERTBULK" show -q --tsv
-	m "d2i_X509 + SHA-1 loop (xargs)" "$SHOWN" 1 : : bash -c "$xa" "$work/big/certs" "$work/d2iloop"
+	bigshow
 	# a preview of as many rows: memory linear in N (written to a file,
 	# as an admin reviewing it would)
 	if [ "$BIGPREV" = 1 ]; then
