@@ -27,7 +27,8 @@
 /* One owned value, as one line of owned.tsv. */
 struct sync_rec {
 	char	*guid;		/* owned, all strings (in blk, or each
-				   its own allocation); objectGUID (32 hex
+				   its own allocation) but those lent
+				   (lent); objectGUID (32 hex
 				   digits) or "" (a directory without) */
 	char	*dn;		/* as last seen */
 	char	*sam;		/* as last seen, or "" */
@@ -44,7 +45,22 @@ struct sync_rec {
 				   state holds a line per owned value) */
 	size_t	 blklen;
 	int	 drop;		/* to be left out when saved */
+	unsigned short lent;	/* SYNC_F_* bits: fields not owned but
+				   lent by the run's input (its items'
+				   strings, its paths), which outlives
+				   the state: a record of a run holds
+				   only what the input does not */
 };
+/* sync_rec fields, as bits of lent */
+#define SYNC_F_GUID	0x001u
+#define SYNC_F_DN	0x002u
+#define SYNC_F_SAM	0x004u
+#define SYNC_F_VALUE	0x008u
+#define SYNC_F_SHA256	0x010u
+#define SYNC_F_ISSUER	0x020u
+#define SYNC_F_SERIAL	0x040u
+#define SYNC_F_INPUT	0x080u
+#define SYNC_F_SOURCE	0x100u
 
 struct sync_val;
 

@@ -51,30 +51,33 @@ sync_verdict_name(enum sync_verdict v)
 }
 
 /*
- * Frees string S of R unless it lives in R's block (a field replaced
- * since, such as a DN seen anew, is its own allocation).
+ * Frees string S, field F (SYNC_F_*) of R, unless it is lent or lives in
+ * R's block (a field replaced since, such as a DN seen anew, is its own
+ * allocation); the field is R's own after, to be set anew by the caller.
  */
 static void
-sync_rec_release(const struct sync_rec *r, char *s)
+sync_rec_release(struct sync_rec *r, unsigned f, char *s)
 {
 	uintptr_t	b = (uintptr_t)r->blk, p = (uintptr_t)s;
 
-	if (r->blk == NULL || p < b || p >= b + r->blklen)
+	if (r->lent & f)
+		r->lent &= ~f;
+	else if (r->blk == NULL || p < b || p >= b + r->blklen)
 		free(s);
 }
 
 static void
 sync_rec_free(struct sync_rec *r)
 {
-	sync_rec_release(r, r->guid);
-	sync_rec_release(r, r->dn);
-	sync_rec_release(r, r->sam);
-	sync_rec_release(r, r->value);
-	sync_rec_release(r, r->sha256);
-	sync_rec_release(r, r->issuer);
-	sync_rec_release(r, r->serial);
-	sync_rec_release(r, r->input);
-	sync_rec_release(r, r->source);
+	sync_rec_release(r, SYNC_F_GUID, r->guid);
+	sync_rec_release(r, SYNC_F_DN, r->dn);
+	sync_rec_release(r, SYNC_F_SAM, r->sam);
+	sync_rec_release(r, SYNC_F_VALUE, r->value);
+	sync_rec_release(r, SYNC_F_SHA256, r->sha256);
+	sync_rec_release(r, SYNC_F_ISSUER, r->issuer);
+	sync_rec_release(r, SYNC_F_SERIAL, r->serial);
+	sync_rec_release(r, SYNC_F_INPUT, r->input);
+	sync_rec_release(r, SYNC_F_SOURCE, r->source);
 	free(r->blk);
 	memset(r, 0, sizeof(*r));
 }
@@ -771,26 +774,57 @@ sync_item_of(const struct sync_inputs *si, const char *guid, const char *dn,
 	return -1;
 }
 
-/* Fills R from item I for account GUID/DN.  0 or -1 (ENOMEM). */
+/*
+ * Fills R from item I for account GUID/DN.  0 or -1 (ENOMEM).  What the
+ * input holds -- the item's account name, issuer, serial and source, the
+ * input's path, and the account's GUID and DN when they are the item's
+ * -- is lent, not copied: the input outlives every state (a record per
+ * value of a 100,000-row run).
+ */
 static int
 sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
     const char *guid, const char *dn, const char *value, time_t now)
 {
 	const struct item	*it = &si->in->items[i];
 	char			 hex[INPUT_SHA256_HEX];
-	char			**dst[] = { &r->guid, &r->dn, &r->sam,
-				    &r->value, &r->sha256, &r->issuer,
-				    &r->serial, &r->input, &r->source };
-	const char		*src[] = { guid ? guid : "", dn,
-				    it->asam ? it->asam : "", value,
-				    input_sha256(it, hex) ? hex : "",
-				    it->fact.issuer ? it->fact.issuer : "",
-				    it->fact.serial ? it->fact.serial : "",
-				    sync_root(si, i), it->src };
+	char			**dst[4];
+	const char		*src[4];
+	size_t			 n = 0;
 
 	memset(r, 0, sizeof(*r));
-	if (sync_rec_pack(r, dst, src, sizeof(src) / sizeof(src[0])) == -1)
+	r->lent = SYNC_F_SAM | SYNC_F_ISSUER | SYNC_F_SERIAL | SYNC_F_INPUT |
+	    SYNC_F_SOURCE;
+	if (guid == NULL || guid[0] == '\0') {
+		r->guid = (char *)(uintptr_t)"";
+		r->lent |= SYNC_F_GUID;
+	} else if (it->aguid != NULL && strcmp(guid, it->aguid) == 0) {
+		r->guid = it->aguid;
+		r->lent |= SYNC_F_GUID;
+	} else {
+		dst[n] = &r->guid;
+		src[n++] = guid;
+	}
+	if (it->adn != NULL && strcmp(dn, it->adn) == 0) {
+		r->dn = it->adn;
+		r->lent |= SYNC_F_DN;
+	} else {
+		dst[n] = &r->dn;
+		src[n++] = dn;
+	}
+	dst[n] = &r->value;
+	src[n++] = value;
+	dst[n] = &r->sha256;
+	src[n++] = input_sha256(it, hex) ? hex : "";
+	if (sync_rec_pack(r, dst, src, n) == -1) {
+		r->lent = 0;
 		return -1;
+	}
+	/* the strings are the input's; the casts only drop const */
+	r->sam = (char *)(uintptr_t)(it->asam ? it->asam : "");
+	r->issuer = (char *)(uintptr_t)(it->fact.issuer ? it->fact.issuer : "");
+	r->serial = (char *)(uintptr_t)(it->fact.serial ? it->fact.serial : "");
+	r->input = (char *)(uintptr_t)sync_root(si, i);
+	r->source = (char *)(uintptr_t)it->src;
 	r->not_after = it->fact.not_after;
 	r->written = now;
 	return 0;
@@ -1582,7 +1616,7 @@ sync_prune(struct dir *d, struct sync_state *st, const struct sync_inputs *si,
 			st->dirty = 1;
 			goto next;
 		}
-		sync_rec_release(r, r->dn);
+		sync_rec_release(r, SYNC_F_DN, r->dn);
 		r->dn = cur;
 		cur = NULL;
 		if ((c = sync_change_for(&x, r->guid, r->dn, vals.n)) == NULL)
@@ -1664,8 +1698,8 @@ sync_commit(const char *dir, struct sync_state *st, const struct changes *cs,
 			if (strcmp(st->v[j].dn, it->adn) == 0)
 				continue;
 			st->dirty = 1;
-			sync_rec_release(&st->v[j], st->v[j].dn);
-			sync_rec_release(&st->v[j], st->v[j].sam);
+			sync_rec_release(&st->v[j], SYNC_F_DN, st->v[j].dn);
+			sync_rec_release(&st->v[j], SYNC_F_SAM, st->v[j].sam);
 			st->v[j].dn = strdup(it->adn);
 			st->v[j].sam = strdup(it->asam ? it->asam : "");
 			if (st->v[j].dn == NULL || st->v[j].sam == NULL)
