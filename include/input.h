@@ -84,8 +84,18 @@ struct item {
 	const struct cert *cert; /* owned by the input's pool; NULL unless
 				   the input keeps certificates */
 	struct itemcert	 fact;
-	char		*values[ALTSEC_NTYPES];	/* owned; NULL: not wanted or
-						   cannot be built (input_why) */
+	/*
+	 * The values, one slot per form of types in form order: the slot
+	 * itself when the row wants one form (the usual --type), else an
+	 * array of them in the input's arena -- not a slot for each of
+	 * the ALTSEC_NTYPES forms in every row.  Read with input_value,
+	 * set through input_slot.  Each value is owned (unless moved);
+	 * NULL: cannot be built (input_why).
+	 */
+	union {
+		char	 *one;
+		char	**v;
+	}		 val;
 	/* filled in by plan.c */
 	int32_t		 acct;	/* index into the plan's accounts, or -1
 				   (a batch is far below 2^31 rows) */
@@ -182,6 +192,10 @@ const char	*input_sha256(const struct item *it,
  * and the run's messages show it) in BUF, or NULL when it has none. */
 #define INPUT_SHA1_HEX	41
 const char	*input_sha1(const struct item *it, char buf[INPUT_SHA1_HEX]);
+/* IT's value of form K, or NULL (not wanted, or cannot be built). */
+char		*input_value(const struct item *it, int k);
+/* IT's slot for the value of form K, which its types must want. */
+char		**input_slot(struct item *it, int k);
 /* Why IT has no value of form K (static text, never NULL). */
 const char	*input_why(const struct item *it, int k);
 /* Records why IT has no value of form K; 0 or -1 (ENOMEM). */

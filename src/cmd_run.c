@@ -1331,8 +1331,8 @@ run_report_items(struct report *rep, const struct runopts *o,
 		memset(&w, 0, sizeof(w));
 		detail[0] = '\0';
 		for (k = 0, nv = 0; k < ALTSEC_NTYPES; k++)
-			if (it->values[k] != NULL)
-				vals[nv++] = it->values[k];
+			if (input_value(it, k) != NULL)
+				vals[nv++] = input_value(it, k);
 		reason = NULL;
 		if (it->failed) {
 			reason = it->reason ? it->reason : REASON_PLAN;

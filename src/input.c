@@ -52,7 +52,7 @@ input_free(struct input *in)
 			strlist_free(&in->items[i].fact.rare->dns);
 		for (t = 0; t < ALTSEC_NTYPES; t++)
 			if (!(in->items[i].moved & ALTSEC_BIT(t)))
-				free(in->items[i].values[t]);
+				free(input_value(&in->items[i], (int)t));
 	}
 	free(in->items);
 	arena_free(&in->arena);
@@ -84,6 +84,28 @@ input_rare(struct input *in, struct item *it)
 	    sizeof(*it->fact.rare))) != NULL)
 		memset(it->fact.rare, 0, sizeof(*it->fact.rare));
 	return it->fact.rare;
+}
+
+char *
+input_value(const struct item *it, int k)
+{
+	unsigned	below = it->types & (ALTSEC_BIT(k) - 1);
+
+	if (!(it->types & ALTSEC_BIT(k)))
+		return NULL;
+	if (__builtin_popcount(it->types) == 1)
+		return it->val.one;
+	return it->val.v != NULL ? it->val.v[__builtin_popcount(below)] : NULL;
+}
+
+char **
+input_slot(struct item *it, int k)
+{
+	unsigned	below = it->types & (ALTSEC_BIT(k) - 1);
+
+	if (__builtin_popcount(it->types) == 1)
+		return &it->val.one;
+	return &it->val.v[__builtin_popcount(below)];
 }
 
 const char *
@@ -314,12 +336,17 @@ input_facts(struct input *in, struct item *it, const struct cert *c)
 	    NULL)
 		in->issuer = f->issuer;
 	f->serial = input_strdup(in, cert_serial_text(c), &oom);
+	/* more than one form: their slots in the arena (input_slot) */
+	if (__builtin_popcount(it->types) > 1 && (it->val.v = arena_alloc(
+	    &in->arena, (size_t)__builtin_popcount(it->types) *
+	    sizeof(*it->val.v))) == NULL)
+		return -1;
 	for (k = 0; k < ALTSEC_NTYPES; k++) {
 		if (!(it->types & ALTSEC_BIT(k)))
 			continue;
-		it->values[k] = altsec_value(c, (enum altsec_type)k, &why,
+		*input_slot(it, k) = altsec_value(c, (enum altsec_type)k, &why,
 		    &fallback);
-		if (it->values[k] == NULL &&
+		if (*input_slot(it, k) == NULL &&
 		    input_set_why(in, it, k, why) == -1)
 			oom = 1;
 		if (fallback)
@@ -341,7 +368,7 @@ input_item_free(struct item *it)
 		strlist_free(&it->fact.rare->dns);
 	for (k = 0; k < ALTSEC_NTYPES; k++)
 		if (!(it->moved & ALTSEC_BIT(k)))
-			free(it->values[k]);
+			free(input_value(it, k));
 	memset(it, 0, sizeof(*it));
 }
 

@@ -188,7 +188,7 @@ plan_values(struct input *in, const struct plan_opts *o,
 				    "(KB5014754) ignore it for certificate "
 				    "logon", it->src,
 				    altsec_type_name((enum altsec_type)k));
-			if (it->values[k] == NULL) {
+			if (input_value(it, k) == NULL) {
 				msg_warn("%s: no %s value: %s", it->src,
 				    altsec_type_name((enum altsec_type)k),
 				    input_why(it, k));
@@ -288,8 +288,8 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 			/* the accounts holding this certificate's weak values */
 			for (k = 0; k < ALTSEC_NTYPES; k++)
 				if ((UPGRADE_WEAK_TYPES & ALTSEC_BIT(k)) &&
-				    it->values[k] != NULL && plan_key(pk, i,
-				    "altSecurityIdentities", it->values[k]) ==
+				    input_value(it, k) != NULL && plan_key(pk, i,
+				    "altSecurityIdentities", input_value(it, k)) ==
 				    -1)
 					return -1;
 			if (pk->n == before) {
@@ -673,7 +673,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		 * X509IssuerSID binds the account to the SID the certificate
 		 * carries: only for the account that has that objectSid.
 		 */
-		if (it->values[ALTSEC_ISSUER_SID] != NULL &&
+		if (input_value(it, ALTSEC_ISSUER_SID) != NULL &&
 		    (acc->v[it->acct].sid == NULL || strcasecmp(it->fact.sid,
 		    acc->v[it->acct].sid) != 0)) {
 			msg_err("%s: X509IssuerSID: the certificate's SID is %s "
@@ -823,8 +823,8 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
 		if (it->failed)
 			continue;
 		for (k = 0; k < ALTSEC_NTYPES; k++)
-			if (it->values[k] != NULL && plan_key(&pk, i,
-			    "altSecurityIdentities", it->values[k]) == -1) {
+			if (input_value(it, k) != NULL && plan_key(&pk, i,
+			    "altSecurityIdentities", input_value(it, k)) == -1) {
 				msg_err("out of memory");
 				goto out;
 			}
@@ -1010,6 +1010,7 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
     struct plan_stats *st)
 {
 	struct item	*it;
+	char		*vals[ALTSEC_NTYPES];
 	long		 r;
 	size_t		 i;
 	int		 k, strong;
@@ -1026,16 +1027,18 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
 			plan_refuse(it, st, REASON_OUT_OF_BASE);
 			continue;
 		}
-		if ((r = upgrade_replaced(it->values, &acc->v[it->acct].altsec,
+		for (k = 0; k < ALTSEC_NTYPES; k++)
+			vals[k] = input_value(it, k);
+		if ((r = upgrade_replaced(vals, &acc->v[it->acct].altsec,
 		    &repl[i])) == -1)
 			return -1;
 		for (k = 0, strong = 0; k < ALTSEC_NTYPES; k++) {
 			if (!(o->types & ALTSEC_BIT(k)) &&
 			    (UPGRADE_WEAK_TYPES & ALTSEC_BIT(k))) {
-				free(it->values[k]);
-				it->values[k] = NULL;
+				free(input_value(it, k));
+				*input_slot(it, k) = NULL;
 			}
-			if (it->values[k] != NULL)
+			if (input_value(it, k) != NULL)
 				strong++;
 		}
 		if (r == 0) {
@@ -1166,22 +1169,22 @@ plan_changes(struct input *in, const struct accounts *acc,
 		}
 		f = NULL;
 		for (k = 0; k < ALTSEC_NTYPES; k++) {
-			if (it->values[k] == NULL ||
-			    strlist_has(&a->altsec, it->values[k]))
+			if (input_value(it, k) == NULL ||
+			    strlist_has(&a->altsec, input_value(it, k)))
 				continue;
 			if ((c = plan_chg_get(out, acc, chg, it)) == NULL)
 				goto out;
-			if (strlist_has(&c->add, it->values[k]))
+			if (strlist_has(&c->add, input_value(it, k)))
 				continue;
 			/* its value note, numbered for this value */
 			if ((f = plan_from(c, it, f)) == NULL)
 				goto out;
 			/* moved, not copied: the item keeps a borrowed
 			 * pointer for the report (it->moved) */
-			if (plan_take(&c->add, &it->values[k]) == -1 ||
+			if (plan_take(&c->add, input_slot(it, k)) == -1 ||
 			    plan_thumb(&c->thumbs, it) == -1)
 				goto out;
-			it->values[k] = c->add.v[c->add.n - 1];
+			*input_slot(it, k) = c->add.v[c->add.n - 1];
 			it->moved |= ALTSEC_BIT(k);
 			st->values++;
 			f->nval++;

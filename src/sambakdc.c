@@ -162,16 +162,17 @@ sambakdc_items(struct input *in)
 		for (k = 0; k < ALTSEC_NTYPES; k++) {
 			/* the weak forms: Samba 4.24 in full enforcement
 			 * ignores them whatever their spelling */
-			if (it->values[k] == NULL ||
+			if (input_value(it, k) == NULL ||
 			    !altsec_is_strong((enum altsec_type)k))
 				continue;
-			if ((v = sambakdc_value(it->values[k], &why)) == NULL &&
+			if ((v = sambakdc_value(input_value(it, k), &why)) ==
+			    NULL &&
 			    why == NULL) {
 				msg_err("out of memory");
 				return -1;
 			}
-			free(it->values[k]);
-			it->values[k] = v;
+			free(input_value(it, k));
+			*input_slot(it, k) = v;
 			if (v == NULL && input_set_why(in, it, k, why) == -1) {
 				msg_err("out of memory");
 				return -1;

@@ -597,7 +597,7 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 	}
 	for (i = 0, n = 0; i < in->n; i++)
 		for (k = 0; k < ALTSEC_NTYPES; k++)
-			n += in->items[i].values[k] != NULL;
+			n += input_value(&in->items[i], (int)k) != NULL;
 	if ((si->valat = calloc(in->n + 1, sizeof(*si->valat))) == NULL ||
 	    (n > 0 && (si->val = calloc(n, sizeof(*si->val))) == NULL) ||
 	    (si->bysha = calloc(in->n, sizeof(*si->bysha))) == NULL)
@@ -607,10 +607,10 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 		/* copies in one arena: a malloc each cost more than the
 		 * value */
 		for (k = 0; k < ALTSEC_NTYPES; k++) {
-			if (in->items[i].values[k] == NULL)
+			if (input_value(&in->items[i], (int)k) == NULL)
 				continue;
 			if ((si->val[si->nval++] = arena_strdup(&si->arena,
-			    in->items[i].values[k])) == NULL)
+			    input_value(&in->items[i], (int)k))) == NULL)
 				goto oom;
 		}
 		if (in->items[i].fact.has_sha256)
@@ -1233,7 +1233,7 @@ sync_in_place(const struct sync_state *st, const struct sync_inputs *si,
 			return r->written;
 	/* a value plan_build did not move to a change is already there */
 	for (t = 0; t < ALTSEC_NTYPES; t++)
-		if (it->values[t] != NULL && !(it->moved & ALTSEC_BIT(t)))
+		if (input_value(it, (int)t) != NULL && !(it->moved & ALTSEC_BIT(t)))
 			return 0;
 	return o->now;
 }
@@ -1476,7 +1476,7 @@ sync_holder(struct input *in, const struct sync_byitem *bi, size_t i,
 
 	for (j = bi->head[i]; j >= 0; j = bi->next[j])
 		for (k = 0; k < ALTSEC_NTYPES; k++)
-			if (in->items[j].values[k] == v) {
+			if (input_value(&in->items[j], k) == v) {
 				*t = k;
 				return &in->items[j];
 			}
@@ -1518,7 +1518,7 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 				/* the item must not point at the freed value */
 				if (in != NULL && (h = sync_holder(in, &bi, i,
 				    c->add.v[k], &t)) != NULL) {
-					h->values[t] = NULL;
+					*input_slot(h, t) = NULL;
 					h->moved &= ~ALTSEC_BIT(t);
 					if (!h->failed) {
 						h->failed = 1;
@@ -1769,11 +1769,11 @@ sync_adopt(const char *dir, struct sync_state *st,
 		for (k = 0; k < ALTSEC_NTYPES; k++) {
 			/* what plan_build left in the item (not moved to a
 			 * change) is on the account */
-			if (it->values[k] == NULL ||
+			if (input_value(it, k) == NULL ||
 			    (it->moved & ALTSEC_BIT(k)) || sync_find(st, it->aguid,
-			    it->adn, it->values[k]) != NULL)
+			    it->adn, input_value(it, k)) != NULL)
 				continue;
-			e = msg_escape(it->values[k], strlen(it->values[k]));
+			e = msg_escape(input_value(it, k), strlen(input_value(it, k)));
 			fprintf(fp, "# adopt: \"%s\": %s (from %s)\n", it->adn,
 			    e ? e : "?", it->src);
 			free(e);
@@ -1781,7 +1781,7 @@ sync_adopt(const char *dir, struct sync_state *st,
 			if (!apply)
 				continue;
 			if (sync_rec_from(&r, si, i, it->aguid, it->adn,
-			    it->values[k], now) == -1 || sync_upsert(st, &r) ==
+			    input_value(it, k), now) == -1 || sync_upsert(st, &r) ==
 			    -1) {
 				msg_err("out of memory");
 				return -1;
