@@ -8,6 +8,7 @@
 #define CERTBULK_PLAN_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "cert.h"
@@ -22,10 +23,19 @@ enum change_status {
 
 struct change_from;
 
-/* The items the values added came from, one per value (struct change). */
+/*
+ * The items the values added came from, one per value (struct change):
+ * most changes add one value, whose item is held in place, not in an
+ * array of its own (a malloc per change).  Read with change_thumb.
+ */
 struct change_thumbs {
-	const struct item	**v;	/* owned; the items are not */
-	size_t			  n;
+	union {
+		const struct item  *one; /* cap 0: the item of value 0 */
+		const struct item **v;	/* owned array of cap; the items
+					   are not */
+	}			  u;
+	uint32_t		  n;
+	uint32_t		  cap;
 };
 
 /* One account's change: one atomic modify. */
@@ -187,6 +197,12 @@ void	plan_entra_check(const struct changes *, int pruned);
  */
 void		 changes_notes(const struct change *c, struct sbuf *b,
 		    void (*put)(struct sbuf *, const char *));
+/* The item of value J of the change T belongs to, or NULL (none known). */
+const struct item *change_thumb(const struct change_thumbs *t, size_t j);
+/* T's items as an array of T->n, to be rearranged in place. */
+const struct item **change_thumbs_v(struct change_thumbs *t);
+/* Frees T's array; T is empty after. */
+void		 change_thumbs_free(struct change_thumbs *t);
 /* Adds an empty change for DN; returns it or NULL on ENOMEM. */
 struct change	*changes_add(struct changes *, const char *dn);
 /* Frees all changes. */

@@ -70,7 +70,7 @@ changes_free(struct changes *cs)
 		strlist_free(&cs->v[i].add);
 		strlist_free(&cs->v[i].del);
 		strlist_free(&cs->v[i].notes);
-		free(cs->v[i].thumbs.v);	/* the items' strings */
+		change_thumbs_free(&cs->v[i].thumbs);
 		free(cs->v[i].from);
 	}
 	free(cs->v);
@@ -990,12 +990,53 @@ static int
 plan_thumb(struct change_thumbs *t, const struct item *it)
 {
 	const struct item	**v;
+	uint32_t		  cap;
 
-	if ((v = realloc(t->v, (t->n + 1) * sizeof(*v))) == NULL)
+	if (t->n == 0 && t->cap == 0) {
+		t->u.one = it;
+		t->n = 1;
+		return 0;
+	}
+	if (t->n == UINT32_MAX)
 		return -1;
-	v[t->n++] = it;
-	t->v = v;
+	if (t->n >= t->cap) {
+		cap = t->cap == 0 ? 4 : t->cap > UINT32_MAX / 2 ? UINT32_MAX :
+		    2 * t->cap;
+		if (t->cap == 0) {
+			if ((v = malloc(cap * sizeof(*v))) == NULL)
+				return -1;
+			if (t->n > 0)
+				v[0] = t->u.one;
+		} else if ((v = reallocarray(t->u.v, cap, sizeof(*v))) ==
+		    NULL)
+			return -1;
+		t->u.v = v;
+		t->cap = cap;
+	}
+	t->u.v[t->n++] = it;
 	return 0;
+}
+
+const struct item *
+change_thumb(const struct change_thumbs *t, size_t j)
+{
+	if (j >= t->n)
+		return NULL;
+	return t->cap == 0 ? t->u.one : t->u.v[j];
+}
+
+const struct item **
+change_thumbs_v(struct change_thumbs *t)
+{
+	return t->cap == 0 ? &t->u.one : t->u.v;
+}
+
+void
+change_thumbs_free(struct change_thumbs *t)
+{
+	if (t->cap > 0)
+		free(t->u.v);	/* the items are not the change's */
+	memset(t, 0, sizeof(*t));
 }
 
 /*

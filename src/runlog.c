@@ -93,8 +93,9 @@ runlog_changes(const struct changes *cs)
 			msg_audit("changed \"%s\"%s%s: added %s (certificate "
 			    "SHA-1 %s)", c->dn, c->server ? " on " : "",
 			    c->server ? c->server : "", c->add.v[j],
-			    (sha1 = j < c->thumbs.n && c->thumbs.v[j] != NULL ?
-			    input_sha1(c->thumbs.v[j], hex) : NULL) != NULL &&
+			    (sha1 = change_thumb(&c->thumbs, j) != NULL ?
+			    input_sha1(change_thumb(&c->thumbs, j), hex) :
+			    NULL) != NULL &&
 			    *sha1 != '\0' ? sha1 : "not known: an undo");
 		for (j = 0; j < c->del.n; j++)
 			msg_audit("changed \"%s\"%s%s: removed %s", c->dn,

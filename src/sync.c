@@ -1530,12 +1530,13 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 				continue;
 			}
 			if (k < c->thumbs.n)
-				c->thumbs.v[w] = c->thumbs.v[k];
+				change_thumbs_v(&c->thumbs)[w] =
+				    change_thumbs_v(&c->thumbs)[k];
 			c->add.v[w++] = c->add.v[k];
 		}
 		c->add.n = w;
 		if (c->thumbs.n > w)
-			c->thumbs.n = w;
+			c->thumbs.n = (uint32_t)w;
 	}
 	/* a change left with nothing to do is no change */
 	if (cs->n > 0 && (map = malloc(cs->n * sizeof(*map))) == NULL) {
@@ -1550,7 +1551,7 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 			strlist_free(&c->add);
 			strlist_free(&c->del);
 			strlist_free(&c->notes);
-			free(c->thumbs.v);	/* the items' strings */
+			change_thumbs_free(&c->thumbs);
 			map[i] = -1;
 			continue;
 		}
