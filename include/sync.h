@@ -135,7 +135,8 @@ void	sync_state_free(struct sync_state *);
  * (*EXISTS 0), rebuilds it from the surviving undo files: values they
  * prove certbulk added, that are still on their account and belong to a
  * certificate in the inputs SI.  With SAVE the result is written and the
- * journal removed.  Returns 0 or -1 (reported).
+ * journal removed.  Returns 0 or -1 (reported).  The records made lend
+ * the strings of SI's input: it must outlive ST.
  */
 int	sync_reconcile(const char *dir, struct dir *, struct sync_state *st,
 	    int exists, const struct sync_inputs *si, int save);
@@ -204,7 +205,9 @@ int	sync_journal(const char *dir, const struct changes *cs,
 /*
  * After the modifies: takes the changes the server made into ST, saves
  * it and removes the journal (kept when some replies never came: the
- * next run settles them).  0 or -1 (reported).
+ * next run settles them).  0 or -1 (reported).  The records made lend
+ * the values of CS and the strings of SI's input, not copies: both must
+ * outlive ST (sync_state_free first).
  */
 int	sync_commit(const char *dir, struct sync_state *st,
 	    const struct changes *cs, const struct sync_inputs *si,
@@ -214,7 +217,8 @@ int	sync_commit(const char *dir, struct sync_state *st,
  * certbulk adopt: the values the plan found already on their accounts
  * and not yet owned (each item's values plan_build left in it), shown on
  * FP as comments; with APPLY also taken into ST and saved.  *N gets the
- * count.  0 or -1.
+ * count.  0 or -1.  The records lend the input's strings and values: it
+ * must outlive ST.
  */
 int	sync_adopt(const char *dir, struct sync_state *st,
 	    const struct sync_inputs *si, int apply, FILE *fp, size_t *n,

@@ -779,11 +779,13 @@ sync_item_of(const struct sync_inputs *si, const char *guid, const char *dn,
  * input holds -- the item's account name, issuer, serial and source, the
  * input's path, and the account's GUID and DN when they are the item's
  * -- is lent, not copied: the input outlives every state (a record per
- * value of a 100,000-row run).
+ * value of a 100,000-row run).  With LEND, VALUE is lent as well: the
+ * caller's change or item outlives the state.
  */
 static int
 sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
-    const char *guid, const char *dn, const char *value, time_t now)
+    const char *guid, const char *dn, const char *value, int lend,
+    time_t now)
 {
 	const struct item	*it = &si->in->items[i];
 	char			 hex[INPUT_SHA256_HEX];
@@ -811,8 +813,13 @@ sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
 		dst[n] = &r->dn;
 		src[n++] = dn;
 	}
-	dst[n] = &r->value;
-	src[n++] = value;
+	if (lend) {
+		r->value = (char *)(uintptr_t)value;
+		r->lent |= SYNC_F_VALUE;
+	} else {
+		dst[n] = &r->value;
+		src[n++] = value;
+	}
 	dst[n] = &r->sha256;
 	src[n++] = input_sha256(it, hex) ? hex : "";
 	if (sync_rec_pack(r, dst, src, n) == -1) {
@@ -993,7 +1000,7 @@ sync_settle(const char *dir, struct dir *d, struct sync_state *st,
 			    sync_item_of(si, c->guid, cur, c->del.v[k])) < 0)
 				continue;
 			if (sync_rec_from(&rec, si, (size_t)it, c->guid, cur,
-			    c->del.v[k], time(NULL)) == -1 ||
+			    c->del.v[k], 0, time(NULL)) == -1 ||
 			    sync_upsert(st, &rec) == -1)
 				goto out;
 			owned++;
@@ -1109,7 +1116,7 @@ sync_rebuild(const char *dir, struct dir *d, struct sync_state *st,
 		if (e == 0 && strlist_has(&vals, r->value) &&
 		    (it = sync_item_of(si, r->guid, cur, r->value)) >= 0) {
 			if (sync_rec_from(&rec, si, (size_t)it, r->guid, cur,
-			    r->value, now) == -1 || sync_upsert(st, &rec) == -1)
+			    r->value, 0, now) == -1 || sync_upsert(st, &rec) == -1)
 				goto oom;
 			owned++;
 		}
@@ -1728,8 +1735,10 @@ sync_commit(const char *dir, struct sync_state *st, const struct changes *cs,
 			if ((m = sync_item_of(si, c->guid, c->dn,
 			    c->add.v[k])) < 0)
 				continue;
+			/* CS outlives ST (sync_commit): its value is lent */
 			if (sync_rec_from(&r, si, (size_t)m, c->guid, c->dn,
-			    c->add.v[k], now) == -1 || sync_upsert(st, &r) == -1)
+			    c->add.v[k], 1, now) == -1 || sync_upsert(st, &r) ==
+			    -1)
 				goto oom;
 		}
 	}
@@ -1781,9 +1790,10 @@ sync_adopt(const char *dir, struct sync_state *st,
 			(*n)++;
 			if (!apply)
 				continue;
+			/* the item's own value, which outlives ST */
 			if (sync_rec_from(&r, si, i, it->aguid, it->adn,
-			    input_value(it, k), now) == -1 || sync_upsert(st, &r) ==
-			    -1) {
+			    input_value(it, k), 1, now) == -1 ||
+			    sync_upsert(st, &r) == -1) {
 				msg_err("out of memory");
 				return -1;
 			}
