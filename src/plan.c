@@ -779,7 +779,8 @@ plan_dup_check(struct dir *d, char *const *vals, char *const *owners,
 /* What plan_conflicts passes to plan_dup_check's report. */
 struct plan_dupctx {
 	struct input		*in;
-	const struct plan_keys	*pk;
+	const size_t		*item;	/* per value: its item */
+	char *const		*vals;
 	const struct accounts	*acc;
 	struct plan_stats	*st;
 };
@@ -788,7 +789,7 @@ static void
 plan_dup_report(void *arg, size_t i, const char *holder, const char *err)
 {
 	struct plan_dupctx	*c = arg;
-	struct item		*it = &c->in->items[c->pk->item[i]];
+	struct item		*it = &c->in->items[c->item[i]];
 
 	if (err != NULL) {
 		msg_err("%s: %s; cannot tell whether another account holds "
@@ -798,51 +799,70 @@ plan_dup_report(void *arg, size_t i, const char *holder, const char *err)
 	}
 	msg_err("%s: %s is already on \"%s\"; mapping it to \"%s\" too would "
 	    "let either account log on with it; not mapped", it->src,
-	    c->pk->k[i].value, holder, c->acc->v[it->acct].dn);
+	    c->vals[i], holder, c->acc->v[it->acct].dn);
 	plan_refuse(it, c->st, REASON_DUP);
+}
+
+/* Orders value indices by their values (qsort_r, ARG the values). */
+static int
+plan_valcmp(const void *a, const void *b, void *arg)
+{
+	char *const	*vals = arg;
+
+	return altsec_casecmp(vals[*(const size_t *)a],
+	    vals[*(const size_t *)b]);
 }
 
 /*
  * Refuses values that would sit on two accounts: held by another account
- * in the directory, or wanted for two accounts by this run.
+ * in the directory, or wanted for two accounts by this run.  The values
+ * are held as a list with the item of each, not as lookup keys (struct
+ * dir_key, 40 bytes a value at the plan's peak): plan_dup_check makes
+ * its own keys.
  */
 static int
 plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
     struct plan_stats *st)
 {
-	struct plan_keys pk = { NULL, NULL, 0 };
 	struct plan_dupctx dc;
-	struct dir_key	**order = NULL;
 	struct item	*it, *jt;
-	char		**vals = NULL, **owners = NULL;
-	size_t		 i, j, a, b;
+	char		**vals = NULL, **owners = NULL, **nv;
+	size_t		*item = NULL, *order = NULL, *ni;
+	size_t		 i, j, a, b, n = 0, cap = 0;
 	int		 k, rc = -1;
 
 	for (i = 0; i < in->n; i++) {
 		it = &in->items[i];
 		if (it->failed)
 			continue;
-		for (k = 0; k < ALTSEC_NTYPES; k++)
-			if (input_value(it, k) != NULL && plan_key(&pk, i,
-			    "altSecurityIdentities", input_value(it, k)) == -1) {
-				msg_err("out of memory");
-				goto out;
+		for (k = 0; k < ALTSEC_NTYPES; k++) {
+			if (input_value(it, k) == NULL)
+				continue;
+			if (n == cap) {
+				cap = cap ? 2 * cap : 1024;
+				if ((nv = reallocarray(vals, cap,
+				    sizeof(*vals))) == NULL)
+					goto oom;
+				vals = nv;
+				if ((ni = reallocarray(item, cap,
+				    sizeof(*item))) == NULL)
+					goto oom;
+				item = ni;
 			}
+			vals[n] = input_value(it, k);
+			item[n++] = i;
+		}
 	}
-	if (pk.n > 0 && ((vals = calloc(pk.n, sizeof(*vals))) == NULL ||
-	    (owners = calloc(pk.n, sizeof(*owners))) == NULL)) {
-		msg_err("out of memory");
-		goto out;
-	}
-	for (j = 0; j < pk.n; j++) {
-		vals[j] = (char *)(uintptr_t)pk.k[j].value;
-		owners[j] = acc->v[in->items[pk.item[j]].acct].dn;
-	}
+	if (n > 0 && (owners = calloc(n, sizeof(*owners))) == NULL)
+		goto oom;
+	for (j = 0; j < n; j++)
+		owners[j] = acc->v[in->items[item[j]].acct].dn;
 	dc.in = in;
-	dc.pk = &pk;
+	dc.item = item;
+	dc.vals = vals;
 	dc.acc = acc;
 	dc.st = st;
-	if (pk.n > 0) {
+	if (n > 0) {
 		if (dir_gc(d) != NULL)
 			msg_note("duplicate check: values held anywhere in %s "
 			    "(this domain, from its DC) and in the other domains "
@@ -852,43 +872,44 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
 			msg_note("duplicate check: values held anywhere in %s "
 			    "(this domain; other domains of the forest are not "
 			    "searched)", dir_domain(d));
-		if (plan_dup_check(d, vals, owners, pk.n, plan_dup_report,
+		if (plan_dup_check(d, vals, owners, n, plan_dup_report,
 		    &dc) == -1)
 			goto out;
 	}
 	/* the same value for two accounts within this run: sort, compare */
-	if (pk.n > 0 && (order = malloc(pk.n * sizeof(*order))) == NULL) {
-		msg_err("out of memory");
-		goto out;
-	}
-	for (i = 0; i < pk.n; i++)
-		order[i] = &pk.k[i];
-	if (pk.n > 0)
-		qsort(order, pk.n, sizeof(*order), plan_keycmp);
-	for (i = 0; i < pk.n; i = j) {
-		for (j = i + 1; j < pk.n && altsec_casecmp(order[i]->value,
-		    order[j]->value) == 0; j++)
+	if (n > 0 && (order = malloc(n * sizeof(*order))) == NULL)
+		goto oom;
+	for (i = 0; i < n; i++)
+		order[i] = i;
+	if (n > 0)
+		qsort_r(order, n, sizeof(*order), plan_valcmp, vals);
+	for (i = 0; i < n; i = j) {
+		for (j = i + 1; j < n && altsec_casecmp(vals[order[i]],
+		    vals[order[j]]) == 0; j++)
 			;
 		for (a = i; a < j; a++)
 			for (b = a + 1; b < j; b++) {
-				it = &in->items[pk.item[order[a] - pk.k]];
-				jt = &in->items[pk.item[order[b] - pk.k]];
+				it = &in->items[item[order[a]]];
+				jt = &in->items[item[order[b]]];
 				if (it->acct == jt->acct)
 					continue;
 				msg_err("%s and %s: %s is wanted for both \"%s\" "
 				    "and \"%s\"; neither is mapped", it->src,
-				    jt->src, order[a]->value,
+				    jt->src, vals[order[a]],
 				    acc->v[it->acct].dn, acc->v[jt->acct].dn);
 				plan_refuse(it, st, REASON_DUP);
 				plan_refuse(jt, st, REASON_DUP);
 			}
 	}
 	rc = 0;
+	goto out;
+oom:
+	msg_err("out of memory");
 out:
 	free(vals);
 	free(owners);
+	free(item);
 	free(order);
-	plan_keys_free(&pk);
 	return rc;
 }
 
