@@ -47,9 +47,10 @@ struct sync_rec {
 	int	 drop;		/* to be left out when saved */
 	unsigned short lent;	/* SYNC_F_* bits: fields not owned but
 				   lent by the run's input (its items'
-				   strings, its paths), which outlives
-				   the state: a record of a run holds
-				   only what the input does not */
+				   strings, its paths; it outlives the
+				   state) or by the state's shared
+				   strings (strs): a record holds only
+				   what neither does */
 };
 /* sync_rec fields, as bits of lent */
 #define SYNC_F_GUID	0x001u
@@ -69,6 +70,14 @@ struct sync_state {
 	size_t		 n;
 	size_t		 nsorted; /* v[0..nsorted) is in sync_sort order */
 	int		 dirty;	/* changed since read: to be saved */
+	/*
+	 * The issuers and input paths of the records read, each kept once
+	 * while consecutive records share it (the file is sorted by
+	 * account: mostly one CA and one input), lent to the records.
+	 */
+	struct arena	 strs;
+	const char	*issuer; /* in strs: the last one kept */
+	const char	*input;	/* in strs: the last one kept */
 };
 
 /* What a certificate is, for status and pruning. */

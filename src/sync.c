@@ -117,6 +117,24 @@ sync_state_free(struct sync_state *st)
 	free(st->v);
 	st->v = NULL;
 	st->n = 0;
+	arena_free(&st->strs);	/* after the records that lent them */
+	st->issuer = st->input = NULL;
+}
+
+/*
+ * S as kept in ST's strings: the last one kept if equal (*LAST), else a
+ * new copy that becomes *LAST; NULL on ENOMEM.
+ */
+static char *
+sync_share(struct sync_state *st, const char **last, const char *s)
+{
+	char	*d;
+
+	if (*last != NULL && strcmp(*last, s) == 0)
+		return (char *)(uintptr_t)*last;
+	if ((d = arena_strdup(&st->strs, s)) != NULL)
+		*last = d;
+	return d;
 }
 
 static void
@@ -206,13 +224,17 @@ sync_put_rec(struct sbuf *b, const struct sync_rec *r)
 	sync_put_field(b, wr, 1);
 }
 
-/* Parses the SYNC_NFIELDS fields of LINE (modified) into R. */
+/*
+ * Parses the SYNC_NFIELDS fields of LINE (modified) into R, a record of
+ * ST: its issuer and input are ST's shared copies (sync_share).
+ */
 static int
-sync_parse_rec(char *line, struct sync_rec *r, const char **why)
+sync_parse_rec(struct sync_state *st, char *line, struct sync_rec *r,
+    const char **why)
 {
 	char	*f[SYNC_NFIELDS], *p = line;
 	char	**dst[] = { &r->guid, &r->dn, &r->sam, &r->value, &r->sha256,
-		    &r->issuer, &r->serial, NULL, &r->input, &r->source, NULL };
+		    NULL, &r->serial, NULL, NULL, &r->source, NULL };
 	char	**pd[SYNC_NFIELDS];
 	const char *ps[SYNC_NFIELDS];
 	size_t	 i, n;
@@ -256,10 +278,14 @@ sync_parse_rec(char *line, struct sync_rec *r, const char **why)
 		pd[n] = dst[i];
 		ps[n++] = f[i];
 	}
-	if (sync_rec_pack(r, pd, ps, n) == -1) {
+	if ((r->issuer = sync_share(st, &st->issuer, f[5])) == NULL ||
+	    (r->input = sync_share(st, &st->input, f[8])) == NULL ||
+	    sync_rec_pack(r, pd, ps, n) == -1) {
+		memset(r, 0, sizeof(*r));
 		*why = "out of memory";
 		return -1;
 	}
+	r->lent = SYNC_F_ISSUER | SYNC_F_INPUT;
 	return 0;
 }
 
@@ -355,7 +381,7 @@ sync_read(const char *dir, const char *name, struct sync_state *st,
 		}
 		if ((r = sync_push(st)) == NULL)
 			goto oom;
-		if (sync_parse_rec(p, r, &why) == -1) {
+		if (sync_parse_rec(st, p, r, &why) == -1) {
 			st->n--;
 			msg_err("%s/%s:%zu: %s; fix or delete the line", dir, name,
 			    lineno, why);
