@@ -8,7 +8,7 @@
 # noise of either run (the fixed share varies by up to 0.4 MB between
 # runs: +-20 bytes per row here, +-50 with 5,000 rows as before).
 #
-# Bound: 950 bytes per row.  This build needs about 840-890 at these
+# Bound: 950 bytes per row.  This build needs about 840-895 at these
 # sizes (struct item 216 bytes: one value slot per form a row wants,
 # not eight; a change's single thumbprint item held in place; the
 # duplicate check's values a list, not lookup keys); that bound alone
@@ -127,12 +127,12 @@ is "$(cb_ldap ldapsearch -LLL -E pr=500/noprompt -b "$CB_BASE" \
 # cannot be repeated on the same accounts, and 17,000 rows apart the
 # fixed share's noise (up to 0.4 MB) is 25 bytes per row.
 #
-# Bound: 1,100 bytes per row.  This build needs about 930-960 here
+# Bound: 1,100 bytes per row.  This build needs about 940-1,000 here
 # (a record lends the input's strings -- account name, issuer, serial,
 # source, input path, GUID and DN -- and the change's value instead of
 # copying them, one value slot per form a row wants, a change's
 # single thumbprint item held in place); the build before it
-# 1,250-1,300 (each record a block of its nine strings).
+# 1,270-1,310 (each record a block of its nine strings).
 ABOUND=1100
 A1=1000
 A2=18000
