@@ -203,9 +203,19 @@ const struct item *change_thumb(const struct change_thumbs *t, size_t j);
 const struct item **change_thumbs_v(struct change_thumbs *t);
 /* Frees T's array; T is empty after. */
 void		 change_thumbs_free(struct change_thumbs *t);
+/*
+ * Drops C's add value J (the entry turned out to hold it already: a
+ * modify retried after result 20).  The value goes back to the item it
+ * was moved from, as plan_build leaves a value the account holds with its
+ * item (the report and the run state read it there), or is freed if no
+ * item points at it; the values and thumbprints after J move down one.
+ */
+void		 change_drop_add(struct change *c, size_t j);
 /* Adds an empty change for DN; returns it or NULL on ENOMEM. */
 struct change	*changes_add(struct changes *, const char *dn);
 /* Frees all changes. */
+/* Frees what C owns (not C itself, an element of its changes). */
+void		 change_free(struct change *c);
 void		 changes_free(struct changes *);
 /* Frees C's dn and guid unless they are lent (c->lent); both NULL after. */
 void		 change_names_free(struct change *c);

@@ -279,8 +279,7 @@ static int
 apply_retry(struct applyctx *a, size_t idx)
 {
 	struct change	*c = &a->cs->v[idx];
-	struct strlist	 cur = { NULL, 0 }, add = { NULL, 0 },
-			 del = { NULL, 0 };
+	struct strlist	 cur = { NULL, 0 }, del = { NULL, 0 };
 	size_t		 i;
 	int		 r, rc = -1;
 
@@ -294,19 +293,20 @@ apply_retry(struct applyctx *a, size_t idx)
 			a->st->lost = !dir_alive(a->d);
 		goto out;
 	}
-	for (i = 0; i < c->add.n; i++)
-		if (!strlist_has(&cur, c->add.v[i]) &&
-		    strlist_add(&add, c->add.v[i]) == -1)
-			goto oom;
+	/*
+	 * The adds are dropped in place, not copied: the items still point
+	 * at the values (the report, the run state), and the thumbprints
+	 * must stay in step with them for the audit lines.
+	 */
+	for (i = c->add.n; i-- > 0; )
+		if (strlist_has(&cur, c->add.v[i]))
+			change_drop_add(c, i);
 	for (i = 0; i < c->del.n; i++)
 		if (strlist_has(&cur, c->del.v[i]) &&
 		    strlist_add(&del, c->del.v[i]) == -1)
 			goto oom;
-	strlist_free(&c->add);
 	strlist_free(&c->del);
-	c->add = add;
 	c->del = del;
-	memset(&add, 0, sizeof(add));
 	memset(&del, 0, sizeof(del));
 	if (c->add.n == 0 && c->del.n == 0) {
 		c->status = CHANGE_DONE;
@@ -331,7 +331,6 @@ oom:
 	msg_err("out of memory");
 out:
 	strlist_free(&cur);
-	strlist_free(&add);
 	strlist_free(&del);
 	return rc;
 }

@@ -60,19 +60,27 @@ changes_add(struct changes *cs, const char *dn)
 }
 
 void
+change_free(struct change *c)
+{
+	change_names_free(c);
+	free(c->server);
+	strlist_free(&c->add);
+	strlist_free(&c->del);
+	strlist_free(&c->notes);
+	change_thumbs_free(&c->thumbs);
+	free(c->from);
+	c->server = NULL;
+	c->from = NULL;
+	c->nfrom = 0;
+}
+
+void
 changes_free(struct changes *cs)
 {
 	size_t	i;
 
-	for (i = 0; i < cs->n; i++) {
-		change_names_free(&cs->v[i]);
-		free(cs->v[i].server);
-		strlist_free(&cs->v[i].add);
-		strlist_free(&cs->v[i].del);
-		strlist_free(&cs->v[i].notes);
-		change_thumbs_free(&cs->v[i].thumbs);
-		free(cs->v[i].from);
-	}
+	for (i = 0; i < cs->n; i++)
+		change_free(&cs->v[i]);
 	free(cs->v);
 	cs->v = NULL;
 	cs->n = 0;
@@ -820,15 +828,54 @@ plan_valcmp(const void *a, const void *b, void *arg)
  * dir_key, 40 bytes a value at the plan's peak): plan_dup_check makes
  * its own keys.
  */
+/*
+ * Rows ORD[0..M) of the run (indexes into VALS and ITEM) want the same
+ * value.  Unless they are all for one account, none of them is mapped:
+ * two rows get one message naming both, more rows one message each.  Not
+ * one per pair: a value every row of a large batch wants (X509Issuer, the
+ * same for every certificate of a CA) would print M * (M - 1) / 2 lines.
+ */
+static void
+plan_dup_rows(struct input *in, struct accounts *acc, char **vals,
+    const size_t *item, const size_t *ord, size_t m, struct plan_stats *st)
+{
+	struct item	*first = &in->items[item[ord[0]]], *other = NULL;
+	struct item	*it, *jt;
+	size_t		 a;
+
+	for (a = 1; a < m && other == NULL; a++)
+		if (in->items[item[ord[a]]].acct != first->acct)
+			other = &in->items[item[ord[a]]];
+	if (other == NULL)
+		return;		/* one account: its change holds it once */
+	if (m == 2) {
+		msg_err("%s and %s: %s is wanted for both \"%s\" and \"%s\"; "
+		    "neither is mapped", first->src, other->src, vals[ord[0]],
+		    acc->v[first->acct].dn, acc->v[other->acct].dn);
+		plan_refuse(first, st, REASON_DUP);
+		plan_refuse(other, st, REASON_DUP);
+		return;
+	}
+	for (a = 0; a < m; a++) {
+		it = &in->items[item[ord[a]]];
+		jt = it->acct != first->acct ? first : other;
+		msg_err("%s: %s is wanted for \"%s\" and by %zu other rows of "
+		    "this run, among them %s for \"%s\"; none of them is "
+		    "mapped", it->src, vals[ord[a]], acc->v[it->acct].dn,
+		    m - 1, jt->src, acc->v[jt->acct].dn);
+		plan_refuse(it, st, REASON_DUP);
+	}
+}
+
 static int
 plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
     struct plan_stats *st)
 {
 	struct plan_dupctx dc;
-	struct item	*it, *jt;
+	struct item	*it;
 	char		**vals = NULL, **owners = NULL, **nv;
 	size_t		*item = NULL, *order = NULL, *ni;
-	size_t		 i, j, a, b, n = 0, cap = 0;
+	size_t		 i, j, n = 0, cap = 0;
 	int		 k, rc = -1;
 
 	for (i = 0; i < in->n; i++) {
@@ -887,19 +934,7 @@ plan_conflicts(struct dir *d, struct input *in, struct accounts *acc,
 		for (j = i + 1; j < n && altsec_casecmp(vals[order[i]],
 		    vals[order[j]]) == 0; j++)
 			;
-		for (a = i; a < j; a++)
-			for (b = a + 1; b < j; b++) {
-				it = &in->items[item[order[a]]];
-				jt = &in->items[item[order[b]]];
-				if (it->acct == jt->acct)
-					continue;
-				msg_err("%s and %s: %s is wanted for both \"%s\" "
-				    "and \"%s\"; neither is mapped", it->src,
-				    jt->src, vals[order[a]],
-				    acc->v[it->acct].dn, acc->v[jt->acct].dn);
-				plan_refuse(it, st, REASON_DUP);
-				plan_refuse(jt, st, REASON_DUP);
-			}
+		plan_dup_rows(in, acc, vals, item, order + i, j - i, st);
 	}
 	rc = 0;
 	goto out;
@@ -1058,6 +1093,34 @@ change_thumbs_free(struct change_thumbs *t)
 	if (t->cap > 0)
 		free(t->u.v);	/* the items are not the change's */
 	memset(t, 0, sizeof(*t));
+}
+
+void
+change_drop_add(struct change *c, size_t j)
+{
+	const struct item	**tv = change_thumbs_v(&c->thumbs);
+	struct item		*it;
+	char			*v = c->add.v[j];
+	int			 k;
+
+	/* the thumbprint's item is the input's, not the change's: the
+	 * cast only drops const */
+	it = (struct item *)(uintptr_t)change_thumb(&c->thumbs, j);
+	for (k = 0; it != NULL && k < ALTSEC_NTYPES; k++)
+		if ((it->moved & ALTSEC_BIT(k)) && input_value(it, k) == v)
+			break;
+	if (it != NULL && k < ALTSEC_NTYPES)
+		it->moved &= ~ALTSEC_BIT(k);
+	else
+		free(v);
+	memmove(&c->add.v[j], &c->add.v[j + 1],
+	    (c->add.n - j - 1) * sizeof(*c->add.v));
+	c->add.n--;
+	if (j < c->thumbs.n) {
+		memmove(&tv[j], &tv[j + 1],
+		    (c->thumbs.n - j - 1) * sizeof(*tv));
+		c->thumbs.n--;
+	}
 }
 
 /*

@@ -1579,12 +1579,7 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 	for (i = 0, w = 0; i < cs->n; i++) {
 		c = &cs->v[i];
 		if (c->add.n == 0 && c->del.n == 0) {
-			change_names_free(c);
-			free(c->server);
-			strlist_free(&c->add);
-			strlist_free(&c->del);
-			strlist_free(&c->notes);
-			change_thumbs_free(&c->thumbs);
+			change_free(c);	/* its notes' items too */
 			map[i] = -1;
 			continue;
 		}

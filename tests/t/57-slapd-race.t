@@ -36,7 +36,8 @@ EOS
 # by the other tests
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
 timeout 120 gdb -q -batch -x "$T/gdb.cmd" --args "$CERTBULK" "${LDAPS[@]}" \
-	--state-dir "$T/st" --type X509IssuerSerialNumber,X509SHA1PublicKey \
+	--state-dir "$T/st" --report "$T/report.csv" \
+	--type X509IssuerSerialNumber,X509SHA1PublicKey \
 	--csv "$T/r.csv" >"$T/out" 2>"$T/err"
 grep -q 'exited normally' "$T/out"
 ok_diag $? "certbulk finished with exit status 0 after the race"
@@ -44,6 +45,13 @@ SHA=$(openssl x509 -in "$T/r.pem" -outform DER | openssl dgst -sha1 -r | cut -c1
 got=$(cb_user_altsec racer | e2e_norm)
 want=$(printf '%s\nX509:<SHA1-PUKEY>%s\n' "$SR" "${SHA^^}" | e2e_norm | LC_ALL=C sort)
 is "$got" "$want" "both values are there, once each"
+# the retry drops the value the entry already holds from the change: the
+# row's values, as the report reads them after the run, are still whole
+grep -F "r.csv:2,mapped," "$T/report.csv" >"$T/row"
+ok_diag $? "the report has the row as mapped"
+grep -Fq "\"$SR" "$T/row" && grep -Fxq "X509:<SHA1-PUKEY>${SHA^^}\",${SHA^^},,127.0.0.1 port ${CB_URI_LDAPS##*:} with TLS" \
+	<(tail -n +2 "$T/report.csv")
+ok_diag $? "the report names both of the row's values, the one sent again and the one found there"
 UF=$(ls "$T"/st/undo-*.ldif)
 # the record the server refused is marked failed; the resent one done and
 # holding only the value certbulk added
