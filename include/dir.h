@@ -178,6 +178,12 @@ int	dir_entry_exists(struct dir *, const char *dn);
 int	dir_lookup(struct dir *, struct dir_key *keys, size_t n,
 	    struct accounts *acc);
 /*
+ * dir_lookup for a duplicate check: the accounts added to ACC hold only
+ * their DN and altSecurityIdentities (keys of that attribute only).
+ */
+int	dir_lookup_holders(struct dir *, struct dir_key *keys, size_t n,
+	    struct accounts *acc);
+/*
  * Refuses a bind that may not read altSecurityIdentities (a confidential
  * attribute, or rights delegated for writing only): every check certbulk
  * makes would see no values.  An entry holding values must show them; if

@@ -39,6 +39,15 @@ static const char *const dir_attrs[] = {
 	"altSecurityIdentities", "userAccountControl", "objectGUID",
 	"dNSHostName", "objectClass", "adminCount", "primaryGroupID", NULL
 };
+/*
+ * What a duplicate check reads of a holder: its DN and values.  A re-run,
+ * and the recheck after an apply, find every account of the batch holding
+ * its values: the other ten attributes were a third of the client's work
+ * parsing them, and the server's sending them.
+ */
+static const char *const dir_holder_attrs[] = {
+	"altSecurityIdentities", NULL
+};
 
 /*
  * Reads the decimal number at *P (digits only: strtoull would take a
@@ -1124,7 +1133,7 @@ dir_batch_filter(struct dir *d, struct dir_key *keys, size_t n,
 
 static int
 dir_lookup_batch(struct dir *d, struct dir_key *keys, size_t n,
-    struct dir_batch *b, int *keyerr)
+    const char *const *attrs, struct dir_batch *b, int *keyerr)
 {
 	struct sbuf	 f = SBUF_INIT;
 	size_t		 terms;
@@ -1144,7 +1153,7 @@ dir_lookup_batch(struct dir *d, struct dir_key *keys, size_t n,
 	msg_debug("search %s", f.s);
 	/* values are looked for in the whole domain, accounts in -b */
 	if ((r = dir_search(d, users ? d->base : d->domain, LDAP_SCOPE_SUBTREE,
-	    f.s, dir_attrs, 1, dir_batch_cb, b, keyerr)) == -1)
+	    f.s, attrs, 1, dir_batch_cb, b, keyerr)) == -1)
 		goto out;
 	rc = r == 2 ? 2 : 0;
 out:
@@ -1160,6 +1169,7 @@ struct dir_flight {
 	char		*filter;	/* owned */
 	struct berval	 cookie;	/* owned (libldap): the next page */
 	int		 refused;	/* the server refused the batch */
+	const char *const *attrs;	/* what to read of each entry */
 	struct dir_batch b;
 };
 
@@ -1180,7 +1190,7 @@ dir_flight_send(struct dir *d, struct dir_flight *f)
 		ctrls[0] = pc;
 	}
 	r = ldap_search_ext(d->ld, f->base, f->scope, f->filter,
-	    (char **)(uintptr_t)dir_attrs, 0, paged ? ctrls : NULL, NULL, &tv,
+	    (char **)(uintptr_t)f->attrs, 0, paged ? ctrls : NULL, NULL, &tv,
 	    0, &f->msgid);
 	ldap_control_free(pc);
 	if (r != LDAP_SUCCESS) {
@@ -1343,9 +1353,9 @@ struct dir_redo {
  * connection and their replies are taken as they come, each routed to its
  * search by message id; a search is sent as soon as a slot is free.
  */
-int
-dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
-    struct accounts *acc)
+static int
+dir_lookup_attrs(struct dir *d, struct dir_key *keys, size_t n,
+    const char *const *attrs, struct accounts *acc)
 {
 	struct dir_flight	*fl = NULL;
 	struct dir_redo		*redo = NULL, *rv;
@@ -1359,8 +1369,10 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 		msg_err("out of memory");
 		goto out;
 	}
-	for (s = 0; s < DIR_LOOKUP_WINDOW; s++)
+	for (s = 0; s < DIR_LOOKUP_WINDOW; s++) {
 		fl[s].msgid = -1;
+		fl[s].attrs = attrs;
+	}
 	for (;;) {
 		for (s = 0; more && s < DIR_LOOKUP_WINDOW; s++) {
 			if (fl[s].msgid != -1)
@@ -1430,8 +1442,8 @@ dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
 			    keys[k].nhits > 0))
 				continue;
 			b.base = 1;
-			if ((r = dir_lookup_batch(d, &keys[k], 1, &b, &err)) ==
-			    -1)
+			if ((r = dir_lookup_batch(d, &keys[k], 1, attrs, &b,
+			    &err)) == -1)
 				goto out;
 			if (r == 2)
 				dir_key_fail(d, &keys[k], err, NULL);
@@ -1447,6 +1459,20 @@ out:
 	free(fl);
 	free(redo);
 	return rc;
+}
+
+int
+dir_lookup(struct dir *d, struct dir_key *keys, size_t n,
+    struct accounts *acc)
+{
+	return dir_lookup_attrs(d, keys, n, dir_attrs, acc);
+}
+
+int
+dir_lookup_holders(struct dir *d, struct dir_key *keys, size_t n,
+    struct accounts *acc)
+{
+	return dir_lookup_attrs(d, keys, n, dir_holder_attrs, acc);
 }
 
 void
