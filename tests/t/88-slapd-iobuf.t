@@ -56,10 +56,11 @@ diag "socket reads $nr, writes $nw for 100 modifies and their replies"
 # modifies sent before the first reply is awaited go out together
 [ "$nw" -ge 1 ] && [ "$nw" -le 50 ]
 ok $? "the 100 modifies go out in at most 50 writes ($nw; a write each was 100 or more)"
-# two reads per reply without the buffers (at least 200); with them at
-# most one per reply, and fewer when replies come in together
-[ "$nr" -ge 1 ] && [ "$nr" -le 110 ]
-ok $? "their replies come in with at most 110 reads ($nr; two a reply was 200 or more)"
+# two reads per reply without the buffers (at least 200); with them
+# about one per reply when the server answers them one by one (a loaded
+# machine: 109 seen), and far fewer when replies come in together
+[ "$nr" -ge 1 ] && [ "$nr" -le 150 ]
+ok $? "their replies come in with at most 150 reads ($nr; two a reply was 200 or more)"
 e2e_run "${LDAPS[@]}" --state-dir "$T/st2" undo "$UF"
 exit_is 0 "the undo file of the run undoes it"
 is "$(e2e_count_mapped burst)" 0 "... nothing mapped any more"
