@@ -244,6 +244,12 @@ void	accounts_unindex(struct accounts *);
  */
 int	dir_mod_send(struct dir *, const struct dir_mod *, int permissive);
 /*
+ * ON 1: requests are held and written together when certbulk waits for
+ * a reply (a window of modifies: fewer system calls, for both ends); ON
+ * 0, as by default, each is written when made.  See dir_iobuf.h.
+ */
+void	dir_write_batch(struct dir *, int on);
+/*
  * Waits for the reply to any outstanding modify.  Returns 0 with *MSGID,
  * *RC (the LDAP result code) and *DIAG (a text the caller frees, never
  * NULL) set; or -1 when the connection failed (reported).

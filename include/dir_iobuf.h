@@ -7,8 +7,9 @@
  * poll(2) before most, and writes each request with a write(2) of its
  * own: four system calls per modify, 80,000 for 20,000 accounts, and as
  * many wake-ups of the server.  With them one read(2) takes whatever the
- * socket holds, and the requests made while replies already read are
- * handled go out together, when libldap is about to wait on the socket:
+ * socket holds, and (in a window of modifies, dir_iobuf_batch) the
+ * requests made while replies already read are handled go out together,
+ * when libldap is about to wait on the socket:
  * the buffers change how bytes are grouped into system calls, never their
  * order, and nothing is held back while libldap waits for a reply.
  * Only the directory module includes this header.
@@ -26,5 +27,14 @@
  * not (the connection then works as before, without them).
  */
 int	dir_iobuf_push(LDAP *ld, int timeout);
+
+/*
+ * ON 1: the requests made from here on are held, and written together
+ * when libldap is about to wait for a reply (or the buffer is full); for
+ * a window of modifies.  ON 0 (the default): each request is written as
+ * libldap makes it (what is held is written now).  A no-op without the
+ * buffers.
+ */
+void	dir_iobuf_batch(LDAP *ld, int on);
 
 #endif

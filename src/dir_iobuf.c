@@ -26,12 +26,15 @@
 #include "dir_iobuf.h"
 
 /* A burst of replies or requests (a TLS record is at most 16 KiB + 256). */
+/* dir_iobuf_batch's control: an option number liblber does not use */
+#define DIR_IOBUF_OPT_BATCH	0x7c01
 #define IOBUF_SIZE	(64 * 1024)
 
 struct iobuf {
 	size_t		rptr, rend;	/* unread bytes: r[rptr, rend) */
 	size_t		wlen;		/* unsent bytes: w[0, wlen) */
 	int		werr;		/* errno of a failed send, or 0 */
+	int		batch;		/* requests held until a wait */
 	int		timeout;	/* seconds a full socket may take */
 	unsigned char	r[IOBUF_SIZE];
 	unsigned char	w[IOBUF_SIZE];
@@ -46,6 +49,7 @@ iobuf_setup(Sockbuf_IO_Desc *sbiod, void *arg)
 		return -1;
 	p->rptr = p->rend = p->wlen = 0;
 	p->werr = 0;
+	p->batch = 0;
 	p->timeout = *(const int *)arg;
 	sbiod->sbiod_pvt = p;
 	return 0;
@@ -132,6 +136,12 @@ iobuf_ctrl(Sockbuf_IO_Desc *sbiod, int opt, void *arg)
 {
 	struct iobuf	*p = sbiod->sbiod_pvt;
 
+	if (opt == DIR_IOBUF_OPT_BATCH) {
+		p->batch = *(const int *)arg;
+		if (!p->batch)
+			iobuf_flush(sbiod);
+		return 1;
+	}
 	if (opt == LBER_SB_OPT_DATA_READY) {
 		if (p->rptr < p->rend)
 			return 1;
@@ -186,6 +196,12 @@ iobuf_write(Sockbuf_IO_Desc *sbiod, void *buf, ber_len_t len)
 		errno = p->werr;
 		return -1;
 	}
+	/* not batching: each request is written as libldap makes it */
+	if (!p->batch && p->wlen == 0) {
+		if (iobuf_send(sbiod, buf, len) == -1)
+			return -1;
+		return (ber_slen_t)len;
+	}
 	if (len > IOBUF_SIZE - p->wlen) {
 		iobuf_flush(sbiod);
 		if (p->werr != 0) {
@@ -219,6 +235,17 @@ static Sockbuf_IO dir_iobuf_io = {
 	iobuf_write,	/* sbi_write */
 	iobuf_close	/* sbi_close: the layer below closes the socket */
 };
+
+void
+dir_iobuf_batch(LDAP *ld, int on)
+{
+	Sockbuf	*sb = NULL;
+
+	/* unknown options go down the layers to ours (0 if it is absent) */
+	if (ldap_get_option(ld, LDAP_OPT_SOCKBUF, &sb) == LDAP_OPT_SUCCESS &&
+	    sb != NULL)
+		(void)ber_sockbuf_ctrl(sb, DIR_IOBUF_OPT_BATCH, &on);
+}
 
 int
 dir_iobuf_push(LDAP *ld, int timeout)
