@@ -178,6 +178,12 @@ int	dir_entry_exists(struct dir *, const char *dn);
 int	dir_lookup(struct dir *, struct dir_key *keys, size_t n,
 	    struct accounts *acc);
 /*
+ * dir_lookup for a duplicate check: the accounts added to ACC hold only
+ * their DN and altSecurityIdentities (keys of that attribute only).
+ */
+int	dir_lookup_holders(struct dir *, struct dir_key *keys, size_t n,
+	    struct accounts *acc);
+/*
  * Refuses a bind that may not read altSecurityIdentities (a confidential
  * attribute, or rights delegated for writing only): every check certbulk
  * makes would see no values.  An entry holding values must show them; if
@@ -237,6 +243,12 @@ void	accounts_unindex(struct accounts *);
  * returns its message id, or -1 after reporting.
  */
 int	dir_mod_send(struct dir *, const struct dir_mod *, int permissive);
+/*
+ * ON 1: requests are held and written together when certbulk waits for
+ * a reply (a window of modifies: fewer system calls, for both ends); ON
+ * 0, as by default, each is written when made.  See dir_iobuf.h.
+ */
+void	dir_write_batch(struct dir *, int on);
 /*
  * Waits for the reply to any outstanding modify.  Returns 0 with *MSGID,
  * *RC (the LDAP result code) and *DIAG (a text the caller frees, never

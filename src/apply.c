@@ -442,7 +442,7 @@ apply_run(struct dir *d, struct changes *cs, struct undo *u,
 {
 	struct applyctx	 a;
 	size_t		 i, g;
-	int		 rc = -1, txn = o->txn;
+	int		 r, rc = -1, txn = o->txn;
 
 	memset(st, 0, sizeof(*st));
 	memset(&a, 0, sizeof(a));
@@ -478,8 +478,15 @@ apply_run(struct dir *d, struct changes *cs, struct undo *u,
 			if (apply_txn_group(&a, g, g + (size_t)txn < cs->n ?
 			    g + (size_t)txn : cs->n) == -1)
 				goto out;
-	} else if (apply_range(&a, 0, cs->n) == -1)
-		goto out;
+	} else {
+		/* the modifies made while replies already read are handled
+		 * are written together (each after its undo record) */
+		dir_write_batch(d, 1);
+		r = apply_range(&a, 0, cs->n);
+		dir_write_batch(d, 0);
+		if (r == -1)
+			goto out;
+	}
 	for (i = 0; i < a.nretry && !apply_stop; i++)
 		if (apply_retry(&a, a.retry[i]) == -1)
 			goto out;

@@ -26,6 +26,7 @@
 
 #include "dir_forest.h"
 #include "dir_int.h"
+#include "dir_iobuf.h"
 #include "msg.h"
 #include "sbuf.h"
 
@@ -906,6 +907,9 @@ dir_open(const struct dir_opts *o, int *usage_err)
 	alarm(0);	/* -W may wait for a person; dir_bind re-arms */
 	if (dir_bind(d, o, usage_err) == -1)
 		goto out;
+	/* replies read and requests sent in bursts, not a system call each
+	 * (without the buffers the connection works as before) */
+	(void)dir_iobuf_push(d->ld, d->timeout);
 	alarm((unsigned)d->timeout + 1);
 	if (dir_search(d, "", LDAP_SCOPE_BASE, "(objectClass=*)",
 	    (const char *const []){ "defaultNamingContext", "namingContexts",

@@ -11,6 +11,7 @@
 #include <ldap.h>
 
 #include "dir_int.h"
+#include "dir_iobuf.h"
 #include "msg.h"
 #include "ntauth.h"
 #include "sbuf.h"
@@ -90,6 +91,12 @@ dir_ntauth_add_send(struct dir *d, const struct dir_mod *dm,
 		msgid = -1;
 	}
 	return msgid;
+}
+
+void
+dir_write_batch(struct dir *d, int on)
+{
+	dir_iobuf_batch(d->ld, on);
 }
 
 int

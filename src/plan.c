@@ -748,8 +748,9 @@ plan_dup_pass(struct dir *c, const char *skip, char *const *vals,
 		keys[i].attr = "altSecurityIdentities";
 		keys[i].value = vals[i];
 	}
-	/* the server's equality match decides which accounts hold it */
-	if (dir_lookup(c, keys, n, &acc) == -1)
+	/* the server's equality match decides which accounts hold it; of
+	 * each holder only its DN is used, and its values to match them */
+	if (dir_lookup_holders(c, keys, n, &acc) == -1)
 		goto out;
 	for (i = 0; i < n; i++) {
 		/* not checked is not free: the caller leaves the value out */
