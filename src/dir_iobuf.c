@@ -75,7 +75,7 @@ iobuf_send(Sockbuf_IO_Desc *sbiod, const unsigned char *buf, size_t len)
 	struct pollfd	 pfd;
 	time_t		 until = 0;
 	ber_slen_t	 r;
-	int		 fd = -1, ms;
+	int		 fd = -1, left;
 
 	while (len > 0) {
 		r = LBER_SBIOD_WRITE_NEXT(sbiod, (void *)(uintptr_t)buf, len);
@@ -101,14 +101,14 @@ iobuf_send(Sockbuf_IO_Desc *sbiod, const unsigned char *buf, size_t len)
 			until = time(NULL) + (p->timeout > 0 ? p->timeout :
 			    300);
 		}
-		if ((ms = (int)(until - time(NULL))) <= 0) {
+		if ((left = (int)(until - time(NULL))) <= 0) {
 			errno = ETIMEDOUT;
 			return -1;
 		}
 		pfd.fd = fd;
 		pfd.events = POLLOUT;
 		pfd.revents = 0;
-		if (poll(&pfd, 1, ms * 1000) == -1 && errno != EINTR)
+		if (poll(&pfd, 1, left * 1000) == -1 && errno != EINTR)
 			return -1;
 	}
 	return 0;
