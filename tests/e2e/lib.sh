@@ -278,6 +278,25 @@ e2e_ski() {
 		-ext subjectKeyIdentifier | sed -n '2{s/[ :]//g;p}')"
 }
 
+# e2e_bulk_csv PREFIX N FIRST: N users PREFIX0001.. (one ok), a
+# certificate each in $W/c with hex serials from FIRST, and $W/all.csv
+# pairing them; sets W.
+e2e_bulk_csv() {
+	local prefix=$1 n=$2 first=$3 i
+	W=$T/w
+	mkdir -p "$W"
+	e2e_bulk_ldif "$prefix" "$n" - | cb_add_users - >/dev/null
+	ok $? "setup: $n users"
+	e2e_bulk_certs "$W/c" "$n" "$first" ||
+		{ echo "Bail out! openssl ca failed"; exit 1; }
+	{
+		echo user,certificate
+		for ((i = 1; i <= n; i++)); do
+			printf '%s%04d,c/%X.pem\n' "$prefix" "$i" $((0x$first - 1 + i))
+		done
+	} >"$W/all.csv"
+}
+
 # e2e_bulk_certs DIR N FIRST: DIR/<SERIAL>.pem for N serials from FIRST.
 e2e_bulk_certs() {
 	local d=$1 n=$2 first=$3 i p=$T/pki

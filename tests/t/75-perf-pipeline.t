@@ -12,18 +12,7 @@ e2e_require
 command -v strace >/dev/null 2>&1 || skip_all "strace not installed"
 e2e_setup
 e2e_ca
-W=$T/w
-mkdir -p "$W"
-e2e_bulk_ldif perf 600 - | cb_add_users - >/dev/null
-ok $? "setup: 600 users"
-e2e_bulk_certs "$W/c" 600 300001 ||
-	{ echo "Bail out! openssl ca failed"; exit 1; }
-{
-	echo user,certificate
-	for ((i = 1; i <= 600; i++)); do
-		printf 'perf%04d,c/%X.pem\n' "$i" $((0x300000 + i))
-	done
-} >"$W/all.csv"
+e2e_bulk_csv perf 600 300001
 
 # ------------------------------------------------ group commit, --window 1
 # (LeakSanitizer cannot run under ptrace: make asan's leak check is off here)

@@ -14,18 +14,7 @@ e2e_require
 command -v strace >/dev/null 2>&1 || skip_all "strace not installed"
 e2e_setup
 e2e_ca
-W=$T/w
-mkdir -p "$W"
-e2e_bulk_ldif lead 100 - | cb_add_users - >/dev/null
-ok $? "setup: 100 users"
-e2e_bulk_certs "$W/c" 100 310001 ||
-	{ echo "Bail out! openssl ca failed"; exit 1; }
-{
-	echo user,certificate
-	for ((i = 1; i <= 100; i++)); do
-		printf 'lead%04d,c/%X.pem\n' "$i" $((0x310000 + i))
-	done
-} >"$W/all.csv"
+e2e_bulk_csv lead 100 310001
 
 # (LeakSanitizer cannot run under ptrace: make asan's leak check is off here)
 ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
