@@ -15,6 +15,7 @@
 
 #include "altsec.h"
 #include "dir_int.h"
+#include "hex.h"
 #include "msg.h"
 #include "ntauth.h"
 #include "sbuf.h"
@@ -159,22 +160,31 @@ dir_first(LDAP *ld, LDAPMessage *e, const char *attr)
 	return s;
 }
 
-/* objectGUID as 32 lower-case hex digits (bytes as stored), or NULL. */
+/*
+ * An objectGUID value as 32 lower-case hex digits (bytes as stored), or
+ * NULL: not 16 bytes, or out of memory.
+ */
+static char *
+dir_guid_text(const struct berval *bv)
+{
+	char	*s;
+
+	if (bv == NULL || bv->bv_val == NULL || bv->bv_len != 16 ||
+	    (s = malloc(33)) == NULL)
+		return NULL;
+	return hex_encode((const unsigned char *)bv->bv_val, 16, s, 0);
+}
+
+/* objectGUID of E as dir_guid_text gives it, or NULL. */
 static char *
 dir_guid_hex(LDAP *ld, LDAPMessage *e)
 {
 	struct berval	**vals;
-	char		 *s = NULL;
-	size_t		  i;
+	char		 *s;
 
 	if ((vals = ldap_get_values_len(ld, e, "objectGUID")) == NULL)
 		return NULL;
-	if (vals[0] != NULL && vals[0]->bv_len == 16 &&
-	    (s = malloc(33)) != NULL) {
-		for (i = 0; i < 16; i++)
-			snprintf(s + 2 * i, 3, "%02x",
-			    (unsigned char)vals[0]->bv_val[i]);
-	}
+	s = dir_guid_text(vals[0]);
 	ldap_value_free_len(vals);
 	return s;
 }
@@ -827,13 +837,8 @@ dir_account_read(struct dir *d, LDAPMessage *e, struct account *a)
 					a->sid = dir_sid_to_text(&vals[0]);
 				break;
 			case 9:
-				if (vals != NULL && vals[0].bv_val != NULL &&
-				    vals[0].bv_len == 16 &&
-				    (a->guid = malloc(33)) != NULL)
-					for (i = 0; i < 16; i++)
-						snprintf(a->guid + 2 * i, 3,
-						    "%02x", (unsigned char)
-						    vals[0].bv_val[i]);
+				if (vals != NULL)
+					a->guid = dir_guid_text(&vals[0]);
 				break;
 			default:
 				for (i = 0; vals != NULL &&

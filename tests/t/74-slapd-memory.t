@@ -92,6 +92,19 @@ preview "$N1"
 exit_is 0 "preview of $N1 rows"
 R1=$RSS
 is "$(grep -c '^dn: ' "$W/p$N1.ldif")" "$N1" "... $N1 accounts in it"
+# per_row WHAT KB1 KB2 ROWS1 ROWS2 BOUND: peak RSS grew by at most BOUND
+# bytes a row from ROWS1 to ROWS2 rows (not checked under ASan)
+per_row() {
+	local per=$(( ($3 - $2) * 1024 / ($5 - $4) ))
+	diag "${1}peak RSS: $2 KB at $4 rows, $3 KB at $5 rows: $per bytes per row (bound $6)"
+	if [ "$ASAN" = 1 ]; then
+		ok 0 "# SKIP ${1}memory per row: AddressSanitizer's allocator and shadow memory"
+	else
+		[ "$per" -gt 0 ] && [ "$per" -le "$6" ]
+		ok $? "${1}memory per row: $per bytes (at most $6)"
+	fi
+}
+
 preview "$N2"
 exit_is 0 "preview of $N2 rows"
 R2=$RSS
@@ -103,14 +116,7 @@ is "$(grep -c '^add: altSecurityIdentities' "$W/p$N2.ldif")" "$N2" \
 is "$(head -1 "$W/p$N2.ldif" | sed 's/.*sha256=//')" \
 	"$(sed 1d "$W/p$N2.ldif" | sha256sum | cut -d' ' -f1)" \
 	"... its seal matches the records written after it"
-per=$(( (R2 - R1) * 1024 / (N2 - N1) ))
-diag "peak RSS: $R1 KB at $N1 rows, $R2 KB at $N2 rows: $per bytes per row (bound $BOUND)"
-if [ "$ASAN" = 1 ]; then
-	ok 0 "# SKIP memory per row: AddressSanitizer's allocator and shadow memory"
-else
-	[ "$per" -gt 0 ] && [ "$per" -le "$BOUND" ]
-	ok $? "memory per row: $per bytes (at most $BOUND)"
-fi
+per_row "" "$R1" "$R2" "$N1" "$N2" "$BOUND"
 
 # the sealed plan applies as it is: the streamed seal is the real one
 e2e_run "${LDAPS[@]}" --state-dir "$T/st" apply "$W/p$N1.ldif"
@@ -162,12 +168,5 @@ is "$(cb_ldap ldapsearch -LLL -E pr=500/noprompt -b "$CB_BASE" \
 	'(&(sAMAccountName=bench*)(altSecurityIdentities=*))' 1.1 |
 	grep -c '^dn: ')" "$((N1 + A1 + A2))" \
 	"... $((N1 + A1 + A2)) accounts mapped"
-aper=$(( (X2 - X1) * 1024 / (A2 - A1) ))
-diag "apply peak RSS: $X1 KB at $A1 rows, $X2 KB at $A2 rows: $aper bytes per row (bound $ABOUND)"
-if [ "$ASAN" = 1 ]; then
-	ok 0 "# SKIP apply memory per row: AddressSanitizer's allocator and shadow memory"
-else
-	[ "$aper" -gt 0 ] && [ "$aper" -le "$ABOUND" ]
-	ok $? "apply memory per row: $aper bytes (at most $ABOUND)"
-fi
+per_row "apply " "$X1" "$X2" "$A1" "$A2" "$ABOUND"
 done_testing
