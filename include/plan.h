@@ -168,6 +168,17 @@ int	plan_build(struct dir *, struct input *, const struct plan_opts *,
  */
 int	plan_undo(struct dir *, const struct changes *want,
 	    struct changes *out, size_t *missing, size_t *refused);
+/*
+ * plan_undo without the duplicate-holder check: what each entry's records
+ * leave to do, for a caller that checks the values added back itself
+ * (undoflow.h).  Its messages, so that the two read alike.
+ */
+int	plan_undo_entries(struct dir *, const struct changes *want,
+	    struct changes *out, size_t *missing);
+void	plan_undo_held_msg(const char *dn, const char *value,
+	    const char *holder, const char *err);
+void	plan_undo_both_msg(const char *dn1, const char *dn2,
+	    const char *value);
 
 /*
  * The duplicate-holder check, for runs and undos alike.  Looks up the N

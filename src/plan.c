@@ -1438,6 +1438,26 @@ strlist_keep(struct strlist *l, const unsigned char *keep)
  * accounts, is not added (reported, counted in *REFUSED); the rest of the
  * entry's change goes on.
  */
+void
+plan_undo_held_msg(const char *dn, const char *value, const char *holder,
+    const char *err)
+{
+	if (err != NULL)
+		msg_err("\"%s\": undo would add %s; cannot tell whether "
+		    "another account holds it; not added", dn, err);
+	else
+		msg_err("\"%s\": undo would add %s, but \"%s\" holds it; "
+		    "on both, either account could log on with it; not added",
+		    dn, value, holder);
+}
+
+void
+plan_undo_both_msg(const char *dn1, const char *dn2, const char *value)
+{
+	msg_err("\"%s\" and \"%s\": the undo would add %s to both; added to "
+	    "neither", dn1, dn2, value);
+}
+
 struct plan_undoctx {
 	const struct changes	*cs;
 	const struct plan_keys	*pk;
@@ -1453,13 +1473,7 @@ plan_undo_dup_report(void *arg, size_t j, const char *holder,
 
 	if (!u->keep[j])
 		return;		/* reported once is enough */
-	if (err != NULL)
-		msg_err("\"%s\": undo would add %s; cannot tell whether "
-		    "another account holds it; not added", dn, err);
-	else
-		msg_err("\"%s\": undo would add %s, but \"%s\" holds it; "
-		    "on both, either account could log on with it; not added",
-		    dn, u->pk->k[j].value, holder);
+	plan_undo_held_msg(dn, u->pk->k[j].value, holder, err);
 	u->keep[j] = 0;
 }
 
@@ -1517,10 +1531,8 @@ plan_undo_conflicts(struct dir *d, struct changes *cs, size_t *refused)
 				if (strcasecmp(cs->v[pk.item[k]].dn,
 				    cs->v[pk.item[h]].dn) == 0)
 					continue;
-				msg_err("\"%s\" and \"%s\": the undo would add "
-				    "%s to both; added to neither",
-				    cs->v[pk.item[k]].dn, cs->v[pk.item[h]].dn,
-				    order[a]->value);
+				plan_undo_both_msg(cs->v[pk.item[k]].dn,
+				    cs->v[pk.item[h]].dn, order[a]->value);
 				keep[k] = keep[h] = 0;
 			}
 	}
@@ -1597,6 +1609,16 @@ int
 plan_undo(struct dir *d, const struct changes *want, struct changes *out,
     size_t *missing, size_t *refused)
 {
+	*refused = 0;
+	if (plan_undo_entries(d, want, out, missing) == -1)
+		return -1;
+	return plan_undo_conflicts(d, out, refused);
+}
+
+int
+plan_undo_entries(struct dir *d, const struct changes *want,
+    struct changes *out, size_t *missing)
+{
 	const struct change	*w;
 	struct change		*c;
 	struct strlist		*cur = NULL, state = { NULL, 0 };
@@ -1607,7 +1629,6 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 	int			 r, rc = -1;
 
 	*missing = 0;
-	*refused = 0;
 	if (want->n == 0)
 		return 0;
 	if ((order = calloc(want->n, sizeof(*order))) == NULL)
@@ -1708,8 +1729,6 @@ plan_undo(struct dir *d, const struct changes *want, struct changes *out,
 			out->n--;
 		}
 	}
-	if (plan_undo_conflicts(d, out, refused) == -1)
-		goto out;
 	rc = 0;
 	goto out;
 oom:
