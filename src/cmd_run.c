@@ -2049,9 +2049,10 @@ undo_body(struct runopts *op, int nfiles, char *files[])
 	want.n = j;
 	stagetime_mark(o.tm, "connect");
 	/*
-	 * A large undo that only removes values, all on -H's domain: its
-	 * entries are read in slices while the modifies of the slices
-	 * before go out.  Records of other domains' DCs are routed whole.
+	 * A large undo, all on -H's domain: its entries are read in slices
+	 * while the modifies of the slices before go out (the values it
+	 * adds back checked first: undoflow.h).  Records of other domains'
+	 * DCs are routed whole.
 	 */
 	if (!o.preview && o.txn == 0 && !run_any_server(&want) &&
 	    undoflow_fits(&want) && (o.uf = undoflow_start(&o.dir, d, &want,
