@@ -12,8 +12,9 @@
 # 2. the stages at BENCH_N: preview, apply --window 1/8/32/128, re-run,
 #    undo;
 # 3. scaling over BENCH_NS (default "1000 20000 100000"): seconds,
-#    microseconds per account and peak RSS of show, preview, apply and
-#    undo at each N (the per-account cost should stay flat), and `show`,
+#    microseconds per account and peak RSS of show, preview, apply,
+#    undo and the undo of that undo (which adds every value back) at each
+#    N (the per-account cost should stay flat), and `show`,
 #    the d2i loop and a preview (BENCH_SHOW_N accounts loaded) at
 #    BENCH_SHOW_N (default 1000000; 0 leaves them out; BENCH_BIG_PREVIEW=0
 #    leaves out the preview and its accounts).
@@ -241,6 +242,9 @@ for n in $NS; do
 	m "preview" "$n" 1 : : "$CERTBULK" "${LDAP[@]}" -n --csv "$work/data/users-$n.csv"
 	m "apply" "$n" 1 : : "$CERTBULK" "${LDAP[@]}" --csv "$work/data/users-$n.csv"
 	m "undo" "$n" 1 : : "$CERTBULK" "${LDAP[@]}" undo "$(newest)"
+	# its own undo file adds the values back; undone after (untimed), so
+	# that the next N starts with no values
+	m "undo of the undo (adds back)" "$n" 1 : unrun "$CERTBULK" "${LDAP[@]}" undo "$(newest)"
 done
 if [ "$SHOWN" -gt 0 ]; then
 	bigshow
