@@ -856,6 +856,8 @@ run_dup_report(void *arg, size_t i, const char *holder, const char *err)
  * HITS found; the rest is checked here.
  * Returns the number of values found twice, or -1 (directory failure).
  */
+#define RUN_RECHECK_SLICE	1000	/* values per plan_dup_check */
+
 static long
 run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs,
     size_t checked, const struct recheck_hit *hits, size_t nhits)
@@ -864,7 +866,7 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs,
 	struct dir_mod	 m;
 	char		**vals = NULL, **owners = NULL, *diag = NULL;
 	size_t		*kof = NULL;	/* per change: its first value's k */
-	size_t		 i, j, n = 0, k;
+	size_t		 i, j, n = 0, k, span;
 	long		 ret = -1;
 	int		 msgid, lrc;
 
@@ -898,10 +900,16 @@ run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs,
 	for (i = 0; i < nhits; i++)
 		run_dup_report(&r, kof[hits[i].chg] + hits[i].val,
 		    hits[i].holder, hits[i].err);
-	r.off = kof[checked];
-	if (r.off < n && plan_dup_check(d, vals + r.off, owners + r.off,
-	    n - r.off, run_dup_report, &r) == -1)
-		goto out;
+	/* a slice at a time: the searches of every value at once (an undo
+	 * read in slices rechecks all of them here) would hold all their
+	 * keys and replies at the run's peak */
+	for (r.off = kof[checked]; r.off < n; r.off += span) {
+		span = n - r.off < RUN_RECHECK_SLICE ? n - r.off :
+		    RUN_RECHECK_SLICE;
+		if (plan_dup_check(d, vals + r.off, owners + r.off, span,
+		    run_dup_report, &r) == -1)
+			goto out;
+	}
 	for (k = 0; o->strict && k < n; k++) {
 		if (!r.flag[k])
 			continue;
