@@ -25,7 +25,12 @@ struct undoflow_slice {
 	int		 rc;
 };
 
-/* A value some record adds back, and who held it before any modify. */
+/*
+ * A value some record adds back that an account held before any modify
+ * (or that could not be looked up).  Only those are kept: every value a
+ * change adds is a record's (plan_undo_entries adds nothing else), and
+ * all of those were looked up, so a value not kept had no holder.
+ */
 struct undoflow_val {
 	const char	*value;	/* not owned: a record's */
 	struct strlist	 ev;	/* as plan_dup_check reported them, in order:
@@ -48,7 +53,8 @@ struct undoflow {
 	int			 stop;		/* main: read no more */
 	int			 failed;	/* thread: a slice failed */
 	/* main thread only, from here on */
-	struct undoflow_val	*vals;		/* sorted by strcmp, unique */
+	struct undoflow_val	*vals;		/* held values, sorted by
+						   strcmp, unique */
 	size_t			 nval;
 	const char		**contested;	/* sorted by altsec_casecmp */
 	size_t			 ncont;
@@ -56,6 +62,7 @@ struct undoflow {
 	int			 heldout;	/* held: handed out */
 	int			 snapfail;	/* no snapshot: send nothing */
 	int			 oom;
+	struct strlist		*snap;		/* undoflow_snap's, per value */
 };
 
 int
@@ -247,7 +254,7 @@ undoflow_snap_report(void *arg, size_t i, const char *holder,
 	}
 	ev[0] = err != NULL ? 'E' : 'H';
 	memcpy(ev + 1, what, len + 1);
-	if (strlist_add(&f->vals[i].ev, ev) == -1)
+	if (strlist_add(&f->snap[i], ev) == -1)
 		f->oom = 1;
 	free(ev);
 }
@@ -305,28 +312,42 @@ undoflow_snap(struct undoflow *f, struct dir *d)
 	for (i = j = 0; i < n; i++)
 		if (j == 0 || strcmp(vals[j - 1], vals[i]) != 0)
 			vals[j++] = vals[i];
-	f->nval = j;
-	if ((f->vals = calloc(f->nval, sizeof(*f->vals))) == NULL)
+	n = j;
+	if ((f->snap = calloc(n, sizeof(*f->snap))) == NULL)
 		goto oom;
-	for (i = 0; i < f->nval; i++) {
-		f->vals[i].value = vals[i];
+	for (i = 0; i < n; i++) {
 		/* no owner: every holder is kept, and set against the entry
 		 * that gets the value once its DN (a rename) is known */
 		owners[i] = (char *)(uintptr_t)"";
 	}
-	if (plan_dup_check(d, vals, owners, f->nval, undoflow_snap_report,
-	    f) == -1)
+	if (plan_dup_check(d, vals, owners, n, undoflow_snap_report, f) == -1)
 		goto out;
 	if (f->oom)
 		goto oom;
+	/* kept: the values held (usually none), in the same order */
+	for (i = 0, k = 0; i < n; i++)
+		k += f->snap[i].n > 0;
+	if (k > 0 && (f->vals = calloc(k, sizeof(*f->vals))) == NULL)
+		goto oom;
+	for (i = 0; i < n; i++) {
+		if (f->snap[i].n == 0)
+			continue;
+		f->vals[f->nval].value = vals[i];
+		f->vals[f->nval++].ev = f->snap[i];
+		memset(&f->snap[i], 0, sizeof(f->snap[i]));
+	}
 	msg_debug("undo: %zu values added back checked for other holders "
-	    "before the first modify; %zu may go to more than one entry",
-	    f->nval, f->ncont);
+	    "before the first modify (%zu held); %zu may go to more than one "
+	    "entry", n, f->nval, f->ncont);
 	rc = 0;
 	goto out;
 oom:
 	msg_err("out of memory");
 out:
+	for (i = 0; f->snap != NULL && i < n; i++)
+		strlist_free(&f->snap[i]);
+	free(f->snap);
+	f->snap = NULL;
 	free(adds);
 	free(vals);
 	free(owners);
@@ -410,15 +431,10 @@ undoflow_held(const struct undoflow *f, const struct change *c,
 
 	for (j = 0; j < c->add.n; j++) {
 		key.value = c->add.v[j];
-		v = bsearch(&key, f->vals, f->nval, sizeof(*f->vals),
-		    undoflow_valcmp);
-		if (v == NULL) {
-			/* every value added is a record's: cannot happen */
-			plan_undo_held_msg(c->dn, c->add.v[j], NULL,
-			    "a value no record adds");
-			keep[j] = 0;
+		/* not kept: no account held it (struct undoflow_val) */
+		if ((v = bsearch(&key, f->vals, f->nval, sizeof(*f->vals),
+		    undoflow_valcmp)) == NULL)
 			continue;
-		}
 		for (e = 0; e < v->ev.n && keep[j]; e++) {
 			ev = v->ev.v[e];
 			if (ev[0] == 'E') {

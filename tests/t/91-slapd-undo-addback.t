@@ -130,7 +130,7 @@ cp "$T/err" "$T/err.slice"
 RC_SLICE=$RC
 grep -q "undo: $((N + 9)) records read in 3 slices while the modifies go out" "$T/err"
 ok_diag $? "sliced: $((N + 9)) records read in 3 slices while the modifies go out"
-grep -q "undo: $((N + 5)) values added back checked for other holders before the first modify; 2 may go to more than one entry" "$T/err"
+grep -q "undo: $((N + 5)) values added back checked for other holders before the first modify (5 held); 2 may go to more than one entry" "$T/err"
 ok_diag $? "sliced: the holders of $((N + 5)) values looked up first; 2 values contested"
 U3=$(e2e_undo_file)
 cb_dump content "$T/dslice"
