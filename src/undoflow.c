@@ -270,7 +270,8 @@ undoflow_snap(struct undoflow *f, struct dir *d)
 	struct undoflow_add	*adds = NULL;
 	const struct change	*w;
 	char			**vals = NULL, **owners = NULL;
-	size_t			 i, j, k, n = 0, group = 0, nadd = 0;
+	const char		**c;
+	size_t			 i, j, k, n = 0, group = 0, nadd = 0, cap = 0;
 	int			 rc = -1;
 
 	for (i = 0; i < f->want.n; i++)
@@ -296,12 +297,18 @@ undoflow_snap(struct undoflow *f, struct dir *d)
 			;
 		if (adds[k - 1].group == adds[i].group)
 			continue;
-		if ((f->contested = reallocarray(f->contested, f->ncont + 1,
-		    sizeof(*f->contested))) == NULL)
-			goto oom;
+		if (f->ncont == cap) {
+			cap = cap < 16 ? 16 : cap * 2;
+			if ((c = reallocarray(f->contested, cap,
+			    sizeof(*c))) == NULL)
+				goto oom;
+			f->contested = c;
+		}
 		f->contested[f->ncont++] = adds[i].value;
 	}
-	qsort(f->contested, f->ncont, sizeof(*f->contested), undoflow_altcmp);
+	if (f->ncont > 0)
+		qsort(f->contested, f->ncont, sizeof(*f->contested),
+		    undoflow_altcmp);
 	/* each distinct string once: the server's match decides the rest */
 	if ((vals = calloc(n, sizeof(*vals))) == NULL ||
 	    (owners = calloc(n, sizeof(*owners))) == NULL)
@@ -432,8 +439,8 @@ undoflow_held(const struct undoflow *f, const struct change *c,
 	for (j = 0; j < c->add.n; j++) {
 		key.value = c->add.v[j];
 		/* not kept: no account held it (struct undoflow_val) */
-		if ((v = bsearch(&key, f->vals, f->nval, sizeof(*f->vals),
-		    undoflow_valcmp)) == NULL)
+		if (f->nval == 0 || (v = bsearch(&key, f->vals, f->nval,
+		    sizeof(*f->vals), undoflow_valcmp)) == NULL)
 			continue;
 		for (e = 0; e < v->ev.n && keep[j]; e++) {
 			ev = v->ev.v[e];
@@ -473,7 +480,7 @@ undoflow_contested(const struct undoflow *f, const struct change *c)
 {
 	size_t	j;
 
-	for (j = 0; j < c->add.n; j++)
+	for (j = 0; f->ncont > 0 && j < c->add.n; j++)
 		if (bsearch(&c->add.v[j], f->contested, f->ncont,
 		    sizeof(*f->contested), undoflow_altcmp) != NULL)
 			return 1;
