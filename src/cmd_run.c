@@ -845,6 +845,8 @@ run_dup_report(void *arg, size_t i, const char *holder, const char *err)
 	}
 }
 
+#define RUN_RECHECK_SLICE	1000	/* values per plan_dup_check */
+
 /*
  * After the modifies: each value this run added is searched for again
  * (the whole domain, batched), since another run with another state
@@ -856,8 +858,6 @@ run_dup_report(void *arg, size_t i, const char *holder, const char *err)
  * HITS found; the rest is checked here.
  * Returns the number of values found twice, or -1 (directory failure).
  */
-#define RUN_RECHECK_SLICE	1000	/* values per plan_dup_check */
-
 static long
 run_recheck(const struct runopts *o, struct dir *d, const struct changes *cs,
     size_t checked, const struct recheck_hit *hits, size_t nhits)
