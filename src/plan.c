@@ -1432,12 +1432,7 @@ strlist_keep(struct strlist *l, const unsigned char *keep)
 	l->n = n;
 }
 
-/*
- * Every value an undo adds goes through the same duplicate-holder check as
- * a run: a value another account holds, or that the undo would add to two
- * accounts, is not added (reported, counted in *REFUSED); the rest of the
- * entry's change goes on.
- */
+/* The undo's two refusals of a value added back (plan.h). */
 void
 plan_undo_held_msg(const char *dn, const char *value, const char *holder,
     const char *err)
@@ -1458,6 +1453,12 @@ plan_undo_both_msg(const char *dn1, const char *dn2, const char *value)
 	    "neither", dn1, dn2, value);
 }
 
+/*
+ * Every value an undo adds goes through the same duplicate-holder check as
+ * a run: a value another account holds, or that the undo would add to two
+ * accounts, is not added (reported, counted in *REFUSED); the rest of the
+ * entry's change goes on.
+ */
 struct plan_undoctx {
 	const struct changes	*cs;
 	const struct plan_keys	*pk;
