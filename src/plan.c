@@ -68,9 +68,16 @@ change_free(struct change *c)
 	strlist_free(&c->del);
 	strlist_free(&c->notes);
 	change_thumbs_free(&c->thumbs);
-	free(c->from);
+	change_from_free(c);
 	c->server = NULL;
-	c->from = NULL;
+}
+
+void
+change_from_free(struct change *c)
+{
+	if (c->nfrom > 1)
+		free(c->from.v);
+	memset(&c->from, 0, sizeof(c->from));
 	c->nfrom = 0;
 }
 
@@ -137,7 +144,7 @@ plan_values(struct input *in, const struct plan_opts *o,
 		/* [MS-PKCA] 3.1.5.2.1.6: such a certificate names no one */
 		if (INPUT_RARE(it)->sid_clash != NULL) {
 			msg_err("%s: %s: the certificate names no account (%s); "
-			    "not mapped", it->src, INPUT_RARE(it)->sid_clash,
+			    "not mapped", INPUT_SRC(it), INPUT_RARE(it)->sid_clash,
 			    PLAN_DESC());
 			plan_refuse(it, st, REASON_SID_MISMATCH);
 			continue;
@@ -150,28 +157,28 @@ plan_values(struct input *in, const struct plan_opts *o,
 				(it->from_dir && report_expected(REASON_EXPIRED,
 				    o->failon) ? msg_note : msg_err)("%s: "
 				    "certificate expired %s (%s); not mapped "
-				    "(--allow-expired maps it anyway)", it->src,
+				    "(--allow-expired maps it anyway)", INPUT_SRC(it),
 				    t, PLAN_DESC());
 				plan_refuse(it, st, REASON_EXPIRED);
 				continue;
 			}
-			msg_warn("%s: certificate expired %s", it->src, t);
+			msg_warn("%s: certificate expired %s", INPUT_SRC(it), t);
 		} else if (it->fact.not_before > o->now) {
 			cert_fmt_time(it->fact.not_before, t, sizeof(t));
-			msg_warn("%s: certificate not valid before %s", it->src,
+			msg_warn("%s: certificate not valid before %s", INPUT_SRC(it),
 			    t);
 		}
-		if (o->trust != NULL && (it->cert == NULL ||
-		    trust_verify(o->trust, it->cert, &in->pool, o->now,
+		if (o->trust != NULL && (input_cert(it) == NULL ||
+		    trust_verify(o->trust, input_cert(it), &in->pool, o->now,
 		    &why) == -1)) {
 			msg_err("%s: certificate does not verify against the "
-			    "trusted CAs: %s (%s); not mapped", it->src,
-			    it->cert == NULL ? "certificate not kept" : why,
+			    "trusted CAs: %s (%s); not mapped", INPUT_SRC(it),
+			    input_cert(it) == NULL ? "certificate not kept" : why,
 			    PLAN_DESC());
 			/* the structured verdict: WHY names only the
 			 * verifier's first complaint */
-			if (it->cert != NULL && trust_revocation(o->trust,
-			    it->cert, &in->pool, o->now, &why2) ==
+			if (input_cert(it) != NULL && trust_revocation(o->trust,
+			    input_cert(it), &in->pool, o->now, &why2) ==
 			    TRUST_REV_REVOKED)
 				it->revoked = 1;
 			plan_refuse(it, st, it->revoked ? REASON_REVOKED :
@@ -179,7 +186,7 @@ plan_values(struct input *in, const struct plan_opts *o,
 			continue;
 		}
 		if (INPUT_RARE(it)->eku_why != NULL)
-			msg_warn("%s: %s", it->src, INPUT_RARE(it)->eku_why);
+			msg_warn("%s: %s", INPUT_SRC(it), INPUT_RARE(it)->eku_why);
 		for (k = 0, nv = 0; k < ALTSEC_NTYPES; k++) {
 			if (!(it->types & ALTSEC_BIT(k)))
 				continue;
@@ -194,22 +201,22 @@ plan_values(struct input *in, const struct plan_opts *o,
 				    "column) is a weak mapping: domain "
 				    "controllers in full enforcement "
 				    "(KB5014754) ignore it for certificate "
-				    "logon", it->src,
+				    "logon", INPUT_SRC(it),
 				    altsec_type_name((enum altsec_type)k));
 			if (input_value(it, k) == NULL) {
-				msg_warn("%s: no %s value: %s", it->src,
+				msg_warn("%s: no %s value: %s", INPUT_SRC(it),
 				    altsec_type_name((enum altsec_type)k),
 				    input_why(it, k));
 				continue;
 			}
 			if (it->fact.fallback & ALTSEC_BIT(k))
 				msg_warn("%s: X509RFC822 taken from the "
-				    "subject's E= attribute", it->src);
+				    "subject's E= attribute", INPUT_SRC(it));
 			nv++;
 		}
 		if (nv == 0) {
 			msg_err("%s: none of the requested mapping forms can be "
-			    "built for this certificate; not mapped", it->src);
+			    "built for this certificate; not mapped", INPUT_SRC(it));
 			plan_refuse(it, st, REASON_BAD_CERT);
 		}
 	}
@@ -272,7 +279,7 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 		if (it->domain != NULL && netbios != NULL &&
 		    strcasecmp(it->domain, netbios) != 0) {
 			msg_err("%s: %s\\%s names the domain %s, but this "
-			    "directory is %s; not mapped", it->src, it->domain,
+			    "directory is %s; not mapped", INPUT_SRC(it), it->domain,
 			    it->ident, it->domain, netbios);
 			plan_refuse(it, st, REASON_WRONG_DOMAIN);
 			continue;
@@ -303,7 +310,7 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 			if (pk->n == before) {
 				msg_err("%s: the certificate has no weak form "
 				    "(issuer and subject, subject, e-mail) to "
-				    "find an account by; not mapped", it->src);
+				    "find an account by; not mapped", INPUT_SRC(it));
 				plan_refuse(it, st, REASON_NO_KEY);
 			}
 			continue;
@@ -312,7 +319,7 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 		if (it->fact.sid != NULL && !dir_sid_valid(it->fact.sid)) {
 			msg_err("%s: the certificate's SID (extension or SAN URI) "
 			    "holds \"%s\", which is not a valid SID; not mapped",
-			    it->src,
+			    INPUT_SRC(it),
 			    it->fact.sid);
 			plan_refuse(it, st, REASON_BAD_CERT);
 			continue;
@@ -334,7 +341,7 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 			msg_err("%s: the certificate has nothing to find its "
 			    "account by (--match: SID extension or SAN URI SID, "
 			    "SAN UPN, SAN e-mail, SAN DNS name or host-name CN); "
-			    "not mapped", it->src);
+			    "not mapped", INPUT_SRC(it));
 			plan_refuse(it, st, REASON_NO_KEY);
 		}
 	}
@@ -439,7 +446,7 @@ plan_sam_fallback(struct dir *d, struct input *in, struct plan_keys *pk,
 			continue;
 		k = &pk->k[fb.item[j]];
 		msg_note("%s: no account named %s; found the computer account "
-		    "%s", in->items[pk->item[fb.item[j]]].src, k->value,
+		    "%s", INPUT_SRC(&in->items[pk->item[fb.item[j]]]), k->value,
 		    fb.k[j].value);
 		free(k->hits);
 		k->hits = fb.k[j].hits;
@@ -579,7 +586,7 @@ plan_forest_hint(struct dir *d, const struct input *in,
 				continue;
 			msg_info("%s: %s %s is \"%s\", an account of another "
 			    "domain of the forest (Global Catalog)",
-			    in->items[pk->item[of[j]]].src, keys[j].attr,
+			    INPUT_SRC(&in->items[pk->item[of[j]]]), keys[j].attr,
 			    keys[j].value, dn);
 			if (plan_forest_home(d, &pk->k[of[j]], dn, main_acc) ==
 			    -1) {
@@ -617,12 +624,12 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		    j > 0 && pk->item[j - 1] == pk->item[j]) {
 			if (pk->k[j - 1].nhits > 0) {
 				msg_audit("%s: %s found by userPrincipalName",
-				    it->src, it->ident);
+				    INPUT_SRC(it), it->ident);
 				continue;
 			}
 			if (pk->k[j].nhits > 0)
 				msg_note("%s: %s is no account's "
-				    "userPrincipalName; found by mail", it->src,
+				    "userPrincipalName; found by mail", INPUT_SRC(it),
 				    it->ident);
 		}
 		for (h = 0; h < pk->k[j].nhits; h++) {
@@ -642,7 +649,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			if (pk->k[j].err != NULL)
 				break;
 		if (j < pk->n && pk->item[j] == i) {
-			msg_err("%s: %s; not mapped", it->src, pk->k[j].err);
+			msg_err("%s: %s; not mapped", INPUT_SRC(it), pk->k[j].err);
 			it->acct = -1;
 			plan_refuse(it, st, REASON_LDAP);
 			continue;
@@ -652,13 +659,13 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		if (it->acct == -1) {
 			(it->from_dir && report_expected(REASON_UNKNOWN_USER,
 			    o->failon) ? msg_note : msg_err)("%s: no account with "
-			    "%s; not mapped", it->src, b.s ? b.s : "");
+			    "%s; not mapped", INPUT_SRC(it), b.s ? b.s : "");
 			plan_refuse(it, st, REASON_UNKNOWN_USER);
 			continue;
 		}
 		if (it->acct == -2) {
 			plan_accounts_of(&b, pk, i, acc);
-			msg_err("%s: %s; not mapped", it->src, b.s);
+			msg_err("%s: %s; not mapped", INPUT_SRC(it), b.s);
 			it->acct = -1;
 			plan_refuse(it, st, REASON_AMBIGUOUS);
 			continue;
@@ -673,7 +680,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		if (it->kind == ID_DN &&
 		    !dir_dn_under(acc->v[it->acct].dn, base)) {
 			msg_err("%s: \"%s\" is outside the search base -b %s; "
-			    "not mapped", it->src, acc->v[it->acct].dn, base);
+			    "not mapped", INPUT_SRC(it), acc->v[it->acct].dn, base);
 			plan_refuse(it, st, REASON_OUT_OF_BASE);
 			continue;
 		}
@@ -685,7 +692,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		    (acc->v[it->acct].sid == NULL || strcasecmp(it->fact.sid,
 		    acc->v[it->acct].sid) != 0)) {
 			msg_err("%s: X509IssuerSID: the certificate's SID is %s "
-			    "but the account \"%s\" is %s; not mapped", it->src,
+			    "but the account \"%s\" is %s; not mapped", INPUT_SRC(it),
 			    it->fact.sid, acc->v[it->acct].dn,
 			    acc->v[it->acct].sid ? acc->v[it->acct].sid :
 			    "(no objectSid)");
@@ -701,7 +708,7 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		    acc->v[it->acct].sid != NULL &&
 		    strcasecmp(it->fact.sid, acc->v[it->acct].sid) != 0) {
 			msg_err("%s: the certificate's SID names %s but the "
-			    "account \"%s\" is %s; not mapped [%s]", it->src,
+			    "account \"%s\" is %s; not mapped [%s]", INPUT_SRC(it),
 			    it->fact.sid, acc->v[it->acct].dn,
 			    acc->v[it->acct].sid, POLICY_IDENTITY);
 			plan_refuse(it, st, POLICY_IDENTITY);
@@ -802,12 +809,12 @@ plan_dup_report(void *arg, size_t i, const char *holder, const char *err)
 
 	if (err != NULL) {
 		msg_err("%s: %s; cannot tell whether another account holds "
-		    "it; not mapped", it->src, err);
+		    "it; not mapped", INPUT_SRC(it), err);
 		plan_refuse(it, c->st, REASON_LDAP);
 		return;
 	}
 	msg_err("%s: %s is already on \"%s\"; mapping it to \"%s\" too would "
-	    "let either account log on with it; not mapped", it->src,
+	    "let either account log on with it; not mapped", INPUT_SRC(it),
 	    c->vals[i], holder, c->acc->v[it->acct].dn);
 	plan_refuse(it, c->st, REASON_DUP);
 }
@@ -851,7 +858,7 @@ plan_dup_rows(struct input *in, struct accounts *acc, char **vals,
 		return;		/* one account: its change holds it once */
 	if (m == 2) {
 		msg_err("%s and %s: %s is wanted for both \"%s\" and \"%s\"; "
-		    "neither is mapped", first->src, other->src, vals[ord[0]],
+		    "neither is mapped", INPUT_SRC(first), INPUT_SRC(other), vals[ord[0]],
 		    acc->v[first->acct].dn, acc->v[other->acct].dn);
 		plan_refuse(first, st, REASON_DUP);
 		plan_refuse(other, st, REASON_DUP);
@@ -862,8 +869,8 @@ plan_dup_rows(struct input *in, struct accounts *acc, char **vals,
 		jt = it->acct != first->acct ? first : other;
 		msg_err("%s: %s is wanted for \"%s\" and by %zu other rows of "
 		    "this run, among them %s for \"%s\"; none of them is "
-		    "mapped", it->src, vals[ord[a]], acc->v[it->acct].dn,
-		    m - 1, jt->src, acc->v[jt->acct].dn);
+		    "mapped", INPUT_SRC(it), vals[ord[a]], acc->v[it->acct].dn,
+		    m - 1, INPUT_SRC(jt), acc->v[jt->acct].dn);
 		plan_refuse(it, st, REASON_DUP);
 	}
 }
@@ -961,14 +968,29 @@ plan_from(struct change *c, const struct item *it, struct change_from *cur)
 
 	if (cur != NULL)
 		return cur;
-	/* one block per item: most changes hold one or two */
-	if ((v = reallocarray(c->from, c->nfrom + 1, sizeof(*v))) == NULL)
+	if (c->nfrom == UINT32_MAX || c->notes.n > UINT32_MAX ||
+	    c->add.n > UINT32_MAX)
 		return NULL;
-	c->from = v;
-	v = &c->from[c->nfrom++];
+	/* most changes have one item, held in place: no block of its own */
+	if (c->nfrom == 0)
+		v = &c->from.one;
+	else if (c->nfrom == 1) {
+		if ((v = malloc(2 * sizeof(*v))) == NULL)
+			return NULL;
+		v[0] = c->from.one;
+		c->from.v = v;
+		v = &v[1];
+	} else {
+		if ((v = reallocarray(c->from.v, c->nfrom + 1, sizeof(*v))) ==
+		    NULL)
+			return NULL;
+		c->from.v = v;
+		v = &v[c->nfrom];
+	}
+	c->nfrom++;
 	v->it = it;
-	v->at = c->notes.n;
-	v->val = (unsigned)c->add.n;
+	v->at = (uint32_t)c->notes.n;
+	v->val = (uint32_t)c->add.n;
 	v->nval = 0;
 	return v;
 }
@@ -998,7 +1020,7 @@ plan_from_put(const struct change_from *f, struct sbuf *tmp, struct sbuf *b,
 		put(b, tmp->s);
 	}
 	sbuf_clear(tmp);
-	sbuf_printf(tmp, "from %s: ", it->src);
+	sbuf_printf(tmp, "from %s: ", INPUT_SRC(it));
 	input_desc(it, tmp);
 	if (!tmp->oom)
 		put(b, tmp->s);
@@ -1020,8 +1042,8 @@ changes_notes(const struct change *c, struct sbuf *b,
 		b->oom |= tmp.oom;
 	}
 	for (i = 0; i <= c->notes.n; i++) {
-		while (j < c->nfrom && c->from[j].at == i)
-			plan_from_put(&c->from[j++], &tmp, b, put);
+		while (j < c->nfrom && change_from_v(c)[j].at == i)
+			plan_from_put(&change_from_v(c)[j++], &tmp, b, put);
 		if (i < c->notes.n)
 			put(b, c->notes.v[i]);
 	}
@@ -1148,7 +1170,7 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
 		if (!dir_dn_under(acc->v[it->acct].dn, base)) {
 			msg_err("%s: \"%s\", which holds a weak value of this "
 			    "certificate, is outside the search base -b %s; "
-			    "not mapped", it->src, acc->v[it->acct].dn, base);
+			    "not mapped", INPUT_SRC(it), acc->v[it->acct].dn, base);
 			it->acct = -1;
 			plan_refuse(it, st, REASON_OUT_OF_BASE);
 			continue;
@@ -1170,13 +1192,13 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
 		if (r == 0) {
 			msg_err("%s: \"%s\" holds no weak mapping of this "
 			    "certificate: --upgrade-weak maps only accounts "
-			    "that do; not mapped", it->src,
+			    "that do; not mapped", INPUT_SRC(it),
 			    acc->v[it->acct].dn);
 			it->acct = -1;
 			plan_refuse(it, st, REASON_NO_WEAK);
 		} else if (strong == 0) {
 			msg_err("%s: none of the requested mapping forms can be "
-			    "built for this certificate; not mapped", it->src);
+			    "built for this certificate; not mapped", INPUT_SRC(it));
 			it->acct = -1;
 			plan_refuse(it, st, REASON_BAD_CERT);
 		}
@@ -1536,7 +1558,7 @@ plan_undo_conflicts(struct dir *d, struct changes *cs, size_t *refused)
 	for (i = 0, n = 0; i < cs->n; i++) {
 		if (cs->v[i].add.n == 0 && cs->v[i].del.n == 0) {
 			change_names_free(&cs->v[i]);
-			free(cs->v[i].from);
+			change_from_free(&cs->v[i]);
 			strlist_free(&cs->v[i].notes);
 			strlist_free(&cs->v[i].add);
 			strlist_free(&cs->v[i].del);
