@@ -1207,14 +1207,83 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
 }
 
 /*
+ * What the changes need of an account once the plan's checks are done:
+ * its values, its kind and where it is changed.  A batch's accounts
+ * (104 bytes each, and their DN index) are freed before the changes are
+ * made, so that the two are not held at once (the peak of a preview).
+ */
+struct plan_acct {
+	char		**vals;		/* owned: altSecurityIdentities held */
+	const char	 *server;	/* not owned (struct account) */
+	uint32_t	  nvals;
+	unsigned char	  computer;
+};
+
+static void
+plan_acct_free(struct plan_acct *a)
+{
+	struct strlist	l = { a->vals, a->nvals };
+
+	strlist_free(&l);
+	a->vals = NULL;
+	a->nvals = 0;
+}
+
+/*
+ * Moves of each of ACC's accounts what the changes need into an array of
+ * ACC->n, points the items at their accounts' DN, objectGUID and
+ * sAMAccountName (the run state records whose account each value went
+ * to), hands the accounts' strings to IN's arena and frees ACC.  NULL on
+ * ENOMEM (ACC is left whole) or when ACC holds no account.
+ */
+static struct plan_acct *
+plan_accts(struct input *in, struct accounts *acc)
+{
+	struct plan_acct	*pa;
+	const struct account	*a;
+	struct item		*it;
+	size_t			 i;
+
+	if (acc->n == 0)
+		return NULL;
+	for (i = 0; i < acc->n; i++)
+		if (acc->v[i].altsec.n > UINT32_MAX)
+			return NULL;
+	if ((pa = calloc(acc->n, sizeof(*pa))) == NULL)
+		return NULL;
+	for (i = 0; i < in->n; i++) {
+		it = &in->items[i];
+		if (it->failed || it->acct < 0)
+			continue;
+		/* the account's strings, not copies: their arena goes to
+		 * the input's below */
+		a = &acc->v[it->acct];
+		it->adn = a->dn;
+		it->aguid = a->guid;
+		it->asam = a->sam;
+	}
+	for (i = 0; i < acc->n; i++) {
+		pa[i].vals = acc->v[i].altsec.v;
+		pa[i].nvals = (uint32_t)acc->v[i].altsec.n;
+		pa[i].server = acc->v[i].server;
+		pa[i].computer = acc->v[i].computer != 0;
+		acc->v[i].altsec.v = NULL;
+		acc->v[i].altsec.n = 0;
+	}
+	arena_adopt(&in->arena, &acc->arena);
+	accounts_free(acc);
+	return pa;
+}
+
+/*
  * The change of account IDX, made on first need (CHG: per account, its
  * change's index, or -1).  NULL on ENOMEM.
  */
 static struct change *
-plan_chg_get(struct changes *out, const struct accounts *acc, int32_t *chg,
+plan_chg_get(struct changes *out, const struct plan_acct *acc, int32_t *chg,
     const struct item *it)
 {
-	const struct account	*a = &acc->v[it->acct];
+	const struct plan_acct	*a = &acc[it->acct];
 	struct change		*c;
 	long			 idx = it->acct;
 
@@ -1235,7 +1304,7 @@ plan_chg_get(struct changes *out, const struct accounts *acc, int32_t *chg,
 	c->kind = a->computer ? "computer" : "user";
 	c->kind_note = 1;
 	chg[idx] = (int32_t)out->n - 1;
-	c->have = a->altsec.n;
+	c->have = a->nvals;
 	/* an account of another domain: changed on its domain's DC */
 	if (a->server != NULL && (c->server = strdup(a->server)) == NULL)
 		return NULL;
@@ -1250,7 +1319,7 @@ plan_chg_get(struct changes *out, const struct accounts *acc, int32_t *chg,
  * the account is never left without its mapping.
  */
 static int
-plan_replaced(struct changes *out, const struct accounts *acc, int32_t *chg,
+plan_replaced(struct changes *out, const struct plan_acct *acc, int32_t *chg,
     const struct item *it, const struct strlist *repl, int prune)
 {
 	struct change	*c;
@@ -1284,11 +1353,12 @@ plan_replaced(struct changes *out, const struct accounts *acc, int32_t *chg,
  * with PRUNE_WEAK as deletes.
  */
 static int
-plan_changes(struct input *in, const struct accounts *acc,
+plan_changes(struct input *in, const struct plan_acct *acc, size_t nacc,
     const struct strlist *repl, int prune_weak, struct changes *out,
     struct plan_stats *st)
 {
-	const struct account	*a;
+	const struct plan_acct	*a;
+	struct strlist		 have;
 	struct change		*c;
 	struct change_from	*f;
 	int32_t			*chg = NULL;
@@ -1296,21 +1366,17 @@ plan_changes(struct input *in, const struct accounts *acc,
 	size_t			 i, examined = 0;
 	int			 k, rc = -1;
 
-	if (acc->n > 0 && (chg = malloc(acc->n * sizeof(*chg))) == NULL)
+	if (nacc > 0 && (chg = malloc(nacc * sizeof(*chg))) == NULL)
 		goto out;
-	for (i = 0; i < acc->n; i++)
+	for (i = 0; i < nacc; i++)
 		chg[i] = -2;	/* -2: not examined, -1: no change */
 	for (i = 0; i < in->n; i++) {
 		it = &in->items[i];
 		if (it->failed || it->acct < 0)
 			continue;
-		a = &acc->v[it->acct];
-		/* the run state records whose account each value went to:
-		 * the account's strings, not copies (their arena goes to
-		 * the input's when the plan is built, plan_build) */
-		it->adn = a->dn;
-		it->aguid = a->guid;
-		it->asam = a->sam;
+		a = &acc[it->acct];
+		have.v = a->vals;
+		have.n = a->nvals;
 		if (chg[it->acct] == -2) {
 			examined++;
 			chg[it->acct] = -1;
@@ -1318,7 +1384,7 @@ plan_changes(struct input *in, const struct accounts *acc,
 		f = NULL;
 		for (k = 0; k < ALTSEC_NTYPES; k++) {
 			if (input_value(it, k) == NULL ||
-			    strlist_has(&a->altsec, input_value(it, k)))
+			    strlist_has(&have, input_value(it, k)))
 				continue;
 			if ((c = plan_chg_get(out, acc, chg, it)) == NULL)
 				goto out;
@@ -1389,7 +1455,8 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	struct plan_keys pk = { NULL, NULL, 0 };
 	struct strlist	*repl = NULL;	/* --upgrade-weak, per item */
 	struct strlist	 fbnames = { NULL, 0 };
-	size_t		 i;
+	struct plan_acct *pa = NULL;
+	size_t		 i, nacc = 0;
 	int		 rc = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -1421,11 +1488,19 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 		goto out;
 	if (plan_conflicts(d, in, &acc, st) == -1)
 		goto out;
-	accounts_unindex(&acc);	/* the changes need only the list: peak */
-	if (plan_changes(in, &acc, repl, o->prune_weak, out, st) == -1)
+	/* the changes need only a few facts of each account: peak */
+	nacc = acc.n;
+	if ((pa = plan_accts(in, &acc)) == NULL && nacc > 0) {
+		msg_err("out of memory");
+		goto out;
+	}
+	if (plan_changes(in, pa, nacc, repl, o->prune_weak, out, st) == -1)
 		goto out;
 	rc = 0;
 out:
+	for (i = 0; pa != NULL && i < nacc; i++)
+		plan_acct_free(&pa[i]);
+	free(pa);
 	for (i = 0; repl != NULL && i < in->n; i++)
 		strlist_free(&repl[i]);
 	free(repl);
