@@ -1206,6 +1206,21 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
 	return 0;
 }
 
+/* Makes room in CS for N more changes; 0 or -1 (ENOMEM). */
+static int
+plan_changes_room(struct changes *cs, size_t n)
+{
+	struct change	*v;
+
+	if (n > SIZE_MAX / sizeof(*v) - cs->n)
+		return -1;
+	if ((v = reallocarray(cs->v, cs->n + n, sizeof(*v))) == NULL)
+		return -1;
+	cs->v = v;
+	cs->cap = cs->n + n;
+	return 0;
+}
+
 /*
  * What the changes need of an account once the plan's checks are done:
  * its values, its kind and where it is changed.  A batch's accounts
@@ -1367,6 +1382,14 @@ plan_changes(struct input *in, const struct plan_acct *acc, size_t nacc,
 	int			 k, rc = -1;
 
 	if (nacc > 0 && (chg = malloc(nacc * sizeof(*chg))) == NULL)
+		goto out;
+	/*
+	 * Room for a change per account at once, not doubled as they come:
+	 * each doubling copied the changes so far and left the old block a
+	 * hole in the heap (the preview's peak); the slots never used are
+	 * never touched.
+	 */
+	if (nacc > out->cap - out->n && plan_changes_room(out, nacc) == -1)
 		goto out;
 	for (i = 0; i < nacc; i++)
 		chg[i] = -2;	/* -2: not examined, -1: no change */
