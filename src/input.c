@@ -374,12 +374,6 @@ input_item_free(struct item *it)
 }
 
 /*
- * Adds one item per end-entity certificate of SET.  Each item takes its
- * values and facts now; the certificate is released unless IN keeps
- * certificates (CA certificates are always kept, for chain building).
- * SET is left empty.  Returns how many items were added, or -1 (ENOMEM).
- */
-/*
  * Sets IT's source label: ESC (escaped), its LINE (0: none) and the
  * position NTH (0: none) of its certificate in a row or file of several.
  * A CSV row's file is held once for all its rows (in->srcfile) and the line
@@ -422,6 +416,13 @@ input_src(const struct item *it, char buf[INPUT_SRC_BUF])
 	return buf;
 }
 
+/*
+ * Adds one item per end-entity certificate of SET.  Each item takes its
+ * values and facts now; the certificate is released unless IN keeps
+ * certificates (CA certificates are always kept, for chain building).
+ * SET is left empty.  SRC labels them, with LINE when not 0 (a CSV
+ * row's: "SRC:LINE").  Returns how many items were added, or -1 (ENOMEM).
+ */
 static long
 input_add(struct input *in, const char *src, unsigned long line,
     enum id_kind kind, const char *ident, const char *domain,
