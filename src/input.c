@@ -456,7 +456,8 @@ input_add(struct input *in, const char *src, unsigned long line,
 		if (cert_is_ca(set->v[i])) {
 			if (line > 0)
 				msg_info("%s:%lu: certificate %zu is a CA "
-				    "certificate, not mapped", src, line, i + 1);
+				    "certificate, not mapped", src, line,
+				    i + 1);
 			else
 				msg_info("%s: certificate %zu is a CA "
 				    "certificate, not mapped", src, i + 1);

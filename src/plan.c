@@ -144,7 +144,8 @@ plan_values(struct input *in, const struct plan_opts *o,
 		/* [MS-PKCA] 3.1.5.2.1.6: such a certificate names no one */
 		if (INPUT_RARE(it)->sid_clash != NULL) {
 			msg_err("%s: %s: the certificate names no account (%s); "
-			    "not mapped", INPUT_SRC(it), INPUT_RARE(it)->sid_clash,
+			    "not mapped", INPUT_SRC(it),
+			    INPUT_RARE(it)->sid_clash,
 			    PLAN_DESC());
 			plan_refuse(it, st, REASON_SID_MISMATCH);
 			continue;
@@ -157,24 +158,26 @@ plan_values(struct input *in, const struct plan_opts *o,
 				(it->from_dir && report_expected(REASON_EXPIRED,
 				    o->failon) ? msg_note : msg_err)("%s: "
 				    "certificate expired %s (%s); not mapped "
-				    "(--allow-expired maps it anyway)", INPUT_SRC(it),
+				    "(--allow-expired maps it anyway)",
+				    INPUT_SRC(it),
 				    t, PLAN_DESC());
 				plan_refuse(it, st, REASON_EXPIRED);
 				continue;
 			}
-			msg_warn("%s: certificate expired %s", INPUT_SRC(it), t);
+			msg_warn("%s: certificate expired %s", INPUT_SRC(it),
+			    t);
 		} else if (it->fact.not_before > o->now) {
 			cert_fmt_time(it->fact.not_before, t, sizeof(t));
-			msg_warn("%s: certificate not valid before %s", INPUT_SRC(it),
-			    t);
+			msg_warn("%s: certificate not valid before %s",
+			    INPUT_SRC(it), t);
 		}
 		if (o->trust != NULL && (input_cert(it) == NULL ||
 		    trust_verify(o->trust, input_cert(it), &in->pool, o->now,
 		    &why) == -1)) {
 			msg_err("%s: certificate does not verify against the "
 			    "trusted CAs: %s (%s); not mapped", INPUT_SRC(it),
-			    input_cert(it) == NULL ? "certificate not kept" : why,
-			    PLAN_DESC());
+			    input_cert(it) == NULL ? "certificate not kept" :
+			    why, PLAN_DESC());
 			/* the structured verdict: WHY names only the
 			 * verifier's first complaint */
 			if (input_cert(it) != NULL && trust_revocation(o->trust,
@@ -186,7 +189,8 @@ plan_values(struct input *in, const struct plan_opts *o,
 			continue;
 		}
 		if (INPUT_RARE(it)->eku_why != NULL)
-			msg_warn("%s: %s", INPUT_SRC(it), INPUT_RARE(it)->eku_why);
+			msg_warn("%s: %s", INPUT_SRC(it),
+			    INPUT_RARE(it)->eku_why);
 		for (k = 0, nv = 0; k < ALTSEC_NTYPES; k++) {
 			if (!(it->types & ALTSEC_BIT(k)))
 				continue;
@@ -216,7 +220,8 @@ plan_values(struct input *in, const struct plan_opts *o,
 		}
 		if (nv == 0) {
 			msg_err("%s: none of the requested mapping forms can be "
-			    "built for this certificate; not mapped", INPUT_SRC(it));
+			    "built for this certificate; not mapped",
+			    INPUT_SRC(it));
 			plan_refuse(it, st, REASON_BAD_CERT);
 		}
 	}
@@ -279,7 +284,8 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 		if (it->domain != NULL && netbios != NULL &&
 		    strcasecmp(it->domain, netbios) != 0) {
 			msg_err("%s: %s\\%s names the domain %s, but this "
-			    "directory is %s; not mapped", INPUT_SRC(it), it->domain,
+			    "directory is %s; not mapped", INPUT_SRC(it),
+			    it->domain,
 			    it->ident, it->domain, netbios);
 			plan_refuse(it, st, REASON_WRONG_DOMAIN);
 			continue;
@@ -310,7 +316,8 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 			if (pk->n == before) {
 				msg_err("%s: the certificate has no weak form "
 				    "(issuer and subject, subject, e-mail) to "
-				    "find an account by; not mapped", INPUT_SRC(it));
+				    "find an account by; not mapped",
+				    INPUT_SRC(it));
 				plan_refuse(it, st, REASON_NO_KEY);
 			}
 			continue;
@@ -586,7 +593,8 @@ plan_forest_hint(struct dir *d, const struct input *in,
 				continue;
 			msg_info("%s: %s %s is \"%s\", an account of another "
 			    "domain of the forest (Global Catalog)",
-			    INPUT_SRC(&in->items[pk->item[of[j]]]), keys[j].attr,
+			    INPUT_SRC(&in->items[pk->item[of[j]]]),
+			    keys[j].attr,
 			    keys[j].value, dn);
 			if (plan_forest_home(d, &pk->k[of[j]], dn, main_acc) ==
 			    -1) {
@@ -629,7 +637,8 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			}
 			if (pk->k[j].nhits > 0)
 				msg_note("%s: %s is no account's "
-				    "userPrincipalName; found by mail", INPUT_SRC(it),
+				    "userPrincipalName; found by mail",
+				    INPUT_SRC(it),
 				    it->ident);
 		}
 		for (h = 0; h < pk->k[j].nhits; h++) {
@@ -649,7 +658,8 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			if (pk->k[j].err != NULL)
 				break;
 		if (j < pk->n && pk->item[j] == i) {
-			msg_err("%s: %s; not mapped", INPUT_SRC(it), pk->k[j].err);
+			msg_err("%s: %s; not mapped", INPUT_SRC(it),
+			    pk->k[j].err);
 			it->acct = -1;
 			plan_refuse(it, st, REASON_LDAP);
 			continue;
@@ -680,7 +690,8 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		if (it->kind == ID_DN &&
 		    !dir_dn_under(acc->v[it->acct].dn, base)) {
 			msg_err("%s: \"%s\" is outside the search base -b %s; "
-			    "not mapped", INPUT_SRC(it), acc->v[it->acct].dn, base);
+			    "not mapped", INPUT_SRC(it), acc->v[it->acct].dn,
+			    base);
 			plan_refuse(it, st, REASON_OUT_OF_BASE);
 			continue;
 		}
@@ -692,7 +703,8 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		    (acc->v[it->acct].sid == NULL || strcasecmp(it->fact.sid,
 		    acc->v[it->acct].sid) != 0)) {
 			msg_err("%s: X509IssuerSID: the certificate's SID is %s "
-			    "but the account \"%s\" is %s; not mapped", INPUT_SRC(it),
+			    "but the account \"%s\" is %s; not mapped",
+			    INPUT_SRC(it),
 			    it->fact.sid, acc->v[it->acct].dn,
 			    acc->v[it->acct].sid ? acc->v[it->acct].sid :
 			    "(no objectSid)");
@@ -708,7 +720,8 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		    acc->v[it->acct].sid != NULL &&
 		    strcasecmp(it->fact.sid, acc->v[it->acct].sid) != 0) {
 			msg_err("%s: the certificate's SID names %s but the "
-			    "account \"%s\" is %s; not mapped [%s]", INPUT_SRC(it),
+			    "account \"%s\" is %s; not mapped [%s]",
+			    INPUT_SRC(it),
 			    it->fact.sid, acc->v[it->acct].dn,
 			    acc->v[it->acct].sid, POLICY_IDENTITY);
 			plan_refuse(it, st, POLICY_IDENTITY);
@@ -858,7 +871,8 @@ plan_dup_rows(struct input *in, struct accounts *acc, char **vals,
 		return;		/* one account: its change holds it once */
 	if (m == 2) {
 		msg_err("%s and %s: %s is wanted for both \"%s\" and \"%s\"; "
-		    "neither is mapped", INPUT_SRC(first), INPUT_SRC(other), vals[ord[0]],
+		    "neither is mapped", INPUT_SRC(first), INPUT_SRC(other),
+		    vals[ord[0]],
 		    acc->v[first->acct].dn, acc->v[other->acct].dn);
 		plan_refuse(first, st, REASON_DUP);
 		plan_refuse(other, st, REASON_DUP);
@@ -1170,7 +1184,8 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
 		if (!dir_dn_under(acc->v[it->acct].dn, base)) {
 			msg_err("%s: \"%s\", which holds a weak value of this "
 			    "certificate, is outside the search base -b %s; "
-			    "not mapped", INPUT_SRC(it), acc->v[it->acct].dn, base);
+			    "not mapped", INPUT_SRC(it), acc->v[it->acct].dn,
+			    base);
 			it->acct = -1;
 			plan_refuse(it, st, REASON_OUT_OF_BASE);
 			continue;
@@ -1198,7 +1213,8 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
 			plan_refuse(it, st, REASON_NO_WEAK);
 		} else if (strong == 0) {
 			msg_err("%s: none of the requested mapping forms can be "
-			    "built for this certificate; not mapped", INPUT_SRC(it));
+			    "built for this certificate; not mapped",
+			    INPUT_SRC(it));
 			it->acct = -1;
 			plan_refuse(it, st, REASON_BAD_CERT);
 		}

@@ -290,13 +290,15 @@ policy_check(const struct policy *p, const struct item *it,
 	if (it->kind != ID_MATCH && policy_identity(it, a, &b) > 0) {
 		if (!p->trust_csv) {
 			msg_err("%s: the certificate is not \"%s\"'s: %s; not "
-			    "mapped [%s] (--trust-csv maps it anyway)", INPUT_SRC(it),
+			    "mapped [%s] (--trust-csv maps it anyway)",
+			    INPUT_SRC(it),
 			    a->dn, b.s ? b.s : "?", POLICY_IDENTITY);
 			code = POLICY_IDENTITY;
 			goto out;
 		}
 		msg_warn("%s: the certificate does not agree with \"%s\": %s; "
-		    "mapped as the CSV says (--trust-csv)", INPUT_SRC(it), a->dn,
+		    "mapped as the CSV says (--trust-csv)", INPUT_SRC(it),
+		    a->dn,
 		    b.s ? b.s : "?");
 	}
 	sbuf_reset(&b);
@@ -332,7 +334,8 @@ policy_check(const struct policy *p, const struct item *it,
 			goto out;
 		}
 		msg_warn("%s: \"%s\" is disabled (mapped all the same; "
-		    "--skip-disabled leaves disabled accounts out)", INPUT_SRC(it),
+		    "--skip-disabled leaves disabled accounts out)",
+		    INPUT_SRC(it),
 		    a->dn);
 	}
 out:

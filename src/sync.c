@@ -1553,7 +1553,8 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 			    sync_newer(st, si, hex, it->fact.issuer,
 			    it->fact.not_after, c->guid, c->dn, o) >= 0) {
 				msg_info("%s: superseded by a newer certificate "
-				    "on \"%s\"; not mapped again", INPUT_SRC(it),
+				    "on \"%s\"; not mapped again",
+				    INPUT_SRC(it),
 				    c->dn);
 				/* the item must not point at the freed value */
 				if (in != NULL && (h = sync_holder(in, &bi, i,
