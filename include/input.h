@@ -49,6 +49,9 @@ struct itemrare {
 	struct strlist	 dns;	/* owned: SAN DNS names, or else a subject
 				   CN that is a host name (--match dns) */
 	unsigned char	 dns_from_cn; /* dns is the subject CN */
+	const struct cert *cert; /* owned by the input's pool; NULL unless
+				   the input keeps certificates (then every
+				   item has this block): input_cert */
 };
 /* An item's rare facts, or an empty set of them (never NULL). */
 #define INPUT_RARE(it)	((it)->fact.rare != NULL ? (it)->fact.rare : \
@@ -78,11 +81,16 @@ struct itemcert {
 				   E= (ALTSEC_NTYPES bits fit a byte) */
 };
 struct item {
-	char		*src;	/* arena: "users.csv:12" or a file path */
+	/*
+	 * Where it came from, as messages name it (escaped): with a line,
+	 * "FILE:LINE" of a CSV row, FILE one string shared by the file's
+	 * rows (a million rows would repeat the path a million times);
+	 * without, the whole label (a --certdir file's path).  Read with
+	 * INPUT_SRC or input_src.
+	 */
+	const char	*src;	/* arena */
 	char		*ident;	/* arena; NULL for ID_MATCH */
 	char		*domain; /* arena: DOMAIN of DOMAIN\user, or NULL */
-	const struct cert *cert; /* owned by the input's pool; NULL unless
-				   the input keeps certificates */
 	struct itemcert	 fact;
 	/*
 	 * The values, one slot per form of types in form order: the slot
@@ -115,6 +123,7 @@ struct item {
 	unsigned char	 failed; /* reported and left out */
 	unsigned char	 from_dir; /* from --certdir: expected refusals */
 	unsigned char	 revoked; /* listed by a CRL (trust_revocation) */
+	uint32_t	 line;	/* src's line, or 0: src is the label */
 };
 /* types, moved and fallback hold one bit per form */
 _Static_assert(ALTSEC_NTYPES <= 8, "an item's form masks are bytes");
@@ -125,6 +134,8 @@ struct input {
 	char		*issuer;	/* in arena, or NULL: the last item's
 					   issuer, shared by the next item of
 					   the same CA instead of copied */
+	const char	*srcfile;	/* in arena, or NULL: the last CSV
+					   row's file, shared likewise */
 	size_t		 n;
 	size_t		 cap;		/* items allocated */
 	struct certset	 pool;		/* owns the certificates kept: CA
@@ -192,6 +203,17 @@ const char	*input_sha256(const struct item *it,
  * and the run's messages show it) in BUF, or NULL when it has none. */
 #define INPUT_SHA1_HEX	41
 const char	*input_sha1(const struct item *it, char buf[INPUT_SHA1_HEX]);
+/*
+ * IT's source label, "users.csv:12" or a file path (escaped): written
+ * into BUF when it has a line, else IT's own string.  INPUT_SRC(it) gives
+ * it a buffer that lives until the end of the enclosing block (a
+ * message's argument); a label that would not fit is held whole.
+ */
+#define INPUT_SRC_BUF	256
+const char	*input_src(const struct item *it, char buf[INPUT_SRC_BUF]);
+#define INPUT_SRC(it)	input_src((it), (char[INPUT_SRC_BUF]){ 0 })
+/* IT's certificate, when the input keeps them (keep_certs), or NULL. */
+#define input_cert(it)	(INPUT_RARE(it)->cert)
 /* IT's value of form K, or NULL (not wanted, or cannot be built). */
 char		*input_value(const struct item *it, int k);
 /* IT's slot for the value of form K, which its types must want. */

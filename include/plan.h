@@ -21,7 +21,20 @@ enum change_status {
 	CHANGE_FAILED		/* the server said no; nothing changed */
 };
 
-struct change_from;
+/*
+ * The notes one item puts on its account's change, kept as a reference
+ * and written out only when the change is (a batch of a million rows
+ * would otherwise hold two strings per value): NVAL value notes
+ * (PLAN_VALUE_NOTE, numbered VAL, VAL+1, ...) and "from SRC: DESC", in
+ * the change's notes before notes.v[AT].  The items outlive the changes
+ * (plan_build's input is freed after them).
+ */
+struct change_from {
+	const struct item	*it;	/* not owned */
+	uint32_t		 at;
+	uint32_t		 val;
+	uint32_t		 nval;
+};
 
 /*
  * The items the values added came from, one per value (struct change):
@@ -68,10 +81,15 @@ struct change {
 					   to when not -H's: another domain's
 					   (dir_home), or where -H's referred
 					   it (forest.h); NULL: -H's */
-	struct change_from	*from;	/* owned array, or NULL: the notes
-					   made from items, generated when
-					   written (changes_notes) */
-	size_t			 nfrom;
+	/*
+	 * The notes made from items, generated when written
+	 * (changes_notes): nfrom of them, the one in place (most changes
+	 * have one item) or an owned array of more (change_from_v).
+	 */
+	union {
+		struct change_from	 one;
+		struct change_from	*v;
+	}			 from;
 	/* bytes at the end, no padding between them (a million changes) */
 	signed char		 entry;	/* NTAuth only: 1 the modify is an
 					   add of the entry, -1 a delete */
@@ -84,22 +102,9 @@ struct change {
 					   the items' (a batch's plan: the
 					   input outlives its changes), not
 					   a copy per account */
+	uint32_t		 nfrom;	/* from's */
 };
 
-/*
- * The notes one item puts on its account's change, kept as a reference
- * and written out only when the change is (a batch of a million rows
- * would otherwise hold two strings per value): NVAL value notes
- * (PLAN_VALUE_NOTE, numbered VAL, VAL+1, ...) and "from SRC: DESC", in
- * the change's notes before notes.v[AT].  The items outlive the changes
- * (plan_build's input is freed after them).
- */
-struct change_from {
-	const struct item	*it;	/* not owned */
-	size_t			 at;
-	unsigned		 val;
-	unsigned		 nval;
-};
 
 /*
  * The note (preview comment) on each added value: "certbulk-value: N
@@ -208,6 +213,10 @@ void	plan_entra_check(const struct changes *, int pruned);
  */
 void		 changes_notes(const struct change *c, struct sbuf *b,
 		    void (*put)(struct sbuf *, const char *));
+/* C's from notes, C->nfrom of them. */
+#define change_from_v(c)	((c)->nfrom > 1 ? (c)->from.v : &(c)->from.one)
+/* Frees C's from notes; C has none after. */
+void		 change_from_free(struct change *c);
 /* The item of value J of the change T belongs to, or NULL (none known). */
 const struct item *change_thumb(const struct change_thumbs *t, size_t j);
 /* T's items as an array of T->n, to be rearranged in place. */

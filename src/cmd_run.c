@@ -1322,6 +1322,7 @@ run_report_items(struct report *rep, const struct runopts *o,
 	const char		*vals[ALTSEC_NTYPES], *outcome, *reason;
 	struct dir		*h;
 	char			 detail[128], *why, sha1hex[INPUT_SHA1_HEX];
+	char			 srcbuf[INPUT_SRC_BUF];
 	size_t			 i, nv, failing = 0;
 	struct report_row	 w;
 	int			 k;
@@ -1357,7 +1358,7 @@ run_report_items(struct report *rep, const struct runopts *o,
 		else
 			outcome = run_chg_outcome(o, &cs->v[it->chg], &reason,
 			    detail, sizeof(detail));
-		w.source = it->src;
+		w.source = input_src(it, srcbuf);
 		w.outcome = outcome;
 		w.reason = reason;
 		w.account = it->chg >= 0 ? cs->v[it->chg].dn : it->acct_dn;
@@ -1472,7 +1473,7 @@ run_fingerprint(struct runopts *o, const struct source *src,
 			snprintf(hex, sizeof(hex), "unreadable");
 	} else {
 		for (i = from; i < in->n; i++)
-			sbuf_printf(&b, "%s\t%s\n", in->items[i].src,
+			sbuf_printf(&b, "%s\t%s\n", INPUT_SRC(&in->items[i]),
 			    (sha1 = input_sha1(&in->items[i], sha1hex)) !=
 			    NULL ? sha1 : "");
 		if (b.oom || digest_sha256(b.s ? b.s : "", b.len, hex) == -1)

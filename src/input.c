@@ -6,6 +6,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,15 +374,59 @@ input_item_free(struct item *it)
 }
 
 /*
+ * Sets IT's source label: ESC (escaped), its LINE (0: none) and the
+ * position NTH (0: none) of its certificate in a row or file of several.
+ * A CSV row's file is held once for all its rows (in->srcfile) and the line
+ * in the item; a label INPUT_SRC_BUF cannot hold, or with a position, is
+ * held whole, as a --certdir file's path is.  B is scratch.  0 or -1.
+ */
+static int
+input_src_set(struct input *in, struct item *it, const char *esc,
+    unsigned long line, size_t nth, struct sbuf *b)
+{
+	int	oom = 0;
+
+	if (line > 0 && line <= UINT32_MAX && nth == 0 &&
+	    strlen(esc) < INPUT_SRC_BUF - sizeof(":4294967295")) {
+		if (in->srcfile == NULL || strcmp(in->srcfile, esc) != 0)
+			in->srcfile = input_strdup(in, esc, &oom);
+		it->src = in->srcfile;
+		it->line = (uint32_t)line;
+		return oom ? -1 : 0;
+	}
+	sbuf_reset(b);
+	sbuf_puts(b, esc);
+	if (line > 0)
+		sbuf_printf(b, ":%lu", line);
+	if (nth > 0)
+		sbuf_printf(b, " [%zu]", nth);
+	if (b->oom)
+		return -1;
+	it->src = input_strdup(in, b->s, &oom);
+	it->line = 0;
+	return oom ? -1 : 0;
+}
+
+const char *
+input_src(const struct item *it, char buf[INPUT_SRC_BUF])
+{
+	if (it->line == 0)
+		return it->src != NULL ? it->src : "";
+	snprintf(buf, INPUT_SRC_BUF, "%s:%" PRIu32, it->src, it->line);
+	return buf;
+}
+
+/*
  * Adds one item per end-entity certificate of SET.  Each item takes its
  * values and facts now; the certificate is released unless IN keeps
  * certificates (CA certificates are always kept, for chain building).
- * SET is left empty.  Returns how many items were added, or -1 (ENOMEM).
+ * SET is left empty.  SRC labels them, with LINE when not 0 (a CSV
+ * row's: "SRC:LINE").  Returns how many items were added, or -1 (ENOMEM).
  */
 static long
-input_add(struct input *in, const char *src, enum id_kind kind,
-    const char *ident, const char *domain, struct certset *set,
-    unsigned types)
+input_add(struct input *in, const char *src, unsigned long line,
+    enum id_kind kind, const char *ident, const char *domain,
+    struct certset *set, unsigned types)
 {
 	struct item	*v, *it;
 	struct sbuf	 b = SBUF_INIT;
@@ -409,8 +454,13 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 	}
 	for (i = 0; i < set->n; i++) {
 		if (cert_is_ca(set->v[i])) {
-			msg_info("%s: certificate %zu is a CA certificate, not "
-			    "mapped", src, i + 1);
+			if (line > 0)
+				msg_info("%s:%lu: certificate %zu is a CA "
+				    "certificate, not mapped", src, line,
+				    i + 1);
+			else
+				msg_info("%s: certificate %zu is a CA "
+				    "certificate, not mapped", src, i + 1);
 			in->pool.v[in->pool.n++] = set->v[i];
 			set->v[i] = NULL;
 			continue;
@@ -425,13 +475,9 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 		 */
 		if (esc == NULL && (esc = msg_escape(src, strlen(src))) == NULL)
 			goto fail;
-		if (set->n > 1)
-			sbuf_printf(&b, "%s [%zu]", esc, i + 1);
-		else
-			sbuf_puts(&b, esc);
-		if (b.oom)
+		if (input_src_set(in, it, esc, line, set->n > 1 ? i + 1 : 0,
+		    &b) == -1)
 			oom = 1;
-		it->src = input_strdup(in, b.s ? b.s : "", &oom);
 		it->ident = input_strdup(in, ident, &oom);
 		it->domain = input_strdup(in, domain, &oom);
 		it->kind = kind;
@@ -443,7 +489,11 @@ input_add(struct input *in, const char *src, enum id_kind kind,
 			goto fail;
 		}
 		if (in->keep_certs) {
-			it->cert = set->v[i];
+			if (input_rare(in, it) == NULL) {
+				input_item_free(it);
+				goto fail;
+			}
+			it->fact.rare->cert = set->v[i];
 			in->pool.v[in->pool.n++] = set->v[i];
 			set->v[i] = NULL;
 		}
@@ -465,7 +515,7 @@ long
 input_add_certs(struct input *in, const char *src, enum id_kind kind,
     const char *ident, struct certset *set, unsigned types)
 {
-	return input_add(in, src, kind, ident, NULL, set, types);
+	return input_add(in, src, 0, kind, ident, NULL, set, types);
 }
 
 void
@@ -818,8 +868,8 @@ csv_row(int term, void *arg)
 		sbuf_reset(&label);
 		sbuf_printf(&label, "%s:%lu", c->path, c->line);
 	}
-	if ((n = input_add(c->in, label.s, kind, ident, domain, &set,
-	    types)) < 0) {
+	if ((n = input_add(c->in, c->path, c->line, kind, ident, domain,
+	    &set, types)) < 0) {
 		c->oom = 1;
 		goto out;
 	}
@@ -1119,7 +1169,7 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 			continue;
 		}
 		before = in->n;
-		if (input_add(in, files.v[i], ID_MATCH, NULL, NULL, &set,
+		if (input_add(in, files.v[i], 0, ID_MATCH, NULL, NULL, &set,
 		    types) < 0) {
 			msg_err("out of memory");
 			goto out;

@@ -960,10 +960,10 @@ kdcev_select(struct kdcevents *ev, struct input *in)
 		goto out;
 	}
 	for (i = 0; i < in->n; i++) {
-		if (in->items[i].cert == NULL)
+		if (input_cert(&in->items[i]) == NULL)
 			continue;
 		for (j = 0; j < ev->n; j++)
-			if (kdcev_names(&ev->v[j], in->items[i].cert)) {
+			if (kdcev_names(&ev->v[j], input_cert(&in->items[i]))) {
 				keep[i] = 1;
 				ev->v[j].used = 1;
 			}

@@ -68,9 +68,16 @@ change_free(struct change *c)
 	strlist_free(&c->del);
 	strlist_free(&c->notes);
 	change_thumbs_free(&c->thumbs);
-	free(c->from);
+	change_from_free(c);
 	c->server = NULL;
-	c->from = NULL;
+}
+
+void
+change_from_free(struct change *c)
+{
+	if (c->nfrom > 1)
+		free(c->from.v);
+	memset(&c->from, 0, sizeof(c->from));
 	c->nfrom = 0;
 }
 
@@ -137,7 +144,8 @@ plan_values(struct input *in, const struct plan_opts *o,
 		/* [MS-PKCA] 3.1.5.2.1.6: such a certificate names no one */
 		if (INPUT_RARE(it)->sid_clash != NULL) {
 			msg_err("%s: %s: the certificate names no account (%s); "
-			    "not mapped", it->src, INPUT_RARE(it)->sid_clash,
+			    "not mapped", INPUT_SRC(it),
+			    INPUT_RARE(it)->sid_clash,
 			    PLAN_DESC());
 			plan_refuse(it, st, REASON_SID_MISMATCH);
 			continue;
@@ -150,28 +158,30 @@ plan_values(struct input *in, const struct plan_opts *o,
 				(it->from_dir && report_expected(REASON_EXPIRED,
 				    o->failon) ? msg_note : msg_err)("%s: "
 				    "certificate expired %s (%s); not mapped "
-				    "(--allow-expired maps it anyway)", it->src,
+				    "(--allow-expired maps it anyway)",
+				    INPUT_SRC(it),
 				    t, PLAN_DESC());
 				plan_refuse(it, st, REASON_EXPIRED);
 				continue;
 			}
-			msg_warn("%s: certificate expired %s", it->src, t);
+			msg_warn("%s: certificate expired %s", INPUT_SRC(it),
+			    t);
 		} else if (it->fact.not_before > o->now) {
 			cert_fmt_time(it->fact.not_before, t, sizeof(t));
-			msg_warn("%s: certificate not valid before %s", it->src,
-			    t);
+			msg_warn("%s: certificate not valid before %s",
+			    INPUT_SRC(it), t);
 		}
-		if (o->trust != NULL && (it->cert == NULL ||
-		    trust_verify(o->trust, it->cert, &in->pool, o->now,
+		if (o->trust != NULL && (input_cert(it) == NULL ||
+		    trust_verify(o->trust, input_cert(it), &in->pool, o->now,
 		    &why) == -1)) {
 			msg_err("%s: certificate does not verify against the "
-			    "trusted CAs: %s (%s); not mapped", it->src,
-			    it->cert == NULL ? "certificate not kept" : why,
-			    PLAN_DESC());
+			    "trusted CAs: %s (%s); not mapped", INPUT_SRC(it),
+			    input_cert(it) == NULL ? "certificate not kept" :
+			    why, PLAN_DESC());
 			/* the structured verdict: WHY names only the
 			 * verifier's first complaint */
-			if (it->cert != NULL && trust_revocation(o->trust,
-			    it->cert, &in->pool, o->now, &why2) ==
+			if (input_cert(it) != NULL && trust_revocation(o->trust,
+			    input_cert(it), &in->pool, o->now, &why2) ==
 			    TRUST_REV_REVOKED)
 				it->revoked = 1;
 			plan_refuse(it, st, it->revoked ? REASON_REVOKED :
@@ -179,7 +189,8 @@ plan_values(struct input *in, const struct plan_opts *o,
 			continue;
 		}
 		if (INPUT_RARE(it)->eku_why != NULL)
-			msg_warn("%s: %s", it->src, INPUT_RARE(it)->eku_why);
+			msg_warn("%s: %s", INPUT_SRC(it),
+			    INPUT_RARE(it)->eku_why);
 		for (k = 0, nv = 0; k < ALTSEC_NTYPES; k++) {
 			if (!(it->types & ALTSEC_BIT(k)))
 				continue;
@@ -194,22 +205,23 @@ plan_values(struct input *in, const struct plan_opts *o,
 				    "column) is a weak mapping: domain "
 				    "controllers in full enforcement "
 				    "(KB5014754) ignore it for certificate "
-				    "logon", it->src,
+				    "logon", INPUT_SRC(it),
 				    altsec_type_name((enum altsec_type)k));
 			if (input_value(it, k) == NULL) {
-				msg_warn("%s: no %s value: %s", it->src,
+				msg_warn("%s: no %s value: %s", INPUT_SRC(it),
 				    altsec_type_name((enum altsec_type)k),
 				    input_why(it, k));
 				continue;
 			}
 			if (it->fact.fallback & ALTSEC_BIT(k))
 				msg_warn("%s: X509RFC822 taken from the "
-				    "subject's E= attribute", it->src);
+				    "subject's E= attribute", INPUT_SRC(it));
 			nv++;
 		}
 		if (nv == 0) {
 			msg_err("%s: none of the requested mapping forms can be "
-			    "built for this certificate; not mapped", it->src);
+			    "built for this certificate; not mapped",
+			    INPUT_SRC(it));
 			plan_refuse(it, st, REASON_BAD_CERT);
 		}
 	}
@@ -272,7 +284,8 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 		if (it->domain != NULL && netbios != NULL &&
 		    strcasecmp(it->domain, netbios) != 0) {
 			msg_err("%s: %s\\%s names the domain %s, but this "
-			    "directory is %s; not mapped", it->src, it->domain,
+			    "directory is %s; not mapped", INPUT_SRC(it),
+			    it->domain,
 			    it->ident, it->domain, netbios);
 			plan_refuse(it, st, REASON_WRONG_DOMAIN);
 			continue;
@@ -303,7 +316,8 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 			if (pk->n == before) {
 				msg_err("%s: the certificate has no weak form "
 				    "(issuer and subject, subject, e-mail) to "
-				    "find an account by; not mapped", it->src);
+				    "find an account by; not mapped",
+				    INPUT_SRC(it));
 				plan_refuse(it, st, REASON_NO_KEY);
 			}
 			continue;
@@ -312,7 +326,7 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 		if (it->fact.sid != NULL && !dir_sid_valid(it->fact.sid)) {
 			msg_err("%s: the certificate's SID (extension or SAN URI) "
 			    "holds \"%s\", which is not a valid SID; not mapped",
-			    it->src,
+			    INPUT_SRC(it),
 			    it->fact.sid);
 			plan_refuse(it, st, REASON_BAD_CERT);
 			continue;
@@ -334,7 +348,7 @@ plan_lookup_keys(struct input *in, const struct plan_opts *o,
 			msg_err("%s: the certificate has nothing to find its "
 			    "account by (--match: SID extension or SAN URI SID, "
 			    "SAN UPN, SAN e-mail, SAN DNS name or host-name CN); "
-			    "not mapped", it->src);
+			    "not mapped", INPUT_SRC(it));
 			plan_refuse(it, st, REASON_NO_KEY);
 		}
 	}
@@ -439,7 +453,7 @@ plan_sam_fallback(struct dir *d, struct input *in, struct plan_keys *pk,
 			continue;
 		k = &pk->k[fb.item[j]];
 		msg_note("%s: no account named %s; found the computer account "
-		    "%s", in->items[pk->item[fb.item[j]]].src, k->value,
+		    "%s", INPUT_SRC(&in->items[pk->item[fb.item[j]]]), k->value,
 		    fb.k[j].value);
 		free(k->hits);
 		k->hits = fb.k[j].hits;
@@ -579,7 +593,8 @@ plan_forest_hint(struct dir *d, const struct input *in,
 				continue;
 			msg_info("%s: %s %s is \"%s\", an account of another "
 			    "domain of the forest (Global Catalog)",
-			    in->items[pk->item[of[j]]].src, keys[j].attr,
+			    INPUT_SRC(&in->items[pk->item[of[j]]]),
+			    keys[j].attr,
 			    keys[j].value, dn);
 			if (plan_forest_home(d, &pk->k[of[j]], dn, main_acc) ==
 			    -1) {
@@ -617,12 +632,13 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		    j > 0 && pk->item[j - 1] == pk->item[j]) {
 			if (pk->k[j - 1].nhits > 0) {
 				msg_audit("%s: %s found by userPrincipalName",
-				    it->src, it->ident);
+				    INPUT_SRC(it), it->ident);
 				continue;
 			}
 			if (pk->k[j].nhits > 0)
 				msg_note("%s: %s is no account's "
-				    "userPrincipalName; found by mail", it->src,
+				    "userPrincipalName; found by mail",
+				    INPUT_SRC(it),
 				    it->ident);
 		}
 		for (h = 0; h < pk->k[j].nhits; h++) {
@@ -642,7 +658,8 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 			if (pk->k[j].err != NULL)
 				break;
 		if (j < pk->n && pk->item[j] == i) {
-			msg_err("%s: %s; not mapped", it->src, pk->k[j].err);
+			msg_err("%s: %s; not mapped", INPUT_SRC(it),
+			    pk->k[j].err);
 			it->acct = -1;
 			plan_refuse(it, st, REASON_LDAP);
 			continue;
@@ -652,13 +669,13 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		if (it->acct == -1) {
 			(it->from_dir && report_expected(REASON_UNKNOWN_USER,
 			    o->failon) ? msg_note : msg_err)("%s: no account with "
-			    "%s; not mapped", it->src, b.s ? b.s : "");
+			    "%s; not mapped", INPUT_SRC(it), b.s ? b.s : "");
 			plan_refuse(it, st, REASON_UNKNOWN_USER);
 			continue;
 		}
 		if (it->acct == -2) {
 			plan_accounts_of(&b, pk, i, acc);
-			msg_err("%s: %s; not mapped", it->src, b.s);
+			msg_err("%s: %s; not mapped", INPUT_SRC(it), b.s);
 			it->acct = -1;
 			plan_refuse(it, st, REASON_AMBIGUOUS);
 			continue;
@@ -673,7 +690,8 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		if (it->kind == ID_DN &&
 		    !dir_dn_under(acc->v[it->acct].dn, base)) {
 			msg_err("%s: \"%s\" is outside the search base -b %s; "
-			    "not mapped", it->src, acc->v[it->acct].dn, base);
+			    "not mapped", INPUT_SRC(it), acc->v[it->acct].dn,
+			    base);
 			plan_refuse(it, st, REASON_OUT_OF_BASE);
 			continue;
 		}
@@ -685,7 +703,8 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		    (acc->v[it->acct].sid == NULL || strcasecmp(it->fact.sid,
 		    acc->v[it->acct].sid) != 0)) {
 			msg_err("%s: X509IssuerSID: the certificate's SID is %s "
-			    "but the account \"%s\" is %s; not mapped", it->src,
+			    "but the account \"%s\" is %s; not mapped",
+			    INPUT_SRC(it),
 			    it->fact.sid, acc->v[it->acct].dn,
 			    acc->v[it->acct].sid ? acc->v[it->acct].sid :
 			    "(no objectSid)");
@@ -701,7 +720,8 @@ plan_resolve(struct input *in, const struct plan_keys *pk,
 		    acc->v[it->acct].sid != NULL &&
 		    strcasecmp(it->fact.sid, acc->v[it->acct].sid) != 0) {
 			msg_err("%s: the certificate's SID names %s but the "
-			    "account \"%s\" is %s; not mapped [%s]", it->src,
+			    "account \"%s\" is %s; not mapped [%s]",
+			    INPUT_SRC(it),
 			    it->fact.sid, acc->v[it->acct].dn,
 			    acc->v[it->acct].sid, POLICY_IDENTITY);
 			plan_refuse(it, st, POLICY_IDENTITY);
@@ -802,12 +822,12 @@ plan_dup_report(void *arg, size_t i, const char *holder, const char *err)
 
 	if (err != NULL) {
 		msg_err("%s: %s; cannot tell whether another account holds "
-		    "it; not mapped", it->src, err);
+		    "it; not mapped", INPUT_SRC(it), err);
 		plan_refuse(it, c->st, REASON_LDAP);
 		return;
 	}
 	msg_err("%s: %s is already on \"%s\"; mapping it to \"%s\" too would "
-	    "let either account log on with it; not mapped", it->src,
+	    "let either account log on with it; not mapped", INPUT_SRC(it),
 	    c->vals[i], holder, c->acc->v[it->acct].dn);
 	plan_refuse(it, c->st, REASON_DUP);
 }
@@ -851,7 +871,8 @@ plan_dup_rows(struct input *in, struct accounts *acc, char **vals,
 		return;		/* one account: its change holds it once */
 	if (m == 2) {
 		msg_err("%s and %s: %s is wanted for both \"%s\" and \"%s\"; "
-		    "neither is mapped", first->src, other->src, vals[ord[0]],
+		    "neither is mapped", INPUT_SRC(first), INPUT_SRC(other),
+		    vals[ord[0]],
 		    acc->v[first->acct].dn, acc->v[other->acct].dn);
 		plan_refuse(first, st, REASON_DUP);
 		plan_refuse(other, st, REASON_DUP);
@@ -862,8 +883,8 @@ plan_dup_rows(struct input *in, struct accounts *acc, char **vals,
 		jt = it->acct != first->acct ? first : other;
 		msg_err("%s: %s is wanted for \"%s\" and by %zu other rows of "
 		    "this run, among them %s for \"%s\"; none of them is "
-		    "mapped", it->src, vals[ord[a]], acc->v[it->acct].dn,
-		    m - 1, jt->src, acc->v[jt->acct].dn);
+		    "mapped", INPUT_SRC(it), vals[ord[a]], acc->v[it->acct].dn,
+		    m - 1, INPUT_SRC(jt), acc->v[jt->acct].dn);
 		plan_refuse(it, st, REASON_DUP);
 	}
 }
@@ -961,14 +982,29 @@ plan_from(struct change *c, const struct item *it, struct change_from *cur)
 
 	if (cur != NULL)
 		return cur;
-	/* one block per item: most changes hold one or two */
-	if ((v = reallocarray(c->from, c->nfrom + 1, sizeof(*v))) == NULL)
+	if (c->nfrom == UINT32_MAX || c->notes.n > UINT32_MAX ||
+	    c->add.n > UINT32_MAX)
 		return NULL;
-	c->from = v;
-	v = &c->from[c->nfrom++];
+	/* most changes have one item, held in place: no block of its own */
+	if (c->nfrom == 0)
+		v = &c->from.one;
+	else if (c->nfrom == 1) {
+		if ((v = malloc(2 * sizeof(*v))) == NULL)
+			return NULL;
+		v[0] = c->from.one;
+		c->from.v = v;
+		v = &v[1];
+	} else {
+		if ((v = reallocarray(c->from.v, c->nfrom + 1, sizeof(*v))) ==
+		    NULL)
+			return NULL;
+		c->from.v = v;
+		v = &v[c->nfrom];
+	}
+	c->nfrom++;
 	v->it = it;
-	v->at = c->notes.n;
-	v->val = (unsigned)c->add.n;
+	v->at = (uint32_t)c->notes.n;
+	v->val = (uint32_t)c->add.n;
 	v->nval = 0;
 	return v;
 }
@@ -998,7 +1034,7 @@ plan_from_put(const struct change_from *f, struct sbuf *tmp, struct sbuf *b,
 		put(b, tmp->s);
 	}
 	sbuf_clear(tmp);
-	sbuf_printf(tmp, "from %s: ", it->src);
+	sbuf_printf(tmp, "from %s: ", INPUT_SRC(it));
 	input_desc(it, tmp);
 	if (!tmp->oom)
 		put(b, tmp->s);
@@ -1020,8 +1056,8 @@ changes_notes(const struct change *c, struct sbuf *b,
 		b->oom |= tmp.oom;
 	}
 	for (i = 0; i <= c->notes.n; i++) {
-		while (j < c->nfrom && c->from[j].at == i)
-			plan_from_put(&c->from[j++], &tmp, b, put);
+		while (j < c->nfrom && change_from_v(c)[j].at == i)
+			plan_from_put(&change_from_v(c)[j++], &tmp, b, put);
 		if (i < c->notes.n)
 			put(b, c->notes.v[i]);
 	}
@@ -1148,7 +1184,8 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
 		if (!dir_dn_under(acc->v[it->acct].dn, base)) {
 			msg_err("%s: \"%s\", which holds a weak value of this "
 			    "certificate, is outside the search base -b %s; "
-			    "not mapped", it->src, acc->v[it->acct].dn, base);
+			    "not mapped", INPUT_SRC(it), acc->v[it->acct].dn,
+			    base);
 			it->acct = -1;
 			plan_refuse(it, st, REASON_OUT_OF_BASE);
 			continue;
@@ -1170,13 +1207,14 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
 		if (r == 0) {
 			msg_err("%s: \"%s\" holds no weak mapping of this "
 			    "certificate: --upgrade-weak maps only accounts "
-			    "that do; not mapped", it->src,
+			    "that do; not mapped", INPUT_SRC(it),
 			    acc->v[it->acct].dn);
 			it->acct = -1;
 			plan_refuse(it, st, REASON_NO_WEAK);
 		} else if (strong == 0) {
 			msg_err("%s: none of the requested mapping forms can be "
-			    "built for this certificate; not mapped", it->src);
+			    "built for this certificate; not mapped",
+			    INPUT_SRC(it));
 			it->acct = -1;
 			plan_refuse(it, st, REASON_BAD_CERT);
 		}
@@ -1184,15 +1222,99 @@ plan_upgrade(struct input *in, const struct plan_opts *o,
 	return 0;
 }
 
+/* Makes room in CS for N more changes; 0 or -1 (ENOMEM). */
+static int
+plan_changes_room(struct changes *cs, size_t n)
+{
+	struct change	*v;
+
+	if (n > SIZE_MAX / sizeof(*v) - cs->n)
+		return -1;
+	if ((v = reallocarray(cs->v, cs->n + n, sizeof(*v))) == NULL)
+		return -1;
+	cs->v = v;
+	cs->cap = cs->n + n;
+	return 0;
+}
+
+/*
+ * What the changes need of an account once the plan's checks are done:
+ * its values, its kind and where it is changed.  A batch's accounts
+ * (104 bytes each, and their DN index) are freed before the changes are
+ * made, so that the two are not held at once (the peak of a preview).
+ */
+struct plan_acct {
+	char		**vals;		/* owned: altSecurityIdentities held */
+	const char	 *server;	/* not owned (struct account) */
+	uint32_t	  nvals;
+	unsigned char	  computer;
+};
+
+static void
+plan_acct_free(struct plan_acct *a)
+{
+	struct strlist	l = { a->vals, a->nvals };
+
+	strlist_free(&l);
+	a->vals = NULL;
+	a->nvals = 0;
+}
+
+/*
+ * Moves of each of ACC's accounts what the changes need into an array of
+ * ACC->n, points the items at their accounts' DN, objectGUID and
+ * sAMAccountName (the run state records whose account each value went
+ * to), hands the accounts' strings to IN's arena and frees ACC.  NULL on
+ * ENOMEM (ACC is left whole) or when ACC holds no account.
+ */
+static struct plan_acct *
+plan_accts(struct input *in, struct accounts *acc)
+{
+	struct plan_acct	*pa;
+	const struct account	*a;
+	struct item		*it;
+	size_t			 i;
+
+	if (acc->n == 0)
+		return NULL;
+	for (i = 0; i < acc->n; i++)
+		if (acc->v[i].altsec.n > UINT32_MAX)
+			return NULL;
+	if ((pa = calloc(acc->n, sizeof(*pa))) == NULL)
+		return NULL;
+	for (i = 0; i < in->n; i++) {
+		it = &in->items[i];
+		if (it->failed || it->acct < 0)
+			continue;
+		/* the account's strings, not copies: their arena goes to
+		 * the input's below */
+		a = &acc->v[it->acct];
+		it->adn = a->dn;
+		it->aguid = a->guid;
+		it->asam = a->sam;
+	}
+	for (i = 0; i < acc->n; i++) {
+		pa[i].vals = acc->v[i].altsec.v;
+		pa[i].nvals = (uint32_t)acc->v[i].altsec.n;
+		pa[i].server = acc->v[i].server;
+		pa[i].computer = acc->v[i].computer != 0;
+		acc->v[i].altsec.v = NULL;
+		acc->v[i].altsec.n = 0;
+	}
+	arena_adopt(&in->arena, &acc->arena);
+	accounts_free(acc);
+	return pa;
+}
+
 /*
  * The change of account IDX, made on first need (CHG: per account, its
  * change's index, or -1).  NULL on ENOMEM.
  */
 static struct change *
-plan_chg_get(struct changes *out, const struct accounts *acc, int32_t *chg,
+plan_chg_get(struct changes *out, const struct plan_acct *acc, int32_t *chg,
     const struct item *it)
 {
-	const struct account	*a = &acc->v[it->acct];
+	const struct plan_acct	*a = &acc[it->acct];
 	struct change		*c;
 	long			 idx = it->acct;
 
@@ -1213,7 +1335,7 @@ plan_chg_get(struct changes *out, const struct accounts *acc, int32_t *chg,
 	c->kind = a->computer ? "computer" : "user";
 	c->kind_note = 1;
 	chg[idx] = (int32_t)out->n - 1;
-	c->have = a->altsec.n;
+	c->have = a->nvals;
 	/* an account of another domain: changed on its domain's DC */
 	if (a->server != NULL && (c->server = strdup(a->server)) == NULL)
 		return NULL;
@@ -1228,7 +1350,7 @@ plan_chg_get(struct changes *out, const struct accounts *acc, int32_t *chg,
  * the account is never left without its mapping.
  */
 static int
-plan_replaced(struct changes *out, const struct accounts *acc, int32_t *chg,
+plan_replaced(struct changes *out, const struct plan_acct *acc, int32_t *chg,
     const struct item *it, const struct strlist *repl, int prune)
 {
 	struct change	*c;
@@ -1262,11 +1384,12 @@ plan_replaced(struct changes *out, const struct accounts *acc, int32_t *chg,
  * with PRUNE_WEAK as deletes.
  */
 static int
-plan_changes(struct input *in, const struct accounts *acc,
+plan_changes(struct input *in, const struct plan_acct *acc, size_t nacc,
     const struct strlist *repl, int prune_weak, struct changes *out,
     struct plan_stats *st)
 {
-	const struct account	*a;
+	const struct plan_acct	*a;
+	struct strlist		 have;
 	struct change		*c;
 	struct change_from	*f;
 	int32_t			*chg = NULL;
@@ -1274,21 +1397,25 @@ plan_changes(struct input *in, const struct accounts *acc,
 	size_t			 i, examined = 0;
 	int			 k, rc = -1;
 
-	if (acc->n > 0 && (chg = malloc(acc->n * sizeof(*chg))) == NULL)
+	if (nacc > 0 && (chg = malloc(nacc * sizeof(*chg))) == NULL)
 		goto out;
-	for (i = 0; i < acc->n; i++)
+	/*
+	 * Room for a change per account at once, not doubled as they come:
+	 * each doubling copied the changes so far and left the old block a
+	 * hole in the heap (the preview's peak); the slots never used are
+	 * never touched.
+	 */
+	if (nacc > out->cap - out->n && plan_changes_room(out, nacc) == -1)
+		goto out;
+	for (i = 0; i < nacc; i++)
 		chg[i] = -2;	/* -2: not examined, -1: no change */
 	for (i = 0; i < in->n; i++) {
 		it = &in->items[i];
 		if (it->failed || it->acct < 0)
 			continue;
-		a = &acc->v[it->acct];
-		/* the run state records whose account each value went to:
-		 * the account's strings, not copies (their arena goes to
-		 * the input's when the plan is built, plan_build) */
-		it->adn = a->dn;
-		it->aguid = a->guid;
-		it->asam = a->sam;
+		a = &acc[it->acct];
+		have.v = a->vals;
+		have.n = a->nvals;
 		if (chg[it->acct] == -2) {
 			examined++;
 			chg[it->acct] = -1;
@@ -1296,7 +1423,7 @@ plan_changes(struct input *in, const struct accounts *acc,
 		f = NULL;
 		for (k = 0; k < ALTSEC_NTYPES; k++) {
 			if (input_value(it, k) == NULL ||
-			    strlist_has(&a->altsec, input_value(it, k)))
+			    strlist_has(&have, input_value(it, k)))
 				continue;
 			if ((c = plan_chg_get(out, acc, chg, it)) == NULL)
 				goto out;
@@ -1367,7 +1494,8 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 	struct plan_keys pk = { NULL, NULL, 0 };
 	struct strlist	*repl = NULL;	/* --upgrade-weak, per item */
 	struct strlist	 fbnames = { NULL, 0 };
-	size_t		 i;
+	struct plan_acct *pa = NULL;
+	size_t		 i, nacc = 0;
 	int		 rc = -1;
 
 	memset(st, 0, sizeof(*st));
@@ -1399,11 +1527,19 @@ plan_build(struct dir *d, struct input *in, const struct plan_opts *o,
 		goto out;
 	if (plan_conflicts(d, in, &acc, st) == -1)
 		goto out;
-	accounts_unindex(&acc);	/* the changes need only the list: peak */
-	if (plan_changes(in, &acc, repl, o->prune_weak, out, st) == -1)
+	/* the changes need only a few facts of each account: peak */
+	nacc = acc.n;
+	if ((pa = plan_accts(in, &acc)) == NULL && nacc > 0) {
+		msg_err("out of memory");
+		goto out;
+	}
+	if (plan_changes(in, pa, nacc, repl, o->prune_weak, out, st) == -1)
 		goto out;
 	rc = 0;
 out:
+	for (i = 0; pa != NULL && i < nacc; i++)
+		plan_acct_free(&pa[i]);
+	free(pa);
 	for (i = 0; repl != NULL && i < in->n; i++)
 		strlist_free(&repl[i]);
 	free(repl);
@@ -1549,7 +1685,7 @@ plan_undo_conflicts(struct dir *d, struct changes *cs, size_t *refused)
 	for (i = 0, n = 0; i < cs->n; i++) {
 		if (cs->v[i].add.n == 0 && cs->v[i].del.n == 0) {
 			change_names_free(&cs->v[i]);
-			free(cs->v[i].from);
+			change_from_free(&cs->v[i]);
 			strlist_free(&cs->v[i].notes);
 			strlist_free(&cs->v[i].add);
 			strlist_free(&cs->v[i].del);

@@ -290,20 +290,22 @@ policy_check(const struct policy *p, const struct item *it,
 	if (it->kind != ID_MATCH && policy_identity(it, a, &b) > 0) {
 		if (!p->trust_csv) {
 			msg_err("%s: the certificate is not \"%s\"'s: %s; not "
-			    "mapped [%s] (--trust-csv maps it anyway)", it->src,
+			    "mapped [%s] (--trust-csv maps it anyway)",
+			    INPUT_SRC(it),
 			    a->dn, b.s ? b.s : "?", POLICY_IDENTITY);
 			code = POLICY_IDENTITY;
 			goto out;
 		}
 		msg_warn("%s: the certificate does not agree with \"%s\": %s; "
-		    "mapped as the CSV says (--trust-csv)", it->src, a->dn,
+		    "mapped as the CSV says (--trust-csv)", INPUT_SRC(it),
+		    a->dn,
 		    b.s ? b.s : "?");
 	}
 	sbuf_reset(&b);
 	if (!policy_in_scope(p, a)) {
 		policy_scope_text(p, &b);
 		msg_err("%s: \"%s\" is outside the scope of this run (%s); not "
-		    "mapped [%s]", it->src, a->dn, b.s ? b.s : "?",
+		    "mapped [%s]", INPUT_SRC(it), a->dn, b.s ? b.s : "?",
 		    POLICY_SCOPE);
 		code = POLICY_SCOPE;
 		goto out;
@@ -315,24 +317,25 @@ policy_check(const struct policy *p, const struct item *it,
 			msg_err("%s: \"%s\" is a protected account: %s; whoever "
 			    "holds this certificate could log on as it; not "
 			    "mapped [%s] (--allow-protected %s maps it)",
-			    it->src, a->dn, b.s, POLICY_PROTECTED,
+			    INPUT_SRC(it), a->dn, b.s, POLICY_PROTECTED,
 			    a->sam ? a->sam : a->dn);
 			code = POLICY_PROTECTED;
 			goto out;
 		}
 		msg_warn("%s: \"%s\" is a protected account: %s; mapped because "
-		    "--allow-protected names it", it->src, a->dn, b.s);
+		    "--allow-protected names it", INPUT_SRC(it), a->dn, b.s);
 	}
 	if (a->uac & DIR_UAC_DISABLED) {
 		if (p->skip_disabled) {
 			msg_err("%s: \"%s\" is disabled; not mapped [%s] "
-			    "(--skip-disabled)", it->src, a->dn,
+			    "(--skip-disabled)", INPUT_SRC(it), a->dn,
 			    POLICY_DISABLED);
 			code = POLICY_DISABLED;
 			goto out;
 		}
 		msg_warn("%s: \"%s\" is disabled (mapped all the same; "
-		    "--skip-disabled leaves disabled accounts out)", it->src,
+		    "--skip-disabled leaves disabled accounts out)",
+		    INPUT_SRC(it),
 		    a->dn);
 	}
 out:

@@ -815,13 +815,21 @@ sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
 {
 	const struct item	*it = &si->in->items[i];
 	char			 hex[INPUT_SHA256_HEX];
-	char			**dst[4];
-	const char		*src[4];
+	char			 srcbuf[INPUT_SRC_BUF];
+	char			**dst[5];
+	const char		*src[5];
 	size_t			 n = 0;
 
 	memset(r, 0, sizeof(*r));
-	r->lent = SYNC_F_SAM | SYNC_F_ISSUER | SYNC_F_SERIAL | SYNC_F_INPUT |
-	    SYNC_F_SOURCE;
+	r->lent = SYNC_F_SAM | SYNC_F_ISSUER | SYNC_F_SERIAL | SYNC_F_INPUT;
+	/* a CSV row's "FILE:LINE" is made, not held by the item */
+	if (it->line == 0) {
+		r->source = (char *)(uintptr_t)it->src;
+		r->lent |= SYNC_F_SOURCE;
+	} else {
+		dst[n] = &r->source;
+		src[n++] = input_src(it, srcbuf);
+	}
 	if (guid == NULL || guid[0] == '\0') {
 		r->guid = (char *)(uintptr_t)"";
 		r->lent |= SYNC_F_GUID;
@@ -857,7 +865,6 @@ sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
 	r->issuer = (char *)(uintptr_t)(it->fact.issuer ? it->fact.issuer : "");
 	r->serial = (char *)(uintptr_t)(it->fact.serial ? it->fact.serial : "");
 	r->input = (char *)(uintptr_t)sync_root(si, i);
-	r->source = (char *)(uintptr_t)it->src;
 	r->not_after = it->fact.not_after;
 	r->written = now;
 	return 0;
@@ -1311,8 +1318,8 @@ sync_mark_revoked(struct input *in, const struct trust *t, time_t now)
 	size_t		 i;
 
 	for (i = 0; t != NULL && i < in->n; i++)
-		if (in->items[i].cert != NULL && trust_revocation(t,
-		    in->items[i].cert, &in->pool, now, &why) ==
+		if (input_cert(&in->items[i]) != NULL && trust_revocation(t,
+		    input_cert(&in->items[i]), &in->pool, now, &why) ==
 		    TRUST_REV_REVOKED)
 			in->items[i].revoked = 1;
 }
@@ -1546,7 +1553,8 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 			    sync_newer(st, si, hex, it->fact.issuer,
 			    it->fact.not_after, c->guid, c->dn, o) >= 0) {
 				msg_info("%s: superseded by a newer certificate "
-				    "on \"%s\"; not mapped again", it->src,
+				    "on \"%s\"; not mapped again",
+				    INPUT_SRC(it),
 				    c->dn);
 				/* the item must not point at the freed value */
 				if (in != NULL && (h = sync_holder(in, &bi, i,
@@ -1806,7 +1814,7 @@ sync_adopt(const char *dir, struct sync_state *st,
 				continue;
 			e = msg_escape(input_value(it, k), strlen(input_value(it, k)));
 			fprintf(fp, "# adopt: \"%s\": %s (from %s)\n", it->adn,
-			    e ? e : "?", it->src);
+			    e ? e : "?", INPUT_SRC(it));
 			free(e);
 			(*n)++;
 			if (!apply)

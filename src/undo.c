@@ -216,7 +216,6 @@ undo_add(struct undo *u, struct change *c)
 	changes_notes(c, &b, undo_note);
 	bare = *c;
 	memset(&bare.notes, 0, sizeof(bare.notes));
-	bare.from = NULL;
 	bare.nfrom = 0;
 	bare.kind_note = 0;
 	ldifout_record(&b, &bare, 1);
