@@ -1813,8 +1813,9 @@ run_main(int argc, char *argv[])
 	po.upgrade_weak = o.upgrade_weak;
 	po.prune_weak = o.prune_weak;
 	/* each item's values and input, before the plan moves them */
-	if (sync_inputs(&si, &in, roots, first, o.nsrc + (o.usercert ? 1 :
-	    0)) == -1) {
+	/* (it points at them: the weak ones --upgrade-weak frees, copied) */
+	if (sync_inputs_copying(&si, &in, roots, first, o.nsrc + (o.usercert ?
+	    1 : 0), o.upgrade_weak ? UPGRADE_WEAK_TYPES & ~o.types : 0) == -1) {
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}
