@@ -44,12 +44,14 @@ struct sync_rec {
 	time_t	 not_after;
 	time_t	 written;
 	/*
-	 * The certificate's SHA-256 thumbprint as 32 bytes, written as hex
-	 * when saved (shaform): not 65 bytes of text in a malloc'd block
+	 * The certificate's SHA-256 thumbprint, SYNC_SHA_LEN bytes written
+	 * as hex when saved (shaform): the item's own bytes for a record
+	 * made from the run's input (the items do not move once read), else
+	 * the first bytes of blk; not 65 bytes of text in a malloc'd block
 	 * per value.  A thumbprint read back that is not 64 hex digits of
 	 * one case is kept as text, first in blk (SYNC_SHA_TEXT).
 	 */
-	unsigned char sha[32];
+	const unsigned char *sha;
 	uint32_t blklen;
 	unsigned short lent;	/* SYNC_F_* bits: fields not owned but
 				   lent by the run's input (its items'
@@ -69,6 +71,7 @@ struct sync_rec {
 #define SYNC_F_SERIAL	0x040u
 #define SYNC_F_INPUT	0x080u
 #define SYNC_F_SOURCE	0x100u
+#define SYNC_SHA_LEN	32
 /* sync_rec shaform: how its thumbprint is written */
 #define SYNC_SHA_NONE	0	/* "" */
 #define SYNC_SHA_UPPER	1	/* sha, upper-case hex (as certbulk writes) */
@@ -113,7 +116,7 @@ struct sync_inputs {
 					   changes_free), but for the forms
 					   that sync_inputs_copying copies into
 					   arena and those in dead */
-	size_t		*valat;		/* owned: item i's values are
+	uint32_t	*valat;		/* owned: item i's values are
 					   val[valat[i]] to val[valat[i + 1]] */
 	struct arena	 arena;
 	char		**dead;		/* owned, with their strings: values
@@ -130,9 +133,11 @@ struct sync_inputs {
 	/* indices, so that a batch of 100,000 is not quadratic */
 	struct sync_val	*byval;		/* owned: every value, sorted */
 	size_t		 nval;
-	size_t		*bysha;		/* owned: items by thumbprint */
+	uint32_t	*bysha;		/* owned: items by thumbprint (indices
+					   of 4 bytes, as valat and byacct: a
+					   run has fewer than 2^32 values) */
 	size_t		 nsha;
-	size_t		*byacct;	/* owned: planned items by account */
+	uint32_t	*byacct;	/* owned: planned items by account */
 	size_t		 nacct;
 	char		**skipsha;	/* not owned, sorted (strcasecmp): the
 					   thumbprints in files left unread */

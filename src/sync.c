@@ -83,14 +83,15 @@ sync_rec_free(struct sync_rec *r)
 }
 
 /*
- * Copies the N strings SRC[i] into one block of R, pointed to by *DST[i]:
- * one allocation per record, not one per field.  0 or -1 (ENOMEM).
+ * Copies the N strings SRC[i] into one block of R, pointed to by *DST[i],
+ * after LEAD bytes left for the caller: one allocation per record, not
+ * one per field.  0 or -1 (ENOMEM).
  */
 static int
 sync_rec_pack(struct sync_rec *r, char **const *dst, const char *const *src,
-    size_t n)
+    size_t n, size_t lead)
 {
-	size_t	i, len = 0, l;
+	size_t	i, len = lead, l;
 	char	*p;
 
 	for (i = 0; i < n; i++)
@@ -98,7 +99,7 @@ sync_rec_pack(struct sync_rec *r, char **const *dst, const char *const *src,
 	if (len > UINT32_MAX || (r->blk = malloc(len)) == NULL)
 		return -1;
 	r->blklen = (uint32_t)len;
-	for (i = 0, p = r->blk; i < n; i++) {
+	for (i = 0, p = r->blk + lead; i < n; i++) {
 		l = strlen(src[i]) + 1;
 		memcpy(p, src[i], l);
 		*dst[i] = p;
@@ -113,9 +114,9 @@ sync_rec_sha(const struct sync_rec *r, char buf[INPUT_SHA256_HEX])
 {
 	switch (r->shaform) {
 	case SYNC_SHA_UPPER:
-		return hex_encode(r->sha, sizeof(r->sha), buf, 1);
+		return hex_encode(r->sha, SYNC_SHA_LEN, buf, 1);
 	case SYNC_SHA_LOWER:
-		return hex_encode(r->sha, sizeof(r->sha), buf, 0);
+		return hex_encode(r->sha, SYNC_SHA_LEN, buf, 0);
 	case SYNC_SHA_TEXT:
 		return r->blk;
 	default:
@@ -124,12 +125,14 @@ sync_rec_sha(const struct sync_rec *r, char buf[INPUT_SHA256_HEX])
 }
 
 /*
- * Takes the thumbprint text S into R as bytes when it is 64 hex digits
- * of one case, which sync_rec_sha writes back the same: returns 0.  1:
- * other text, to be kept as it is (SYNC_SHA_TEXT, by the caller).
+ * Reads the thumbprint text S into B as bytes when it is 64 hex digits
+ * of one case, which sync_rec_sha writes back the same, and sets R's
+ * shaform: returns 0.  1: other text, to be kept as it is (SYNC_SHA_TEXT,
+ * by the caller).
  */
 static int
-sync_rec_set_sha(struct sync_rec *r, const char *s)
+sync_rec_set_sha(struct sync_rec *r, const char *s,
+    unsigned char b[SYNC_SHA_LEN])
 {
 	size_t	n = strlen(s);
 
@@ -137,8 +140,7 @@ sync_rec_set_sha(struct sync_rec *r, const char *s)
 		r->shaform = SYNC_SHA_NONE;
 		return 0;
 	}
-	if (n != 2 * sizeof(r->sha) || hex_decode(s, sizeof(r->sha),
-	    r->sha) == -1)
+	if (n != 2 * SYNC_SHA_LEN || hex_decode(s, SYNC_SHA_LEN, b) == -1)
 		return 1;
 	if (strspn(s, "0123456789ABCDEF") == n)
 		r->shaform = SYNC_SHA_UPPER;
@@ -275,6 +277,7 @@ sync_parse_rec(struct sync_state *st, char *line, struct sync_rec *r,
     const char **why)
 {
 	char	*f[SYNC_NFIELDS], *p = line, *shatext = NULL;
+	unsigned char sha[SYNC_SHA_LEN];
 	char	**dst[] = { &r->guid, &r->dn, &r->sam, &r->value, NULL,
 		    NULL, &r->serial, NULL, NULL, &r->source, NULL };
 	char	**pd[SYNC_NFIELDS];
@@ -315,7 +318,7 @@ sync_parse_rec(struct sync_state *st, char *line, struct sync_rec *r,
 		return -1;
 	}
 	/* an odd thumbprint first in the block, where sync_rec_sha finds it */
-	if (sync_rec_set_sha(r, f[4]) == 1) {
+	if (sync_rec_set_sha(r, f[4], sha) == 1) {
 		r->shaform = SYNC_SHA_TEXT;
 		pd[n] = &shatext;
 		ps[n++] = f[4];
@@ -328,10 +331,16 @@ sync_parse_rec(struct sync_state *st, char *line, struct sync_rec *r,
 	}
 	if ((r->issuer = sync_share(st, &st->issuer, f[5])) == NULL ||
 	    (r->input = sync_share(st, &st->input, f[8])) == NULL ||
-	    sync_rec_pack(r, pd, ps, n) == -1) {
+	    sync_rec_pack(r, pd, ps, n, r->shaform == SYNC_SHA_UPPER ||
+	    r->shaform == SYNC_SHA_LOWER ? SYNC_SHA_LEN : 0) == -1) {
 		memset(r, 0, sizeof(*r));
 		*why = "out of memory";
 		return -1;
+	}
+	/* the bytes first in the block */
+	if (r->shaform == SYNC_SHA_UPPER || r->shaform == SYNC_SHA_LOWER) {
+		memcpy(r->blk, sha, SYNC_SHA_LEN);
+		r->sha = (const unsigned char *)r->blk;
 	}
 	r->lent = SYNC_F_ISSUER | SYNC_F_INPUT;
 	return 0;
@@ -635,8 +644,8 @@ sync_shacmp(const void *a, const void *b, void *arg)
 	const struct input	*in = arg;
 
 	/* the bytes in the order of their hex texts (strcasecmp) */
-	return memcmp(in->items[*(const size_t *)a].fact.sha256,
-	    in->items[*(const size_t *)b].fact.sha256,
+	return memcmp(in->items[*(const uint32_t *)a].fact.sha256,
+	    in->items[*(const uint32_t *)b].fact.sha256,
 	    sizeof(in->items[0].fact.sha256));
 }
 
@@ -644,9 +653,9 @@ static int
 sync_acctcmp(const void *a, const void *b, void *arg)
 {
 	const struct item	*x = &((const struct input *)arg)->items[
-				    *(const size_t *)a];
+				    *(const uint32_t *)a];
 	const struct item	*y = &((const struct input *)arg)->items[
-				    *(const size_t *)b];
+				    *(const uint32_t *)b];
 
 	return strcasecmp(sync_key(x->aguid, x->adn), sync_key(y->aguid,
 	    y->adn));
@@ -680,12 +689,17 @@ sync_inputs_copying(struct sync_inputs *si, const struct input *in,
 	for (i = 0, n = 0; i < in->n; i++)
 		for (k = 0; k < ALTSEC_NTYPES; k++)
 			n += input_value(&in->items[i], (int)k) != NULL;
+	if (in->n >= UINT32_MAX || n >= UINT32_MAX) {
+		msg_err("more than %lu certificates or values in one run",
+		    (unsigned long)UINT32_MAX - 1);
+		return -1;
+	}
 	if ((si->valat = calloc(in->n + 1, sizeof(*si->valat))) == NULL ||
 	    (n > 0 && (si->val = calloc(n, sizeof(*si->val))) == NULL) ||
 	    (si->bysha = calloc(in->n, sizeof(*si->bysha))) == NULL)
 		goto oom;
 	for (i = 0; i < in->n; i++) {
-		si->valat[i] = si->nval;
+		si->valat[i] = (uint32_t)si->nval;
 		/*
 		 * The item's own strings, which outlive SI (a copy of every
 		 * value was 4 MB at 100,000 rows); copies, in one arena, of
@@ -700,9 +714,9 @@ sync_inputs_copying(struct sync_inputs *si, const struct input *in,
 			si->val[si->nval++] = v;
 		}
 		if (in->items[i].fact.has_sha256)
-			si->bysha[si->nsha++] = i;
+			si->bysha[si->nsha++] = (uint32_t)i;
 	}
-	si->valat[in->n] = si->nval;
+	si->valat[in->n] = (uint32_t)si->nval;
 	if (si->nval > 0 &&
 	    (si->byval = calloc(si->nval, sizeof(*si->byval))) == NULL)
 		goto oom;
@@ -759,7 +773,7 @@ sync_inputs_planned(struct sync_inputs *si)
 	}
 	for (i = 0; i < si->in->n; i++)
 		if (si->in->items[i].adn != NULL)
-			si->byacct[si->nacct++] = i;
+			si->byacct[si->nacct++] = (uint32_t)i;
 	qsort_r(si->byacct, si->nacct, sizeof(*si->byacct), sync_acctcmp,
 	    (void *)(uintptr_t)si->in);
 	return 0;
@@ -910,13 +924,14 @@ sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
 		dst[n] = &r->value;
 		src[n++] = value;
 	}
-	/* the bytes: written upper case, as input_sha256 gives them */
+	/* the item's bytes, lent: written upper case, as input_sha256
+	 * gives them */
 	if (it->fact.has_sha256) {
-		memcpy(r->sha, it->fact.sha256, sizeof(r->sha));
+		r->sha = it->fact.sha256;
 		r->shaform = SYNC_SHA_UPPER;
 	}
 	/* all lent (a run's new records): no block */
-	if (n > 0 && sync_rec_pack(r, dst, src, n) == -1) {
+	if (n > 0 && sync_rec_pack(r, dst, src, n, 0) == -1) {
 		r->lent = 0;
 		return -1;
 	}

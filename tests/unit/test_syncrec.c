@@ -66,8 +66,8 @@ main(void)
 	size_t		 i;
 	int		 exists = 0, fd;
 
-	tap_ok(sizeof(struct sync_rec) <= 128,
-	    "a record is at most 128 bytes");
+	tap_ok(sizeof(struct sync_rec) <= 104,
+	    "a record is at most 104 bytes");
 	if (mkdtemp(tmpl) == NULL)
 		return 1;
 	snprintf(path, sizeof(path), "%s/owned.tsv", tmpl);
