@@ -1205,6 +1205,10 @@ run_output(const struct runopts *o, struct dir *d, struct changes *cs,
 		    "nothing to change", o->is_undo, ps, as, sk, NULL, 0, 0);
 	} else {
 		rc = run_apply(o, d, cs, as, &undo, &started, rs);
+		/* the run state is saved: its records (one per owned value)
+		 * need not add to the log lines, output and reports after */
+		if (rs != NULL)
+			sync_state_free(rs->st);
 		runlog_changes(cs);
 		if (!started)	/* no undo file, so nothing was sent */
 			msg_err("%s not done: nothing was changed in the "

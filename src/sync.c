@@ -124,6 +124,14 @@ sync_rec_sha(const struct sync_rec *r, char buf[INPUT_SHA256_HEX])
 	}
 }
 
+/* R's thumbprint as bytes, or NULL (none, or kept as text). */
+static const unsigned char *
+sync_rec_bytes(const struct sync_rec *r)
+{
+	return r->shaform == SYNC_SHA_UPPER || r->shaform == SYNC_SHA_LOWER ?
+	    r->sha : NULL;
+}
+
 /*
  * Reads the thumbprint text S into B as bytes when it is 64 hex digits
  * of one case, which sync_rec_sha writes back the same, and sets R's
@@ -1291,12 +1299,31 @@ sync_strcasecmpp(const void *a, const void *b)
 	return strcasecmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* First index of BYSHA whose thumbprint's bytes are not below B. */
+static size_t
+sync_sha_lo_bytes(const struct sync_inputs *si, const unsigned char *b)
+{
+	size_t	lo = 0, hi = si->nsha, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (memcmp(si->in->items[si->bysha[mid]].fact.sha256, b,
+		    SYNC_SHA_LEN) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
- * Whether the inputs hold a certificate with thumbprint SHA: 0 no, 1 yes,
- * 2 yes and a CRL revokes it.
+ * Whether the inputs hold a certificate with thumbprint SHA (its bytes B
+ * when R holds them: compared as bytes, not formatted at each step): 0
+ * no, 1 yes, 2 yes and a CRL revokes it.
  */
 static int
-sync_sha_in(const struct sync_inputs *si, const char *sha)
+sync_sha_in(const struct sync_inputs *si, const char *sha,
+    const unsigned char *b)
 {
 	size_t	j;
 	int	found = 0;
@@ -1310,6 +1337,16 @@ sync_sha_in(const struct sync_inputs *si, const char *sha)
 		found = 1;
 	if (si->in == NULL)
 		return found;
+	if (b != NULL) {	/* bysha is in the bytes' order */
+		for (j = sync_sha_lo_bytes(si, b); j < si->nsha && memcmp(
+		    si->in->items[si->bysha[j]].fact.sha256, b,
+		    SYNC_SHA_LEN) == 0; j++) {
+			if (si->in->items[si->bysha[j]].revoked)
+				return 2;
+			found = 1;
+		}
+		return found;
+	}
 	for (j = sync_sha_lo(si, sha); j < si->nsha && strcasecmp(
 	    input_sha256(&si->in->items[si->bysha[j]], hex), sha) == 0; j++) {
 		if (si->in->items[si->bysha[j]].revoked)
@@ -1409,9 +1446,10 @@ sync_verdict(const struct sync_state *st, const struct sync_rec *r,
 	const char		*key, *sha, *nsha;
 	char			 rbuf[INPUT_SHA256_HEX], nbuf[INPUT_SHA256_HEX];
 	size_t			 i;
+	int			 in;
 
 	sha = sync_rec_sha(r, rbuf);
-	if (sync_sha_in(si, sha) == 2) {
+	if ((in = sync_sha_in(si, sha, sync_rec_bytes(r))) == 2) {
 		*why = "revoked (a CRL lists it)";
 		return SYNC_REVOKED;
 	}
@@ -1419,7 +1457,7 @@ sync_verdict(const struct sync_state *st, const struct sync_rec *r,
 		*why = "the certificate has expired";
 		return SYNC_EXPIRED;
 	}
-	if (si != NULL && sync_sha_in(si, sha) == 0 &&
+	if (si != NULL && in == 0 &&
 	    sync_in_run(si, r->input)) {
 		*why = "its certificate is no longer in the input";
 		return SYNC_REMOVED;
@@ -1443,7 +1481,8 @@ sync_verdict(const struct sync_state *st, const struct sync_rec *r,
 		    strcmp(n->issuer, r->issuer) != 0 ||
 		    n->not_after <= r->not_after ||
 		    (n->not_after < o->now && !o->allow_expired) ||
-		    (si != NULL && sync_sha_in(si, nsha) == 0 &&
+		    (si != NULL && sync_sha_in(si, nsha, sync_rec_bytes(n)) ==
+		    0 &&
 		    sync_in_run(si, n->input)))
 			continue;
 		if (n->written + o->grace <= o->now) {
