@@ -17,6 +17,7 @@
 #define CERTBULK_SYNC_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "dir.h"
@@ -33,35 +34,49 @@ struct sync_rec {
 	char	*dn;		/* as last seen */
 	char	*sam;		/* as last seen, or "" */
 	char	*value;
-	char	*sha256;	/* the certificate's thumbprint, hex */
 	char	*issuer;
 	char	*serial;
 	char	*input;		/* the --csv or --certdir it came from */
 	char	*source;	/* file, or CSV file:line */
-	time_t	 not_after;
-	time_t	 written;
 	char	*blk;		/* owned, or NULL: the strings read or made
 				   together, in one allocation (a night's
 				   state holds a line per owned value) */
-	size_t	 blklen;
-	int	 drop;		/* to be left out when saved */
+	time_t	 not_after;
+	time_t	 written;
+	/*
+	 * The certificate's SHA-256 thumbprint, SYNC_SHA_LEN bytes written
+	 * as hex when saved (shaform): the item's own bytes for a record
+	 * made from the run's input (the items do not move once read), else
+	 * the first bytes of blk; not 65 bytes of text in a malloc'd block
+	 * per value.  A thumbprint read back that is not 64 hex digits of
+	 * one case is kept as text, first in blk (SYNC_SHA_TEXT).
+	 */
+	const unsigned char *sha;
+	uint32_t blklen;
 	unsigned short lent;	/* SYNC_F_* bits: fields not owned but
 				   lent by the run's input (its items'
 				   strings, its paths; it outlives the
 				   state) or by the state's shared
 				   strings (strs): a record holds only
 				   what neither does */
+	unsigned char drop;	/* to be left out when saved */
+	unsigned char shaform;	/* SYNC_SHA_* */
 };
 /* sync_rec fields, as bits of lent */
 #define SYNC_F_GUID	0x001u
 #define SYNC_F_DN	0x002u
 #define SYNC_F_SAM	0x004u
 #define SYNC_F_VALUE	0x008u
-#define SYNC_F_SHA256	0x010u
 #define SYNC_F_ISSUER	0x020u
 #define SYNC_F_SERIAL	0x040u
 #define SYNC_F_INPUT	0x080u
 #define SYNC_F_SOURCE	0x100u
+#define SYNC_SHA_LEN	32
+/* sync_rec shaform: how its thumbprint is written */
+#define SYNC_SHA_NONE	0	/* "" */
+#define SYNC_SHA_UPPER	1	/* sha, upper-case hex (as certbulk writes) */
+#define SYNC_SHA_LOWER	2	/* sha, lower-case hex (edited by hand) */
+#define SYNC_SHA_TEXT	3	/* the text at blk, as read */
 
 struct sync_val;
 
@@ -93,13 +108,23 @@ enum sync_verdict {
 /* The run's inputs as the state sees them: filled by sync_inputs. */
 struct sync_inputs {
 	const struct input *in;		/* not owned */
-	char		**val;		/* owned: every item's values in item
-					   order (the items hand theirs over
-					   to the changes), the strings in
-					   arena */
-	size_t		*valat;		/* owned: item i's values are
+	char		**val;		/* owned array: every item's values in
+					   item order; the strings are the
+					   items' own, not copies (the items
+					   hand them over to the changes, and
+					   both live until input_free and
+					   changes_free), but for the forms
+					   that sync_inputs_copying copies into
+					   arena and those in dead */
+	uint32_t	*valat;		/* owned: item i's values are
 					   val[valat[i]] to val[valat[i + 1]] */
 	struct arena	 arena;
+	char		**dead;		/* owned, with their strings: values
+					   taken out of the changes after
+					   sync_inputs (sync_unsupersede),
+					   freed with SI, which points at
+					   them */
+	size_t		 ndead;
 	char		**roots;	/* not owned: every input of the run */
 	size_t		*first;		/* owned: items [first[r],
 					   first[r + 1]) came from roots[r]
@@ -108,9 +133,11 @@ struct sync_inputs {
 	/* indices, so that a batch of 100,000 is not quadratic */
 	struct sync_val	*byval;		/* owned: every value, sorted */
 	size_t		 nval;
-	size_t		*bysha;		/* owned: items by thumbprint */
+	uint32_t	*bysha;		/* owned: items by thumbprint (indices
+					   of 4 bytes, as valat and byacct: a
+					   run has fewer than 2^32 values) */
 	size_t		 nsha;
-	size_t		*byacct;	/* owned: planned items by account */
+	uint32_t	*byacct;	/* owned: planned items by account */
 	size_t		 nacct;
 	char		**skipsha;	/* not owned, sorted (strcasecmp): the
 					   thumbprints in files left unread */
@@ -153,10 +180,16 @@ int	sync_reconcile(const char *dir, struct dir *, struct sync_state *st,
 /*
  * Takes each item's values (before plan_build moves them into the
  * changes) and the input each item came from: items [FIRST[i],
- * FIRST[i+1]) came from ROOTS[i].  0 or -1 (ENOMEM, reported).
+ * FIRST[i+1]) came from ROOTS[i].  0 or -1 (ENOMEM, reported).  SI
+ * points at the items' values: nothing may free one before
+ * sync_inputs_free (the input and the changes are freed after it).
  */
 int	sync_inputs(struct sync_inputs *si, const struct input *in,
 	    char **roots, const size_t *first, size_t nroots);
+/* The same, but the values of the forms in COPY (ALTSEC_BIT bits), which
+ * the plan frees (--upgrade-weak's weak forms), are copied. */
+int	sync_inputs_copying(struct sync_inputs *si, const struct input *in,
+	    char **roots, const size_t *first, size_t nroots, unsigned copy);
 void	sync_inputs_free(struct sync_inputs *);
 /* After plan_build: indexes the items by the account each found.  0/-1. */
 int	sync_inputs_planned(struct sync_inputs *si);
@@ -189,7 +222,7 @@ const char	*sync_verdict_name(enum sync_verdict);
  * still in the input), and changes left empty.  *NVALUES counts down.
  */
 int	sync_unsupersede(const struct sync_state *st,
-	    const struct sync_inputs *si, const struct sync_opts *o,
+	    struct sync_inputs *si, const struct sync_opts *o,
 	    struct changes *cs, size_t *nvalues);
 
 /*

@@ -1213,6 +1213,10 @@ run_output(const struct runopts *o, struct dir *d, struct changes *cs,
 		    "nothing to change", o->is_undo, ps, as, sk, NULL, 0, 0);
 	} else {
 		rc = run_apply(o, d, cs, as, &undo, &started, rs);
+		/* the run state is saved: its records (one per owned value)
+		 * need not add to the log lines, output and reports after */
+		if (rs != NULL)
+			sync_state_free(rs->st);
 		runlog_changes(cs);
 		if (!started)	/* no undo file, so nothing was sent */
 			msg_err("%s not done: nothing was changed in the "
@@ -1822,8 +1826,9 @@ run_main(int argc, char *argv[])
 	po.upgrade_weak = o.upgrade_weak;
 	po.prune_weak = o.prune_weak;
 	/* each item's values and input, before the plan moves them */
-	if (sync_inputs(&si, &in, roots, first, o.nsrc + (o.usercert ? 1 :
-	    0)) == -1) {
+	/* (it points at them: the weak ones --upgrade-weak frees, copied) */
+	if (sync_inputs_copying(&si, &in, roots, first, o.nsrc + (o.usercert ?
+	    1 : 0), o.upgrade_weak ? UPGRADE_WEAK_TYPES & ~o.types : 0) == -1) {
 		rc = CB_EXIT_LOCAL;
 		goto out;
 	}

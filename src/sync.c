@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "altsec.h"
+#include "hex.h"
 #include "msg.h"
 #include "report.h"
 #include "sbuf.h"
@@ -73,7 +74,6 @@ sync_rec_free(struct sync_rec *r)
 	sync_rec_release(r, SYNC_F_DN, r->dn);
 	sync_rec_release(r, SYNC_F_SAM, r->sam);
 	sync_rec_release(r, SYNC_F_VALUE, r->value);
-	sync_rec_release(r, SYNC_F_SHA256, r->sha256);
 	sync_rec_release(r, SYNC_F_ISSUER, r->issuer);
 	sync_rec_release(r, SYNC_F_SERIAL, r->serial);
 	sync_rec_release(r, SYNC_F_INPUT, r->input);
@@ -83,27 +83,79 @@ sync_rec_free(struct sync_rec *r)
 }
 
 /*
- * Copies the N strings SRC[i] into one block of R, pointed to by *DST[i]:
- * one allocation per record, not one per field.  0 or -1 (ENOMEM).
+ * Copies the N strings SRC[i] into one block of R, pointed to by *DST[i],
+ * after LEAD bytes left for the caller: one allocation per record, not
+ * one per field.  0 or -1 (ENOMEM).
  */
 static int
 sync_rec_pack(struct sync_rec *r, char **const *dst, const char *const *src,
-    size_t n)
+    size_t n, size_t lead)
 {
-	size_t	i, len = 0, l;
+	size_t	i, len = lead, l;
 	char	*p;
 
 	for (i = 0; i < n; i++)
 		len += strlen(src[i]) + 1;
-	if ((r->blk = malloc(len)) == NULL)
+	if (len > UINT32_MAX || (r->blk = malloc(len)) == NULL)
 		return -1;
-	r->blklen = len;
-	for (i = 0, p = r->blk; i < n; i++) {
+	r->blklen = (uint32_t)len;
+	for (i = 0, p = r->blk + lead; i < n; i++) {
 		l = strlen(src[i]) + 1;
 		memcpy(p, src[i], l);
 		*dst[i] = p;
 		p += l;
 	}
+	return 0;
+}
+
+/* R's thumbprint as written in owned.tsv: in BUF, or "" or blk's text. */
+static const char *
+sync_rec_sha(const struct sync_rec *r, char buf[INPUT_SHA256_HEX])
+{
+	switch (r->shaform) {
+	case SYNC_SHA_UPPER:
+		return hex_encode(r->sha, SYNC_SHA_LEN, buf, 1);
+	case SYNC_SHA_LOWER:
+		return hex_encode(r->sha, SYNC_SHA_LEN, buf, 0);
+	case SYNC_SHA_TEXT:
+		return r->blk;
+	default:
+		return "";
+	}
+}
+
+/* R's thumbprint as bytes, or NULL (none, or kept as text). */
+static const unsigned char *
+sync_rec_bytes(const struct sync_rec *r)
+{
+	return r->shaform == SYNC_SHA_UPPER || r->shaform == SYNC_SHA_LOWER ?
+	    r->sha : NULL;
+}
+
+/*
+ * Reads the thumbprint text S into B as bytes when it is 64 hex digits
+ * of one case, which sync_rec_sha writes back the same, and sets R's
+ * shaform: returns 0.  1: other text, to be kept as it is (SYNC_SHA_TEXT,
+ * by the caller).
+ */
+static int
+sync_rec_set_sha(struct sync_rec *r, const char *s,
+    unsigned char b[SYNC_SHA_LEN])
+{
+	size_t	n = strlen(s);
+
+	if (n == 0) {
+		r->shaform = SYNC_SHA_NONE;
+		return 0;
+	}
+	if (n != 2 * SYNC_SHA_LEN || hex_decode(s, SYNC_SHA_LEN, b) == -1)
+		return 1;
+	if (strspn(s, "0123456789ABCDEF") == n)
+		r->shaform = SYNC_SHA_UPPER;
+	else if (strspn(s, "0123456789abcdef") == n)
+		r->shaform = SYNC_SHA_LOWER;
+	else
+		return 1;	/* mixed case: written back as read */
 	return 0;
 }
 
@@ -207,7 +259,7 @@ sync_put_field(struct sbuf *b, const char *s, int last)
 static void
 sync_put_rec(struct sbuf *b, const struct sync_rec *r)
 {
-	char	na[32], wr[32];
+	char	na[32], wr[32], sha[INPUT_SHA256_HEX];
 
 	sync_fmt_time(r->not_after, na, sizeof(na));
 	sync_fmt_time(r->written, wr, sizeof(wr));
@@ -215,7 +267,7 @@ sync_put_rec(struct sbuf *b, const struct sync_rec *r)
 	sync_put_field(b, r->dn, 0);
 	sync_put_field(b, r->sam, 0);
 	sync_put_field(b, r->value, 0);
-	sync_put_field(b, r->sha256, 0);
+	sync_put_field(b, sync_rec_sha(r, sha), 0);
 	sync_put_field(b, r->issuer, 0);
 	sync_put_field(b, r->serial, 0);
 	sync_put_field(b, na, 0);
@@ -232,12 +284,13 @@ static int
 sync_parse_rec(struct sync_state *st, char *line, struct sync_rec *r,
     const char **why)
 {
-	char	*f[SYNC_NFIELDS], *p = line;
-	char	**dst[] = { &r->guid, &r->dn, &r->sam, &r->value, &r->sha256,
+	char	*f[SYNC_NFIELDS], *p = line, *shatext = NULL;
+	unsigned char sha[SYNC_SHA_LEN];
+	char	**dst[] = { &r->guid, &r->dn, &r->sam, &r->value, NULL,
 		    NULL, &r->serial, NULL, NULL, &r->source, NULL };
 	char	**pd[SYNC_NFIELDS];
 	const char *ps[SYNC_NFIELDS];
-	size_t	 i, n;
+	size_t	 i, n = 0;
 
 	memset(r, 0, sizeof(*r));
 	for (i = 0; i < SYNC_NFIELDS; i++) {
@@ -272,7 +325,13 @@ sync_parse_rec(struct sync_state *st, char *line, struct sync_rec *r,
 		*why = "an objectGUID that is not 32 lower-case hex digits";
 		return -1;
 	}
-	for (i = 0, n = 0; i < SYNC_NFIELDS; i++) {
+	/* an odd thumbprint first in the block, where sync_rec_sha finds it */
+	if (sync_rec_set_sha(r, f[4], sha) == 1) {
+		r->shaform = SYNC_SHA_TEXT;
+		pd[n] = &shatext;
+		ps[n++] = f[4];
+	}
+	for (i = 0; i < SYNC_NFIELDS; i++) {
 		if (dst[i] == NULL)
 			continue;
 		pd[n] = dst[i];
@@ -280,10 +339,16 @@ sync_parse_rec(struct sync_state *st, char *line, struct sync_rec *r,
 	}
 	if ((r->issuer = sync_share(st, &st->issuer, f[5])) == NULL ||
 	    (r->input = sync_share(st, &st->input, f[8])) == NULL ||
-	    sync_rec_pack(r, pd, ps, n) == -1) {
+	    sync_rec_pack(r, pd, ps, n, r->shaform == SYNC_SHA_UPPER ||
+	    r->shaform == SYNC_SHA_LOWER ? SYNC_SHA_LEN : 0) == -1) {
 		memset(r, 0, sizeof(*r));
 		*why = "out of memory";
 		return -1;
+	}
+	/* the bytes first in the block */
+	if (r->shaform == SYNC_SHA_UPPER || r->shaform == SYNC_SHA_LOWER) {
+		memcpy(r->blk, sha, SYNC_SHA_LEN);
+		r->sha = (const unsigned char *)r->blk;
 	}
 	r->lent = SYNC_F_ISSUER | SYNC_F_INPUT;
 	return 0;
@@ -587,8 +652,8 @@ sync_shacmp(const void *a, const void *b, void *arg)
 	const struct input	*in = arg;
 
 	/* the bytes in the order of their hex texts (strcasecmp) */
-	return memcmp(in->items[*(const size_t *)a].fact.sha256,
-	    in->items[*(const size_t *)b].fact.sha256,
+	return memcmp(in->items[*(const uint32_t *)a].fact.sha256,
+	    in->items[*(const uint32_t *)b].fact.sha256,
 	    sizeof(in->items[0].fact.sha256));
 }
 
@@ -596,9 +661,9 @@ static int
 sync_acctcmp(const void *a, const void *b, void *arg)
 {
 	const struct item	*x = &((const struct input *)arg)->items[
-				    *(const size_t *)a];
+				    *(const uint32_t *)a];
 	const struct item	*y = &((const struct input *)arg)->items[
-				    *(const size_t *)b];
+				    *(const uint32_t *)b];
 
 	return strcasecmp(sync_key(x->aguid, x->adn), sync_key(y->aguid,
 	    y->adn));
@@ -608,7 +673,15 @@ int
 sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
     const size_t *first, size_t nroots)
 {
+	return sync_inputs_copying(si, in, roots, first, nroots, 0);
+}
+
+int
+sync_inputs_copying(struct sync_inputs *si, const struct input *in,
+    char **roots, const size_t *first, size_t nroots, unsigned copy)
+{
 	size_t	i, r, k, n;
+	char	*v;
 
 	memset(si, 0, sizeof(*si));
 	si->in = in;
@@ -624,25 +697,34 @@ sync_inputs(struct sync_inputs *si, const struct input *in, char **roots,
 	for (i = 0, n = 0; i < in->n; i++)
 		for (k = 0; k < ALTSEC_NTYPES; k++)
 			n += input_value(&in->items[i], (int)k) != NULL;
+	if (in->n >= UINT32_MAX || n >= UINT32_MAX) {
+		msg_err("more than %lu certificates or values in one run",
+		    (unsigned long)UINT32_MAX - 1);
+		return -1;
+	}
 	if ((si->valat = calloc(in->n + 1, sizeof(*si->valat))) == NULL ||
 	    (n > 0 && (si->val = calloc(n, sizeof(*si->val))) == NULL) ||
 	    (si->bysha = calloc(in->n, sizeof(*si->bysha))) == NULL)
 		goto oom;
 	for (i = 0; i < in->n; i++) {
-		si->valat[i] = si->nval;
-		/* copies in one arena: a malloc each cost more than the
-		 * value */
+		si->valat[i] = (uint32_t)si->nval;
+		/*
+		 * The item's own strings, which outlive SI (a copy of every
+		 * value was 4 MB at 100,000 rows); copies, in one arena, of
+		 * the forms the plan frees.
+		 */
 		for (k = 0; k < ALTSEC_NTYPES; k++) {
-			if (input_value(&in->items[i], (int)k) == NULL)
+			if ((v = input_value(&in->items[i], (int)k)) == NULL)
 				continue;
-			if ((si->val[si->nval++] = arena_strdup(&si->arena,
-			    input_value(&in->items[i], (int)k))) == NULL)
+			if ((copy & ALTSEC_BIT(k)) && (v = arena_strdup(
+			    &si->arena, v)) == NULL)
 				goto oom;
+			si->val[si->nval++] = v;
 		}
 		if (in->items[i].fact.has_sha256)
-			si->bysha[si->nsha++] = i;
+			si->bysha[si->nsha++] = (uint32_t)i;
 	}
-	si->valat[in->n] = si->nval;
+	si->valat[in->n] = (uint32_t)si->nval;
 	if (si->nval > 0 &&
 	    (si->byval = calloc(si->nval, sizeof(*si->byval))) == NULL)
 		goto oom;
@@ -699,7 +781,7 @@ sync_inputs_planned(struct sync_inputs *si)
 	}
 	for (i = 0; i < si->in->n; i++)
 		if (si->in->items[i].adn != NULL)
-			si->byacct[si->nacct++] = i;
+			si->byacct[si->nacct++] = (uint32_t)i;
 	qsort_r(si->byacct, si->nacct, sizeof(*si->byacct), sync_acctcmp,
 	    (void *)(uintptr_t)si->in);
 	return 0;
@@ -708,9 +790,14 @@ sync_inputs_planned(struct sync_inputs *si)
 void
 sync_inputs_free(struct sync_inputs *si)
 {
-	free(si->val);		/* the strings are in arena */
+	size_t	i;
+
+	free(si->val);		/* the strings are the items', or in arena */
 	free(si->valat);
 	arena_free(&si->arena);
+	for (i = 0; i < si->ndead; i++)
+		free(si->dead[i]);
+	free(si->dead);
 	free(si->first);
 	free(si->byval);
 	free(si->bysha);
@@ -814,10 +901,9 @@ sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
     time_t now)
 {
 	const struct item	*it = &si->in->items[i];
-	char			 hex[INPUT_SHA256_HEX];
 	char			 srcbuf[INPUT_SRC_BUF];
-	char			**dst[5];
-	const char		*src[5];
+	char			**dst[4];
+	const char		*src[4];
 	size_t			 n = 0;
 
 	memset(r, 0, sizeof(*r));
@@ -854,9 +940,14 @@ sync_rec_from(struct sync_rec *r, const struct sync_inputs *si, size_t i,
 		dst[n] = &r->value;
 		src[n++] = value;
 	}
-	dst[n] = &r->sha256;
-	src[n++] = input_sha256(it, hex) ? hex : "";
-	if (sync_rec_pack(r, dst, src, n) == -1) {
+	/* the item's bytes, lent: written upper case, as input_sha256
+	 * gives them */
+	if (it->fact.has_sha256) {
+		r->sha = it->fact.sha256;
+		r->shaform = SYNC_SHA_UPPER;
+	}
+	/* all lent (a folder's new records): no block */
+	if (n > 0 && sync_rec_pack(r, dst, src, n, 0) == -1) {
 		r->lent = 0;
 		return -1;
 	}
@@ -1215,12 +1306,31 @@ sync_strcasecmpp(const void *a, const void *b)
 	return strcasecmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* First index of BYSHA whose thumbprint's bytes are not below B. */
+static size_t
+sync_sha_lo_bytes(const struct sync_inputs *si, const unsigned char *b)
+{
+	size_t	lo = 0, hi = si->nsha, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (memcmp(si->in->items[si->bysha[mid]].fact.sha256, b,
+		    SYNC_SHA_LEN) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
 /*
- * Whether the inputs hold a certificate with thumbprint SHA: 0 no, 1 yes,
- * 2 yes and a CRL revokes it.
+ * Whether the inputs hold a certificate with thumbprint SHA (its bytes B
+ * when R holds them: compared as bytes, not formatted at each step): 0
+ * no, 1 yes, 2 yes and a CRL revokes it.
  */
 static int
-sync_sha_in(const struct sync_inputs *si, const char *sha)
+sync_sha_in(const struct sync_inputs *si, const char *sha,
+    const unsigned char *b)
 {
 	size_t	j;
 	int	found = 0;
@@ -1234,6 +1344,16 @@ sync_sha_in(const struct sync_inputs *si, const char *sha)
 		found = 1;
 	if (si->in == NULL)
 		return found;
+	if (b != NULL) {	/* bysha is in the bytes' order */
+		for (j = sync_sha_lo_bytes(si, b); j < si->nsha && memcmp(
+		    si->in->items[si->bysha[j]].fact.sha256, b,
+		    SYNC_SHA_LEN) == 0; j++) {
+			if (si->in->items[si->bysha[j]].revoked)
+				return 2;
+			found = 1;
+		}
+		return found;
+	}
 	for (j = sync_sha_lo(si, sha); j < si->nsha && strcasecmp(
 	    input_sha256(&si->in->items[si->bysha[j]], hex), sha) == 0; j++) {
 		if (si->in->items[si->bysha[j]].revoked)
@@ -1330,10 +1450,13 @@ sync_verdict(const struct sync_state *st, const struct sync_rec *r,
     const char **why)
 {
 	const struct sync_rec	*n;
-	const char		*key;
+	const char		*key, *sha, *nsha;
+	char			 rbuf[INPUT_SHA256_HEX], nbuf[INPUT_SHA256_HEX];
 	size_t			 i;
+	int			 in;
 
-	if (sync_sha_in(si, r->sha256) == 2) {
+	sha = sync_rec_sha(r, rbuf);
+	if ((in = sync_sha_in(si, sha, sync_rec_bytes(r))) == 2) {
 		*why = "revoked (a CRL lists it)";
 		return SYNC_REVOKED;
 	}
@@ -1341,13 +1464,13 @@ sync_verdict(const struct sync_state *st, const struct sync_rec *r,
 		*why = "the certificate has expired";
 		return SYNC_EXPIRED;
 	}
-	if (si != NULL && sync_sha_in(si, r->sha256) == 0 &&
+	if (si != NULL && in == 0 &&
 	    sync_in_run(si, r->input)) {
 		*why = "its certificate is no longer in the input";
 		return SYNC_REMOVED;
 	}
 	/* a newer certificate of the same issuer for the same account */
-	if (sync_newer(st, si, r->sha256, r->issuer, r->not_after, r->guid,
+	if (sync_newer(st, si, sha, r->issuer, r->not_after, r->guid,
 	    r->dn, o) >= 0) {
 		*why = "a newer certificate from the same issuer is in place";
 		return SYNC_SUPERSEDED;
@@ -1358,11 +1481,15 @@ sync_verdict(const struct sync_state *st, const struct sync_rec *r,
 		n = &st->v[i];
 		if (strcasecmp(sync_key(n->guid, n->dn), key) != 0)
 			break;
-		if (n == r || n->drop || strcasecmp(n->sha256, r->sha256) == 0 ||
+		if (n == r || n->drop)
+			continue;
+		nsha = sync_rec_sha(n, nbuf);
+		if (strcasecmp(nsha, sha) == 0 ||
 		    strcmp(n->issuer, r->issuer) != 0 ||
 		    n->not_after <= r->not_after ||
 		    (n->not_after < o->now && !o->allow_expired) ||
-		    (si != NULL && sync_sha_in(si, n->sha256) == 0 &&
+		    (si != NULL && sync_sha_in(si, nsha, sync_rec_bytes(n)) ==
+		    0 &&
 		    sync_in_run(si, n->input)))
 			continue;
 		if (n->written + o->grace <= o->now) {
@@ -1524,7 +1651,7 @@ sync_holder(struct input *in, const struct sync_byitem *bi, size_t i,
 }
 
 int
-sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
+sync_unsupersede(const struct sync_state *st, struct sync_inputs *si,
     const struct sync_opts *o, struct changes *cs, size_t *nvalues)
 {
 	struct change		*c;
@@ -1532,8 +1659,8 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 	struct item		*h;
 	struct input		*in = (struct input *)(uintptr_t)si->in;
 	struct sync_byitem	 bi = { NULL, NULL };
-	char			 hex[INPUT_SHA256_HEX];
-	size_t			 i, j, k, w;
+	char			 hex[INPUT_SHA256_HEX], **dead;
+	size_t			 i, j, k, w, cap = si->ndead;
 	long			 m, *map = NULL;
 	int			 t, rc = -1;
 
@@ -1546,6 +1673,17 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 	}
 	for (i = 0; i < cs->n; i++) {
 		c = &cs->v[i];
+		/* room for each add to be taken out, before any is */
+		if (si->ndead + c->add.n > cap) {
+			cap = si->ndead + c->add.n > 2 * cap ? si->ndead +
+			    c->add.n : 2 * cap;
+			if ((dead = realloc(si->dead, cap * sizeof(*dead))) ==
+			    NULL) {
+				msg_err("out of memory");
+				goto fail;
+			}
+			si->dead = dead;
+		}
 		for (k = 0, w = 0; k < c->add.n; k++) {
 			m = sync_item_of(si, c->guid, c->dn, c->add.v[k]);
 			it = m >= 0 ? &si->in->items[m] : NULL;
@@ -1566,7 +1704,9 @@ sync_unsupersede(const struct sync_state *st, const struct sync_inputs *si,
 						h->reason = REASON_SUPERSEDED;
 					}
 				}
-				free(c->add.v[k]);
+				/* SI points at it: freed with SI (room made
+				 * above) */
+				si->dead[si->ndead++] = c->add.v[k];
 				(*nvalues)--;
 				continue;
 			}
