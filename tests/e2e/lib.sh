@@ -328,6 +328,17 @@ e2e_user_ldif() {
 	printf '\n'
 }
 
+# e2e_gencerts N DIR: the benchmark's generator (tests/bench/gencerts.c,
+# built into $W) writes N certificates and their users.csv into DIR; two
+# tests (the build, the certificates).
+e2e_gencerts() {
+	cc -O2 -o "$W/gencerts" "$TOP/tests/bench/gencerts.c" \
+		$(pkg-config --cflags --libs libcrypto) 2>"$T/cc.err"
+	ok_diag $? "setup: the benchmark's certificate generator builds"
+	"$W/gencerts" "$1" "$2" >/dev/null 2>"$T/err"
+	ok_diag $? "setup: $1 certificates"
+}
+
 # e2e_bulk_ldif PREFIX N MAIL: users PREFIX0001..PREFIXnnnn in CN=Users with
 # UPN PREFIXnnnn@test.certbulk.lan and the given mail for all (or their own
 # when MAIL is "-").

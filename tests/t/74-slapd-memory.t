@@ -48,11 +48,7 @@ mkdir -p "$W"
 N1=1000
 N2=20000
 
-cc -O2 -o "$W/gencerts" "$TOP/tests/bench/gencerts.c" \
-	$(pkg-config --cflags --libs libcrypto) 2>"$T/cc.err"
-ok_diag $? "setup: the benchmark's certificate generator builds"
-"$W/gencerts" "$N2" "$W/data" >/dev/null 2>"$T/err"
-ok_diag $? "setup: $N2 certificates"
+e2e_gencerts "$N2" "$W/data"
 awk -v n="$N2" -v base="$CB_BASE" 'BEGIN {
 	for (i = 0; i < n; i++) {
 		printf "dn: CN=bench%d,CN=Users,%s\n", i, base

@@ -19,11 +19,7 @@ W=$T/w
 mkdir -p "$W"
 N=1500
 
-cc -O2 -o "$W/gencerts" "$TOP/tests/bench/gencerts.c" \
-	$(pkg-config --cflags --libs libcrypto) 2>"$T/cc.err"
-ok_diag $? "setup: the benchmark's certificate generator builds"
-"$W/gencerts" "$N" "$W/data" >/dev/null 2>"$T/err"
-ok_diag $? "setup: $N certificates"
+e2e_gencerts "$N" "$W/data"
 {
 	awk -v n="$N" -v base="$CB_BASE" 'BEGIN {
 		for (i = 0; i < n; i++) {

@@ -24,11 +24,7 @@ mkdir -p "$W"
 umask 077
 N=2500
 
-cc -O2 -o "$W/gencerts" "$TOP/tests/bench/gencerts.c" \
-	$(pkg-config --cflags --libs libcrypto) 2>"$T/cc.err"
-ok_diag $? "setup: the benchmark's certificate generator builds"
-"$W/gencerts" "$N" "$W/data" >/dev/null 2>"$T/err"
-ok_diag $? "setup: $N certificates"
+e2e_gencerts "$N" "$W/data"
 {
 	awk -v n="$N" -v base="$CB_BASE" 'BEGIN {
 		for (i = 0; i < n; i++) {
