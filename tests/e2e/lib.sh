@@ -481,6 +481,18 @@ e2e_proxy_start() {
 	PXURI="$scheme://$host:$(cat "$PXCTL/port")"
 }
 
+# e2e_undo_paused TAG STATE FILE: certbulk -vv undo FILE (state folder
+# STATE) in the background, through a proxy that pauses it once STATE's
+# undo file holds records (e2e_proxy_start, 40); output in $T/TAG.out and
+# $T/TAG.err, pid in BGPID.  The status of e2e_proxy_wait_paused.
+e2e_undo_paused() {
+	mkdir -p "$2"
+	e2e_proxy_start "$CB_URI_LDAPS" "$T/px$1" "$2" 40
+	e2e_bg "$T/$1.out" "$T/$1.err" -vv -H "$PXURI" -x -D "$CB_BIND_DN" \
+		-y "$CB_PWFILE" -b "$CB_BASE" --state-dir "$2" undo "$3"
+	e2e_proxy_wait_paused "$BGPID"
+}
+
 # e2e_proxy_wait_paused PID: wait (up to $E2E_TIMEOUT s) until the proxy has
 # paused; 1 if PID (the certbulk behind it) ended first, or on timeout.
 e2e_proxy_wait_paused() {

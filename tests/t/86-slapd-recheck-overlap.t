@@ -82,17 +82,12 @@ BUNDO=$(e2e_undo_file)
 # B's undo removes values only: its entries are read in slices while the
 # modifies go out (src/undoflow.c).  Killed with -9 while paused once its
 # own undo file holds records, then run again: it converges.
-mkdir -p "$T/stK"
-e2e_proxy_start "$CB_URI_LDAPS" "$T/pxu" "$T/stK" 40
-e2e_bg "$T/k.out" "$T/k.err" -vv -H "$PXURI" -x -D "$CB_BIND_DN" \
-	-y "$CB_PWFILE" -b "$CB_BASE" --state-dir "$T/stK" undo "$BUNDO"
-KPID=$BGPID
-e2e_proxy_wait_paused "$KPID"
+e2e_undo_paused k "$T/stK" "$BUNDO"
 ok $? "undo: paused with its own undo file started"
 grep -q "undo: $N records read in 2 slices while the modifies go out" "$T/k.err"
 ok $? "undo: $N records read in 2 slices while the modifies go out"
-kill -9 "$KPID"
-e2e_wait_bg "$KPID"
+kill -9 "$BGPID"
+e2e_wait_bg "$BGPID"
 is "$BGRC" 137 "undo: killed with -9"
 e2e_proxy_stop
 e2e_run -vv "${LDAPS[@]}" --state-dir "$T/stU" undo "$BUNDO"

@@ -192,17 +192,12 @@ exit_is 0 "... and its undo"
 cb_dump content "$T/d3"
 same_file "$T/d3" "$T/d0" "... restores the directory"
 
-mkdir -p "$T/stK"
-e2e_proxy_start "$CB_URI_LDAPS" "$T/pxu" "$T/stK" 40
-e2e_bg "$T/k.out" "$T/k.err" -vv -H "$PXURI" -x -D "$CB_BIND_DN" \
-	-y "$CB_PWFILE" -b "$CB_BASE" --state-dir "$T/stK" undo "$U2"
-KPID=$BGPID
-e2e_proxy_wait_paused "$KPID"
+e2e_undo_paused k "$T/stK" "$U2"
 ok $? "kill: the add-back undo paused with its own undo file started"
 grep -q "undo: $N records read in 3 slices while the modifies go out" "$T/k.err"
 ok_diag $? "kill: it is read in slices"
-kill -9 "$KPID"
-e2e_wait_bg "$KPID"
+kill -9 "$BGPID"
+e2e_wait_bg "$BGPID"
 is "$BGRC" 137 "kill: killed with -9"
 e2e_proxy_stop
 n=$(cb_ldap ldapsearch -LLL -E pr=500/noprompt -b "$CB_BASE" \
@@ -223,17 +218,12 @@ same_file "$T/d4" "$T/d0" "kill: ... restore the directory byte for byte"
 # the undo's check of holders is made before its first modify: a value
 # another account gets while the undo runs is found by the recheck after
 # the run (in slices of 1,000 values: bench2400's is in the third)
-mkdir -p "$T/stR"
-e2e_proxy_start "$CB_URI_LDAPS" "$T/pxr" "$T/stR" 40
-e2e_bg "$T/r.out" "$T/r.err" -vv -H "$PXURI" -x -D "$CB_BIND_DN" \
-	-y "$CB_PWFILE" -b "$CB_BASE" --state-dir "$T/stR" undo "$U2"
-RPID=$BGPID
-e2e_proxy_wait_paused "$RPID"
+e2e_undo_paused r "$T/stR" "$U2"
 ok $? "race: the add-back undo paused with its own undo file started"
 modify other1 add "$V2400"
 ok $? "race: meanwhile bench2400's value is given to other1"
 e2e_proxy_resume
-e2e_wait_bg "$RPID"
+e2e_wait_bg "$BGPID"
 is "$BGRC" 1 "race: the undo reports a problem"
 cp "$T/r.err" "$T/err"
 e2e_proxy_stop
