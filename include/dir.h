@@ -255,6 +255,12 @@ void	dir_write_batch(struct dir *, int on);
  * NULL) set; or -1 when the connection failed (reported).
  */
 int	dir_mod_wait(struct dir *, int *msgid, int *rc, char **diag);
+/*
+ * As dir_mod_wait, without waiting: 1 with a reply that has already come
+ * in (*MSGID, *RC and *DIAG set), 0 if none has, -1 when the connection
+ * failed (reported).  Held requests are written first (dir_write_batch).
+ */
+int	dir_mod_poll(struct dir *, int *msgid, int *rc, char **diag);
 /* The text of an LDAP result code. */
 const char *dir_err2string(int rc);
 /* LDAP result codes the callers tell apart. */

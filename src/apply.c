@@ -37,6 +37,31 @@ struct flight {
 	size_t	idx;	/* into the changes */
 };
 
+/*
+ * Replies taken in bursts.  When the server is the slower end, replies to
+ * a full window come one at a time, and taking each as it comes costs a
+ * poll(2), a read(2) and a write(2) of the one modify that refills the
+ * window: three system calls per account on each side, for nothing, since
+ * the window keeps the server busy anyway.  So with plenty in flight the
+ * run sleeps while about a burst's worth of replies comes in, takes all
+ * that came, and refills the window with one write.  The sleep is what
+ * the server took per reply in the last burst (its pace, measured, not
+ * assumed) times the burst; at most an eighth of the window is let go
+ * before the refill, so the server never runs dry while certbulk sleeps
+ * (a pace overestimated even eightfold only shortens the queue, and the
+ * next burst measures it again).
+ */
+struct apply_nap {
+	size_t		 burst;		/* replies a sleep waits for; 0: off */
+	size_t		 got;		/* replies since the last sleep */
+	double		 pace;		/* seconds per reply; 0: not measured */
+	struct timespec	 since;		/* the last sleep's start */
+	size_t		 sleeps;	/* for -vv */
+};
+
+/* No sleep is longer (a pace measured across a stall of the server). */
+#define APPLY_NAP_MAX	0.05
+
 struct applyctx {
 	struct dir		*d;
 	struct changes		*cs;
@@ -54,6 +79,7 @@ struct applyctx {
 	size_t			 low;	/* changes [0, low) settled */
 	int			 txn;	/* statuses final at commit only */
 	struct timespec		 t0, tlast;
+	struct apply_nap	 nap;
 };
 
 static double
@@ -335,6 +361,62 @@ out:
 	return rc;
 }
 
+static int
+apply_poll_one(struct applyctx *a)
+{
+	char	*diag = NULL;
+	int	 msgid, rc, r;
+
+	if ((r = dir_mod_poll(a->d, &msgid, &rc, &diag)) == -1) {
+		a->st->lost = 1;
+		return -1;
+	}
+	if (r == 1)
+		r = apply_reply(a, msgid, rc, diag) == -1 ? -1 : 1;
+	free(diag);
+	return r;
+}
+
+/*
+ * Takes the next reply: at once if one has come in, else, with a burst's
+ * worth still in flight, after sleeping while the burst comes in, else
+ * waiting for it.  Returns -1 to stop the run.
+ */
+static int
+apply_next_reply(struct applyctx *a)
+{
+	struct apply_nap	*n = &a->nap;
+	struct timespec		 now, ts;
+	double			 t;
+	int			 r;
+
+	if (n->burst == 0 || a->nfl < 2 * n->burst)
+		return apply_wait_one(a);
+	if ((r = apply_poll_one(a)) != 0) {
+		n->got += r == 1;
+		return r == -1 ? -1 : 0;
+	}
+	/* nothing has come in: the burst since the last sleep is over */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (n->got >= n->burst) {
+		t = apply_elapsed(&n->since, &now) / (double)n->got;
+		n->pace = n->pace == 0 ? t : (n->pace + t) / 2;
+		n->got = 0;
+		n->since = now;
+	}
+	t = n->pace * (double)n->burst;
+	if (n->pace > 0 && t > 0) {
+		if (t > APPLY_NAP_MAX)
+			t = APPLY_NAP_MAX;
+		ts.tv_sec = 0;
+		ts.tv_nsec = (long)(t * 1e9);
+		(void)nanosleep(&ts, NULL);	/* a signal ends it early */
+		n->sleeps++;
+	}
+	n->got++;
+	return apply_wait_one(a);
+}
+
 /* Sends changes [from, to) in the window; returns -1 to stop the run. */
 static int
 apply_range(struct applyctx *a, size_t from, size_t to)
@@ -370,7 +452,7 @@ apply_range(struct applyctx *a, size_t from, size_t to)
 			if (apply_send(a, next++) == -1)
 				return -1;
 		}
-		if (a->nfl > 0 && apply_wait_one(a) == -1)
+		if (a->nfl > 0 && apply_next_reply(a) == -1)
 			return -1;
 	}
 	return 0;
@@ -473,6 +555,9 @@ apply_run(struct dir *d, struct changes *cs, struct undo *u,
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a.t0);
 	a.tlast = a.t0;
+	/* bursts of an eighth of the window, from 16 in flight on */
+	a.nap.burst = o->window >= 16 ? (size_t)o->window / 8 : 0;
+	a.nap.since = a.t0;
 	if (txn > 0) {
 		for (g = 0; g < cs->n; g += (size_t)txn)
 			if (apply_txn_group(&a, g, g + (size_t)txn < cs->n ?
@@ -497,6 +582,10 @@ apply_run(struct dir *d, struct changes *cs, struct undo *u,
 	rc = 0;
 out:
 	apply_progress(&a, 1);
+	if (a.nap.sleeps > 0)
+		msg_debug("modify replies taken in bursts: %zu sleeps while "
+		    "bursts of %zu came in, the server's pace %.0f us a reply",
+		    a.nap.sleeps, a.nap.burst, a.nap.pace * 1e6);
 	/*
 	 * Sent without a reply: unknown, the record stays pending and the
 	 * undo reverts it.  Journaled but never sent: marked so that the

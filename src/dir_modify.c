@@ -184,18 +184,16 @@ dir_ref_known(const struct dir *d, const char *url)
 	return 0;
 }
 
-int
-dir_mod_wait(struct dir *d, int *msgid, int *rc, char **diag)
+/* The reply RES to a modify (freed here), as dir_mod_wait returns it. */
+static void
+dir_mod_result(struct dir *d, LDAPMessage *res, int *msgid, int *rc,
+    char **diag)
 {
-	LDAPMessage	*res = NULL;
 	char		*text = NULL, **refs = NULL;
 	const char	*shown;
 	size_t		 i;
 	int		 r;
 
-	if (dir_wait(d, LDAP_RES_ANY, 1, &res, "waiting for modify replies") ==
-	    -1)
-		return -1;
 	*msgid = ldap_msgid(res);
 	r = ldap_parse_result(d->ld, res, rc, NULL, &text, &refs, NULL, 1);
 	if (r != LDAP_SUCCESS)
@@ -214,7 +212,39 @@ dir_mod_wait(struct dir *d, int *msgid, int *rc, char **diag)
 	ldap_memfree(text);
 	if (*diag == NULL)
 		*diag = strdup("");
+}
+
+int
+dir_mod_wait(struct dir *d, int *msgid, int *rc, char **diag)
+{
+	LDAPMessage	*res = NULL;
+
+	if (dir_wait(d, LDAP_RES_ANY, 1, &res, "waiting for modify replies") ==
+	    -1)
+		return -1;
+	dir_mod_result(d, res, msgid, rc, diag);
 	return 0;
+}
+
+int
+dir_mod_poll(struct dir *d, int *msgid, int *rc, char **diag)
+{
+	struct timeval	 zero = { 0, 0 };	/* libldap polls, never waits */
+	LDAPMessage	*res = NULL;
+	int		 r, err = LDAP_SERVER_DOWN;
+
+	if ((r = ldap_result(d->ld, LDAP_RES_ANY, LDAP_MSG_ONE, &zero,
+	    &res)) == 0)
+		return 0;
+	if (r < 0) {
+		ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &err);
+		dir_report(d, err, "waiting for modify replies");
+		d->alive = 0;
+		ldap_msgfree(res);
+		return -1;
+	}
+	dir_mod_result(d, res, msgid, rc, diag);
+	return 1;
 }
 
 int
