@@ -1,4 +1,4 @@
-# 93-slapd-reply-bursts.t: with a window of modifies in flight and the
+# 97-slapd-reply-bursts.t: with a window of modifies in flight and the
 # server the slower end, certbulk takes the replies in bursts (issue 13,
 # src/apply.c apply_next_reply): it sleeps while about an eighth of the
 # window's replies come in, takes them all, and refills the window with
