@@ -162,8 +162,8 @@ awk -v g="$G" -v e="${E#empty.pem: }" -v s="${S%; row skipped}" \
 	sub(/: SYNTAX; row skipped$/, ": " s "; row skipped")
 	sub(/: LOCKED$/, ": " k); print }' "$EXP" >"$EXP.2"
 diff -u "$EXP.2" "$T/got" >"$T/diff"
-ok_diag $? "every bad row's messages, exactly, in the rows' order" \
-	"$(head -40 "$T/diff")"
+ok $? "every bad row's messages, exactly, in the rows' order"
+[ ! -s "$T/diff" ] || diag "$(head -40 "$T/diff")"
 is "$(grep -c "^$P:" "$T/got")" "$(grep -c "^$P:" "$EXP.2")" \
 	"as many errors as bad rows"
 
