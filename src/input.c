@@ -1448,9 +1448,12 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 {
 	struct strlist	 files = { NULL, 0 };
 	struct certset	 set = { NULL, 0 };
+	struct prefetch	*pf = NULL;
 	struct stat	 st;
-	size_t		 i, before;
-	int		 rc = -1;
+	char		*rp[INPUT_AHEAD], *err;
+	unsigned char	 want[INPUT_AHEAD], *buf;
+	size_t		 i, before, start = 0, end = 0, nr, len;
+	int		 rc = -1, r;
 
 	if (stat(dir, &st) == -1) {
 		msg_err("%s: %s", dir, strerror(errno));
@@ -1466,9 +1469,36 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 		msg_warn("%s: no certificate files (.cer .crt .der .pem .p7b "
 		    ".p7c)", dir);
 	for (i = 0; i < files.n; i++) {
-		if (in->skip != NULL && in->skip(in->hook_arg, files.v[i]) == 1)
+		/*
+		 * The files of the next INPUT_AHEAD, read ahead on another
+		 * thread while these are decoded: those not unchanged since
+		 * the last run, asked first, so that each one's identity is
+		 * taken before its read (input.h).
+		 */
+		if (i == end) {
+			prefetch_stop(pf);
+			pf = NULL;
+			nr = 0;
+			for (start = end = i; end < files.n &&
+			    end < start + INPUT_AHEAD; end++) {
+				want[end - start] = in->skip == NULL ||
+				    in->skip(in->hook_arg, files.v[end]) != 1;
+				if (want[end - start])
+					rp[nr++] = files.v[end];
+			}
+			pf = nr > 1 ? prefetch_start(rp, nr) : NULL;
+		}
+		if (!want[i - start])
 			continue;	/* unchanged since the last run */
-		if (cert_read_file(files.v[i], NULL, &set) == -1) {
+		if (pf != NULL) {
+			buf = NULL;
+			len = 0;
+			r = prefetch_next(pf, &buf, &len, &err);
+			r = cert_read_loaded(files.v[i], r, buf, len, err,
+			    &set);
+		} else
+			r = cert_read_file(files.v[i], NULL, &set);
+		if (r == -1) {
 			in->errors++;
 			input_bad(in, files.v[i], 0);
 			continue;
@@ -1484,6 +1514,7 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 	}
 	rc = 0;
 out:
+	prefetch_stop(pf);
 	certset_free(&set);
 	strlist_free(&files);
 	return rc;
