@@ -139,6 +139,9 @@ struct input {
 					   the same CA instead of copied */
 	const char	*srcfile;	/* in arena, or NULL: the last CSV
 					   row's file, shared likewise */
+	char		*srcraw;	/* owned, or NULL: srcfile before it
+					   was escaped, so that the next row
+					   of the file is not escaped again */
 	size_t		 n;
 	size_t		 cap;		/* items allocated */
 	struct certset	 pool;		/* owns the certificates kept: CA

@@ -57,6 +57,7 @@ input_free(struct input *in)
 				free(input_value(&in->items[i], (int)t));
 	}
 	free(in->items);
+	free(in->srcraw);
 	arena_free(&in->arena);
 	strlist_free(&in->bad);
 	certset_free(&in->pool);
@@ -434,16 +435,18 @@ input_add(struct input *in, const char *src, unsigned long line,
 	char		*esc = NULL;
 	size_t		 i, ee = 0, cap;
 	long		 added = 0;
-	int		 oom = 0;
+	int		 oom = 0, lent = 0;
 	struct cert	**pv;
 
 	for (i = 0; i < set->n; i++)
 		if (!cert_is_ca(set->v[i]))
 			ee++;
-	if ((pv = realloc(in->pool.v, (in->pool.n + set->n) * sizeof(*pv))) ==
-	    NULL)
+	/* room for the certificates kept, if any (not a realloc per row) */
+	if ((ee < set->n || in->keep_certs) && (pv = realloc(in->pool.v,
+	    (in->pool.n + set->n) * sizeof(*pv))) == NULL)
 		goto fail;
-	in->pool.v = pv;
+	if (ee < set->n || in->keep_certs)
+		in->pool.v = pv;
 	if (in->n + ee > in->cap) {
 		/* doubling: a million rows are not a million copies */
 		for (cap = in->cap ? in->cap : 64; cap < in->n + ee; cap *= 2)
@@ -474,6 +477,12 @@ input_add(struct input *in, const char *src, unsigned long line,
 		 * the comments of the preview and undo files, where a line
 		 * feed in a file name would start a line of its own.
 		 */
+		if (esc == NULL && line > 0 && in->srcraw != NULL &&
+		    in->srcfile != NULL && strcmp(in->srcraw, src) == 0) {
+			/* the file of the row before: escaped then */
+			esc = (char *)(uintptr_t)in->srcfile;
+			lent = 1;
+		}
 		if (esc == NULL && (esc = msg_escape(src, strlen(src))) == NULL)
 			goto fail;
 		if (input_src_set(in, it, esc, line, set->n > 1 ? i + 1 : 0,
@@ -501,12 +510,19 @@ input_add(struct input *in, const char *src, unsigned long line,
 		in->n++;
 		added++;
 	}
-	free(esc);
+	if (esc != NULL && !lent && line > 0 && in->srcfile != NULL &&
+	    strcmp(in->srcfile, esc) == 0) {
+		free(in->srcraw);
+		in->srcraw = strdup(src);	/* NULL: escaped again */
+	}
+	if (!lent)
+		free(esc);
 	sbuf_reset(&b);
 	certset_free(set);	/* the certificates not kept */
 	return added;
 fail:
-	free(esc);
+	if (!lent)
+		free(esc);
 	sbuf_reset(&b);
 	certset_free(set);
 	return -1;
@@ -596,6 +612,7 @@ struct csvctx {
 	struct csvrow	 row;		/* fields of the current row (a view
 					   of batch.buf: f is batch.f) */
 	struct csvbatch	 batch;		/* rows not yet processed */
+	struct sbuf	 label, pathb;	/* a row's, kept for the next row */
 	struct prefetch	*pf;		/* the batch's files, read ahead */
 	long		 pf_taken;	/* files taken from pf so far */
 	long		 pf_row;	/* the current row's file in pf, or -1 */
@@ -823,11 +840,26 @@ input_inline(const char *v)
 	    "opqrstuvwxyz0123456789+/=\r\n\t ") == n && strchr(v, '.') == NULL;
 }
 
+/* Appends ":LINE" (what "%lu" gives, without printf's cost per row). */
+static void
+csv_put_line(struct sbuf *b, unsigned long line)
+{
+	char	 num[24], *q = num + sizeof(num);
+
+	do
+		*--q = (char)('0' + line % 10);
+	while ((line /= 10) != 0);
+	*--q = ':';
+	sbuf_add(b, q, (size_t)(num + sizeof(num) - q));
+}
+
 static void
 csv_row_do(struct csvctx *c)
 {
 	struct certset	 set = { NULL, 0 };
-	struct sbuf	 label = SBUF_INIT, path = SBUF_INIT;
+	/* the buffers of the row before: no malloc per row */
+	struct sbuf	 label = c->label, path = c->pathb;
+	size_t		 l0;
 	struct stat	 st;
 	const char	*ident, *certv, *typev, *bad;
 	char		*domain = NULL;
@@ -861,11 +893,15 @@ csv_row_do(struct csvctx *c)
 		csv_header(c);
 		goto out;
 	}
-	sbuf_printf(&label, "%s:%lu", c->path, c->line);
+	sbuf_clear(&label);
+	sbuf_clear(&path);
+	sbuf_puts(&label, c->path);
+	csv_put_line(&label, c->line);
 	if (label.oom) {
 		c->oom = 1;
 		goto out;
 	}
+	l0 = label.len;
 	ident = csv_get(c, c->idcol);
 	certv = csv_get(c, COL_CERT);
 	typev = csv_get(c, COL_TYPES);
@@ -915,8 +951,10 @@ csv_row_do(struct csvctx *c)
 		    "row skipped", label.s, ident);
 		goto bad;
 	}
-	if (certv[0] != '/')
-		sbuf_printf(&path, "%s/", c->dir);
+	if (certv[0] != '/') {
+		sbuf_puts(&path, c->dir);
+		sbuf_putc(&path, '/');
+	}
 	sbuf_puts(&path, certv);
 	if (path.oom) {
 		c->oom = 1;
@@ -937,7 +975,7 @@ csv_row_do(struct csvctx *c)
 			    label.s, certv);
 			goto bad;
 		}
-		sbuf_reset(&path);
+		sbuf_clear(&path);
 		sbuf_printf(&path, "%s/", c->dir);
 		for (i = 0; certv[i] != '\0'; i++)
 			sbuf_putc(&path, certv[i] == '\\' ? '/' : certv[i]);
@@ -952,16 +990,17 @@ csv_row_do(struct csvctx *c)
 		    strlen(certv), 1, &set) == -1)
 			goto bad;
 	} else {
-		sbuf_reset(&label);
-		sbuf_printf(&label, "%s:%lu: %s", c->path, c->line, certv);
+		/* "FILE:LINE: CERT" for the file's messages, then "FILE:LINE" */
+		sbuf_puts(&label, ": ");
+		sbuf_puts(&label, certv);
 		if (path.oom || label.oom) {
 			c->oom = 1;
 			goto out;
 		}
 		if (csv_read_cert(c, path.s, label.s, &set) == -1)
 			goto bad;
-		sbuf_reset(&label);
-		sbuf_printf(&label, "%s:%lu", c->path, c->line);
+		label.len = l0;
+		label.s[l0] = '\0';
 	}
 	if ((n = input_add(c->in, c->path, c->line, kind, ident, domain,
 	    &set, types)) < 0) {
@@ -984,8 +1023,12 @@ bad:
 out:
 	free(domain);
 	certset_free(&set);
-	sbuf_reset(&label);
-	sbuf_reset(&path);
+	if (label.oom)
+		sbuf_reset(&label);
+	if (path.oom)
+		sbuf_reset(&path);
+	c->label = label;
+	c->pathb = path;
 }
 
 /* Appends "A" "B" and a NUL to the batch's paths.  0 or -1. */
@@ -1332,6 +1375,8 @@ out:
 	free(c.batch.rows);
 	free(c.batch.f);
 	free(c.pf_buf);
+	sbuf_reset(&c.label);
+	sbuf_reset(&c.pathb);
 	free(line);
 	free(c.dir);
 	if (fp != NULL)
