@@ -442,11 +442,12 @@ input_add(struct input *in, const char *src, unsigned long line,
 		if (!cert_is_ca(set->v[i]))
 			ee++;
 	/* room for the certificates kept, if any (not a realloc per row) */
-	if ((ee < set->n || in->keep_certs) && (pv = realloc(in->pool.v,
-	    (in->pool.n + set->n) * sizeof(*pv))) == NULL)
-		goto fail;
-	if (ee < set->n || in->keep_certs)
+	if (ee < set->n || in->keep_certs) {
+		if ((pv = realloc(in->pool.v, (in->pool.n + set->n) *
+		    sizeof(*pv))) == NULL)
+			goto fail;
 		in->pool.v = pv;
+	}
 	if (in->n + ee > in->cap) {
 		/* doubling: a million rows are not a million copies */
 		for (cap = in->cap ? in->cap : 64; cap < in->n + ee; cap *= 2)
