@@ -581,7 +581,7 @@ static const struct {
 #define INPUT_BATCH	2048
 
 struct csvbrow {
-	size_t		 off;	/* first field in buf */
+	size_t		 off;	/* its first field's index in foff */
 	size_t		 nf;
 	unsigned long	 line;
 	unsigned long	 nul;
@@ -591,8 +591,14 @@ struct csvbrow {
 struct csvbatch {
 	char		*buf;	/* owned: the rows' fields */
 	size_t		 len, cap;
+	/*
+	 * Where each field starts in buf (owned): not found by walking
+	 * the NULs, as trimming a field in place writes one of its own.
+	 */
+	size_t		*foff;
+	size_t		 nfoff, cap_foff;
 	size_t		 pend;	/* fields of the row being read, */
-	size_t		 row_off; /* which start here */
+	size_t		 row_off; /* whose first starts here in buf */
 	struct csvbrow	*rows;	/* owned */
 	size_t		 n, cap_rows;
 	char		**f;	/* owned: a replayed row's fields (into buf) */
@@ -649,7 +655,7 @@ static int
 csv_view(struct csvctx *c, const struct csvbrow *r)
 {
 	struct csvbatch	*b = &c->batch;
-	char		**nf, *q = b->buf + r->off;
+	char		**nf;
 	size_t		 i;
 
 	if (r->nf > b->cap_f) {
@@ -658,10 +664,8 @@ csv_view(struct csvctx *c, const struct csvbrow *r)
 		b->f = nf;
 		b->cap_f = r->nf;
 	}
-	for (i = 0; i < r->nf; i++) {
-		b->f[i] = q;
-		q += strlen(q) + 1;
-	}
+	for (i = 0; i < r->nf; i++)
+		b->f[i] = b->buf + b->foff[r->off + i];
 	c->row.f = b->f;
 	c->row.nf = r->nf;
 	return 0;
@@ -672,13 +676,24 @@ csv_field(void *s, size_t len, void *arg)
 {
 	struct csvctx	*c = arg;
 	struct csvbatch	*b = &c->batch;
+	size_t		*nf, cap;
 
 	if (c->oom)
 		return;
+	if (b->nfoff == b->cap_foff) {
+		cap = b->cap_foff ? b->cap_foff * 2 : 1024;
+		if ((nf = reallocarray(b->foff, cap, sizeof(*nf))) == NULL) {
+			c->oom = 1;
+			return;
+		}
+		b->foff = nf;
+		b->cap_foff = cap;
+	}
 	if (csv_batch_room(b, len + 1) == -1) {
 		c->oom = 1;
 		return;
 	}
+	b->foff[b->nfoff++] = b->len;
 	/* libcsv passes NULL for an empty field */
 	if (len > 0)
 		memcpy(b->buf + b->len, s, len);
@@ -694,6 +709,7 @@ csv_clear(struct csvctx *c)
 	struct csvbatch	*b = &c->batch;
 
 	b->len = b->row_off;
+	b->nfoff -= b->pend;
 	b->pend = 0;
 }
 
@@ -1187,6 +1203,7 @@ csv_flush(struct csvctx *c)
 out:
 	b->n = 0;
 	b->len = 0;
+	b->nfoff = 0;
 	b->row_off = 0;
 	b->pend = 0;
 }
@@ -1216,7 +1233,7 @@ csv_row(int term, void *arg)
 		b->cap_rows = cap;
 	}
 	nr = &b->rows[b->n++];
-	nr->off = b->row_off;
+	nr->off = b->nfoff - b->pend;
 	nr->nf = b->pend;
 	nr->line = c->line;
 	nr->nul = c->nul;
@@ -1374,6 +1391,7 @@ out:
 		csv_free(&p);
 	free(c.batch.buf);
 	free(c.batch.rows);
+	free(c.batch.foff);
 	free(c.batch.f);
 	free(c.pf_buf);
 	sbuf_reset(&c.label);
