@@ -80,6 +80,9 @@ struct itemcert {
 	unsigned char	 fallback; /* ALTSEC_BIT: X509RFC822 from subject
 				   E= (ALTSEC_NTYPES bits fit a byte) */
 };
+/* --certdir files asked about (skip) and read ahead at once. */
+#define INPUT_AHEAD	256
+
 struct item {
 	/*
 	 * Where it came from, as messages name it (escaped): with a line,
@@ -136,6 +139,9 @@ struct input {
 					   the same CA instead of copied */
 	const char	*srcfile;	/* in arena, or NULL: the last CSV
 					   row's file, shared likewise */
+	char		*srcraw;	/* owned, or NULL: srcfile before it
+					   was escaped, so that the next row
+					   of the file is not escaped again */
 	size_t		 n;
 	size_t		 cap;		/* items allocated */
 	struct certset	 pool;		/* owns the certificates kept: CA
@@ -151,7 +157,9 @@ struct input {
 	 * Incremental reading (incr.h), or NULL: skip(ARG, PATH) is asked
 	 * before each --certdir file is read and returns 1 to leave it
 	 * unread; seen(ARG, PATH, FIRST, N) is told which items a file
-	 * that was read became.
+	 * that was read became.  Files are asked about in order, up to
+	 * INPUT_AHEAD of them before the seen of the first of those (their
+	 * files are then read ahead on another thread).
 	 */
 	int		(*skip)(void *arg, const char *path);
 	void		(*seen)(void *arg, const char *path, size_t first,

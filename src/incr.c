@@ -33,8 +33,17 @@ struct incr {
 	struct incr_ent	*v;	/* owned; v[0..nold) sorted by path */
 	size_t		 n, nold;
 	char		*key;
-	char		 cur[INCR_IDENT_MAX]; /* identity of the file asked */
-	char		*curpath;
+	/*
+	 * The identity of each of the last INPUT_AHEAD files asked about
+	 * (incr_skip), taken before the file was read, for incr_seen: the
+	 * files asked about are read ahead, so seen comes up to
+	 * INPUT_AHEAD asks later.  A ring; asked counts the asks.
+	 */
+	struct {
+		char	*path;	/* owned */
+		char	 ident[INCR_IDENT_MAX];
+	}		 cur[INPUT_AHEAD];
+	size_t		 asked, told;	/* asks; the next one seen may be */
 	size_t		 nskipped;
 	char		**shas;	/* owned array; the strings in arena */
 	size_t		 nshas;
@@ -83,13 +92,16 @@ incr_push(struct incr *x)
 void
 incr_free(struct incr *x)
 {
+	size_t	i;
+
 	if (x == NULL)
 		return;
 	arena_free(&x->arena);
 	free(x->shas);
 	free(x->v);
 	free(x->key);
-	free(x->curpath);
+	for (i = 0; i < INPUT_AHEAD; i++)
+		free(x->cur[i].path);
 	free(x);
 }
 
@@ -185,13 +197,15 @@ incr_skip(void *arg, const char *path)
 {
 	struct incr	*x = arg;
 	struct incr_ent	*e;
+	size_t		 k = x->asked++ % INPUT_AHEAD;
+	const char	*cur = x->cur[k].ident;
 
 	/* taken before the read: a change while reading shows next time */
-	incr_ident(path, x->cur, sizeof(x->cur));
-	free(x->curpath);
-	x->curpath = strdup(path);
+	incr_ident(path, x->cur[k].ident, sizeof(x->cur[k].ident));
+	free(x->cur[k].path);
+	x->cur[k].path = strdup(path);
 	if (x->full || (e = incr_find(x, path)) == NULL ||
-	    strcmp(e->ident, x->cur) != 0 || strcmp(x->cur, "-") == 0)
+	    strcmp(e->ident, cur) != 0 || strcmp(cur, "-") == 0)
 		return 0;
 	e->skipped = 1;
 	x->nskipped++;
@@ -203,11 +217,28 @@ incr_seen(void *arg, const char *path, size_t first, size_t n)
 {
 	struct incr	*x = arg;
 	struct incr_ent	*e;
+	char		 own[INCR_IDENT_MAX];
+	const char	*cur = NULL;
+	size_t		 k;
 
-	if (x->curpath == NULL || strcmp(x->curpath, path) != 0)
-		incr_ident(path, x->cur, sizeof(x->cur));
+	/* its ask: seen comes in the order of the asks, some skipped */
+	if (x->asked - x->told > INPUT_AHEAD)
+		x->told = x->asked - INPUT_AHEAD;
+	for (; x->told < x->asked; x->told++) {
+		k = x->told % INPUT_AHEAD;
+		if (x->cur[k].path != NULL && strcmp(x->cur[k].path,
+		    path) == 0) {
+			cur = x->cur[k].ident;
+			x->told++;
+			break;
+		}
+	}
+	if (cur == NULL) {
+		incr_ident(path, own, sizeof(own));
+		cur = own;
+	}
 	if ((e = incr_push(x)) == NULL || (e->path = arena_strdup(&x->arena,
-	    path)) == NULL || (e->ident = arena_strdup(&x->arena, x->cur)) ==
+	    path)) == NULL || (e->ident = arena_strdup(&x->arena, cur)) ==
 	    NULL) {
 		/* not kept: the file is read again next time */
 		if (e != NULL)

@@ -20,6 +20,7 @@
 #include "hex.h"
 #include "input.h"
 #include "msg.h"
+#include "prefetch.h"
 #include "utf8.h"
 #include "sbuf.h"
 #include "trust.h"
@@ -56,6 +57,7 @@ input_free(struct input *in)
 				free(input_value(&in->items[i], (int)t));
 	}
 	free(in->items);
+	free(in->srcraw);
 	arena_free(&in->arena);
 	strlist_free(&in->bad);
 	certset_free(&in->pool);
@@ -433,16 +435,19 @@ input_add(struct input *in, const char *src, unsigned long line,
 	char		*esc = NULL;
 	size_t		 i, ee = 0, cap;
 	long		 added = 0;
-	int		 oom = 0;
+	int		 oom = 0, lent = 0;
 	struct cert	**pv;
 
 	for (i = 0; i < set->n; i++)
 		if (!cert_is_ca(set->v[i]))
 			ee++;
-	if ((pv = realloc(in->pool.v, (in->pool.n + set->n) * sizeof(*pv))) ==
-	    NULL)
-		goto fail;
-	in->pool.v = pv;
+	/* room for the certificates kept, if any (not a realloc per row) */
+	if (ee < set->n || in->keep_certs) {
+		if ((pv = realloc(in->pool.v, (in->pool.n + set->n) *
+		    sizeof(*pv))) == NULL)
+			goto fail;
+		in->pool.v = pv;
+	}
 	if (in->n + ee > in->cap) {
 		/* doubling: a million rows are not a million copies */
 		for (cap = in->cap ? in->cap : 64; cap < in->n + ee; cap *= 2)
@@ -473,6 +478,12 @@ input_add(struct input *in, const char *src, unsigned long line,
 		 * the comments of the preview and undo files, where a line
 		 * feed in a file name would start a line of its own.
 		 */
+		if (esc == NULL && line > 0 && in->srcraw != NULL &&
+		    in->srcfile != NULL && strcmp(in->srcraw, src) == 0) {
+			/* the file of the row before: escaped then */
+			esc = (char *)(uintptr_t)in->srcfile;
+			lent = 1;
+		}
 		if (esc == NULL && (esc = msg_escape(src, strlen(src))) == NULL)
 			goto fail;
 		if (input_src_set(in, it, esc, line, set->n > 1 ? i + 1 : 0,
@@ -500,12 +511,19 @@ input_add(struct input *in, const char *src, unsigned long line,
 		in->n++;
 		added++;
 	}
-	free(esc);
+	if (esc != NULL && !lent && line > 0 && in->srcfile != NULL &&
+	    strcmp(in->srcfile, esc) == 0) {
+		free(in->srcraw);
+		in->srcraw = strdup(src);	/* NULL: escaped again */
+	}
+	if (!lent)
+		free(esc);
 	sbuf_reset(&b);
 	certset_free(set);	/* the certificates not kept */
 	return added;
 fail:
-	free(esc);
+	if (!lent)
+		free(esc);
 	sbuf_reset(&b);
 	certset_free(set);
 	return -1;
@@ -552,6 +570,41 @@ static const struct {
 	[COL_TYPES] = { "types", ID_MATCH },
 };
 
+/*
+ * Rows held back so that their certificate files can be read ahead on
+ * the other core (prefetch.h) while the rows before them are decoded:
+ * the fields of up to INPUT_BATCH rows, NUL-terminated one after the
+ * other in buf, then replayed in order through csv_row_do exactly as
+ * they would have been processed one by one.  A few thousand rows are a
+ * few hundred KB, and enough to keep the reader ahead.
+ */
+#define INPUT_BATCH	2048
+
+struct csvbrow {
+	size_t		 off;	/* its first field's index in foff */
+	size_t		 nf;
+	unsigned long	 line;
+	unsigned long	 nul;
+	long		 pf;	/* its file's index in the prefetch, or -1 */
+};
+
+struct csvbatch {
+	char		*buf;	/* owned: the rows' fields */
+	size_t		 len, cap;
+	/*
+	 * Where each field starts in buf (owned): not found by walking
+	 * the NULs, as trimming a field in place writes one of its own.
+	 */
+	size_t		*foff;
+	size_t		 nfoff, cap_foff;
+	size_t		 pend;	/* fields of the row being read, */
+	size_t		 row_off; /* whose first starts here in buf */
+	struct csvbrow	*rows;	/* owned */
+	size_t		 n, cap_rows;
+	char		**f;	/* owned: a replayed row's fields (into buf) */
+	size_t		 cap_f;
+};
+
 struct csvctx {
 	struct input	*in;
 	const char	*path;
@@ -563,23 +616,101 @@ struct csvctx {
 	int		 fatal;		/* the header is unusable */
 	unsigned long	 line;		/* first line of the current row */
 	unsigned long	 nul;		/* line of a NUL byte in this row, or 0 */
-	struct csvrow	 row;		/* fields of the current row */
+	struct csvrow	 row;		/* fields of the current row (a view
+					   of batch.buf: f is batch.f) */
+	struct csvbatch	 batch;		/* rows not yet processed */
+	struct sbuf	 label, pathb;	/* a row's, kept for the next row */
+	struct prefetch	*pf;		/* the batch's files, read ahead */
+	long		 pf_taken;	/* files taken from pf so far */
+	long		 pf_row;	/* the current row's file in pf, or -1 */
+	char		*pf_buf;	/* owned: the files' paths, */
+	size_t		 pf_len, pf_cap;
+	char		**pf_paths;	/* owned: pointers into pf_buf */
 	int		 oom;
 };
+
+static int csv_read_cert(struct csvctx *, const char *, const char *,
+    struct certset *);
+
+/* Room for N more bytes in B's buffer.  0 or -1. */
+static int
+csv_batch_room(struct csvbatch *b, size_t n)
+{
+	char	*nb;
+	size_t	 cap;
+
+	if (b->cap - b->len >= n)
+		return 0;
+	for (cap = b->cap ? b->cap : 65536; cap - b->len < n; cap *= 2)
+		;
+	if ((nb = realloc(b->buf, cap)) == NULL)
+		return -1;
+	b->buf = nb;
+	b->cap = cap;
+	return 0;
+}
+
+/* Makes row R of the batch the current row (c->row).  0 or -1. */
+static int
+csv_view(struct csvctx *c, const struct csvbrow *r)
+{
+	struct csvbatch	*b = &c->batch;
+	char		**nf;
+	size_t		 i;
+
+	if (r->nf > b->cap_f) {
+		if ((nf = reallocarray(b->f, r->nf, sizeof(*nf))) == NULL)
+			return -1;
+		b->f = nf;
+		b->cap_f = r->nf;
+	}
+	for (i = 0; i < r->nf; i++)
+		b->f[i] = b->buf + b->foff[r->off + i];
+	c->row.f = b->f;
+	c->row.nf = r->nf;
+	return 0;
+}
 
 static void
 csv_field(void *s, size_t len, void *arg)
 {
 	struct csvctx	*c = arg;
+	struct csvbatch	*b = &c->batch;
+	size_t		*nf, cap;
 
-	if (!c->oom && csvrow_add(&c->row, s, len) == -1)
+	if (c->oom)
+		return;
+	if (b->nfoff == b->cap_foff) {
+		cap = b->cap_foff ? b->cap_foff * 2 : 1024;
+		if ((nf = reallocarray(b->foff, cap, sizeof(*nf))) == NULL) {
+			c->oom = 1;
+			return;
+		}
+		b->foff = nf;
+		b->cap_foff = cap;
+	}
+	if (csv_batch_room(b, len + 1) == -1) {
 		c->oom = 1;
+		return;
+	}
+	b->foff[b->nfoff++] = b->len;
+	/* libcsv passes NULL for an empty field */
+	if (len > 0)
+		memcpy(b->buf + b->len, s, len);
+	b->buf[b->len + len] = '\0';
+	b->len += len + 1;
+	b->pend++;
 }
 
+/* Drops the fields of the row being read (a syntax error in it). */
 static void
 csv_clear(struct csvctx *c)
 {
-	csvrow_clear(&c->row);
+	struct csvbatch	*b = &c->batch;
+
+	b->len = b->row_off;
+	b->nfoff -= b->pend;
+	b->pend = 0;
 }
 
 /* Trims white space in place. */
@@ -726,12 +857,26 @@ input_inline(const char *v)
 	    "opqrstuvwxyz0123456789+/=\r\n\t ") == n && strchr(v, '.') == NULL;
 }
 
+/* Appends ":LINE" (what "%lu" gives, without printf's cost per row). */
 static void
-csv_row(int term, void *arg)
+csv_put_line(struct sbuf *b, unsigned long line)
 {
-	struct csvctx	*c = arg;
+	char	 num[24], *q = num + sizeof(num);
+
+	do
+		*--q = (char)('0' + line % 10);
+	while ((line /= 10) != 0);
+	*--q = ':';
+	sbuf_add(b, q, (size_t)(num + sizeof(num) - q));
+}
+
+static void
+csv_row_do(struct csvctx *c)
+{
 	struct certset	 set = { NULL, 0 };
-	struct sbuf	 label = SBUF_INIT, path = SBUF_INIT;
+	/* the buffers of the row before: no malloc per row */
+	struct sbuf	 label = c->label, path = c->pathb;
+	size_t		 l0;
 	struct stat	 st;
 	const char	*ident, *certv, *typev, *bad;
 	char		*domain = NULL;
@@ -741,7 +886,6 @@ csv_row(int term, void *arg)
 	int		 empty = 1;
 	long		 n;
 
-	(void)term;
 	if (c->oom || c->fatal)
 		goto out;
 	if (c->nul != 0) {
@@ -766,11 +910,15 @@ csv_row(int term, void *arg)
 		csv_header(c);
 		goto out;
 	}
-	sbuf_printf(&label, "%s:%lu", c->path, c->line);
+	sbuf_clear(&label);
+	sbuf_clear(&path);
+	sbuf_puts(&label, c->path);
+	csv_put_line(&label, c->line);
 	if (label.oom) {
 		c->oom = 1;
 		goto out;
 	}
+	l0 = label.len;
 	ident = csv_get(c, c->idcol);
 	certv = csv_get(c, COL_CERT);
 	typev = csv_get(c, COL_TYPES);
@@ -820,8 +968,10 @@ csv_row(int term, void *arg)
 		    "row skipped", label.s, ident);
 		goto bad;
 	}
-	if (certv[0] != '/')
-		sbuf_printf(&path, "%s/", c->dir);
+	if (certv[0] != '/') {
+		sbuf_puts(&path, c->dir);
+		sbuf_putc(&path, '/');
+	}
 	sbuf_puts(&path, certv);
 	if (path.oom) {
 		c->oom = 1;
@@ -842,7 +992,7 @@ csv_row(int term, void *arg)
 			    label.s, certv);
 			goto bad;
 		}
-		sbuf_reset(&path);
+		sbuf_clear(&path);
 		sbuf_printf(&path, "%s/", c->dir);
 		for (i = 0; certv[i] != '\0'; i++)
 			sbuf_putc(&path, certv[i] == '\\' ? '/' : certv[i]);
@@ -857,16 +1007,17 @@ csv_row(int term, void *arg)
 		    strlen(certv), 1, &set) == -1)
 			goto bad;
 	} else {
-		sbuf_reset(&label);
-		sbuf_printf(&label, "%s:%lu: %s", c->path, c->line, certv);
+		/* "FILE:LINE: CERT" for the file's messages, then "FILE:LINE" */
+		sbuf_puts(&label, ": ");
+		sbuf_puts(&label, certv);
 		if (path.oom || label.oom) {
 			c->oom = 1;
 			goto out;
 		}
-		if (cert_read_file(path.s, label.s, &set) == -1)
+		if (csv_read_cert(c, path.s, label.s, &set) == -1)
 			goto bad;
-		sbuf_reset(&label);
-		sbuf_printf(&label, "%s:%lu", c->path, c->line);
+		label.len = l0;
+		label.s[l0] = '\0';
 	}
 	if ((n = input_add(c->in, c->path, c->line, kind, ident, domain,
 	    &set, types)) < 0) {
@@ -887,11 +1038,214 @@ bad:
 	c->in->errors++;
 	input_bad(c->in, c->path, c->line);
 out:
-	c->nul = 0;
 	free(domain);
 	certset_free(&set);
-	sbuf_reset(&label);
-	sbuf_reset(&path);
+	if (label.oom)
+		sbuf_reset(&label);
+	if (path.oom)
+		sbuf_reset(&path);
+	c->label = label;
+	c->pathb = path;
+}
+
+/* Appends "A" "B" and a NUL to the batch's paths.  0 or -1. */
+static int
+csv_pf_add(struct csvctx *c, const char *a, const char *b)
+{
+	size_t	 la = strlen(a), lb = strlen(b), cap;
+	char	*nb;
+
+	if (c->pf_cap - c->pf_len < la + lb + 1) {
+		for (cap = c->pf_cap ? c->pf_cap : 65536;
+		    cap - c->pf_len < la + lb + 1; cap *= 2)
+			;
+		if ((nb = realloc(c->pf_buf, cap)) == NULL)
+			return -1;
+		c->pf_buf = nb;
+		c->pf_cap = cap;
+	}
+	memcpy(c->pf_buf + c->pf_len, a, la);
+	memcpy(c->pf_buf + c->pf_len + la, b, lb + 1);
+	c->pf_len += la + lb + 1;
+	return 0;
+}
+
+/*
+ * Starts reading ahead the files the batch's rows name: only the plain
+ * case (a path, not inline PEM or base64 and not a Windows path, whose
+ * file is found with stat() as the row is processed), in a row that has
+ * an account and a certificate.  Working the paths out has no side
+ * effects; a row that then fails before its read leaves its file unused.
+ * Nothing is read ahead when anything fails here: the rows read their
+ * files themselves.
+ */
+static void
+csv_pf_start(struct csvctx *c)
+{
+	struct csvbatch	*b = &c->batch;
+	const char	*ident, *certv;
+	size_t		 i, n = 0;
+	char		*q;
+
+	c->pf_len = 0;
+	for (i = 0; i < b->n; i++) {
+		b->rows[i].pf = -1;
+		if (b->rows[i].nul != 0 || csv_view(c, &b->rows[i]) == -1)
+			continue;
+		ident = csv_get(c, c->idcol);
+		certv = csv_get(c, COL_CERT);
+		if (*ident == '\0' || *certv == '\0' ||
+		    strchr(certv, '\\') != NULL || input_inline(certv))
+			continue;
+		if (csv_pf_add(c, certv[0] != '/' ? c->dir : "",
+		    certv[0] != '/' ? "/" : "") == -1)
+			return;
+		/* the two parts as one string: drop the NUL between them */
+		c->pf_len--;
+		if (csv_pf_add(c, certv, "") == -1)
+			return;
+		b->rows[i].pf = (long)n++;
+	}
+	if (n == 0 || (c->pf_paths = reallocarray(NULL, n,
+	    sizeof(*c->pf_paths))) == NULL)
+		goto none;
+	for (i = 0, q = c->pf_buf; i < n; i++) {
+		c->pf_paths[i] = q;
+		q += strlen(q) + 1;
+	}
+	c->pf_taken = 0;
+	if ((c->pf = prefetch_start(c->pf_paths, n)) != NULL)
+		return;
+none:
+	for (i = 0; i < b->n; i++)
+		b->rows[i].pf = -1;
+}
+
+/*
+ * cert_read_file for the current row: its file's bytes from the reader
+ * when it read that very path (files of rows that failed before their
+ * read are dropped on the way), else read here.  The reader was given
+ * the path alone, so an error line names the path: it is made to name
+ * LABEL, as cert_read_file(PATH, LABEL) would have.
+ */
+static int
+csv_read_cert(struct csvctx *c, const char *path, const char *label,
+    struct certset *set)
+{
+	unsigned char	*buf = NULL;
+	size_t		 len = 0, pl;
+	char		*err = NULL, *e;
+	int		 rc = -1;
+
+	if (c->pf == NULL || c->pf_row < c->pf_taken ||
+	    strcmp(c->pf_paths[c->pf_row], path) != 0)
+		return cert_read_file(path, label, set);
+	while (c->pf_taken <= c->pf_row) {
+		cert_load_free(buf, len);
+		free(err);
+		buf = NULL;
+		len = 0;
+		rc = prefetch_next(c->pf, &buf, &len, &err);
+		c->pf_taken++;
+	}
+	pl = strlen(path);
+	if (rc == -1 && err != NULL && strncmp(err, path, pl) == 0 &&
+	    strncmp(err + pl, ": ", 2) == 0) {
+		if ((e = malloc(strlen(label) + strlen(err + pl) + 1)) != NULL) {
+			strcpy(e, label);
+			strcat(e, err + pl);
+		}
+		free(err);
+		err = e;	/* NULL: "LABEL: out of memory" */
+	}
+	return cert_read_loaded(label, rc, buf, len, err, set);
+}
+
+/*
+ * Processes the rows held back, in order, with their files read ahead.
+ * The parser's position (c->line, c->nul, c->oom) is as it was: rows
+ * read before running out of memory are processed as they would have
+ * been one by one.
+ */
+static void
+csv_flush(struct csvctx *c)
+{
+	struct csvbatch	*b = &c->batch;
+	unsigned long	 line = c->line, nul = c->nul;
+	size_t		 i;
+	int		 oom = c->oom;
+
+	if (b->n == 0)
+		goto out;
+	c->oom = 0;
+	if (c->have_header && !c->fatal && b->n > 1)
+		csv_pf_start(c);
+	for (i = 0; i < b->n; i++) {
+		c->line = b->rows[i].line;
+		c->nul = b->rows[i].nul;
+		c->pf_row = b->rows[i].pf;
+		if (csv_view(c, &b->rows[i]) == -1)
+			c->oom = 1;
+		csv_row_do(c);
+		if (c->oom)
+			break;
+	}
+	prefetch_stop(c->pf);
+	c->pf = NULL;
+	free(c->pf_paths);
+	c->pf_paths = NULL;
+	c->pf_row = -1;
+	c->row.f = NULL;
+	c->row.nf = 0;
+	c->oom |= oom;
+	c->line = line;
+	c->nul = nul;
+out:
+	b->n = 0;
+	b->len = 0;
+	b->nfoff = 0;
+	b->row_off = 0;
+	b->pend = 0;
+}
+
+/*
+ * libcsv's end of a row: the row is held back (the header is processed
+ * at once: it says which columns the rows have).
+ */
+static void
+csv_row(int term, void *arg)
+{
+	struct csvctx	*c = arg;
+	struct csvbatch	*b = &c->batch;
+	struct csvbrow	*nr;
+	size_t		 cap;
+
+	(void)term;
+	if (c->oom || c->fatal)
+		goto drop;
+	if (b->n == b->cap_rows) {
+		cap = b->cap_rows ? b->cap_rows * 2 : 64;
+		if ((nr = reallocarray(b->rows, cap, sizeof(*nr))) == NULL) {
+			c->oom = 1;
+			goto drop;
+		}
+		b->rows = nr;
+		b->cap_rows = cap;
+	}
+	nr = &b->rows[b->n++];
+	nr->off = b->nfoff - b->pend;
+	nr->nf = b->pend;
+	nr->line = c->line;
+	nr->nul = c->nul;
+	nr->pf = -1;
+	b->row_off = b->len;
+	b->pend = 0;
+	c->nul = 0;
+	if (!c->have_header || b->n >= INPUT_BATCH)
+		csv_flush(c);
+	return;
+drop:
+	c->nul = 0;
 	csv_clear(c);
 }
 
@@ -906,6 +1260,8 @@ input_csv_feed(struct csv_parser *p, struct csvctx *c, char *buf, size_t n,
 {
 	if (n == 0 || csv_parse(p, buf, n, csv_field, csv_row, c) == n)
 		return 0;
+	csv_clear(c);
+	csv_flush(c);
 	msg_err("%s:%lu: %s; row skipped", c->path, lineno,
 	    csv_strerror(csv_error(p)));
 	c->in->errors++;
@@ -932,9 +1288,10 @@ input_csv(struct input *in, const char *path, unsigned types)
 	size_t			 cap = 0, len, off;
 	ssize_t			 r;
 	unsigned long		 lineno = 0;
-	int			 init = 0, rc = -1, delim = 0;
+	int			 init = 0, rc = -1, delim = 0, err;
 
 	memset(&c, 0, sizeof(c));
+	c.pf_row = -1;
 	c.in = in;
 	c.path = path;
 	c.types = types;
@@ -999,6 +1356,7 @@ input_csv(struct input *in, const char *path, unsigned types)
 		    delim) == -1)
 			goto out;
 		if (c.oom) {
+			csv_flush(&c);
 			msg_err("%s:%lu: out of memory", path, lineno);
 			goto out;
 		}
@@ -1006,16 +1364,21 @@ input_csv(struct input *in, const char *path, unsigned types)
 			goto out;
 	}
 	if (ferror(fp)) {
-		msg_err("%s: %s", path, strerror(errno));
+		err = errno;
+		csv_flush(&c);
+		msg_err("%s: %s", path, strerror(err));
 		goto out;
 	}
 	if (csv_fini(&p, csv_field, csv_row, &c) != 0) {
+		csv_clear(&c);
+		csv_flush(&c);
 		msg_err("%s:%lu: unterminated quoted field at end of file; row "
 		    "skipped", path, c.line);
 		in->errors++;
 		input_bad(in, path, c.line);
 		csv_clear(&c);
 	}
+	csv_flush(&c);
 	if (c.fatal || c.oom)
 		goto out;
 	if (!c.have_header) {
@@ -1026,7 +1389,13 @@ input_csv(struct input *in, const char *path, unsigned types)
 out:
 	if (init)
 		csv_free(&p);
-	csv_clear(&c);
+	free(c.batch.buf);
+	free(c.batch.rows);
+	free(c.batch.foff);
+	free(c.batch.f);
+	free(c.pf_buf);
+	sbuf_reset(&c.label);
+	sbuf_reset(&c.pathb);
 	free(line);
 	free(c.dir);
 	if (fp != NULL)
@@ -1143,9 +1512,12 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 {
 	struct strlist	 files = { NULL, 0 };
 	struct certset	 set = { NULL, 0 };
+	struct prefetch	*pf = NULL;
 	struct stat	 st;
-	size_t		 i, before;
-	int		 rc = -1;
+	char		*rp[INPUT_AHEAD], *err;
+	unsigned char	 want[INPUT_AHEAD], *buf;
+	size_t		 i, before, start = 0, end = 0, nr, len;
+	int		 rc = -1, r;
 
 	if (stat(dir, &st) == -1) {
 		msg_err("%s: %s", dir, strerror(errno));
@@ -1161,9 +1533,36 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 		msg_warn("%s: no certificate files (.cer .crt .der .pem .p7b "
 		    ".p7c)", dir);
 	for (i = 0; i < files.n; i++) {
-		if (in->skip != NULL && in->skip(in->hook_arg, files.v[i]) == 1)
+		/*
+		 * The files of the next INPUT_AHEAD, read ahead on another
+		 * thread while these are decoded: those not unchanged since
+		 * the last run, asked first, so that each one's identity is
+		 * taken before its read (input.h).
+		 */
+		if (i == end) {
+			prefetch_stop(pf);
+			pf = NULL;
+			nr = 0;
+			for (start = end = i; end < files.n &&
+			    end < start + INPUT_AHEAD; end++) {
+				want[end - start] = in->skip == NULL ||
+				    in->skip(in->hook_arg, files.v[end]) != 1;
+				if (want[end - start])
+					rp[nr++] = files.v[end];
+			}
+			pf = nr > 1 ? prefetch_start(rp, nr) : NULL;
+		}
+		if (!want[i - start])
 			continue;	/* unchanged since the last run */
-		if (cert_read_file(files.v[i], NULL, &set) == -1) {
+		if (pf != NULL) {
+			buf = NULL;
+			len = 0;
+			r = prefetch_next(pf, &buf, &len, &err);
+			r = cert_read_loaded(files.v[i], r, buf, len, err,
+			    &set);
+		} else
+			r = cert_read_file(files.v[i], NULL, &set);
+		if (r == -1) {
 			in->errors++;
 			input_bad(in, files.v[i], 0);
 			continue;
@@ -1179,6 +1578,7 @@ input_certdir(struct input *in, const char *dir, unsigned types)
 	}
 	rc = 0;
 out:
+	prefetch_stop(pf);
 	certset_free(&set);
 	strlist_free(&files);
 	return rc;

@@ -111,7 +111,12 @@ prefetch_next(struct prefetch *p, unsigned char **buf, size_t *len,
 	s->buf = NULL;
 	s->err = NULL;
 	p->taken++;
-	if (p->waiting_reader)
+	/*
+	 * The reader, once it is ahead, is woken when half the files ahead
+	 * are taken, not at each one: a wake-up is two system calls and a
+	 * switch on each side, as much as reading a small file.
+	 */
+	if (p->waiting_reader && p->done - p->taken <= PREFETCH_AHEAD / 2)
 		pthread_cond_signal(&p->cv_reader);
 	pthread_mutex_unlock(&p->mu);
 	return rc;
