@@ -184,9 +184,28 @@ altsec_fold(unsigned long cp)
 int
 altsec_casecmp(const char *a, const char *b)
 {
-	size_t		 na = strlen(a), nb = strlen(b), la, lb;
+	size_t		 na, nb, la, lb;
 	unsigned long	 ca, cb;
+	unsigned char	 x, y;
 
+	/*
+	 * The ASCII run first, without measuring the strings: the binary
+	 * searches of the plan and the run state compare long values that
+	 * share most of their bytes.  Each ASCII byte is one character, so
+	 * the loop below starts where it would have got to by itself.
+	 */
+	for (;; a++, b++) {
+		x = (unsigned char)*a;
+		y = (unsigned char)*b;
+		if (x >= 0x80 || y >= 0x80)
+			break;
+		if (x == '\0' || y == '\0')
+			return x != '\0' ? 1 : y != '\0' ? -1 : 0;
+		if (x != y && (ca = altsec_fold(x)) != (cb = altsec_fold(y)))
+			return ca < cb ? -1 : 1;
+	}
+	na = strlen(a);
+	nb = strlen(b);
 	while (na > 0 && nb > 0) {
 		if ((unsigned char)*a < 0x80 && (unsigned char)*b < 0x80) {
 			ca = altsec_fold((unsigned char)*a);

@@ -672,9 +672,15 @@ dir_dn_under(const char *dn, const char *base)
 int
 dir_dn_equal(const char *x, const char *y)
 {
-	char	*a = dir_dn_norm(x), *b = dir_dn_norm(y);
+	char	*a, *b;
 	int	 r;
 
+	/* the same text is the same DN (and normalizing is not free: the
+	 * run state's commit compares a DN per value written) */
+	if (strcmp(x, y) == 0)
+		return 1;
+	a = dir_dn_norm(x);
+	b = dir_dn_norm(y);
 	r = a != NULL && b != NULL ? strcasecmp(a, b) == 0 :
 	    strcasecmp(x, y) == 0;
 	ldap_memfree(a);

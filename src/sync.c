@@ -246,7 +246,18 @@ static void
 sync_put_field(struct sbuf *b, const char *s, int last)
 {
 	char	*e;
+	size_t	 n;
 
+	/* printable ASCII but the backslash is its own escape: no copy
+	 * (eleven fields a record, a record per value) */
+	for (n = 0; s != NULL && s[n] >= 0x20 && s[n] < 0x7f && s[n] != '\\';
+	    n++)
+		;
+	if (s != NULL && s[n] == '\0') {
+		sbuf_add(b, s, n);
+		sbuf_putc(b, last ? '\n' : '\t');
+		return;
+	}
 	if ((e = msg_escape_field(s ? s : "", s ? strlen(s) : 0)) == NULL) {
 		b->oom = 1;
 		return;
