@@ -33,10 +33,23 @@ ldifout_comment(struct sbuf *b, const char *text)
 {
 	const char	*p = text, *nl;
 	char		*esc;
+	size_t		 n, i;
 
 	do {
 		nl = strchr(p, '\n');
-		esc = msg_escape(p, nl ? (size_t)(nl - p) : strlen(p));
+		n = nl ? (size_t)(nl - p) : strlen(p);
+		/* printable ASCII is its own escape: no copy (three comment
+		 * lines a change in a preview) */
+		for (i = 0; i < n && p[i] >= 0x20 && p[i] < 0x7f; i++)
+			;
+		if (i == n) {
+			sbuf_add(b, "# ", 2);
+			sbuf_add(b, p, n);
+			sbuf_putc(b, '\n');
+			p = nl ? nl + 1 : NULL;
+			continue;
+		}
+		esc = msg_escape(p, n);
 		if (esc == NULL) {
 			b->oom = 1;
 			return;
