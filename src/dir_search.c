@@ -669,18 +669,25 @@ accounts_hash(const char *dn)
 	return (size_t)h;
 }
 
-long
-accounts_find(const struct accounts *acc, const char *dn)
+/* accounts_find of DN, whose accounts_hash is H. */
+static long
+accounts_find_h(const struct accounts *acc, const char *dn, size_t h)
 {
 	size_t	i, s;
 
 	if (acc->nslot == 0)
 		return -1;
-	for (i = accounts_hash(dn) & (acc->nslot - 1); (s = acc->slot[i]) != 0;
+	for (i = h & (acc->nslot - 1); (s = acc->slot[i]) != 0;
 	    i = (i + 1) & (acc->nslot - 1))
 		if (strcasecmp(acc->v[s - 1].dn, dn) == 0)
 			return (long)(s - 1);
 	return -1;
+}
+
+long
+accounts_find(const struct accounts *acc, const char *dn)
+{
+	return accounts_find_h(acc, dn, accounts_hash(dn));
 }
 
 void
@@ -691,10 +698,10 @@ accounts_unindex(struct accounts *acc)
 	acc->nslot = 0;
 }
 
-/* Indexes the last account added; grows the table as needed (all of it
- * when it was dropped, accounts_unindex). */
+/* Indexes the last account added, whose DN's accounts_hash is H; grows
+ * the table as needed (all of it when it was dropped, accounts_unindex). */
 static int
-accounts_index(struct accounts *acc)
+accounts_index(struct accounts *acc, size_t h)
 {
 	size_t	*slot, n, i, j;
 
@@ -711,7 +718,9 @@ accounts_index(struct accounts *acc)
 	} else
 		j = acc->n - 1;
 	for (; j < acc->n; j++) {
-		for (i = accounts_hash(acc->v[j].dn) & (acc->nslot - 1);
+		/* the last one's hash is known: one pass over its DN less */
+		for (i = (j + 1 == acc->n ? h : accounts_hash(acc->v[j].dn)) &
+		    (acc->nslot - 1);
 		    acc->slot[i] != 0; i = (i + 1) & (acc->nslot - 1))
 			;
 		acc->slot[i] = j + 1;
@@ -870,7 +879,7 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 	char		**str[] = { &a.dn, &a.sam, &a.upn, &a.mail, &a.sid,
 			    &a.guid, &a.dns };
 	long		  idx;
-	size_t		  i;
+	size_t		  i, h;
 	int		  r;
 
 	memset(&a, 0, sizeof(a));
@@ -888,7 +897,8 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 			msg_err("out of memory");
 		return -1;
 	}
-	idx = accounts_find(acc, a.dn);
+	h = accounts_hash(a.dn);
+	idx = accounts_find_h(acc, a.dn, h);
 	if (idx >= 0) {
 		for (i = 0; i < sizeof(str) / sizeof(str[0]); i++)
 			free(*str[i]);
@@ -909,7 +919,7 @@ dir_account(struct dir *d, LDAPMessage *e, struct accounts *acc)
 		*str[i] = s;
 	}
 	acc->v[acc->n++] = a;
-	if (accounts_index(acc) == -1) {
+	if (accounts_index(acc, h) == -1) {
 		msg_err("out of memory");
 		return -1;
 	}
