@@ -339,6 +339,20 @@ e2e_gencerts() {
 	ok_diag $? "setup: $1 certificates"
 }
 
+# e2e_bench_ldif N: the LDIF of the benchmark's accounts bench0 ..
+# bench(N-1) in CN=Users, the accounts e2e_gencerts's users.csv names
+e2e_bench_ldif() {
+	awk -v n="$1" -v base="$CB_BASE" 'BEGIN {
+		for (i = 0; i < n; i++) {
+			printf "dn: CN=bench%d,CN=Users,%s\n", i, base
+			printf "objectClass: top\nobjectClass: person\n"
+			printf "objectClass: organizationalPerson\nobjectClass: user\n"
+			printf "sn: bench%d\ncn: bench%d\nsAMAccountName: bench%d\n", i, i, i
+			printf "userPrincipalName: bench%d@test.certbulk.lan\n\n", i
+		}
+	}'
+}
+
 # e2e_bulk_ldif PREFIX N MAIL: users PREFIX0001..PREFIXnnnn in CN=Users with
 # UPN PREFIXnnnn@test.certbulk.lan and the given mail for all (or their own
 # when MAIL is "-").

@@ -49,15 +49,7 @@ N1=1000
 N2=20000
 
 e2e_gencerts "$N2" "$W/data"
-awk -v n="$N2" -v base="$CB_BASE" 'BEGIN {
-	for (i = 0; i < n; i++) {
-		printf "dn: CN=bench%d,CN=Users,%s\n", i, base
-		printf "objectClass: top\nobjectClass: person\n"
-		printf "objectClass: organizationalPerson\nobjectClass: user\n"
-		printf "sn: bench%d\ncn: bench%d\nsAMAccountName: bench%d\n", i, i, i
-		printf "userPrincipalName: bench%d@test.certbulk.lan\n\n", i
-	}
-}' | cb_add_users -
+e2e_bench_ldif "$N2" | cb_add_users -
 ok $? "setup: $N2 accounts"
 
 BOUND=800

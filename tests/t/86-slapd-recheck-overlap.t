@@ -21,15 +21,7 @@ N=1500
 
 e2e_gencerts "$N" "$W/data"
 {
-	awk -v n="$N" -v base="$CB_BASE" 'BEGIN {
-		for (i = 0; i < n; i++) {
-			printf "dn: CN=bench%d,CN=Users,%s\n", i, base
-			printf "objectClass: top\nobjectClass: person\n"
-			printf "objectClass: organizationalPerson\nobjectClass: user\n"
-			printf "sn: bench%d\ncn: bench%d\nsAMAccountName: bench%d\n", i, i, i
-			printf "userPrincipalName: bench%d@test.certbulk.lan\n\n", i
-		}
-	}'
+	e2e_bench_ldif "$N"
 	cb_user_ldif slapd other1
 	cb_user_ldif slapd other2
 } | cb_add_users -

@@ -15,15 +15,7 @@ W=$T/w
 mkdir -p "$W"
 N=700
 e2e_gencerts "$N" "$W/data"
-awk -v n="$N" -v base="$CB_BASE" 'BEGIN {
-	for (i = 0; i < n; i++) {
-		printf "dn: CN=bench%d,CN=Users,%s\n", i, base
-		printf "objectClass: top\nobjectClass: person\n"
-		printf "objectClass: organizationalPerson\nobjectClass: user\n"
-		printf "sn: bench%d\ncn: bench%d\nsAMAccountName: bench%d\n", i, i, i
-		printf "userPrincipalName: bench%d@test.certbulk.lan\n\n", i
-	}
-}' | cb_add_users -
+e2e_bench_ldif "$N" | cb_add_users -
 ok $? "setup: $N accounts"
 D=$W/data/certs S=$T/st
 # bad files in several windows of the sorted names
