@@ -67,8 +67,15 @@ ok $? "replies come in with at most $((N / 2)) reads ($nr; one a reply is about 
 ok $? "... and at most $((N / 2)) polls ($np)"
 [ "$nw" -ge 1 ] && [ "$nw" -le $((N / 2)) ]
 ok $? "the modifies go out in at most $((N / 2)) writes ($nw)"
-grep -q "debug: modify replies taken in bursts: [1-9][0-9]* sleeps while bursts of 16 came in" "$T/err"
-ok_diag $? "-vv says the replies were taken in bursts of 16"
+# Where certbulk is the slower end (as under AddressSanitizer), replies
+# pile up by themselves, it never finds the socket empty and has no
+# reason to sleep: then they must have come in at most N/8 reads.
+if grep -q "debug: modify replies taken in bursts: [1-9][0-9]* sleeps while bursts of 16 came in" "$T/err"; then
+	ok 0 "-vv says the replies were taken in bursts of 16"
+else
+	[ "$nr" -le $((N / 8)) ]
+	ok_diag $? "no sleep needed: the replies came in bursts by themselves ($nr reads)"
+fi
 e2e_run "${LDAPS[@]}" --state-dir "$T/st2" undo "$UF"
 exit_is 0 "the undo file of the run undoes it"
 is "$(mapped)" 0 "... nothing mapped any more"
