@@ -47,6 +47,10 @@ void	 dir_report(struct dir *d, int rc, const char *what);
    timeout.  0, or -1 after reporting. */
 int	 dir_wait(struct dir *d, int msgid, int all, LDAPMessage **res,
 	    const char *what);
+/* The next message of any request that has already come in, without
+   waiting (held requests are written first): 1 with *RES set, 0 if none
+   has, or -1 after reporting as dir_wait. */
+int	 dir_poll(struct dir *d, LDAPMessage **res, const char *what);
 
 /* dir_forest.c: frees the domains and closes their connections. */
 void	 dir_forest_free(struct dir_forest *);

@@ -57,4 +57,11 @@ char	*msg_escape(const char *p, size_t n);
  */
 char	*msg_escape_field(const char *p, size_t n);
 
+struct sbuf;
+/*
+ * Appends N bytes at P to B escaped as msg_escape (FIELD 0) or
+ * msg_escape_field (FIELD 1) would, without a copy of their own.
+ */
+void	msg_escape_to(struct sbuf *b, const char *p, size_t n, int field);
+
 #endif

@@ -405,7 +405,7 @@ apply_next_reply(struct applyctx *a)
 		n->since = now;
 	}
 	t = n->pace * (double)n->burst;
-	if (n->pace > 0 && t > 0) {
+	if (n->pace > 0) {
 		if (t > APPLY_NAP_MAX)
 			t = APPLY_NAP_MAX;
 		ts.tv_sec = 0;

@@ -159,21 +159,25 @@ dir_report_tls(struct dir *d, int rc, const char *what)
 }
 
 /*
- * Waits for the reply to MSGID (or any, LDAP_RES_ANY), all of it (ALL) or
- * the next message.  Returns 0 with *RES set (the caller frees it), or -1
- * after reporting WHAT: a timeout (the request is abandoned) or a failed
- * connection, which leaves the connection dead.
+ * The next message for MSGID (or any, LDAP_RES_ANY), all of it (ALL) or
+ * the next one: waiting up to the timeout, or (NOWAIT) only one that has
+ * already come in.  Returns 1 with *RES set (the caller frees it), 0 if
+ * NOWAIT found none, or -1 after reporting WHAT: a timeout (the request is
+ * abandoned) or a failed connection, which leaves the connection dead.
  */
-int
-dir_wait(struct dir *d, int msgid, int all, LDAPMessage **res,
+static int
+dir_result(struct dir *d, int msgid, int all, int nowait, LDAPMessage **res,
     const char *what)
 {
-	struct timeval	tv = { d->timeout, 0 };
+	/* a zero timeout: libldap polls, never waits */
+	struct timeval	tv = { nowait ? 0 : d->timeout, 0 };
 	int		r, err = LDAP_TIMEOUT;
 
 	*res = NULL;
 	if ((r = ldap_result(d->ld, msgid, all ? LDAP_MSG_ALL : LDAP_MSG_ONE,
 	    &tv, res)) > 0)
+		return 1;
+	if (r == 0 && nowait)
 		return 0;
 	if (r == 0 && msgid != LDAP_RES_ANY)
 		(void)ldap_abandon_ext(d->ld, msgid, NULL, NULL);
@@ -184,6 +188,24 @@ dir_wait(struct dir *d, int msgid, int all, LDAPMessage **res,
 	ldap_msgfree(*res);
 	*res = NULL;
 	return -1;
+}
+
+/*
+ * Waits for the reply to MSGID (or any, LDAP_RES_ANY), all of it (ALL) or
+ * the next message.  Returns 0 with *RES set (the caller frees it), or -1
+ * after reporting WHAT (dir_result).
+ */
+int
+dir_wait(struct dir *d, int msgid, int all, LDAPMessage **res,
+    const char *what)
+{
+	return dir_result(d, msgid, all, 0, res, what) == 1 ? 0 : -1;
+}
+
+int
+dir_poll(struct dir *d, LDAPMessage **res, const char *what)
+{
+	return dir_result(d, LDAP_RES_ANY, 0, 1, res, what);
 }
 
 /* Reads the bind password from -y FILE (its whole contents, as ldap tools). */

@@ -229,22 +229,12 @@ dir_mod_wait(struct dir *d, int *msgid, int *rc, char **diag)
 int
 dir_mod_poll(struct dir *d, int *msgid, int *rc, char **diag)
 {
-	struct timeval	 zero = { 0, 0 };	/* libldap polls, never waits */
 	LDAPMessage	*res = NULL;
-	int		 r, err = LDAP_SERVER_DOWN;
+	int		 r;
 
-	if ((r = ldap_result(d->ld, LDAP_RES_ANY, LDAP_MSG_ONE, &zero,
-	    &res)) == 0)
-		return 0;
-	if (r < 0) {
-		ldap_get_option(d->ld, LDAP_OPT_RESULT_CODE, &err);
-		dir_report(d, err, "waiting for modify replies");
-		d->alive = 0;
-		ldap_msgfree(res);
-		return -1;
-	}
-	dir_mod_result(d, res, msgid, rc, diag);
-	return 1;
+	if ((r = dir_poll(d, &res, "waiting for modify replies")) == 1)
+		dir_mod_result(d, res, msgid, rc, diag);
+	return r;
 }
 
 int

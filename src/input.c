@@ -589,8 +589,7 @@ struct csvbrow {
 };
 
 struct csvbatch {
-	char		*buf;	/* owned: the rows' fields */
-	size_t		 len, cap;
+	struct sbuf	 buf;	/* the rows' fields, each NUL-terminated */
 	/*
 	 * Where each field starts in buf (owned): not found by walking
 	 * the NULs, as trimming a field in place writes one of its own.
@@ -623,32 +622,13 @@ struct csvctx {
 	struct prefetch	*pf;		/* the batch's files, read ahead */
 	long		 pf_taken;	/* files taken from pf so far */
 	long		 pf_row;	/* the current row's file in pf, or -1 */
-	char		*pf_buf;	/* owned: the files' paths, */
-	size_t		 pf_len, pf_cap;
+	struct sbuf	 pf_buf;	/* the files' paths, NUL after each, */
 	char		**pf_paths;	/* owned: pointers into pf_buf */
 	int		 oom;
 };
 
 static int csv_read_cert(struct csvctx *, const char *, const char *,
     struct certset *);
-
-/* Room for N more bytes in B's buffer.  0 or -1. */
-static int
-csv_batch_room(struct csvbatch *b, size_t n)
-{
-	char	*nb;
-	size_t	 cap;
-
-	if (b->cap - b->len >= n)
-		return 0;
-	for (cap = b->cap ? b->cap : 65536; cap - b->len < n; cap *= 2)
-		;
-	if ((nb = realloc(b->buf, cap)) == NULL)
-		return -1;
-	b->buf = nb;
-	b->cap = cap;
-	return 0;
-}
 
 /* Makes row R of the batch the current row (c->row).  0 or -1. */
 static int
@@ -665,7 +645,7 @@ csv_view(struct csvctx *c, const struct csvbrow *r)
 		b->cap_f = r->nf;
 	}
 	for (i = 0; i < r->nf; i++)
-		b->f[i] = b->buf + b->foff[r->off + i];
+		b->f[i] = b->buf.s + b->foff[r->off + i];
 	c->row.f = b->f;
 	c->row.nf = r->nf;
 	return 0;
@@ -689,16 +669,14 @@ csv_field(void *s, size_t len, void *arg)
 		b->foff = nf;
 		b->cap_foff = cap;
 	}
-	if (csv_batch_room(b, len + 1) == -1) {
+	b->foff[b->nfoff++] = b->buf.len;
+	/* libcsv passes NULL for an empty field (sbuf_add copies nothing) */
+	sbuf_add(&b->buf, s, len);
+	sbuf_putc(&b->buf, '\0');
+	if (b->buf.oom) {
 		c->oom = 1;
 		return;
 	}
-	b->foff[b->nfoff++] = b->len;
-	/* libcsv passes NULL for an empty field */
-	if (len > 0)
-		memcpy(b->buf + b->len, s, len);
-	b->buf[b->len + len] = '\0';
-	b->len += len + 1;
 	b->pend++;
 }
 
@@ -708,7 +686,9 @@ csv_clear(struct csvctx *c)
 {
 	struct csvbatch	*b = &c->batch;
 
-	b->len = b->row_off;
+	b->buf.len = b->row_off;
+	if (b->buf.s != NULL)
+		b->buf.s[b->buf.len] = '\0';
 	b->nfoff -= b->pend;
 	b->pend = 0;
 }
@@ -1048,28 +1028,6 @@ out:
 	c->pathb = path;
 }
 
-/* Appends "A" "B" and a NUL to the batch's paths.  0 or -1. */
-static int
-csv_pf_add(struct csvctx *c, const char *a, const char *b)
-{
-	size_t	 la = strlen(a), lb = strlen(b), cap;
-	char	*nb;
-
-	if (c->pf_cap - c->pf_len < la + lb + 1) {
-		for (cap = c->pf_cap ? c->pf_cap : 65536;
-		    cap - c->pf_len < la + lb + 1; cap *= 2)
-			;
-		if ((nb = realloc(c->pf_buf, cap)) == NULL)
-			return -1;
-		c->pf_buf = nb;
-		c->pf_cap = cap;
-	}
-	memcpy(c->pf_buf + c->pf_len, a, la);
-	memcpy(c->pf_buf + c->pf_len + la, b, lb + 1);
-	c->pf_len += la + lb + 1;
-	return 0;
-}
-
 /*
  * Starts reading ahead the files the batch's rows name: only the plain
  * case (a path, not inline PEM or base64 and not a Windows path, whose
@@ -1087,7 +1045,7 @@ csv_pf_start(struct csvctx *c)
 	size_t		 i, n = 0;
 	char		*q;
 
-	c->pf_len = 0;
+	sbuf_clear(&c->pf_buf);
 	for (i = 0; i < b->n; i++) {
 		b->rows[i].pf = -1;
 		if (b->rows[i].nul != 0 || csv_view(c, &b->rows[i]) == -1)
@@ -1097,19 +1055,23 @@ csv_pf_start(struct csvctx *c)
 		if (*ident == '\0' || *certv == '\0' ||
 		    strchr(certv, '\\') != NULL || input_inline(certv))
 			continue;
-		if (csv_pf_add(c, certv[0] != '/' ? c->dir : "",
-		    certv[0] != '/' ? "/" : "") == -1)
-			return;
-		/* the two parts as one string: drop the NUL between them */
-		c->pf_len--;
-		if (csv_pf_add(c, certv, "") == -1)
-			return;
+		/* the path csv_row_do makes of it */
+		if (certv[0] != '/') {
+			sbuf_puts(&c->pf_buf, c->dir);
+			sbuf_putc(&c->pf_buf, '/');
+		}
+		sbuf_puts(&c->pf_buf, certv);
+		sbuf_putc(&c->pf_buf, '\0');
 		b->rows[i].pf = (long)n++;
+	}
+	if (c->pf_buf.oom) {
+		sbuf_reset(&c->pf_buf);	/* not sticky for the next batch */
+		goto none;
 	}
 	if (n == 0 || (c->pf_paths = reallocarray(NULL, n,
 	    sizeof(*c->pf_paths))) == NULL)
 		goto none;
-	for (i = 0, q = c->pf_buf; i < n; i++) {
+	for (i = 0, q = c->pf_buf.s; i < n; i++) {
 		c->pf_paths[i] = q;
 		q += strlen(q) + 1;
 	}
@@ -1202,7 +1164,7 @@ csv_flush(struct csvctx *c)
 	c->nul = nul;
 out:
 	b->n = 0;
-	b->len = 0;
+	sbuf_clear(&b->buf);
 	b->nfoff = 0;
 	b->row_off = 0;
 	b->pend = 0;
@@ -1238,7 +1200,7 @@ csv_row(int term, void *arg)
 	nr->line = c->line;
 	nr->nul = c->nul;
 	nr->pf = -1;
-	b->row_off = b->len;
+	b->row_off = b->buf.len;
 	b->pend = 0;
 	c->nul = 0;
 	if (!c->have_header || b->n >= INPUT_BATCH)
@@ -1389,11 +1351,11 @@ input_csv(struct input *in, const char *path, unsigned types)
 out:
 	if (init)
 		csv_free(&p);
-	free(c.batch.buf);
+	sbuf_reset(&c.batch.buf);
 	free(c.batch.rows);
 	free(c.batch.foff);
 	free(c.batch.f);
-	free(c.pf_buf);
+	sbuf_reset(&c.pf_buf);
 	sbuf_reset(&c.label);
 	sbuf_reset(&c.pathb);
 	free(line);

@@ -32,30 +32,12 @@ void
 ldifout_comment(struct sbuf *b, const char *text)
 {
 	const char	*p = text, *nl;
-	char		*esc;
-	size_t		 n, i;
 
 	do {
 		nl = strchr(p, '\n');
-		n = nl ? (size_t)(nl - p) : strlen(p);
-		/* printable ASCII is its own escape: no copy (three comment
-		 * lines a change in a preview) */
-		for (i = 0; i < n && p[i] >= 0x20 && p[i] < 0x7f; i++)
-			;
-		if (i == n) {
-			sbuf_add(b, "# ", 2);
-			sbuf_add(b, p, n);
-			sbuf_putc(b, '\n');
-			p = nl ? nl + 1 : NULL;
-			continue;
-		}
-		esc = msg_escape(p, n);
-		if (esc == NULL) {
-			b->oom = 1;
-			return;
-		}
-		sbuf_printf(b, "# %s\n", esc);
-		free(esc);
+		sbuf_add(b, "# ", 2);
+		msg_escape_to(b, p, nl ? (size_t)(nl - p) : strlen(p), 0);
+		sbuf_putc(b, '\n');
 		p = nl ? nl + 1 : NULL;
 	} while (p != NULL);
 }

@@ -143,32 +143,47 @@ msg_ssl(const char *fmt, ...)
 	ERR_clear_error();
 }
 
+void
+msg_escape_to(struct sbuf *b, const char *p, size_t n, int field)
+{
+	size_t		 i = 0, run, cl;
+	unsigned char	 c;
+
+	while (i < n) {
+		/* a run that is its own escape goes in at once */
+		for (run = i; run < n && (c = (unsigned char)p[run]) >= 0x20 &&
+		    c < 0x7f && !(field && c == '\\'); run++)
+			;
+		sbuf_add(b, p + i, run - i);
+		if ((i = run) == n)
+			break;
+		c = (unsigned char)p[i];
+		if (c >= 0x80 && (cl = utf8_seqlen(p + i, n - i)) > 0) {
+			sbuf_add(b, p + i, cl);
+			i += cl;
+			continue;
+		}
+		if (field && c == '\\')
+			sbuf_puts(b, "\\\\");
+		else if (field && c == '\t')
+			sbuf_puts(b, "\\t");
+		else if (field && c == '\n')
+			sbuf_puts(b, "\\n");
+		else if (field && c == '\r')
+			sbuf_puts(b, "\\r");
+		else
+			sbuf_printf(b, "\\x%02X", c);
+		i++;
+	}
+}
+
 /* msg_escape and, with FIELD, msg_escape_field. */
 static char *
 msg_escape_as(const char *p, size_t n, int field)
 {
 	struct sbuf	 b = SBUF_INIT;
-	size_t		 i, cl;
-	unsigned char	 c;
 
-	for (i = 0; i < n; i++) {
-		c = (unsigned char)p[i];
-		if (c >= 0x80 && (cl = utf8_seqlen(p + i, n - i)) > 0) {
-			sbuf_add(&b, p + i, cl);
-			i += cl - 1;
-		} else if (field && c == '\\')
-			sbuf_puts(&b, "\\\\");
-		else if (field && c == '\t')
-			sbuf_puts(&b, "\\t");
-		else if (field && c == '\n')
-			sbuf_puts(&b, "\\n");
-		else if (field && c == '\r')
-			sbuf_puts(&b, "\\r");
-		else if (c < 0x20 || c == 0x7f || c >= 0x80)
-			sbuf_printf(&b, "\\x%02X", c);
-		else
-			sbuf_putc(&b, c);
-	}
+	msg_escape_to(&b, p, n, field);
 	return sbuf_done(&b);
 }
 

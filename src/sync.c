@@ -245,26 +245,10 @@ sync_unescape(char *s)
 static void
 sync_put_field(struct sbuf *b, const char *s, int last)
 {
-	char	*e;
-	size_t	 n;
-
-	/* printable ASCII but the backslash is its own escape: no copy
-	 * (eleven fields a record, a record per value) */
-	for (n = 0; s != NULL && s[n] >= 0x20 && s[n] < 0x7f && s[n] != '\\';
-	    n++)
-		;
-	if (s != NULL && s[n] == '\0') {
-		sbuf_add(b, s, n);
-		sbuf_putc(b, last ? '\n' : '\t');
-		return;
-	}
-	if ((e = msg_escape_field(s ? s : "", s ? strlen(s) : 0)) == NULL) {
-		b->oom = 1;
-		return;
-	}
-	sbuf_puts(b, e);
+	/* escaped straight into the record: eleven fields, a record a value */
+	if (s != NULL)
+		msg_escape_to(b, s, strlen(s), 1);
 	sbuf_putc(b, last ? '\n' : '\t');
-	free(e);
 }
 
 static void
